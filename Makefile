@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+# A thin wrapper around Kbuild, plus the project's targets.
+KDIR ?= /lib/modules/$(shell uname -r)/build
+PREFIX ?= /usr
+
+all: module
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
+		find . -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
+	$(MAKE) -C selftests clean
+
+install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) 2>/dev/null || depmod -a
+
+# Everything: builds for both Debian kernels and the debug kernel, KUnit,
+# the selftests on each kernel. Ends with "N passed, N failed".
+check:
+	selftests/vm/check.sh
+
+# Boot a VM, load ephport, make traffic, show the counters.
+demo:
+	selftests/vm/vm.sh --kernel $(or $(KERNEL),6.12) --demo
+
+style:
+	selftests/vm/style.sh
+
+.PHONY: all module clean install check demo style

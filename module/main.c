@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephport: make ephemeral ports visible and safer.
+ */
+#include <linux/module.h>
+
+#include "ephport.h"
+
+static int __init ephport_init(void)
+{
+	int ret;
+
+	ret = ephport_sysfs_init();
+	if (ret) {
+		pr_err("cannot create /sys/kernel/ephport: %d\n", ret);
+		return ret;
+	}
+	pr_info("version %s loaded\n", EPHPORT_VERSION);
+	return 0;
+}
+
+static void __exit ephport_exit(void)
+{
+	ephport_sysfs_uninit();
+	pr_info("unloaded\n");
+}
+
+module_init(ephport_init);
+module_exit(ephport_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Ephemeral port usage per network namespace, and randomized port allocation with reuse delay");
+MODULE_AUTHOR("The ephport developers");
+MODULE_VERSION(EPHPORT_VERSION);
