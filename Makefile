@@ -11,7 +11,7 @@ module:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
 		find . -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
-	$(MAKE) -C selftests clean
+	rm -rf selftests/out
 
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install

@@ -31,7 +31,7 @@ need_pkgs() {
 host_pkgs() {
 	need_pkgs build-essential bc bison flex libelf-dev libssl-dev kmod \
 		cpio xz-utils zstd busybox-static qemu-system-x86 python3 perl \
-		iproute2
+		iproute2 rsync
 }
 
 # with_lock NAME CMD...: run CMD holding a cache lock, so parallel runs on

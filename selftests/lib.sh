@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers shared by ephport's shell selftests (sourced). Inside the VM the
+# module is at /lib/modules/$(uname -r)/extra/ephport.ko.
+. "$(dirname "$0")/../kselftest/ktap_helpers.sh"
+
+EPHPORT_KO=${EPHPORT_KO:-/lib/modules/$(uname -r)/extra/ephport.ko}
+SYSFS=/sys/kernel/ephport
+
+# ephport_load [PARAM=VALUE...]: insmod the module (unloading it first).
+ephport_load() {
+	ephport_unload
+	insmod "$EPHPORT_KO" "$@"
+}
+
+ephport_unload() {
+	if [ -d /sys/module/ephport ]; then
+		rmmod ephport
+	fi
+}
+
+# Everything ephport creates that a user can see: none of it may outlive
+# the module.
+ephport_leftovers() {
+	ls -d /sys/kernel/ephport /sys/module/ephport /proc/net/ephport \
+		/proc/sys/net/ephport 2>/dev/null
+	grep -w ephport /proc/modules 2>/dev/null
+	grep -w ephport /sys/kernel/debug/kprobes/list 2>/dev/null
+}
+
+# Kernel complaints since the mark written by dmesg_mark.
+dmesg_mark() {
+	echo "ephport-test-mark $1" >/dev/kmsg
+}
+
+dmesg_since() {
+	dmesg | sed -n "/ephport-test-mark $1/,\$p" | sed 1d
+}
+
+dmesg_complaints() {
+	dmesg_since "$1" | grep -E 'WARNING:|BUG:|Oops|Call Trace|KASAN|UBSAN|circular locking|lock held|RCU usage|kmemleak'
+}

@@ -1,0 +1,176 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a kernel in QEMU (TCG) with ephport built for it and run tests.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+usage() {
+	cat <<USAGE
+usage: $0 --kernel 6.1|6.12|debug [--suite | --test NAME... | --kunit | --demo | --shell]
+          [--timeout SECONDS] [--log FILE] [--module DIR]
+
+Builds ephport.ko for the chosen kernel, packs it with busybox and the
+selftests into an initramfs, boots it under qemu-system-x86_64 -accel tcg
+and streams the serial console.
+
+  --kernel K    6.1 / 6.12: the current Debian 12 kernel of that line,
+                debug: the KUnit/KASAN/lockdep kernel from linux-source-6.12
+  --suite       run every selftest (default)
+  --test NAME   run one selftest (repeatable), e.g. --test ephport_load.sh
+  --kunit       load the KUnit suite (debug kernel only) and print its KTAP
+  --demo        show ephport at work
+  --shell       an interactive shell on the console (Ctrl-a x quits)
+  --timeout S   give up after S seconds (default 900)
+  --log FILE    also write the console to FILE
+
+Exits 0 only if the run ended, its tests passed, and the kernel printed no
+oops, WARN, BUG, KASAN, UBSAN, lockdep or kmemleak report.
+Cache: \$EPHPORT_CACHE (default /var/cache/ephport).
+USAGE
+}
+
+kernel=
+mode=suite
+tests=
+timeout=900
+logfile=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--suite) mode=suite; shift ;;
+	--test) mode=test; tests="$tests $2"; shift 2 ;;
+	--kunit) mode=kunit; shift ;;
+	--demo) mode=demo; shift ;;
+	--shell) mode=shell; shift ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--log) logfile=$2; shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+[ -n "$kernel" ] || { usage >&2; exit 2; }
+
+host_pkgs
+work=$(mktemp -d /tmp/ephport-vm.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# The kernel: image, build tree, and (Debian) its module tree.
+KMODS=
+case "$kernel" in
+6.1|6.12)
+	eval "$("$EPHPORT_TOP/selftests/vm/debian-kernel.sh" "$kernel")"
+	;;
+debug)
+	KDIR=$("$EPHPORT_TOP/selftests/vm/debug-kernel.sh")
+	KIMAGE=$KDIR/arch/x86/boot/bzImage
+	KREL=$(cat "$KDIR/include/config/kernel.release")
+	;;
+*) die "unknown kernel '$kernel'" ;;
+esac
+[ "$mode" != kunit ] || [ "$kernel" = debug ] || die "--kunit needs --kernel debug"
+
+# ephport.ko, built from a copy of the tree so runs for different kernels
+# never share objects.
+log "building ephport for $KREL"
+mkdir -p "$work/src"
+cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module} "$work/src/"
+make -s -C "$work/src" KDIR="$KDIR" module >"$work/build.log" 2>&1 ||
+	{ cat "$work/build.log" >&2; die "ephport does not build for $KREL"; }
+if grep -q 'warning:' "$work/build.log"; then
+	cat "$work/build.log" >&2
+	die "ephport builds with warnings for $KREL"
+fi
+
+# The initramfs.
+stage=$work/stage
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root}
+mkdir -p "$stage/lib/modules/$KREL/extra"
+cp /bin/busybox "$stage/bin/busybox"
+ln -s busybox "$stage/bin/sh"
+# kselftest's runner calls "timeout --foreground", which busybox lacks.
+printf '#!/bin/sh\n[ "$1" = --foreground ] && shift\nexec busybox timeout "$@"\n' \
+	>"$stage/usr/bin/timeout"
+chmod +x "$stage/usr/bin/timeout"
+cp "$EPHPORT_TOP/selftests/vm/guest-init.sh" "$stage/init"
+cp "$work"/src/*.ko "$stage/lib/modules/$KREL/extra/"
+if [ -n "$KMODS" ]; then
+	# Debian's own modules the tests use, uncompressed for busybox.
+	for m in veth; do
+		f=$(find "$KMODS/kernel" -name "$m.ko*" | head -n 1)
+		[ -n "$f" ] || continue
+		case "$f" in
+		*.xz) xz -dc "$f" >"$stage/lib/modules/$KREL/extra/$m.ko" ;;
+		*.zst) zstd -qdc "$f" >"$stage/lib/modules/$KREL/extra/$m.ko" ;;
+		*) cp "$f" "$stage/lib/modules/$KREL/extra/" ;;
+		esac
+	done
+fi
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	if [ -n "$KMODS" ] && [ -f "$KMODS/$f" ]; then
+		cp "$KMODS/$f" "$stage/lib/modules/$KREL/"
+	else
+		: >"$stage/lib/modules/$KREL/$f"
+	fi
+done
+depmod -b "$stage" "$KREL"
+
+# The selftests, installed the kselftest way.
+KSFT_SRC=$("$EPHPORT_TOP/selftests/vm/debug-kernel.sh" --print-src)/tools/testing/selftests
+mkdir -p "$stage/kselftest/kselftest"
+cp "$KSFT_SRC/run_kselftest.sh" "$stage/kselftest/"
+cp "$KSFT_SRC"/kselftest/{runner.sh,ktap_helpers.sh} "$stage/kselftest/kselftest/"
+make -s -C "$EPHPORT_TOP/selftests" KSFT_DIR="$KSFT_SRC" OUTPUT="$work/ksft" \
+	INSTALL_PATH="$stage/kselftest/ephport" install >"$work/ksft.log" 2>&1 ||
+	{ cat "$work/ksft.log" >&2; die "the selftests do not build"; }
+make -s -C "$EPHPORT_TOP/selftests" KSFT_DIR="$KSFT_SRC" OUTPUT="$work/ksft" \
+	COLLECTION=ephport emit_tests >"$stage/kselftest/kselftest-list.txt"
+
+cat >"$stage/etc/ephport-vm.conf" <<CONF
+VM_MODE=$mode
+VM_TESTS="$tests"
+VM_KREL=$KREL
+VM_KERNEL=$kernel
+CONF
+(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.gz"
+
+# Boot. Any kernel complaint panics the guest (and ends the run).
+append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1"
+append="$append nokaslr loglevel=5 ephport_vm=$kernel"
+[ "$kernel" != debug ] || append="$append kmemleak=on"
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 -nographic -vga none
+	-no-reboot -kernel "$KIMAGE" -initrd "$work/initramfs.gz"
+	-append "$append")
+log "booting $KREL ($mode)"
+console=$work/console.log
+if [ "$mode" = shell ]; then
+	"${qemu[@]}"
+	exit 0
+fi
+set +e
+timeout --foreground "$timeout" "${qemu[@]}" </dev/null 2>&1 |
+	tr -d '\r' | tee "$console"
+qrc=${PIPESTATUS[0]}
+set -e
+[ -z "$logfile" ] || cp "$console" "$logfile"
+
+fail=0
+if [ "$qrc" = 124 ]; then
+	log "FAIL: timed out after $timeout s"
+	fail=1
+fi
+if ! grep -q '^EPHPORT-VM-END rc=' "$console"; then
+	log "FAIL: the run did not finish (crash, panic or timeout)"
+	fail=1
+elif ! grep -q '^EPHPORT-VM-END rc=0' "$console"; then
+	log "FAIL: $(grep '^EPHPORT-VM-END' "$console")"
+	fail=1
+fi
+bad='Kernel panic|Oops|BUG:|WARNING:|KASAN|UBSAN|general protection|'
+bad+='circular locking|lock held when|inconsistent lock|recursive locking|'
+bad+='suspicious RCU|sleeping function called|ODEBUG|EPHPORT-KMEMLEAK-REPORT|Call Trace'
+if grep -E "$bad" "$console" | grep -v '^#' >"$work/bad"; then
+	log "FAIL: the kernel complained:"
+	sed 's/^/#   /' "$work/bad" >&2
+	fail=1
+fi
+exit $fail
