@@ -116,6 +116,7 @@ depmod -b "$stage" "$KREL"
 
 # The selftests, installed the kselftest way.
 KSFT_SRC=$("$EPHPORT_TOP/selftests/vm/debug-kernel.sh" --print-src)/tools/testing/selftests
+mkdir -p "$work/ksft"
 mkdir -p "$stage/kselftest/kselftest"
 cp "$KSFT_SRC/run_kselftest.sh" "$stage/kselftest/"
 cp "$KSFT_SRC"/kselftest/{runner.sh,ktap_helpers.sh} "$stage/kselftest/kselftest/"
