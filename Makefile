@@ -3,19 +3,24 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PREFIX ?= /usr
 
-all: module
+all: module tools
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# Userspace tools (tools/: ephportstat).
+tools:
+	$(if $(wildcard tools/Makefile),$(MAKE) -C tools)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
 		find . -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
 	rm -rf selftests/out
 
-install: module
+install: module tools
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) 2>/dev/null || depmod -a
+	$(if $(wildcard tools/Makefile),$(MAKE) -C tools install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR))
 
 # Everything: builds for both Debian kernels and the debug kernel, KUnit,
 # the selftests on each kernel. Ends with "N passed, N failed".
@@ -29,4 +34,4 @@ demo:
 style:
 	selftests/vm/style.sh
 
-.PHONY: all module clean install check demo style
+.PHONY: all module tools clean install check demo style

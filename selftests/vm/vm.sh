@@ -126,6 +126,15 @@ make -s -C "$EPHPORT_TOP/selftests" KSFT_DIR="$KSFT_SRC" OUTPUT="$work/ksft" \
 make -s -C "$EPHPORT_TOP/selftests" KSFT_DIR="$KSFT_SRC" OUTPUT="$work/ksft" \
 	COLLECTION=ephport emit_tests >"$stage/kselftest/kselftest-list.txt"
 
+# The userspace tools (tools/), static, in /usr/bin.
+# (ephportstat; promtool from Debian's prometheus package for its tests.)
+if [ -f "$EPHPORT_TOP/tools/Makefile" ]; then
+	make -s -C "$EPHPORT_TOP/tools" STATIC=1 OUTPUT="$work/tools" \
+		>"$work/tools.log" 2>&1 ||
+		{ cat "$work/tools.log" >&2; die "tools/ does not build"; }
+	find "$work/tools" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/usr/bin/" \;
+fi
+
 cat >"$stage/etc/ephport-vm.conf" <<CONF
 VM_MODE=$mode
 VM_TESTS="$tests"
