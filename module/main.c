@@ -15,12 +15,30 @@ static int __init ephport_init(void)
 		pr_err("cannot create /sys/kernel/ephport: %d\n", ret);
 		return ret;
 	}
+	ret = ephport_netns_init();
+	if (ret) {
+		pr_err("cannot register the per-namespace state: %d\n", ret);
+		goto err_sysfs;
+	}
+	ret = ephport_probes_init();
+	if (ret)
+		goto err_netns;
+	/* Count what was bound before the hooks were in place. */
+	ephport_pass();
 	pr_info("version %s loaded\n", EPHPORT_VERSION);
 	return 0;
+
+err_netns:
+	ephport_netns_uninit();
+err_sysfs:
+	ephport_sysfs_uninit();
+	return ret;
 }
 
 static void __exit ephport_exit(void)
 {
+	ephport_probes_uninit();
+	ephport_netns_uninit();
 	ephport_sysfs_uninit();
 	pr_info("unloaded\n");
 }

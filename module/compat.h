@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ephport: what differs between the kernels ephport builds for (Debian
+ * 12's 6.1 and 6.12). Features are detected from the target's headers by
+ * Kbuild (EPHPORT_HAVE_*); code outside this file does not look at
+ * kernel versions.
+ */
+#ifndef _EPHPORT_COMPAT_H
+#define _EPHPORT_COMPAT_H
+
+#include <net/inet_hashtables.h>
+#include <net/net_namespace.h>
+#include <net/udp.h>
+
+/* The oldest kernel supported is 6.1: the first with this field. */
+#ifndef EPHPORT_HAVE_DEATH_ROW_HASHINFO
+#error "ephport needs Linux 6.1 or later (net->ipv4.tcp_death_row.hashinfo)"
+#endif
+
+#if !IS_ENABLED(CONFIG_KPROBES) || !IS_ENABLED(CONFIG_KRETPROBES)
+#error "ephport needs CONFIG_KPROBES and CONFIG_KRETPROBES"
+#endif
+
+/*
+ * The TCP bind hash. Namespaces may have their own established hash
+ * (tcp_child_ehash_entries) but always share the bind hash, through
+ * tcp_death_row.hashinfo on both kernels.
+ */
+static inline struct inet_hashinfo *ephport_tcp_hashinfo(const struct net *net)
+{
+	return net->ipv4.tcp_death_row.hashinfo;
+}
+
+/*
+ * The UDP table: one global table on 6.1; on 6.12 a namespace may have
+ * its own (udp_child_hash_entries), found through net->ipv4.udp_table.
+ */
+static inline struct udp_table *ephport_udp_table(const struct net *net)
+{
+#ifdef EPHPORT_HAVE_NETNS_UDP_TABLE
+	return net->ipv4.udp_table;
+#else
+	return &udp_table;
+#endif
+}
+
+#endif /* _EPHPORT_COMPAT_H */

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephport: the accounting core. Pure functions on plain data: no locks,
+ * no kernel state, so that KUnit can drive them directly. Callers hold
+ * whatever protects the data (struct ephport_net's lock).
+ */
+#include <linux/bitmap.h>
+#include <linux/bitops.h>
+#include <linux/kernel.h>
+#include <linux/minmax.h>
+#include <kunit/visibility.h>
+
+#include "ephport.h"
+
+/* Number of bits set in map[lo..hi], both ends included. */
+u32 ephport_bits_in_range(const unsigned long *map, u32 lo, u32 hi)
+{
+	if (lo > hi || hi >= EPHPORT_NPORTS)
+		return 0;
+	return bitmap_weight(map, hi + 1) - bitmap_weight(map, lo);
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_bits_in_range);
+
+static void ephport_usage_note(struct ephport_usage *u)
+{
+	u->peak = max(u->peak, u->in_use);
+}
+
+/* Forget every bound port (a pass is about to rebuild them); keeps peak. */
+void ephport_usage_reset(struct ephport_usage *u)
+{
+	bitmap_zero(u->bound, EPHPORT_NPORTS);
+	u->in_use = 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_usage_reset);
+
+/* Count for the range [lo, hi] from now on (the sysctl may have moved). */
+void ephport_usage_set_range(struct ephport_usage *u, u32 lo, u32 hi)
+{
+	if (u->lo == lo && u->hi == hi)
+		return;
+	u->lo = lo;
+	u->hi = hi;
+	ephport_usage_recount(u);
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_usage_set_range);
+
+/* @port is bound now. Returns true if it was not bound before. */
+bool ephport_usage_bind(struct ephport_usage *u, u32 port)
+{
+	if (port >= EPHPORT_NPORTS || __test_and_set_bit(port, u->bound))
+		return false;
+	if (port >= u->lo && port <= u->hi) {
+		u->in_use++;
+		ephport_usage_note(u);
+	}
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_usage_bind);
+
+/* @port is no longer bound. Returns true if it was bound before. */
+bool ephport_usage_release(struct ephport_usage *u, u32 port)
+{
+	if (port >= EPHPORT_NPORTS || !__test_and_clear_bit(port, u->bound))
+		return false;
+	if (port >= u->lo && port <= u->hi)
+		u->in_use--;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_usage_release);
+
+void ephport_usage_recount(struct ephport_usage *u)
+{
+	u->in_use = ephport_bits_in_range(u->bound, u->lo, u->hi);
+	ephport_usage_note(u);
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_usage_recount);
+
+/* Writing 0 to *_peak: the watermark restarts from the current value. */
+void ephport_usage_reset_peak(struct ephport_usage *u)
+{
+	u->peak = u->in_use;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_usage_reset_peak);
+
+/*
+ * The alarm for @in_use ports of [lo, hi] with threshold @pct percent:
+ * it goes on when the share reaches pct and off when it has fallen to
+ * pct - EPHPORT_ALARM_HYST points or less (to 0 ports for pct <= 5).
+ * Returns true if *alarm changed.
+ */
+bool ephport_alarm_update(bool *alarm, u32 in_use, u32 lo, u32 hi, u32 pct)
+{
+	u64 size = lo <= hi ? (u64)hi - lo + 1 : 0;
+	u64 share = (u64)in_use * 100;
+	u32 clear = pct > EPHPORT_ALARM_HYST ? pct - EPHPORT_ALARM_HYST : 0;
+	bool next = *alarm;
+
+	if (!size)
+		next = false;
+	else if (!*alarm && share >= (u64)pct * size)
+		next = true;
+	else if (*alarm && share <= (u64)clear * size)
+		next = false;
+
+	if (next == *alarm)
+		return false;
+	*alarm = next;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_alarm_update);
+
+/* The search_ns bucket of a duration: the smallest 2^k >= ns, k >= 10. */
+unsigned int ephport_hist_bucket(u64 ns)
+{
+	unsigned int b;
+
+	if (ns <= (1ULL << EPHPORT_HIST_MIN_SHIFT))
+		return 0;
+	b = fls64(ns - 1) - EPHPORT_HIST_MIN_SHIFT;
+	return min_t(unsigned int, b, EPHPORT_HIST_BUCKETS - 1);
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_hist_bucket);
+
+/* Upper bound, in ns, of a search_ns bucket. */
+u64 ephport_hist_bound(unsigned int bucket)
+{
+	return 1ULL << (bucket + EPHPORT_HIST_MIN_SHIFT);
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_hist_bound);
+
+/* alarm_pct: a decimal integer 1..100. */
+int ephport_parse_pct(const char *buf, u32 *pct)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(buf, 10, &v);
+	if (ret)
+		return -EINVAL;
+	if (v < 1 || v > 100)
+		return -EINVAL;
+	*pct = v;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_parse_pct);
+
+/* *_peak: only "0" (resetting) is accepted. */
+int ephport_parse_peak_reset(const char *buf)
+{
+	unsigned int v;
+
+	if (kstrtouint(buf, 10, &v) || v)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_parse_peak_reset);
