@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ephportstat: ephport's sysfs tree, per network namespace, by name.
+ */
+#ifndef _EPHPORTSTAT_H
+#define _EPHPORTSTAT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* A value that is absent (older module) or not a number ("unsupported"). */
+#define EP_NONE		(-1LL)
+
+/* The per-namespace files that hold one number, in the order shown. */
+enum ep_field {
+	EP_TCP_IN_USE,
+	EP_UDP_IN_USE,
+	EP_TCP_PEAK,
+	EP_UDP_PEAK,
+	EP_TCP_CONNECT_OK,
+	EP_TCP_CONNECT_FAIL,
+	EP_TCP_BIND_OK,
+	EP_TCP_BIND_FAIL,
+	EP_UDP_OK,
+	EP_UDP_FAIL,
+	EP_SELF_CONNECT,
+	EP_ALARM,
+	EP_REUSE_DELAY_MS,
+	EP_NFIELDS,
+};
+
+enum ep_kind { EP_PROM_GAUGE, EP_PROM_COUNTER };
+
+struct ep_field_desc {
+	const char *file;	/* name in /sys/kernel/ephport/net/<inum>/ */
+	const char *metric;	/* Prometheus name, after "ephport_" */
+	const char *proto;	/* the proto label, or NULL */
+	enum ep_kind kind;
+	const char *help;
+};
+
+extern const struct ep_field_desc ep_fields[EP_NFIELDS];
+
+/* One line of search_ns: connect() port searches that took <= le ns. */
+struct ep_bucket {
+	unsigned long long le;	/* upper bound in ns; 0: no bound (+Inf) */
+	unsigned long long count;
+};
+
+#define EP_MAX_BUCKETS	64
+
+/* How a namespace got its name. */
+enum ep_naming {
+	EP_NAMED_NONE,		/* no name, no process: shown by inode */
+	EP_NAMED_NETNS,		/* ip netns (/run/netns/NAME) */
+	EP_NAMED_HOST,		/* the namespace of PID 1 */
+	EP_NAMED_PID,		/* the lowest PID in it, "PID/comm" */
+};
+
+struct ep_ns {
+	unsigned long inum;
+	enum ep_naming naming;
+	char name[272];		/* what the table shows */
+	int pid;		/* lowest PID in it, 0 if unknown */
+	char comm[32];		/* that PID's command name */
+
+	long long lo, hi;	/* range; EP_NONE if absent */
+	char mode[32];		/* "" if absent */
+	long long val[EP_NFIELDS];
+	struct ep_bucket hist[EP_MAX_BUCKETS];
+	int nhist;		/* -1: no search_ns file */
+};
+
+struct ep_snap {
+	char version[64];
+	long long netns;	/* /sys/kernel/ephport/netns */
+	long long alarm_pct;
+	struct ep_ns *ns;
+	int nr;
+};
+
+/* snapshot.c */
+extern const char *ep_root;
+int ep_path(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+bool ep_loaded(void);
+int ep_snapshot(struct ep_snap *snap, unsigned long only_inum);
+void ep_snap_free(struct ep_snap *snap);
+long long ep_range_size(const struct ep_ns *ns);
+int ep_share_permille(const struct ep_ns *ns, enum ep_field in_use);
+
+/* names.c */
+int ep_name_all(struct ep_snap *snap);
+int ep_resolve(const char *arg, unsigned long *inum);
+
+/* output.c */
+void ep_sort(struct ep_snap *snap);
+void ep_print_table(FILE *f, const struct ep_snap *snap);
+void ep_print_one(FILE *f, const struct ep_ns *ns);
+void ep_print_json(FILE *f, const struct ep_snap *snap);
+void ep_print_prometheus(FILE *f, const struct ep_snap *snap);
+
+/* ephportstat.c */
+void ep_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* _EPHPORTSTAT_H */

@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephportstat: the four ways of showing a snapshot: a table that fits 80
+ * columns, one namespace in full, JSON, and Prometheus' text format.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ephportstat.h"
+
+static const char *const naming_names[] = {
+	[EP_NAMED_NONE] = NULL,
+	[EP_NAMED_NETNS] = "netns",
+	[EP_NAMED_HOST] = "host",
+	[EP_NAMED_PID] = "pid",
+};
+
+/* A count in at most 5 characters: 12345, 1234k, 1234M. */
+static const char *num5(char *buf, size_t size, long long v)
+{
+	if (v == EP_NONE)
+		snprintf(buf, size, "-");
+	else if (v < 100000)
+		snprintf(buf, size, "%lld", v);
+	else if (v < 10000000)
+		snprintf(buf, size, "%lldk", v / 1000);
+	else if (v < 10000000000LL)
+		snprintf(buf, size, "%lldM", v / 1000000);
+	else
+		snprintf(buf, size, "%lldG", v / 1000000000);
+	return buf;
+}
+
+static long long sum(long long a, long long b)
+{
+	if (a == EP_NONE)
+		return b;
+	if (b == EP_NONE)
+		return a;
+	return a + b;
+}
+
+/* ---- the table ---- */
+
+#define BAR_WIDTH	10
+
+static int fullness(const struct ep_ns *ns)
+{
+	int t = ep_share_permille(ns, EP_TCP_IN_USE);
+	int u = ep_share_permille(ns, EP_UDP_IN_USE);
+
+	return t > u ? t : u;
+}
+
+static int by_fullness(const void *a, const void *b)
+{
+	const struct ep_ns *x = a, *y = b;
+	long long xu, yu;
+
+	if (fullness(x) != fullness(y))
+		return fullness(y) - fullness(x);
+	xu = sum(x->val[EP_TCP_IN_USE], x->val[EP_UDP_IN_USE]);
+	yu = sum(y->val[EP_TCP_IN_USE], y->val[EP_UDP_IN_USE]);
+	if (xu != yu)
+		return yu > xu ? 1 : -1;
+	return x->inum < y->inum ? -1 : x->inum > y->inum;
+}
+
+/* Fullest first: by the larger share of TCP and UDP, then ports in use. */
+void ep_sort(struct ep_snap *snap)
+{
+	qsort(snap->ns, snap->nr, sizeof(snap->ns[0]), by_fullness);
+}
+
+static void share(char *pct, char *bar, size_t size, const struct ep_ns *ns,
+		  enum ep_field in_use)
+{
+	int pm = ep_share_permille(ns, in_use);
+	int i, fill;
+
+	if (pm < 0) {
+		snprintf(pct, size, "-");
+		snprintf(bar, size, "-");
+		return;
+	}
+	snprintf(pct, size, "%d%%", pm / 10);
+	fill = pm / (1000 / BAR_WIDTH);
+	for (i = 0; i < BAR_WIDTH; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[BAR_WIDTH] = '\0';
+}
+
+/*
+ * Two lines per namespace, one per protocol: the name and the range on the
+ * first, the inode number and the range's size under them.
+ */
+static void table_row(FILE *f, const struct ep_ns *ns, bool tcp)
+{
+	char col1[32], col2[32], used[24], pct[16], bar[16], peak[24], fail[24];
+	enum ep_field in_use = tcp ? EP_TCP_IN_USE : EP_UDP_IN_USE;
+	long long failed;
+
+	if (tcp) {
+		if (strlen(ns->name) > 13)
+			snprintf(col1, sizeof(col1), "%.12s~", ns->name);
+		else
+			snprintf(col1, sizeof(col1), "%s", ns->name);
+		if (ns->lo == EP_NONE)
+			snprintf(col2, sizeof(col2), "-");
+		else
+			snprintf(col2, sizeof(col2), "%lld-%lld", ns->lo, ns->hi);
+		failed = sum(ns->val[EP_TCP_CONNECT_FAIL],
+			     ns->val[EP_TCP_BIND_FAIL]);
+	} else {
+		snprintf(col1, sizeof(col1), "%lu", ns->inum);
+		if (ns->lo == EP_NONE)
+			col2[0] = '\0';
+		else
+			snprintf(col2, sizeof(col2), "%5lld ports",
+				 ep_range_size(ns));
+		failed = ns->val[EP_UDP_FAIL];
+	}
+	share(pct, bar, sizeof(pct), ns, in_use);
+	fprintf(f, "%-13s %-11s %-5s %5s %4s %-10s %5s %5s",
+		col1, col2, tcp ? "tcp" : "udp",
+		num5(used, sizeof(used), ns->val[in_use]), pct, bar,
+		num5(peak, sizeof(peak), ns->val[tcp ? EP_TCP_PEAK : EP_UDP_PEAK]),
+		num5(fail, sizeof(fail), failed));
+	if (tcp)
+		fprintf(f, " %-7.7s %s", ns->mode[0] ? ns->mode : "-",
+			ns->val[EP_ALARM] == EP_NONE ? "-" :
+			ns->val[EP_ALARM] ? "ON" : "off");
+	fputc('\n', f);
+}
+
+void ep_print_table(FILE *f, const struct ep_snap *snap)
+{
+	int i;
+
+	fprintf(f, "ephport %s, %d namespace%s", snap->version, snap->nr,
+		snap->nr == 1 ? "" : "s");
+	if (snap->alarm_pct != EP_NONE)
+		fprintf(f, ", alarm at %lld%%", snap->alarm_pct);
+	fputc('\n', f);
+	fprintf(f, "%-13s %-11s %-5s %5s %4s %-10s %5s %5s %-7s %s\n",
+		"NETNS", "RANGE", "PROTO", "USED", "USE%", "", "PEAK", "FAIL",
+		"MODE", "ALARM");
+	for (i = 0; i < snap->nr; i++) {
+		table_row(f, &snap->ns[i], true);
+		table_row(f, &snap->ns[i], false);
+	}
+}
+
+/* ---- one namespace in full ---- */
+
+static void one_row(FILE *f, const char *label, long long tcp, long long udp)
+{
+	char t[24] = "", u[24] = "";
+
+	if (tcp != EP_NONE || udp != EP_NONE) {
+		snprintf(t, sizeof(t), tcp == EP_NONE ? "-" : "%lld", tcp);
+		snprintf(u, sizeof(u), udp == EP_NONE ? "-" : "%lld", udp);
+	}
+	fprintf(f, "  %-16s %12s %12s\n", label, t[0] ? t : "-", u[0] ? u : "-");
+}
+
+void ep_print_one(FILE *f, const struct ep_ns *ns)
+{
+	const long long *v = ns->val;
+	unsigned long long max = 0, total = 0;
+	char pct[16], bar[16];
+	int i;
+
+	fprintf(f, "netns %lu", ns->inum);
+	if (ns->naming != EP_NAMED_NONE)
+		fprintf(f, " (%s)", ns->name);
+	fputc('\n', f);
+	if (ns->pid)
+		fprintf(f, "  %-16s %d (%s)\n", "lowest pid", ns->pid,
+			ns->comm[0] ? ns->comm : "?");
+	if (ns->lo == EP_NONE)
+		fprintf(f, "  %-16s -\n", "range");
+	else
+		fprintf(f, "  %-16s %lld-%lld (%lld ports)\n", "range",
+			ns->lo, ns->hi, ep_range_size(ns));
+	fprintf(f, "  %-16s %s\n", "mode", ns->mode[0] ? ns->mode : "-");
+	if (v[EP_REUSE_DELAY_MS] == EP_NONE)
+		fprintf(f, "  %-16s -\n", "reuse delay");
+	else
+		fprintf(f, "  %-16s %lld ms\n", "reuse delay", v[EP_REUSE_DELAY_MS]);
+	fprintf(f, "  %-16s %s\n", "alarm", v[EP_ALARM] == EP_NONE ? "-" :
+		v[EP_ALARM] ? "ON" : "off");
+	fprintf(f, "  %-16s %12s %12s\n", "", "tcp", "udp");
+	one_row(f, "in use", v[EP_TCP_IN_USE], v[EP_UDP_IN_USE]);
+	share(pct, bar, sizeof(pct), ns, EP_TCP_IN_USE);
+	fprintf(f, "  %-16s %12s", "share", pct);
+	share(pct, bar, sizeof(pct), ns, EP_UDP_IN_USE);
+	fprintf(f, " %12s\n", pct);
+	one_row(f, "peak", v[EP_TCP_PEAK], v[EP_UDP_PEAK]);
+	one_row(f, "connect ok", v[EP_TCP_CONNECT_OK], EP_NONE);
+	one_row(f, "connect fail", v[EP_TCP_CONNECT_FAIL], EP_NONE);
+	one_row(f, "bind/autobind ok", v[EP_TCP_BIND_OK], v[EP_UDP_OK]);
+	one_row(f, "bind/autob. fail", v[EP_TCP_BIND_FAIL], v[EP_UDP_FAIL]);
+	one_row(f, "self connect", v[EP_SELF_CONNECT], EP_NONE);
+
+	if (ns->nhist < 0) {
+		fprintf(f, "connect() port search time: -\n");
+		return;
+	}
+	for (i = 0; i < ns->nhist; i++) {
+		total += ns->hist[i].count;
+		if (ns->hist[i].count > max)
+			max = ns->hist[i].count;
+	}
+	fprintf(f, "connect() port search time (%llu searches):\n", total);
+	for (i = 0; i < ns->nhist; i++) {
+		int len = max ? (int)(ns->hist[i].count * 40 / max) : 0;
+
+		if (!ns->hist[i].count && !len && (i == 0 ||
+		    !ns->hist[i - 1].count) && (i == ns->nhist - 1 ||
+		    !ns->hist[i + 1].count))
+			continue;	/* skip empty runs, keep their edges */
+		if (ns->hist[i].le)
+			fprintf(f, "  <= %10llu ns", ns->hist[i].le);
+		else
+			fprintf(f, "  %16s", "longer");
+		fprintf(f, " %10llu %.*s\n", ns->hist[i].count, len,
+			"########################################");
+	}
+}
+
+/* ---- JSON ---- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_num(FILE *f, long long v)
+{
+	if (v == EP_NONE)
+		fputs("null", f);
+	else
+		fprintf(f, "%lld", v);
+}
+
+static void json_ns(FILE *f, const struct ep_ns *ns)
+{
+	int i;
+
+	fprintf(f, "    {\n      \"inum\": %lu,\n      \"name\": ", ns->inum);
+	if (ns->naming == EP_NAMED_NONE)
+		fputs("null", f);
+	else
+		json_str(f, ns->name);
+	fputs(",\n      \"named_by\": ", f);
+	if (ns->naming == EP_NAMED_NONE)
+		fputs("null", f);
+	else
+		json_str(f, naming_names[ns->naming]);
+	fputs(",\n      \"pid\": ", f);
+	json_num(f, ns->pid ? ns->pid : EP_NONE);
+	fputs(",\n      \"comm\": ", f);
+	if (ns->pid)
+		json_str(f, ns->comm);
+	else
+		fputs("null", f);
+	if (ns->lo == EP_NONE)
+		fputs(",\n      \"range\": null", f);
+	else
+		fprintf(f, ",\n      \"range\": {\"lo\": %lld, \"hi\": %lld, \"size\": %lld}",
+			ns->lo, ns->hi, ep_range_size(ns));
+	fputs(",\n      \"mode\": ", f);
+	if (ns->mode[0])
+		json_str(f, ns->mode);
+	else
+		fputs("null", f);
+	for (i = 0; i < EP_NFIELDS; i++) {
+		fprintf(f, ",\n      \"%s\": ", ep_fields[i].file);
+		json_num(f, ns->val[i]);
+	}
+	fputs(",\n      \"search_ns\": ", f);
+	if (ns->nhist < 0) {
+		fputs("null\n    }", f);
+		return;
+	}
+	fputc('[', f);
+	for (i = 0; i < ns->nhist; i++) {
+		fprintf(f, "%s\n        {\"le\": ", i ? "," : "");
+		if (ns->hist[i].le)
+			fprintf(f, "%llu", ns->hist[i].le);
+		else
+			fputs("null", f);
+		fprintf(f, ", \"count\": %llu}", ns->hist[i].count);
+	}
+	fputs(ns->nhist ? "\n      ]\n    }" : "]\n    }", f);
+}
+
+void ep_print_json(FILE *f, const struct ep_snap *snap)
+{
+	int i;
+
+	fputs("{\n  \"version\": ", f);
+	json_str(f, snap->version);
+	fputs(",\n  \"netns\": ", f);
+	json_num(f, snap->netns);
+	fputs(",\n  \"alarm_pct\": ", f);
+	json_num(f, snap->alarm_pct);
+	fputs(",\n  \"namespaces\": [", f);
+	for (i = 0; i < snap->nr; i++) {
+		fputs(i ? ",\n" : "\n", f);
+		json_ns(f, &snap->ns[i]);
+	}
+	fputs(snap->nr ? "\n  ]\n}\n" : "]\n}\n", f);
+}
+
+/* ---- Prometheus text format (node_exporter's textfile collector) ---- */
+
+static void prom_escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void prom_family(FILE *f, const char *name, const char *type,
+			const char *help)
+{
+	fprintf(f, "# HELP ephport_%s %s\n# TYPE ephport_%s %s\n",
+		name, help, name, type);
+}
+
+/* "ephport_NAME{netns="...",name="..."" with the brace left open. */
+static void prom_start(FILE *f, const char *name, const struct ep_ns *ns)
+{
+	fprintf(f, "ephport_%s{netns=\"%lu\",name=\"", name, ns->inum);
+	if (ns->naming != EP_NAMED_NONE)
+		prom_escaped(f, ns->name);
+	fputc('"', f);
+}
+
+static void prom_ns_gauge(FILE *f, const struct ep_snap *snap,
+			  const char *name, const char *help,
+			  long long (*get)(const struct ep_ns *))
+{
+	int i;
+
+	prom_family(f, name, "gauge", help);
+	for (i = 0; i < snap->nr; i++) {
+		long long v = get(&snap->ns[i]);
+
+		if (v == EP_NONE)
+			continue;
+		prom_start(f, name, &snap->ns[i]);
+		fprintf(f, "} %lld\n", v);
+	}
+}
+
+static long long get_lo(const struct ep_ns *ns) { return ns->lo; }
+static long long get_hi(const struct ep_ns *ns) { return ns->hi; }
+
+static void prom_fields(FILE *f, const struct ep_snap *snap)
+{
+	int i, j, k;
+
+	for (i = 0; i < EP_NFIELDS; i++) {
+		const struct ep_field_desc *d = &ep_fields[i];
+		bool first = true;
+
+		for (j = 0; j < i; j++)
+			if (!strcmp(ep_fields[j].metric, d->metric))
+				break;
+		if (j < i)
+			continue;	/* printed with its family */
+		for (j = i; j < EP_NFIELDS; j++) {
+			const struct ep_field_desc *e = &ep_fields[j];
+
+			if (strcmp(e->metric, d->metric))
+				continue;
+			for (k = 0; k < snap->nr; k++) {
+				long long v = snap->ns[k].val[j];
+
+				if (v == EP_NONE)
+					continue;
+				if (first)
+					prom_family(f, d->metric,
+						    d->kind == EP_PROM_COUNTER ?
+						    "counter" : "gauge", d->help);
+				first = false;
+				prom_start(f, d->metric, &snap->ns[k]);
+				if (e->proto)
+					fprintf(f, ",proto=\"%s\"", e->proto);
+				if (j == EP_REUSE_DELAY_MS)
+					fprintf(f, "} %lld.%03lld\n",
+						v / 1000, v % 1000);
+				else
+					fprintf(f, "} %lld\n", v);
+			}
+		}
+	}
+}
+
+/* The effective mode, the info-metric way: value 1, the mode a label. */
+static void prom_mode(FILE *f, const struct ep_snap *snap)
+{
+	bool first = true;
+	int i;
+
+	for (i = 0; i < snap->nr; i++) {
+		if (!snap->ns[i].mode[0])
+			continue;
+		if (first)
+			prom_family(f, "mode", "gauge",
+				    "The namespace's effective port selection mode (the mode label).");
+		first = false;
+		prom_start(f, "mode", &snap->ns[i]);
+		fputs(",mode=\"", f);
+		prom_escaped(f, snap->ns[i].mode);
+		fputs("\"} 1\n", f);
+	}
+}
+
+/* Nanoseconds as exact decimal seconds: 1024 -> "0.000001024". */
+static const char *seconds(char *buf, size_t size, unsigned long long ns)
+{
+	size_t n;
+
+	snprintf(buf, size, "%llu.%09llu", ns / 1000000000, ns % 1000000000);
+	n = strlen(buf);
+	while (buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (buf[n - 1] == '.')
+		buf[--n] = '\0';
+	return buf;
+}
+
+/* The log2 search-time buckets as a histogram in seconds. */
+static void prom_hist(FILE *f, const struct ep_snap *snap)
+{
+	const char *name = "connect_search_seconds";
+	char le[48];
+	bool first = true;
+	int i, k;
+
+	for (k = 0; k < snap->nr; k++) {
+		const struct ep_ns *ns = &snap->ns[k];
+		unsigned long long cum = 0;
+
+		if (ns->nhist < 0)
+			continue;
+		if (first)
+			prom_family(f, name, "histogram",
+				    "Time the kernel spent choosing a port for connect().");
+		first = false;
+		for (i = 0; i < ns->nhist; i++) {
+			cum += ns->hist[i].count;
+			if (!ns->hist[i].le)
+				continue;
+			prom_start(f, "connect_search_seconds_bucket", ns);
+			fprintf(f, ",proto=\"tcp\",le=\"%s\"} %llu\n",
+				seconds(le, sizeof(le), ns->hist[i].le), cum);
+		}
+		prom_start(f, "connect_search_seconds_bucket", ns);
+		fprintf(f, ",proto=\"tcp\",le=\"+Inf\"} %llu\n", cum);
+		prom_start(f, "connect_search_seconds_count", ns);
+		fprintf(f, ",proto=\"tcp\"} %llu\n", cum);
+	}
+}
+
+void ep_print_prometheus(FILE *f, const struct ep_snap *snap)
+{
+	fprintf(f, "# HELP ephport_info The ephport module's version.\n"
+		"# TYPE ephport_info gauge\nephport_info{version=\"");
+	prom_escaped(f, snap->version);
+	fprintf(f, "\"} 1\n");
+	if (snap->netns != EP_NONE) {
+		prom_family(f, "netns", "gauge",
+			    "Network namespaces ephport tracks.");
+		fprintf(f, "ephport_netns %lld\n", snap->netns);
+	}
+	if (snap->alarm_pct != EP_NONE) {
+		prom_family(f, "alarm_pct", "gauge",
+			    "Share of the range (percent) above which a namespace's alarm is raised.");
+		fprintf(f, "ephport_alarm_pct %lld\n", snap->alarm_pct);
+	}
+	prom_ns_gauge(f, snap, "range_low", "Lowest port of the namespace's ip_local_port_range.", get_lo);
+	prom_ns_gauge(f, snap, "range_high", "Highest port of the namespace's ip_local_port_range.", get_hi);
+	prom_ns_gauge(f, snap, "range_ports", "Ports in the namespace's ip_local_port_range.", ep_range_size);
+	prom_fields(f, snap);
+	prom_mode(f, snap);
+	prom_hist(f, snap);
+}

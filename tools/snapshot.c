@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephportstat: one consistent read of /sys/kernel/ephport/.
+ *
+ * Every value is read before anything is printed, so an error (module not
+ * loaded, a namespace the user may not read) never leaves half a table.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ephportstat.h"
+
+/* Prefix of every path read, for a fake tree in tests ("" normally). */
+const char *ep_root = "";
+
+#define EP_SYSFS	"/sys/kernel/ephport"
+
+const struct ep_field_desc ep_fields[EP_NFIELDS] = {
+	[EP_TCP_IN_USE] = { "tcp_in_use", "ports_in_use", "tcp", EP_PROM_GAUGE,
+		"Distinct ports of the ephemeral range bound in the namespace (TIME_WAIT included)." },
+	[EP_UDP_IN_USE] = { "udp_in_use", "ports_in_use", "udp", EP_PROM_GAUGE, NULL },
+	[EP_TCP_PEAK] = { "tcp_peak", "ports_peak", "tcp", EP_PROM_GAUGE,
+		"High-watermark of ports_in_use since the module loaded or the peak was reset." },
+	[EP_UDP_PEAK] = { "udp_peak", "ports_peak", "udp", EP_PROM_GAUGE, NULL },
+	[EP_TCP_CONNECT_OK] = { "tcp_connect_ok", "connect_ok_total", "tcp", EP_PROM_COUNTER,
+		"connect() calls that got an ephemeral port from the kernel." },
+	[EP_TCP_CONNECT_FAIL] = { "tcp_connect_fail", "connect_fail_total", "tcp", EP_PROM_COUNTER,
+		"connect() calls that found no free ephemeral port (EADDRNOTAVAIL)." },
+	[EP_TCP_BIND_OK] = { "tcp_bind_ok", "bind_ok_total", "tcp", EP_PROM_COUNTER,
+		"Kernel-chosen port assignments that succeeded (TCP: bind() to port 0; UDP: autobind)." },
+	[EP_TCP_BIND_FAIL] = { "tcp_bind_fail", "bind_fail_total", "tcp", EP_PROM_COUNTER,
+		"Kernel-chosen port assignments that failed for lack of a port (TCP: bind() to port 0; UDP: autobind)." },
+	[EP_UDP_OK] = { "udp_ok", "bind_ok_total", "udp", EP_PROM_COUNTER, NULL },
+	[EP_UDP_FAIL] = { "udp_fail", "bind_fail_total", "udp", EP_PROM_COUNTER, NULL },
+	[EP_SELF_CONNECT] = { "self_connect", "self_connect_total", "tcp", EP_PROM_COUNTER,
+		"TCP connections connected to themselves (same address and port on both ends)." },
+	[EP_ALARM] = { "alarm", "alarm", NULL, EP_PROM_GAUGE,
+		"1 while a protocol's share of the range is above alarm_pct." },
+	[EP_REUSE_DELAY_MS] = { "reuse_delay_ms", "reuse_delay_seconds", NULL, EP_PROM_GAUGE,
+		"How long a released port rests before ephport hands it out again." },
+};
+
+int ep_path(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n, m;
+
+	n = snprintf(buf, size, "%s", ep_root);
+	va_start(ap, fmt);
+	m = vsnprintf(buf + n, size - n, fmt, ap);
+	va_end(ap);
+	if (m < 0 || (size_t)(n + m) >= size) {
+		ep_err("path too long: %s", buf);
+		return -1;
+	}
+	return 0;
+}
+
+/* The contents of a file, NUL-terminated; its length or -errno. */
+static int read_text(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (len < size - 1) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			close(fd);
+			return n;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return len;
+}
+
+/* The file that made read_opt() fail, and why, for the caller to say. */
+static char failed_path[2048];
+static int failed_errno;
+
+/*
+ * Read a file that may be absent: 0 with buf filled, 1 if absent, -1 on any
+ * other error (noted in failed_path and failed_errno).
+ */
+static int read_opt(const char *path, char *buf, size_t size)
+{
+	int ret = read_text(path, buf, size);
+
+	if (ret == -ENOENT)
+		return 1;
+	if (ret < 0) {
+		snprintf(failed_path, sizeof(failed_path), "%s", path);
+		failed_errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
+static void say_failed(void)
+{
+	ep_err("cannot read %s: %s", failed_path, strerror(failed_errno));
+}
+
+/* A non-negative decimal number, alone on its line, or EP_NONE. */
+static long long parse_num(const char *s)
+{
+	unsigned long long v;
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return EP_NONE;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v > (unsigned long long)1 << 62)
+		return EP_NONE;
+	while (isspace((unsigned char)*end))
+		end++;
+	return *end ? EP_NONE : (long long)v;
+}
+
+static void trim(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+}
+
+/*
+ * search_ns, one bucket per line. Accepted: "<le> <count>", "le_<le>
+ * <count>", "<= <le> ns: <count>"..., with "+Inf"/"inf" or a missing bound
+ * for the open last bucket: the first number is the bound, the last the
+ * count.
+ */
+static int parse_hist(struct ep_ns *ns, char *text)
+{
+	char *line, *save = NULL;
+
+	ns->nhist = 0;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long nums[2];
+		int n = 0;
+		bool inf = strcasestr(line, "inf") != NULL;
+		char *p = line;
+
+		while (*p) {
+			if (isdigit((unsigned char)*p)) {
+				unsigned long long v = strtoull(p, &p, 10);
+
+				if (n < 2)
+					nums[n] = v;
+				else
+					nums[1] = v;
+				n++;
+			} else {
+				p++;
+			}
+		}
+		if (n == 0)
+			continue;
+		if (ns->nhist == EP_MAX_BUCKETS)
+			return -1;
+		if (n == 1 && !inf)
+			return -1;	/* a bound without a count */
+		ns->hist[ns->nhist].le = (inf || n == 1) ? 0 : nums[0];
+		ns->hist[ns->nhist].count = nums[n == 1 ? 0 : 1];
+		ns->nhist++;
+	}
+	return 0;
+}
+
+static int read_ns(struct ep_ns *ns)
+{
+	char path[2048], buf[4096];
+	long long lo, hi;
+	int i, ret;
+
+	for (i = 0; i < EP_NFIELDS; i++) {
+		if (ep_path(path, sizeof(path), EP_SYSFS "/net/%lu/%s",
+			    ns->inum, ep_fields[i].file))
+			return -1;
+		ret = read_opt(path, buf, sizeof(buf));
+		if (ret < 0)
+			return -1;
+		ns->val[i] = ret ? EP_NONE : parse_num(buf);
+	}
+
+	ns->lo = ns->hi = EP_NONE;
+	if (ep_path(path, sizeof(path), EP_SYSFS "/net/%lu/range", ns->inum))
+		return -1;
+	ret = read_opt(path, buf, sizeof(buf));
+	if (ret < 0)
+		return -1;
+	if (!ret && sscanf(buf, "%lld %lld", &lo, &hi) == 2 &&
+	    lo >= 0 && lo <= hi && hi <= 65535) {
+		ns->lo = lo;
+		ns->hi = hi;
+	}
+
+	ns->mode[0] = '\0';
+	if (ep_path(path, sizeof(path), EP_SYSFS "/net/%lu/mode", ns->inum))
+		return -1;
+	ret = read_opt(path, buf, sizeof(buf));
+	if (ret < 0)
+		return -1;
+	if (!ret) {
+		trim(buf);
+		snprintf(ns->mode, sizeof(ns->mode), "%.*s",
+			 (int)sizeof(ns->mode) - 1, buf);
+	}
+
+	ns->nhist = -1;
+	if (ep_path(path, sizeof(path), EP_SYSFS "/net/%lu/search_ns", ns->inum))
+		return -1;
+	ret = read_opt(path, buf, sizeof(buf));
+	if (ret < 0)
+		return -1;
+	if (!ret && parse_hist(ns, buf)) {
+		snprintf(failed_path, sizeof(failed_path), "%s", path);
+		failed_errno = EBADMSG;
+		return -1;
+	}
+	return 0;
+}
+
+/* A namespace whose directory went away while we read it: it just died. */
+static bool ns_gone(const struct ep_ns *ns)
+{
+	char path[2048];
+
+	if (ep_path(path, sizeof(path), EP_SYSFS "/net/%lu", ns->inum))
+		return false;
+	return access(path, F_OK) && errno == ENOENT;
+}
+
+/* Whether /sys/kernel/ephport is there; if not, says so. */
+bool ep_loaded(void)
+{
+	char path[2048];
+
+	if (ep_path(path, sizeof(path), EP_SYSFS))
+		return false;
+	if (!access(path, F_OK))
+		return true;
+	if (errno == ENOENT)
+		ep_err("ephport is not loaded (no %s)", path);
+	else
+		ep_err("cannot read %s: %s", path, strerror(errno));
+	return false;
+}
+
+static int read_global(struct ep_snap *snap)
+{
+	char path[2048], buf[4096];
+	int ret;
+
+	if (!ep_loaded())
+		return -1;
+
+	strcpy(snap->version, "-");
+	if (ep_path(path, sizeof(path), EP_SYSFS "/version"))
+		return -1;
+	ret = read_opt(path, buf, sizeof(buf));
+	if (ret < 0)
+		goto err;
+	if (!ret) {
+		trim(buf);
+		snprintf(snap->version, sizeof(snap->version), "%.*s",
+			 (int)sizeof(snap->version) - 1, buf);
+	}
+
+	snap->netns = snap->alarm_pct = EP_NONE;
+	if (ep_path(path, sizeof(path), EP_SYSFS "/netns"))
+		return -1;
+	ret = read_opt(path, buf, sizeof(buf));
+	if (ret < 0)
+		goto err;
+	if (!ret)
+		snap->netns = parse_num(buf);
+	if (ep_path(path, sizeof(path), EP_SYSFS "/alarm_pct"))
+		return -1;
+	ret = read_opt(path, buf, sizeof(buf));
+	if (ret < 0)
+		goto err;
+	if (!ret)
+		snap->alarm_pct = parse_num(buf);
+	return 0;
+err:
+	say_failed();
+	return -1;
+}
+
+/* Parse a directory name that is a decimal inode number. */
+static bool parse_inum(const char *s, unsigned long *inum)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	*inum = strtoul(s, &end, 10);
+	return !errno && !*end;
+}
+
+/*
+ * Read every namespace (or only the one with inode only_inum, if not 0)
+ * into snap. 0, or -1 after saying why in one line.
+ */
+int ep_snapshot(struct ep_snap *snap, unsigned long only_inum)
+{
+	char path[2048];
+	struct dirent *de;
+	DIR *dir;
+	int i, alloc = 0;
+
+	memset(snap, 0, sizeof(*snap));
+	if (read_global(snap))
+		return -1;
+
+	if (ep_path(path, sizeof(path), EP_SYSFS "/net"))
+		return -1;
+	dir = opendir(path);
+	if (!dir) {
+		if (errno == ENOENT)
+			ep_err("this ephport has no per-namespace tree (no %s)", path);
+		else
+			ep_err("cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(dir))) {
+		unsigned long inum;
+
+		if (!parse_inum(de->d_name, &inum))
+			continue;
+		if (only_inum && inum != only_inum)
+			continue;
+		if (snap->nr == alloc) {
+			struct ep_ns *ns;
+
+			alloc = alloc ? 2 * alloc : 16;
+			ns = realloc(snap->ns, alloc * sizeof(*ns));
+			if (!ns) {
+				ep_err("out of memory");
+				goto err_close;
+			}
+			snap->ns = ns;
+		}
+		memset(&snap->ns[snap->nr], 0, sizeof(snap->ns[0]));
+		snap->ns[snap->nr++].inum = inum;
+	}
+	closedir(dir);
+
+	for (i = 0; i < snap->nr; i++) {
+		int ret = read_ns(&snap->ns[i]);
+
+		if (ns_gone(&snap->ns[i])) {
+			/* Destroyed while we read it: not part of the picture. */
+			snap->ns[i--] = snap->ns[--snap->nr];
+			continue;
+		}
+		if (ret) {
+			say_failed();
+			goto err_free;
+		}
+	}
+	if (only_inum && !snap->nr) {
+		ep_err("no namespace with inode %lu in %s", only_inum, path);
+		goto err_free;
+	}
+	return ep_name_all(snap) ? -1 : 0;
+
+err_close:
+	closedir(dir);
+err_free:
+	ep_snap_free(snap);
+	return -1;
+}
+
+void ep_snap_free(struct ep_snap *snap)
+{
+	free(snap->ns);
+	snap->ns = NULL;
+	snap->nr = 0;
+}
+
+long long ep_range_size(const struct ep_ns *ns)
+{
+	return ns->lo == EP_NONE ? EP_NONE : ns->hi - ns->lo + 1;
+}
+
+/* Share of the range in use, in 1/1000, or -1 if unknown. */
+int ep_share_permille(const struct ep_ns *ns, enum ep_field in_use)
+{
+	long long size = ep_range_size(ns);
+
+	if (size <= 0 || ns->val[in_use] == EP_NONE)
+		return -1;
+	return ns->val[in_use] * 1000 / size;
+}
