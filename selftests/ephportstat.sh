@@ -1,0 +1,589 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# ephportstat against the real module: the host, a named (ip netns) and an
+# unnamed (unshare) namespace are listed by the right names with exactly the
+# values their sysfs files hold, in the table, with -n (name, inode number,
+# PID), as JSON (checked by a JSON parser in awk) and for Prometheus (checked
+# by promtool when the VM has it, and by a format check in awk always); the
+# not-loaded and the may-not-read cases say so in one line and fail.
+. "$(dirname "$0")/lib.sh"
+
+DIR=$(cd "$(dirname "$0")" && pwd)
+CONN=$DIR/ephport_conn
+NAMED=ephst$$
+TMP=$(mktemp -d /tmp/ephportstat.XXXXXX)
+NINUM=
+UINUM=
+UPID=
+HINUM=
+
+# ---- helpers ----
+
+ns_of() {
+	readlink "/proc/$1/ns/net" 2>/dev/null | tr -cd '0-9'
+}
+
+# The value of a namespace's sysfs file, "null" if absent or not a number.
+sysval() {
+	v=$(cat "$SYSFS/net/$1/$2" 2>/dev/null)
+	case "$v" in
+	''|*[!0-9]*) echo null ;;
+	*) echo "$v" ;;
+	esac
+}
+
+# poll SECONDS CMD...: until CMD succeeds.
+poll() {
+	t=$(($1 * 10))
+	shift
+	while ! "$@"; do
+		t=$((t - 1))
+		[ $t -gt 0 ] || return 1
+		usleep 100000
+	done
+}
+
+# Whether PID is in a namespace other than ours.
+ns_moved() {
+	[ -n "$(ns_of "$1")" ] && [ "$(ns_of "$1")" != "$(ns_of $$)" ]
+}
+
+# Kill every process in namespace INUM (the traffic of this test).
+kill_ns() {
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[ "$p" = $$ ] && continue
+		[ "$(ns_of "$p")" = "$1" ] && kill "$p" 2>/dev/null
+	done
+}
+
+cleanup() {
+	[ -n "$UINUM" ] && kill_ns "$UINUM"
+	[ -n "$NINUM" ] && kill_ns "$NINUM"
+	[ -n "$HCONN" ] && kill "$HCONN" 2>/dev/null
+	if [ -e "/run/netns/$NAMED" ]; then
+		ip netns del "$NAMED" 2>/dev/null ||
+			{ umount "/run/netns/$NAMED"; rm -f "/run/netns/$NAMED"; }
+	fi
+	[ -d "$SYSFS/net" ] && chmod 0755 "$SYSFS/net/$NINUM" 2>/dev/null
+	sed -i '/^ephstat:/d' /etc/passwd /etc/group 2>/dev/null
+	rm -rf "$TMP"
+	UINUM= NINUM= HCONN=
+}
+
+# check NAME CMD...: one KTAP case, passing if CMD does.
+check() {
+	name=$1
+	shift
+	if "$@"; then
+		ktap_test_pass "$name"
+	else
+		ktap_test_fail "$name"
+	fi
+}
+
+say() {
+	ktap_print_msg "$*"
+	return 1
+}
+
+# A JSON parser: fails on anything that is not JSON; prints every scalar
+# as path=value (".namespaces.0.inum=4026531840").
+json_flat() {
+	awk '
+	function fail(m) { printf "JSON error at byte %d: %s\n", pos, m > "/dev/stderr"; bad = 1; exit 1 }
+	function ch() { return substr(s, pos, 1) }
+	function ws() { while (pos <= n && index(" \t\r\n", ch())) pos++ }
+	function str(   out, c, e) {
+		pos++
+		out = ""
+		for (;;) {
+			if (pos > n) fail("unterminated string")
+			c = ch()
+			if (c == "\"") { pos++; return out }
+			if (c == "\\") {
+				e = substr(s, pos + 1, 1)
+				if (index("\"\\/bfnrt", e)) { out = out e; pos += 2; continue }
+				if (e == "u" && substr(s, pos + 2, 4) ~ /^[0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-fA-F]$/) { out = out "?"; pos += 6; continue }
+				fail("bad escape")
+			}
+			if (c == "\n" || c == "\t") fail("control character in string")
+			out = out c
+			pos++
+		}
+	}
+	function value(path,   c, t) {
+		ws()
+		c = ch()
+		if (c == "{") return object(path)
+		if (c == "[") return array(path)
+		if (c == "\"") { t = str(); print path "=" t; return }
+		if (substr(s, pos, 4) == "true" || substr(s, pos, 4) == "null") { print path "=" substr(s, pos, 4); pos += 4; return }
+		if (substr(s, pos, 5) == "false") { print path "=false"; pos += 5; return }
+		t = substr(s, pos)
+		if (match(t, /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/)) { print path "=" substr(t, 1, RLENGTH); pos += RLENGTH; return }
+		fail("unexpected \"" c "\"")
+	}
+	function object(path,   k, c) {
+		pos++
+		ws()
+		if (ch() == "}") { pos++; return }
+		for (;;) {
+			ws()
+			if (ch() != "\"") fail("key expected")
+			k = str()
+			ws()
+			if (ch() != ":") fail(": expected")
+			pos++
+			value(path "." k)
+			ws()
+			c = ch()
+			pos++
+			if (c == "}") return
+			if (c != ",") fail(", or } expected")
+		}
+	}
+	function array(path,   i, c) {
+		pos++
+		ws()
+		if (ch() == "]") { pos++; return }
+		for (i = 0; ; i++) {
+			value(path "." i)
+			ws()
+			c = ch()
+			pos++
+			if (c == "]") return
+			if (c != ",") fail(", or ] expected")
+		}
+	}
+	{ s = s $0 "\n" }
+	END {
+		if (bad) exit 1
+		n = length(s)
+		pos = 1
+		ws()
+		if (pos > n) fail("empty")
+		value("")
+		ws()
+		if (pos <= n) fail("trailing text")
+	}'
+}
+
+# The Prometheus text format, checked the way the exposition format
+# defines it: HELP/TYPE before a family's samples, families contiguous,
+# counters named *_total, histograms with cumulative buckets ending in
+# +Inf, names and labels well-formed.
+prom_check() {
+	awk '
+	function fail(m) { printf "line %d: %s: %s\n", NR, m, $0 > "/dev/stderr"; bad = 1; exit 1 }
+	/^# HELP / {
+		if ($3 !~ /^ephport_[a-z0-9_]+$/) fail("bad name")
+		if (help[$3]++) fail("second HELP")
+		next
+	}
+	/^# TYPE / {
+		if (type[$3] != "") fail("second TYPE")
+		if ($4 !~ /^(counter|gauge|histogram)$/) fail("bad type")
+		if (!help[$3]) fail("TYPE without HELP")
+		if ($4 == "counter" && $3 !~ /_total$/) fail("counter not named _total")
+		if ($4 != "counter" && $3 ~ /_total$/) fail("_total on a non-counter")
+		type[$3] = $4
+		if (done[$3]) fail("family split")
+		if (fam != "") done[fam] = 1
+		fam = $3
+		next
+	}
+	/^#/ || /^$/ { fail("stray line") }
+	{
+		line = $0
+		if (!match(line, /^[a-zA-Z_:][a-zA-Z0-9_:]*/)) fail("bad sample name")
+		name = substr(line, 1, RLENGTH)
+		rest = substr(line, RLENGTH + 1)
+		base = name
+		if (type[fam] == "histogram") sub(/_(bucket|count|sum)$/, "", base)
+		if (base != fam) fail("sample outside its family " fam)
+		labels = ""
+		if (substr(rest, 1, 1) == "{") {
+			if (!match(rest, /^\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",)*[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"\}/))
+				fail("bad labels")
+			labels = substr(rest, 1, RLENGTH)
+			rest = substr(rest, RLENGTH + 1)
+		}
+		if (rest !~ /^ (-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|[-+]Inf|NaN)$/) fail("bad value")
+		if (seen[name labels]++) fail("duplicate sample")
+		v = substr(rest, 2) + 0
+		if (name ~ /_bucket$/) {
+			key = labels
+			sub(/,le="[^"]*"\}$/, "}", key)
+			if (key == lastkey && v < lastv) fail("buckets not cumulative")
+			lastkey = key
+			lastv = v
+			if (labels ~ /le="\+Inf"/) inf[key] = v
+		}
+		if (name ~ /_count$/ && type[fam] == "histogram") {
+			if (!(labels in inf)) fail("_count without a +Inf bucket")
+			if (inf[labels] != v) fail("_count differs from +Inf bucket")
+		}
+	}
+	END { if (!bad && !NR) { print "empty" > "/dev/stderr"; exit 1 } }'
+}
+
+# A table cell: "-" for null; tv A B: the sum of two cells.
+tv() {
+	if [ "$1" = null ] && [ "${2:-null}" = null ]; then
+		echo -
+	elif [ "$1" = null ]; then
+		echo "$2"
+	elif [ "${2:-null}" = null ]; then
+		echo "$1"
+	else
+		echo $(($1 + $2))
+	fi
+}
+
+# The expected table rows of namespace INUM called NAME, fields single-spaced.
+table_want() {
+	inum=$1
+	range=$(cat "$SYSFS/net/$inum/range")
+	lo=${range% *}
+	hi=${range#* }
+	size=$((hi - lo + 1))
+	mode=-
+	[ -f "$SYSFS/net/$inum/mode" ] && mode=$(cat "$SYSFS/net/$inum/mode")
+	case $(sysval "$inum" alarm) in
+	0) alarm=off ;;
+	1) alarm=ON ;;
+	*) alarm=- ;;
+	esac
+	for p in tcp udp; do
+		used=$(sysval "$inum" ${p}_in_use)
+		pm=$((used * 1000 / size))
+		bar=
+		i=0
+		while [ $i -lt 10 ]; do
+			if [ $i -lt $((pm / 100)) ]; then bar="$bar#"; else bar="$bar."; fi
+			i=$((i + 1))
+		done
+		if [ $p = tcp ]; then
+			fail=$(tv "$(sysval "$inum" tcp_connect_fail)" \
+				"$(sysval "$inum" tcp_bind_fail)")
+			echo "$2 $lo-$hi tcp $used $((pm / 10))% $bar $(tv "$(sysval "$inum" tcp_peak)") $fail $mode $alarm"
+		else
+			echo "$inum $size ports udp $used $((pm / 10))% $bar $(tv "$(sysval "$inum" udp_peak)") $(tv "$(sysval "$inum" udp_fail)")"
+		fi
+	done
+}
+
+# The table's rows for namespace INUM, fields single-spaced.
+table_got() {
+	awk -v inum="$1" '{ prev = cur; cur = $0 } $1 == inum && $4 == "udp" { print prev; print cur }' "$2" |
+		tr -s ' ' | sed 's/ $//'
+}
+
+# The name the test expects for namespace INUM.
+want_name() {
+	case $1 in
+	"$HINUM") echo host ;;
+	"$NINUM") echo "$NAMED" ;;
+	"$UINUM") echo "$UPID/sleep" ;;
+	*) echo "?" ;;
+	esac
+}
+
+# ---- the cases ----
+
+case_not_loaded() {
+	ok=0
+	for args in "" "-n host" "--json" "--prometheus"; do
+		ephportstat $args >"$TMP/out" 2>"$TMP/err"
+		rc=$?
+		lines=$(cat "$TMP/out" "$TMP/err" | wc -l)
+		ktap_print_msg "ephportstat $args: rc $rc: $(cat "$TMP/err")"
+		[ $rc != 0 ] && [ ! -s "$TMP/out" ] && [ "$lines" = 1 ] &&
+			grep -q 'not loaded' "$TMP/err" || ok=1
+	done
+	return $ok
+}
+
+setup() {
+	mkdir -p /run/netns
+	if ip netns add "$NAMED" 2>/dev/null; then
+		ktap_print_msg "named namespace by ip netns add"
+	else
+		# busybox ip has no netns: do what it does, by hand.
+		unshare -n sleep 600 &
+		p=$!
+		poll 10 ns_moved $p || return 1
+		touch "/run/netns/$NAMED"
+		mount --bind "/proc/$p/ns/net" "/run/netns/$NAMED" || return 1
+		kill $p
+		ktap_print_msg "named namespace by unshare -n and a bind mount"
+	fi
+	NINUM=$(stat -L -c %i "/run/netns/$NAMED")
+	HINUM=$(ns_of 1)
+
+	# Named: 10 ports, TCP 5 connects and 4 binds held (90%: the alarm),
+	# UDP 8 held, then 3 UDP failures.
+	nsenter --net="/run/netns/$NAMED" sh -c "
+		ip link set lo up
+		echo '40000 40009' >/proc/sys/net/ipv4/ip_local_port_range
+		$CONN -n 5 -s 600 -q 2>/dev/null &
+		$CONN -m udp -n 8 -s 600 -q 2>/dev/null &
+		sleep 1
+		$CONN -m udp -n 5 -q 2>/dev/null
+		$CONN -m bind -n 4 -s 600 -q 2>/dev/null &
+	"
+	# Unnamed: a shell in its own namespace, which becomes "sleep".
+	unshare -n sh -c "
+		ip link set lo up
+		echo '20000 20099' >/proc/sys/net/ipv4/ip_local_port_range
+		$CONN -n 7 -s 600 -q 2>/dev/null &
+		$CONN -m udp -n 3 -s 600 -q 2>/dev/null &
+		exec sleep 600
+	" &
+	UPID=$!
+	poll 10 grep -qx sleep "/proc/$UPID/comm" || return 1
+	UINUM=$(ns_of $UPID)
+	# Host: a few connects.
+	"$CONN" -n 3 -s 600 -q 2>/dev/null &
+	HCONN=$!
+	sleep 2
+	ktap_print_msg "host $HINUM, $NAMED $NINUM, unnamed $UINUM (pid $UPID)"
+	[ -n "$NINUM" ] && [ -n "$UINUM" ] && [ -n "$HINUM" ] &&
+		[ -d "$SYSFS/net/$NINUM" ] && [ -d "$SYSFS/net/$UINUM" ] &&
+		[ -d "$SYSFS/net/$HINUM" ]
+}
+
+# try CMD...: CMD, again up to twice if it fails (the values may move
+# between the tool's read and the test's, e.g. a TIME_WAIT ending).
+try() {
+	"$@" 2>/dev/null || { sleep 1; "$@" 2>/dev/null; } || { sleep 1; "$@"; }
+}
+
+table_names() {
+	ephportstat >"$TMP/table" || return 1
+	cat "$TMP/table" | sed 's/^/  /' | while read -r l; do ktap_print_msg "$l"; done
+	for inum in $HINUM $NINUM $UINUM; do
+		got=$(table_got "$inum" "$TMP/table" | head -n 1 | cut -d' ' -f1)
+		[ "$got" = "$(want_name "$inum")" ] ||
+			say "$inum: named '$got', want '$(want_name "$inum")'" || return 1
+	done
+}
+
+table_values() {
+	ephportstat >"$TMP/table" || return 1
+	n=0
+	for d in "$SYSFS"/net/*; do
+		inum=${d##*/}
+		n=$((n + 1))
+		want=$(table_want "$inum" "$(want_name "$inum")")
+		got=$(table_got "$inum" "$TMP/table")
+		if [ "$(want_name "$inum")" = "?" ]; then
+			# Not made by this test: check the values, not the name.
+			want=$(echo "$want" | cut -d' ' -f2-)
+			got=$(echo "$got" | cut -d' ' -f2-)
+		fi
+		[ "$got" = "$want" ] || say "$inum: got '$got', want '$want'" || return 1
+	done
+	rows=$(awk '$4 == "udp"' "$TMP/table" | wc -l)
+	[ "$rows" = $n ] || say "$rows namespaces in the table, $n in sysfs"
+}
+
+table_order() {
+	ephportstat >"$TMP/table" || return 1
+	# Fullest first: the larger USE% of each namespace never increases.
+	awk 'NR > 2 && $3 == "tcp" { t = $5 + 0 } NR > 2 && $4 == "udp" {
+		u = $6 + 0; m = t > u ? t : u
+		if (NR > 4 && m > last) { print "not sorted at " $1; exit 1 }
+		last = m }' "$TMP/table" &&
+	awk 'length($0) > 80 { print "too wide: " $0; exit 1 }' "$TMP/table"
+}
+
+# one_check ARG INUM: -n ARG shows namespace INUM with its values.
+one_check() {
+	ephportstat -n "$1" >"$TMP/one" || return 1
+	head -n 1 "$TMP/one" | grep -qx "netns $2 ($(want_name "$2"))" ||
+		say "-n $1: $(head -n 1 "$TMP/one")" || return 1
+	want="in use $(sysval "$2" tcp_in_use) $(sysval "$2" udp_in_use)"
+	got=$(grep '^  in use ' "$TMP/one" | tr -s ' ' | sed 's/^ //')
+	[ "$got" = "$want" ] || say "-n $1: '$got', want '$want'" || return 1
+	want="peak $(sysval "$2" tcp_peak) $(sysval "$2" udp_peak)"
+	got=$(grep '^  peak ' "$TMP/one" | tr -s ' ' | sed 's/^ //')
+	[ "$got" = "$want" ] || say "-n $1: '$got', want '$want'" || return 1
+	if grep -q unsupported "$SYSFS/net/$2/search_ns"; then
+		grep -q 'search time: -' "$TMP/one"
+		return
+	fi
+	total=$(awk '{ s += $2 } END { print s + 0 }' "$SYSFS/net/$2/search_ns")
+	grep -q "search time ($total searches)" "$TMP/one" ||
+		say "-n $1: want $total searches: $(grep 'search time' "$TMP/one")"
+}
+
+one_histogram() {
+	ephportstat -n "$NAMED" >"$TMP/one" || return 1
+	sed 's/^/  /' "$TMP/one" | while read -r l; do ktap_print_msg "$l"; done
+	[ "$(sysval "$NINUM" tcp_connect_ok)" = null ] && return 0
+	grep -q 'search time (' "$TMP/one"
+}
+
+json_parses() {
+	ephportstat --json >"$TMP/json" || return 1
+	json_flat <"$TMP/json" >"$TMP/flat" || return 1
+	grep -q '^\.namespaces\.0\.inum=' "$TMP/flat"
+}
+
+json_values() {
+	ephportstat --json >"$TMP/json" || return 1
+	json_flat <"$TMP/json" >"$TMP/flat" || return 1
+	n=$(ls "$SYSFS/net" | wc -l)
+	grep -qx ".netns=$(cat "$SYSFS/netns")" "$TMP/flat" || say "netns" || return 1
+	grep -qx ".version=$(cat "$SYSFS/version")" "$TMP/flat" || say "version" || return 1
+	i=0
+	while [ $i -lt "$n" ]; do
+		inum=$(sed -n "s/^\.namespaces\.$i\.inum=//p" "$TMP/flat")
+		[ -d "$SYSFS/net/$inum" ] || say "namespace $i: inum '$inum'" || return 1
+		get() { sed -n "s/^\.namespaces\.$i\.$1=//p" "$TMP/flat"; }
+		name=$(want_name "$inum")
+		[ "$name" = "?" ] || [ "$(get name)" = "$name" ] ||
+			say "$inum: name '$(get name)', want '$name'" || return 1
+		range=$(cat "$SYSFS/net/$inum/range")
+		[ "$(get range.lo) $(get range.hi)" = "$range" ] ||
+			say "$inum: range" || return 1
+		for f in tcp_in_use udp_in_use tcp_peak udp_peak tcp_connect_ok \
+			tcp_connect_fail tcp_bind_ok tcp_bind_fail udp_ok udp_fail \
+			self_connect alarm; do
+			[ "$(get $f)" = "$(sysval "$inum" $f)" ] ||
+				say "$inum: $f '$(get $f)', want '$(sysval "$inum" $f)'" ||
+				return 1
+		done
+		if ! grep -q unsupported "$SYSFS/net/$inum/search_ns"; then
+			k=0
+			while read -r le count; do
+				[ "$(get search_ns.$k.le) $(get search_ns.$k.count)" = "$le $count" ] ||
+					say "$inum: search_ns line $k" || return 1
+				k=$((k + 1))
+			done <"$SYSFS/net/$inum/search_ns"
+		fi
+		i=$((i + 1))
+	done
+	[ -z "$(sed -n "s/^\.namespaces\.$n\.inum=//p" "$TMP/flat")" ] ||
+		say "more namespaces in JSON than in sysfs"
+}
+
+prom_format() {
+	ephportstat --prometheus >"$TMP/prom" || return 1
+	prom_check <"$TMP/prom"
+}
+
+prom_promtool() {
+	ephportstat --prometheus >"$TMP/prom" || return 1
+	promtool check metrics <"$TMP/prom" >"$TMP/promtool" 2>&1
+	rc=$?
+	sed 's/^/promtool: /' "$TMP/promtool" | while read -r l; do ktap_print_msg "$l"; done
+	return $rc
+}
+
+prom_values() {
+	ephportstat --prometheus >"$TMP/prom" || return 1
+	for inum in $HINUM $NINUM $UINUM; do
+		l="netns=\"$inum\",name=\"$(want_name "$inum")\""
+		range=$(cat "$SYSFS/net/$inum/range")
+		for want in \
+			"ephport_range_low{$l} ${range% *}" \
+			"ephport_range_high{$l} ${range#* }" \
+			"ephport_ports_in_use{$l,proto=\"tcp\"} $(sysval "$inum" tcp_in_use)" \
+			"ephport_ports_in_use{$l,proto=\"udp\"} $(sysval "$inum" udp_in_use)" \
+			"ephport_ports_peak{$l,proto=\"tcp\"} $(sysval "$inum" tcp_peak)" \
+			"ephport_ports_peak{$l,proto=\"udp\"} $(sysval "$inum" udp_peak)" \
+			"ephport_connect_ok_total{$l,proto=\"tcp\"} $(sysval "$inum" tcp_connect_ok)" \
+			"ephport_connect_fail_total{$l,proto=\"tcp\"} $(sysval "$inum" tcp_connect_fail)" \
+			"ephport_bind_ok_total{$l,proto=\"tcp\"} $(sysval "$inum" tcp_bind_ok)" \
+			"ephport_bind_fail_total{$l,proto=\"tcp\"} $(sysval "$inum" tcp_bind_fail)" \
+			"ephport_bind_ok_total{$l,proto=\"udp\"} $(sysval "$inum" udp_ok)" \
+			"ephport_bind_fail_total{$l,proto=\"udp\"} $(sysval "$inum" udp_fail)" \
+			"ephport_self_connect_total{$l,proto=\"tcp\"} $(sysval "$inum" self_connect)" \
+			"ephport_alarm{$l} $(sysval "$inum" alarm)"; do
+			case "$want" in
+			*" null") grep -q "^${want% null} " "$TMP/prom" &&
+					say "present though unsupported: $want" && return 1
+				continue ;;
+			esac
+			grep -qxF "$want" "$TMP/prom" || say "missing: $want" || return 1
+		done
+	done
+}
+
+watch_refreshes() {
+	ephportstat -w 0.5 >"$TMP/watch" 2>&1 &
+	p=$!
+	sleep 3
+	kill $p
+	wait $p 2>/dev/null
+	frames=$(grep -o 'NETNS' "$TMP/watch" | wc -l)
+	homes=$(printf '\033[H' >"$TMP/esc"; grep -c -F -f "$TMP/esc" "$TMP/watch")
+	ktap_print_msg "-w 0.5 for 3 s: $frames tables"
+	[ "$frames" -ge 3 ] && [ "$homes" -ge 1 ]
+}
+
+not_readable() {
+	grep -q '^ephstat:' /etc/passwd 2>/dev/null ||
+		echo 'ephstat:x:65534:65534:ephstat:/:/bin/sh' >>/etc/passwd
+	grep -q '^ephstat:' /etc/group 2>/dev/null ||
+		echo 'ephstat:x:65534:' >>/etc/group
+	chmod 0700 "$SYSFS/net/$NINUM" || return 1
+	su -s /bin/sh ephstat -c ephportstat >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	chmod 0755 "$SYSFS/net/$NINUM"
+	ktap_print_msg "as uid 65534: rc $rc: $(cat "$TMP/err")"
+	[ $rc = 1 ] && [ ! -s "$TMP/out" ] &&
+		[ "$(wc -l <"$TMP/err")" = 1 ] && grep -q 'Permission denied' "$TMP/err"
+}
+
+# ---- main ----
+
+ktap_print_header
+[ "$(id -u)" = 0 ] || { ktap_skip_all "needs root"; exit "$KSFT_SKIP"; }
+[ -f "$EPHPORT_KO" ] || { ktap_skip_all "no $EPHPORT_KO"; exit "$KSFT_SKIP"; }
+command -v ephportstat >/dev/null ||
+	{ ktap_skip_all "no ephportstat in PATH"; exit "$KSFT_SKIP"; }
+ktap_set_plan 17
+trap cleanup EXIT
+
+ephport_unload
+check "not loaded: one line, exit 1" case_not_loaded
+
+dmesg_mark ephportstat
+ephport_load || { ktap_exit_fail_msg "insmod ephport failed"; }
+if ! setup; then
+	ktap_print_msg "setting up the namespaces failed"
+fi
+check "table: host, named and unnamed namespaces by name" table_names
+check "table: every namespace, values equal sysfs" try table_values
+check "table: fullest first, within 80 columns" table_order
+check "-n NAME" try one_check "$NAMED" "$NINUM"
+check "-n INUM" try one_check "$UINUM" "$UINUM"
+check "-n PID" try one_check "$UPID" "$UINUM"
+check "-n host" try one_check host "$HINUM"
+check "-n: search time histogram" one_histogram
+check "--json parses" json_parses
+check "--json: values equal sysfs" try json_values
+check "--prometheus: exposition format" prom_format
+if command -v promtool >/dev/null; then
+	check "--prometheus: promtool check metrics" prom_promtool
+else
+	ktap_test_skip "--prometheus: promtool check metrics (no promtool in the VM)"
+fi
+check "--prometheus: values equal sysfs" try prom_values
+check "-w refreshes in place" watch_refreshes
+check "a namespace the user may not read: one line, exit 1" not_readable
+
+cleanup
+ephport_unload
+complaints=$(dmesg_complaints ephportstat)
+if [ -z "$complaints" ] && [ -z "$(ephport_leftovers)" ]; then
+	ktap_test_pass "no kernel complaints, nothing left after unload"
+else
+	echo "$complaints" | sed 's/^/# /'
+	ktap_test_fail "no kernel complaints, nothing left after unload"
+fi
+ktap_finished
