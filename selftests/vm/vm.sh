@@ -134,6 +134,16 @@ if [ -f "$EPHPORT_TOP/tools/Makefile" ]; then
 		{ cat "$work/tools.log" >&2; die "tools/ does not build"; }
 	find "$work/tools" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/usr/bin/" \;
 fi
+# promtool for ephportstat's test. Debian builds it with cgo: it is not
+# static, so the libraries ldd names (libc, the loader) come along.
+if [ -f "$EPHPORT_TOP/tools/Makefile" ]; then
+	need_pkgs prometheus
+	cp /usr/bin/promtool "$stage/usr/bin/"
+	for lib in $(ldd /usr/bin/promtool | grep -o '/[^ ]*'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+fi
 
 cat >"$stage/etc/ephport-vm.conf" <<CONF
 VM_MODE=$mode
