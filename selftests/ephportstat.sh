@@ -73,13 +73,18 @@ cleanup() {
 
 # check NAME CMD...: one KTAP case, passing if CMD does.
 check() {
-	name=$1
+	case_name=$1
 	shift
 	if "$@"; then
-		ktap_test_pass "$name"
+		ktap_test_pass "$case_name"
 	else
-		ktap_test_fail "$name"
+		ktap_test_fail "$case_name"
 	fi
+}
+
+# Show a file as KTAP diagnostics, spacing kept.
+show() {
+	sed 's/^/# /' "$1"
 }
 
 say() {
@@ -362,7 +367,7 @@ try() {
 
 table_names() {
 	ephportstat >"$TMP/table" || return 1
-	cat "$TMP/table" | sed 's/^/  /' | while read -r l; do ktap_print_msg "$l"; done
+	show "$TMP/table"
 	for inum in $HINUM $NINUM $UINUM; do
 		got=$(table_got "$inum" "$TMP/table" | head -n 1 | cut -d' ' -f1)
 		[ "$got" = "$(want_name "$inum")" ] ||
@@ -421,7 +426,7 @@ one_check() {
 
 one_histogram() {
 	ephportstat -n "$NAMED" >"$TMP/one" || return 1
-	sed 's/^/  /' "$TMP/one" | while read -r l; do ktap_print_msg "$l"; done
+	show "$TMP/one"
 	[ "$(sysval "$NINUM" tcp_connect_ok)" = null ] && return 0
 	grep -q 'search time (' "$TMP/one"
 }
@@ -479,12 +484,17 @@ prom_promtool() {
 	ephportstat --prometheus >"$TMP/prom" || return 1
 	promtool check metrics <"$TMP/prom" >"$TMP/promtool" 2>&1
 	rc=$?
-	sed 's/^/promtool: /' "$TMP/promtool" | while read -r l; do ktap_print_msg "$l"; done
+	show "$TMP/promtool"
 	return $rc
 }
 
 prom_values() {
 	ephportstat --prometheus >"$TMP/prom" || return 1
+	# The named namespace's part, for the log (empty buckets left out).
+	awk -v n="name=\"$NAMED\"" '/^# HELP/ { h = $0 } /^# TYPE/ { t = $0 }
+		index($0, n) && !/_bucket.*le="[0-9.]*"} 0$/ {
+			if (h) print h; if (t) print t; h = t = ""; print }' "$TMP/prom" |
+		sed 's/^/# /'
 	for inum in $HINUM $NINUM $UINUM; do
 		l="netns=\"$inum\",name=\"$(want_name "$inum")\""
 		range=$(cat "$SYSFS/net/$inum/range")
