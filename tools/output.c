@@ -141,6 +141,17 @@ void ep_print_table(FILE *f, const struct ep_snap *snap)
 		snap->nr == 1 ? "" : "s");
 	if (snap->alarm_pct != EP_NONE)
 		fprintf(f, ", alarm at %lld%%", snap->alarm_pct);
+	if (snap->nprobes >= 0) {
+		int reg = 0;
+		long long missed = 0;
+
+		for (i = 0; i < snap->nprobes; i++) {
+			reg += snap->probes[i].registered;
+			missed = sum(missed, snap->probes[i].nmissed);
+		}
+		fprintf(f, ", probes %d/%d, missed %lld", reg, snap->nprobes,
+			missed);
+	}
 	fputc('\n', f);
 	fprintf(f, "%-13s %-11s %-5s %5s %4s %-10s %5s %5s %-7s %s\n",
 		"NETNS", "RANGE", "PROTO", "USED", "USE%", "", "PEAK", "FAIL",
@@ -224,8 +235,8 @@ void ep_print_one(FILE *f, const struct ep_ns *ns)
 			fprintf(f, "  <= %10llu ns", ns->hist[i].le);
 		else
 			fprintf(f, "  %16s", "longer");
-		fprintf(f, " %10llu %.*s\n", ns->hist[i].count, len,
-			"########################################");
+		fprintf(f, " %10llu%s%.*s\n", ns->hist[i].count, len ? " " : "",
+			len, "########################################");
 	}
 }
 
@@ -317,6 +328,25 @@ void ep_print_json(FILE *f, const struct ep_snap *snap)
 	json_num(f, snap->netns);
 	fputs(",\n  \"alarm_pct\": ", f);
 	json_num(f, snap->alarm_pct);
+	fputs(",\n  \"probes\": ", f);
+	if (snap->nprobes < 0) {
+		fputs("null", f);
+	} else {
+		fputc('[', f);
+		for (i = 0; i < snap->nprobes; i++) {
+			const struct ep_probe *p = &snap->probes[i];
+
+			fprintf(f, "%s\n    {\"symbol\": ", i ? "," : "");
+			json_str(f, p->symbol);
+			fprintf(f, ", \"registered\": %s, \"hits\": ",
+				p->registered ? "true" : "false");
+			json_num(f, p->hits);
+			fputs(", \"nmissed\": ", f);
+			json_num(f, p->nmissed);
+			fputc('}', f);
+		}
+		fputs(snap->nprobes ? "\n  ]" : "]", f);
+	}
 	fputs(",\n  \"namespaces\": [", f);
 	for (i = 0; i < snap->nr; i++) {
 		fputs(i ? ",\n" : "\n", f);
@@ -416,6 +446,35 @@ static void prom_fields(FILE *f, const struct ep_snap *snap)
 	}
 }
 
+/* Each hook: registered or not, and its hits and misses. */
+static void prom_probes(FILE *f, const struct ep_snap *snap)
+{
+	static const char *const help[] = {
+		"1 if the hook's probe is registered, 0 if unsupported on this kernel.",
+		"Times the hook's probe ran.",
+		"Times the hook's probe was skipped (nmissed): values may miss events.",
+	};
+	static const char *const names[] = {
+		"probe_registered", "probe_hits_total", "probe_missed_total",
+	};
+	int m, i;
+
+	for (m = 0; m < 3 && snap->nprobes > 0; m++) {
+		prom_family(f, names[m], m ? "counter" : "gauge", help[m]);
+		for (i = 0; i < snap->nprobes; i++) {
+			const struct ep_probe *p = &snap->probes[i];
+			long long v = m == 0 ? p->registered :
+				      m == 1 ? p->hits : p->nmissed;
+
+			if (v == EP_NONE)
+				continue;
+			fprintf(f, "ephport_%s{symbol=\"", names[m]);
+			prom_escaped(f, p->symbol);
+			fprintf(f, "\"} %lld\n", v);
+		}
+	}
+}
+
 /* The effective mode, the info-metric way: value 1, the mode a label. */
 static void prom_mode(FILE *f, const struct ep_snap *snap)
 {
@@ -499,6 +558,7 @@ void ep_print_prometheus(FILE *f, const struct ep_snap *snap)
 			    "Share of the range (percent) above which a namespace's alarm is raised.");
 		fprintf(f, "ephport_alarm_pct %lld\n", snap->alarm_pct);
 	}
+	prom_probes(f, snap);
 	prom_ns_gauge(f, snap, "range_low", "Lowest port of the namespace's ip_local_port_range.", get_lo);
 	prom_ns_gauge(f, snap, "range_high", "Highest port of the namespace's ip_local_port_range.", get_hi);
 	prom_ns_gauge(f, snap, "range_ports", "Ports in the namespace's ip_local_port_range.", ep_range_size);
