@@ -154,6 +154,10 @@ static int parse_hist(struct ep_ns *ns, char *text)
 {
 	char *line, *save = NULL;
 
+	if (strstr(text, "unsupported")) {
+		ns->nhist = -1;
+		return 0;
+	}
 	ns->nhist = 0;
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -188,26 +192,34 @@ static int parse_hist(struct ep_ns *ns, char *text)
 	return 0;
 }
 
+/* read_opt() on a file of /sys/kernel/ephport ("" + name: the top). */
+static int read_sys(const char *name, char *buf, size_t size)
+{
+	char path[2048];
+
+	if (ep_path(path, sizeof(path), EP_SYSFS "/%s", name))
+		return -1;
+	return read_opt(path, buf, size);
+}
+
 static int read_ns(struct ep_ns *ns)
 {
-	char path[2048], buf[4096];
+	char name[64], buf[4096];
 	long long lo, hi;
 	int i, ret;
 
 	for (i = 0; i < EP_NFIELDS; i++) {
-		if (ep_path(path, sizeof(path), EP_SYSFS "/net/%lu/%s",
-			    ns->inum, ep_fields[i].file))
-			return -1;
-		ret = read_opt(path, buf, sizeof(buf));
+		snprintf(name, sizeof(name), "net/%lu/%s", ns->inum,
+			 ep_fields[i].file);
+		ret = read_sys(name, buf, sizeof(buf));
 		if (ret < 0)
 			return -1;
 		ns->val[i] = ret ? EP_NONE : parse_num(buf);
 	}
 
 	ns->lo = ns->hi = EP_NONE;
-	if (ep_path(path, sizeof(path), EP_SYSFS "/net/%lu/range", ns->inum))
-		return -1;
-	ret = read_opt(path, buf, sizeof(buf));
+	snprintf(name, sizeof(name), "net/%lu/range", ns->inum);
+	ret = read_sys(name, buf, sizeof(buf));
 	if (ret < 0)
 		return -1;
 	if (!ret && sscanf(buf, "%lld %lld", &lo, &hi) == 2 &&
@@ -217,9 +229,8 @@ static int read_ns(struct ep_ns *ns)
 	}
 
 	ns->mode[0] = '\0';
-	if (ep_path(path, sizeof(path), EP_SYSFS "/net/%lu/mode", ns->inum))
-		return -1;
-	ret = read_opt(path, buf, sizeof(buf));
+	snprintf(name, sizeof(name), "net/%lu/mode", ns->inum);
+	ret = read_sys(name, buf, sizeof(buf));
 	if (ret < 0)
 		return -1;
 	if (!ret) {
@@ -229,13 +240,12 @@ static int read_ns(struct ep_ns *ns)
 	}
 
 	ns->nhist = -1;
-	if (ep_path(path, sizeof(path), EP_SYSFS "/net/%lu/search_ns", ns->inum))
-		return -1;
-	ret = read_opt(path, buf, sizeof(buf));
+	snprintf(name, sizeof(name), "net/%lu/search_ns", ns->inum);
+	ret = read_sys(name, buf, sizeof(buf));
 	if (ret < 0)
 		return -1;
 	if (!ret && parse_hist(ns, buf)) {
-		snprintf(failed_path, sizeof(failed_path), "%s", path);
+		ep_path(failed_path, sizeof(failed_path), EP_SYSFS "/%s", name);
 		failed_errno = EBADMSG;
 		return -1;
 	}
@@ -250,6 +260,38 @@ static bool ns_gone(const struct ep_ns *ns)
 	if (ep_path(path, sizeof(path), EP_SYSFS "/net/%lu", ns->inum))
 		return false;
 	return access(path, F_OK) && errno == ENOENT;
+}
+
+static long long field_num(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+	char *end;
+
+	if (!p || !isdigit((unsigned char)p[strlen(key)]))
+		return EP_NONE;
+	return strtoll(p + strlen(key), &end, 10);
+}
+
+/* probes: "<symbol> registered|unsupported hits=<n> nmissed=<n>" lines. */
+static void parse_probes(struct ep_snap *snap, char *text)
+{
+	char *line, *save = NULL;
+
+	snap->nprobes = 0;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct ep_probe *p = &snap->probes[snap->nprobes];
+		char state[32];
+
+		if (snap->nprobes == EP_MAX_PROBES)
+			break;
+		if (sscanf(line, "%63s %31s", p->symbol, state) != 2)
+			continue;
+		p->registered = !strcmp(state, "registered");
+		p->hits = field_num(line, "hits=");
+		p->nmissed = field_num(line, "nmissed=");
+		snap->nprobes++;
+	}
 }
 
 /* Whether /sys/kernel/ephport is there; if not, says so. */
@@ -270,16 +312,14 @@ bool ep_loaded(void)
 
 static int read_global(struct ep_snap *snap)
 {
-	char path[2048], buf[4096];
+	char buf[4096];
 	int ret;
 
 	if (!ep_loaded())
 		return -1;
 
 	strcpy(snap->version, "-");
-	if (ep_path(path, sizeof(path), EP_SYSFS "/version"))
-		return -1;
-	ret = read_opt(path, buf, sizeof(buf));
+	ret = read_sys("version", buf, sizeof(buf));
 	if (ret < 0)
 		goto err;
 	if (!ret) {
@@ -288,21 +328,26 @@ static int read_global(struct ep_snap *snap)
 			 (int)sizeof(snap->version) - 1, buf);
 	}
 
-	snap->netns = snap->alarm_pct = EP_NONE;
-	if (ep_path(path, sizeof(path), EP_SYSFS "/netns"))
-		return -1;
-	ret = read_opt(path, buf, sizeof(buf));
+	snap->netns = EP_NONE;
+	ret = read_sys("netns", buf, sizeof(buf));
 	if (ret < 0)
 		goto err;
 	if (!ret)
 		snap->netns = parse_num(buf);
-	if (ep_path(path, sizeof(path), EP_SYSFS "/alarm_pct"))
-		return -1;
-	ret = read_opt(path, buf, sizeof(buf));
+
+	snap->alarm_pct = EP_NONE;
+	ret = read_sys("alarm_pct", buf, sizeof(buf));
 	if (ret < 0)
 		goto err;
 	if (!ret)
 		snap->alarm_pct = parse_num(buf);
+
+	snap->nprobes = -1;
+	ret = read_sys("probes", buf, sizeof(buf));
+	if (ret < 0)
+		goto err;
+	if (!ret)
+		parse_probes(snap, buf);
 	return 0;
 err:
 	say_failed();
