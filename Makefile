@@ -34,4 +34,9 @@ demo:
 style:
 	selftests/vm/style.sh
 
-.PHONY: all module tools clean install check demo style
+# The Debian package ephport-dkms_<version>_all.deb (debian/), from dkms.conf's
+# version and the working tree.
+deb:
+	debian/build-deb.sh
+
+.PHONY: all module tools clean install check demo style deb
