@@ -11,7 +11,10 @@
 /* A value that is absent (older module) or not a number ("unsupported"). */
 #define EP_NONE		(-1LL)
 
-/* The per-namespace files that hold one number, in the order shown. */
+/*
+ * The per-namespace files that hold one number. The last five come with
+ * random mode (issue 4): absent before it.
+ */
 enum ep_field {
 	EP_TCP_IN_USE,
 	EP_UDP_IN_USE,
@@ -26,6 +29,10 @@ enum ep_field {
 	EP_SELF_CONNECT,
 	EP_ALARM,
 	EP_REUSE_DELAY_MS,
+	EP_RANDOM_OK,
+	EP_RANDOM_FALLBACK,
+	EP_RESTING,
+	EP_SELF_CONNECT_AVOIDED,
 	EP_NFIELDS,
 };
 
@@ -71,10 +78,21 @@ struct ep_ns {
 	int nhist;		/* -1: no search_ns file */
 };
 
+/* One line of /sys/kernel/ephport/probes. */
+struct ep_probe {
+	char symbol[64];
+	bool registered;
+	long long hits, nmissed;	/* EP_NONE if not given */
+};
+
+#define EP_MAX_PROBES	32
+
 struct ep_snap {
 	char version[64];
 	long long netns;	/* /sys/kernel/ephport/netns */
 	long long alarm_pct;
+	struct ep_probe probes[EP_MAX_PROBES];
+	int nprobes;		/* -1: no probes file */
 	struct ep_ns *ns;
 	int nr;
 };

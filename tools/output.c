@@ -164,6 +164,14 @@ void ep_print_table(FILE *f, const struct ep_snap *snap)
 
 /* ---- one namespace in full ---- */
 
+static void one_value(FILE *f, const char *label, long long v)
+{
+	if (v == EP_NONE)
+		fprintf(f, "  %-17s -\n", label);
+	else
+		fprintf(f, "  %-17s %lld\n", label, v);
+}
+
 static void one_row(FILE *f, const char *label, long long tcp, long long udp)
 {
 	char t[24] = "", u[24] = "";
@@ -172,7 +180,7 @@ static void one_row(FILE *f, const char *label, long long tcp, long long udp)
 		snprintf(t, sizeof(t), tcp == EP_NONE ? "-" : "%lld", tcp);
 		snprintf(u, sizeof(u), udp == EP_NONE ? "-" : "%lld", udp);
 	}
-	fprintf(f, "  %-16s %12s %12s\n", label, t[0] ? t : "-", u[0] ? u : "-");
+	fprintf(f, "  %-17s %12s %12s\n", label, t[0] ? t : "-", u[0] ? u : "-");
 }
 
 void ep_print_one(FILE *f, const struct ep_ns *ns)
@@ -187,24 +195,28 @@ void ep_print_one(FILE *f, const struct ep_ns *ns)
 		fprintf(f, " (%s)", ns->name);
 	fputc('\n', f);
 	if (ns->pid)
-		fprintf(f, "  %-16s %d (%s)\n", "lowest pid", ns->pid,
+		fprintf(f, "  %-17s %d (%s)\n", "lowest pid", ns->pid,
 			ns->comm[0] ? ns->comm : "?");
 	if (ns->lo == EP_NONE)
-		fprintf(f, "  %-16s -\n", "range");
+		fprintf(f, "  %-17s -\n", "range");
 	else
-		fprintf(f, "  %-16s %lld-%lld (%lld ports)\n", "range",
+		fprintf(f, "  %-17s %lld-%lld (%lld ports)\n", "range",
 			ns->lo, ns->hi, ep_range_size(ns));
-	fprintf(f, "  %-16s %s\n", "mode", ns->mode[0] ? ns->mode : "-");
+	fprintf(f, "  %-17s %s\n", "mode", ns->mode[0] ? ns->mode : "-");
 	if (v[EP_REUSE_DELAY_MS] == EP_NONE)
-		fprintf(f, "  %-16s -\n", "reuse delay");
+		fprintf(f, "  %-17s -\n", "reuse delay");
 	else
-		fprintf(f, "  %-16s %lld ms\n", "reuse delay", v[EP_REUSE_DELAY_MS]);
-	fprintf(f, "  %-16s %s\n", "alarm", v[EP_ALARM] == EP_NONE ? "-" :
+		fprintf(f, "  %-17s %lld ms\n", "reuse delay", v[EP_REUSE_DELAY_MS]);
+	fprintf(f, "  %-17s %s\n", "alarm", v[EP_ALARM] == EP_NONE ? "-" :
 		v[EP_ALARM] ? "ON" : "off");
-	fprintf(f, "  %-16s %12s %12s\n", "", "tcp", "udp");
+	one_value(f, "random ok", v[EP_RANDOM_OK]);
+	one_value(f, "random fallback", v[EP_RANDOM_FALLBACK]);
+	one_value(f, "resting ports", v[EP_RESTING]);
+	one_value(f, "self-conn avoided", v[EP_SELF_CONNECT_AVOIDED]);
+	fprintf(f, "  %-17s %12s %12s\n", "", "tcp", "udp");
 	one_row(f, "in use", v[EP_TCP_IN_USE], v[EP_UDP_IN_USE]);
 	share(pct, bar, sizeof(pct), ns, EP_TCP_IN_USE);
-	fprintf(f, "  %-16s %12s", "share", pct);
+	fprintf(f, "  %-17s %12s", "share", pct);
 	share(pct, bar, sizeof(pct), ns, EP_UDP_IN_USE);
 	fprintf(f, " %12s\n", pct);
 	one_row(f, "peak", v[EP_TCP_PEAK], v[EP_UDP_PEAK]);

@@ -44,6 +44,14 @@ const struct ep_field_desc ep_fields[EP_NFIELDS] = {
 		"1 while a protocol's share of the range is above alarm_pct." },
 	[EP_REUSE_DELAY_MS] = { "reuse_delay_ms", "reuse_delay_seconds", NULL, EP_PROM_GAUGE,
 		"How long a released port rests before ephport hands it out again." },
+	[EP_RANDOM_OK] = { "random_ok", "random_ok_total", NULL, EP_PROM_COUNTER,
+		"Ports ephport chose at random." },
+	[EP_RANDOM_FALLBACK] = { "random_fallback", "random_fallback_total", NULL, EP_PROM_COUNTER,
+		"Random mode choices left to the kernel's algorithm (range full or all resting)." },
+	[EP_RESTING] = { "resting", "resting_ports", NULL, EP_PROM_GAUGE,
+		"Released ports resting for reuse_delay before they can be chosen again." },
+	[EP_SELF_CONNECT_AVOIDED] = { "self_connect_avoided", "self_connect_avoided_total", NULL, EP_PROM_COUNTER,
+		"TCP connects for which random mode avoided source port == destination port." },
 };
 
 int ep_path(char *buf, size_t size, const char *fmt, ...)
