@@ -121,7 +121,7 @@ void ephport_net_bound(struct ephport_net *en, enum ephport_proto proto,
 		       u32 port);
 void ephport_net_released(struct ephport_net *en, enum ephport_proto proto,
 			  u32 port);
-void ephport_net_dirty(struct ephport_net *en);
+void ephport_net_released_locked(struct ephport_net *en, u32 port);
 
 /* ---- probes.c: the hook table ---- */
 

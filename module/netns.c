@@ -8,16 +8,17 @@
  *
  * - Events, from the probe handlers: a successful bind sets the port's
  *   bit; a release looks the port up in the bind hash / UDP table under
- *   that chain's lock and clears the bit only if no socket of the
- *   namespace holds the port any more (so shared ports stay counted).
+ *   that chain's lock (a TIME_WAIT socket's caller holds it already) and
+ *   clears the bit only if no socket of the namespace holds the port any
+ *   more (so shared ports stay counted and TIME_WAIT ports stay in use).
  *   While a namespace is "exact", these keep in_use and the peaks right
  *   at every event.
  *
  * - Passes: one walk over the TCP bind hash and the UDP table(s) rebuilds
  *   the bitmaps of every tracked namespace at once. A pass runs at load
  *   (so sockets bound before ephport are counted), for a new namespace,
- *   when a namespace is dirty (a TIME_WAIT socket left the bind hash, a
- *   probe missed an event, a release hook is unsupported), and on any
+ *   when events cannot be trusted (a probe missed one, a hook is
+ *   unsupported), and on any
  *   read when the last pass is 1 s old or more, which bounds the effect
  *   of anything the hooks do not see. Events that happen during a pass
  *   still update the bitmaps (bits set under the same chain locks), so a
@@ -217,15 +218,28 @@ void ephport_net_released(struct ephport_net *en, enum ephport_proto proto,
 		ephport_kick();
 }
 
-/* The bitmaps may be wrong from now on (an event ephport cannot place). */
-void ephport_net_dirty(struct ephport_net *en)
+/*
+ * A TIME_WAIT socket of the namespace left the bind hash. Its callers
+ * hold the chain lock of its port (inet_twsk_bind_unhash()'s contract,
+ * checked by lockdep), so the chain is read here without taking it.
+ */
+void ephport_net_released_locked(struct ephport_net *en, u32 port)
 {
+	struct inet_hashinfo *h = ephport_tcp_hashinfo(en->net);
+	struct inet_bind_hashbucket *head;
 	unsigned long flags;
+	bool alarm = false;
 
-	spin_lock_irqsave(&en->lock, flags);
-	en->dirty_seq++;
-	spin_unlock_irqrestore(&en->lock, flags);
-	ephport_kick();
+	if (port >= EPHPORT_NPORTS)
+		return;
+	head = &h->bhash[inet_bhashfn(en->net, port, h->bhash_size)];
+	lockdep_assert_held(&head->lock);
+	local_irq_save(flags);
+	if (!ephport_tcp_port_bound(head, en->net, port))
+		alarm = ephport_net_unbind(en, EPHPORT_TCP, port);
+	local_irq_restore(flags);
+	if (alarm)
+		ephport_kick();
 }
 
 /* ---- the pass ---- */

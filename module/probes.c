@@ -43,9 +43,7 @@ struct ephport_call {
 
 struct ephport_probe {
 	const char *symbol;
-	bool is_kretprobe;
-	struct kretprobe krp;	/* is_kretprobe */
-	struct kprobe kp;	/* !is_kretprobe */
+	struct kretprobe krp;
 	atomic_long_t hits;	/* calls seen, before any filtering */
 	bool registered;	/* written only at init and exit */
 };
@@ -246,24 +244,34 @@ static int ephport_udp_put_ret(struct kretprobe_instance *ri,
 }
 
 /*
- * inet_twsk_bind_unhash(tw, hashinfo): its caller holds the bind hash
- * chain lock, so ephport cannot look the port up here. It marks the
- * namespace dirty instead; the next pass (soon, from the work, or on the
- * next read) recounts.
+ * inet_twsk_bind_unhash(tw, hashinfo): a TIME_WAIT socket leaves the bind
+ * hash (it expired, or connect() reused its 4-tuple). Its caller holds
+ * the port's bind hash chain lock, before and after.
  */
-static int ephport_tw_pre(struct kprobe *p, struct pt_regs *regs)
+static int ephport_tw_entry(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
 {
+	struct ephport_call *c = (struct ephport_call *)ri->data;
 	struct inet_timewait_sock *tw;
-	struct ephport_net *en;
 
 	atomic_long_inc(&ephport_probes[EPHPORT_HOOK_TW_UNHASH].hits);
 	tw = (struct inet_timewait_sock *)regs_get_kernel_argument(regs, 0);
 	if (!tw || !tw->tw_tb)
-		return 0;
+		return 1;
+	c->net = twsk_net(tw);
+	c->port = tw->tw_num;
+	return 0;
+}
+
+static int ephport_tw_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct ephport_call *c = (struct ephport_call *)ri->data;
+	struct ephport_net *en;
+
 	rcu_read_lock();
-	en = ephport_net_get(twsk_net(tw));
+	en = ephport_net_get(c->net);
 	if (en)
-		ephport_net_dirty(en);
+		ephport_net_released_locked(en, c->port);
 	rcu_read_unlock();
 	return 0;
 }
@@ -271,7 +279,6 @@ static int ephport_tw_pre(struct kprobe *p, struct pt_regs *regs)
 #define EPHPORT_KRETPROBE(_hook, _sym, _entry, _ret)			\
 	[_hook] = {							\
 		.symbol = _sym,						\
-		.is_kretprobe = true,					\
 		.krp = {						\
 			.entry_handler = _entry,			\
 			.handler = _ret,				\
@@ -288,10 +295,8 @@ static struct ephport_probe ephport_probes[EPHPORT_NHOOKS] = {
 			  ephport_udp_bind_entry, ephport_udp_bind_ret),
 	EPHPORT_KRETPROBE(EPHPORT_HOOK_TCP_PUT, "inet_put_port",
 			  ephport_tcp_put_entry, ephport_tcp_put_ret),
-	[EPHPORT_HOOK_TW_UNHASH] = {
-		.symbol = "inet_twsk_bind_unhash",
-		.kp = { .pre_handler = ephport_tw_pre },
-	},
+	EPHPORT_KRETPROBE(EPHPORT_HOOK_TW_UNHASH, "inet_twsk_bind_unhash",
+			  ephport_tw_entry, ephport_tw_ret),
 	EPHPORT_KRETPROBE(EPHPORT_HOOK_UDP_UNHASH, "udp_lib_unhash",
 			  ephport_udp_put_entry, ephport_udp_put_ret),
 };
@@ -333,9 +338,8 @@ static unsigned long ephport_probe_missed(const struct ephport_probe *p)
 {
 	if (!p->registered)
 		return 0;
-	if (p->is_kretprobe)
-		return p->krp.kp.nmissed + p->krp.nmissed;
-	return p->kp.nmissed;
+	/* Entry hits skipped (recursion), and returns not seen (no slot). */
+	return p->krp.kp.nmissed + p->krp.nmissed;
 }
 
 unsigned long ephport_probes_missed(void)
@@ -368,22 +372,10 @@ int ephport_probes_show(char *buf)
 
 static int ephport_probe_register(struct ephport_probe *p)
 {
-	if (p->is_kretprobe) {
-		p->krp.kp.symbol_name = p->symbol;
-		/* __inet_hash_connect and UDP autobind may sleep. */
-		p->krp.maxactive = max_t(int, 64, 4 * num_possible_cpus());
-		return register_kretprobe(&p->krp);
-	}
-	p->kp.symbol_name = p->symbol;
-	return register_kprobe(&p->kp);
-}
-
-static void ephport_probe_unregister(struct ephport_probe *p)
-{
-	if (p->is_kretprobe)
-		unregister_kretprobe(&p->krp);
-	else
-		unregister_kprobe(&p->kp);
+	p->krp.kp.symbol_name = p->symbol;
+	/* __inet_hash_connect and UDP autobind may sleep. */
+	p->krp.maxactive = max_t(int, 64, 4 * num_possible_cpus());
+	return register_kretprobe(&p->krp);
 }
 
 int ephport_probes_init(void)
@@ -419,7 +411,7 @@ void ephport_probes_uninit(void)
 
 		if (!p->registered)
 			continue;
-		ephport_probe_unregister(p);
+		unregister_kretprobe(&p->krp);
 		p->registered = false;
 	}
 }

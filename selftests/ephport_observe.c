@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -645,6 +647,260 @@ check_search_ns(struct __test_metadata *_metadata, int family)
 TEST_F(tcp, search_ns)
 {
 	check_search_ns(_metadata, variant->family);
+}
+
+/* ---- against the kernel's own socket tables ---- */
+
+/*
+ * Distinct local ports in [lo, hi] in /proc/net/<file> (ss's source):
+ * every state, TIME_WAIT included.
+ */
+static int proc_net_ports(const char *file, int lo, int hi, unsigned char *seen)
+{
+	char path[64], line[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/net/%s", file);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *colon;
+		int port;
+
+		/* "  sl  local_address rem_address ...": addr:PORT in hex */
+		colon = strchr(strchr(line, ':') + 1, ':');
+		if (!colon)
+			continue;
+		port = strtol(colon + 1, NULL, 16);
+		if (port < lo || port > hi || seen[port])
+			continue;
+		seen[port] = 1;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static int kernel_in_use(int tcp, int lo, int hi)
+{
+	static unsigned char seen[65536];
+
+	memset(seen, 0, sizeof(seen));
+	return proc_net_ports(tcp ? "tcp" : "udp", lo, hi, seen) +
+	       proc_net_ports(tcp ? "tcp6" : "udp6", lo, hi, seen);
+}
+
+/* Events the hooks missed, all hooks together; -1 if unreadable. */
+static long probes_missed(void)
+{
+	char buf[4096], *line;
+	long sum = 0;
+
+	if (read_file(SYSFS "/probes", buf, sizeof(buf)))
+		return -1;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		char *m = strstr(line, "nmissed=");
+
+		if (!m)
+			return -1;
+		sum += strtol(m + 8, NULL, 10);
+	}
+	return sum;
+}
+
+/* Accepts and resets every connection: releases from softirq. */
+static pid_t rst_server(int family)
+{
+	int lfd = tcp_listener(family, SERVER_PORT);
+	pid_t pid;
+
+	if (lfd < 0)
+		return -1;
+	pid = fork();
+	if (pid) {
+		close(lfd);
+		return pid;
+	}
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd >= 0)
+			close_now(fd);
+	}
+}
+
+/*
+ * Four clients connect and close (RST from the server, TIME_WAIT, or a
+ * reset of their own) and autobind UDP, in parallel, over a range that
+ * fills up. Afterwards the values equal what /proc/net shows, and the
+ * counters equal what the clients saw.
+ */
+TEST(parallel_churn_matches_proc_net)
+{
+	long *stats;	/* per client: connect ok, connect fail, udp ok, udp fail */
+	long sum[4] = { 0 };
+	pid_t server, pids[4];
+	int i, j, k;
+
+	if (!ephport_loaded())
+		SKIP(return, "ephport is not loaded and cannot be");
+	ASSERT_EQ(0, new_netns(LO, LO + 199));
+	stats = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, stats);
+	ASSERT_EQ(0, probes_missed());
+	server = rst_server(AF_INET);
+	ASSERT_GT(server, 0);
+	for (i = 0; i < 4; i++) {
+		pids[i] = fork();
+		ASSERT_GE(pids[i], 0);
+		if (pids[i])
+			continue;
+		for (j = 0; j < 150; j++) {
+			int family = (i + j) & 1 ? AF_INET6 : AF_INET;
+			int fd = tcp_connect(AF_INET, SERVER_PORT);
+
+			/*
+			 * The server's resets make some connect()s fail
+			 * after the port was chosen: those count as ok.
+			 */
+			if (fd == -EADDRNOTAVAIL)
+				stats[i * 4 + 1]++;
+			else if (fd != -EMFILE && fd != -ENFILE)
+				stats[i * 4]++;
+			if (fd >= 0) {
+				if (j % 3)
+					close(fd);
+				else
+					close_now(fd);
+			}
+			fd = udp_autobind(family);
+			if (fd >= 0) {
+				stats[i * 4 + 2]++;
+				close(fd);
+			} else {
+				stats[i * 4 + 3]++;
+			}
+		}
+		_exit(0);
+	}
+	for (i = 0; i < 4; i++)
+		waitpid(pids[i], NULL, 0);
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+	for (i = 0; i < 4; i++)
+		for (k = 0; k < 4; k++)
+			sum[k] += stats[i * 4 + k];
+	TH_LOG("connect ok %ld fail %ld, udp ok %ld fail %ld",
+	       sum[0], sum[1], sum[2], sum[3]);
+	ASSERT_EQ(sum[0], sysval("tcp_connect_ok"));
+	ASSERT_EQ(sum[1], sysval("tcp_connect_fail"));
+	ASSERT_EQ(sum[2], sysval("udp_ok"));
+	ASSERT_EQ(sum[3], sysval("udp_fail"));
+	ASSERT_EQ(0, probes_missed()) TH_LOG("no hook missed an event");
+
+	/* A quiet moment: the kernel's tables and ephport agree. */
+	for (k = 0; k < 2; k++) {
+		int tcp = !k;
+		int before, val, after;
+
+		for (i = 0; i < 20; i++) {
+			before = kernel_in_use(tcp, LO, LO + 199);
+			val = sysval(tcp ? "tcp_in_use" : "udp_in_use");
+			after = kernel_in_use(tcp, LO, LO + 199);
+			if (before == after)
+				break;
+		}
+		TH_LOG("%s: /proc/net %d, ephport %d", tcp ? "tcp" : "udp",
+		       before, val);
+		ASSERT_EQ(before, val);
+		ASSERT_EQ(before, procval(tcp ? "tcp_in_use" : "udp_in_use"));
+	}
+	ASSERT_TRUE(proc_matches_sysfs(_metadata));
+}
+
+/* TIME_WAIT ports stay in use until the TIME_WAIT socket goes (60 s). */
+FIXTURE(slow) {
+	int dummy;
+};
+
+FIXTURE_SETUP(slow)
+{
+	if (!ephport_loaded())
+		SKIP(return, "ephport is not loaded and cannot be");
+}
+
+FIXTURE_TEARDOWN(slow)
+{
+}
+
+TEST_F_TIMEOUT(slow, time_wait_expiry, 120)
+{
+	int lfd, fds[3], afds[3];
+	int i;
+
+	ASSERT_EQ(0, new_netns(LO, LO + 9));
+	lfd = tcp_listener(AF_INET, SERVER_PORT);
+	ASSERT_GE(lfd, 0);
+	for (i = 0; i < 3; i++) {
+		fds[i] = tcp_connect(AF_INET, SERVER_PORT);
+		ASSERT_GE(fds[i], 0);
+		afds[i] = accept(lfd, NULL, NULL);
+		ASSERT_GE(afds[i], 0);
+	}
+	/* The clients close first: their ports go to TIME_WAIT. */
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	for (i = 0; i < 3; i++)
+		close(afds[i]);
+	close(lfd);
+	usleep(200 * 1000);
+	ASSERT_EQ(3, kernel_in_use(1, LO, LO + 9)) TH_LOG("3 in TIME_WAIT");
+	ASSERT_EQ(3, sysval("tcp_in_use"));
+	for (i = 0; i < 90 && kernel_in_use(1, LO, LO + 9); i++)
+		sleep(1);
+	TH_LOG("TIME_WAIT over after about %d s", i);
+	ASSERT_EQ(0, kernel_in_use(1, LO, LO + 9));
+	ASSERT_EQ(0, sysval("tcp_in_use"));
+	ASSERT_EQ(3, sysval("tcp_peak"));
+}
+
+/* The alarm file wakes poll() when it changes. */
+TEST(alarm_wakes_poll)
+{
+	struct pollfd pfd;
+	char path[128], buf[8];
+	int fds[4];
+	int i;
+
+	if (!ephport_loaded())
+		SKIP(return, "ephport is not loaded and cannot be");
+	ASSERT_EQ(0, new_netns(LO, LO + 3));
+	ASSERT_EQ(0, write_file(SYSFS "/alarm_pct", "90"));
+	snprintf(path, sizeof(path), SYSFS "/net/%lu/alarm", netns_inum());
+	pfd.fd = open(path, O_RDONLY);
+	ASSERT_GE(pfd.fd, 0);
+	pfd.events = POLLPRI | POLLERR;
+	ASSERT_EQ(2, read(pfd.fd, buf, sizeof(buf)));
+	ASSERT_EQ('0', buf[0]);
+	for (i = 0; i < 4; i++) {
+		fds[i] = udp_autobind(AF_INET);
+		ASSERT_GE(fds[i], 0);
+	}
+	ASSERT_EQ(1, poll(&pfd, 1, 5000)) TH_LOG("woken when the alarm fires");
+	ASSERT_EQ(2, pread(pfd.fd, buf, sizeof(buf), 0));
+	ASSERT_EQ('1', buf[0]);
+	for (i = 0; i < 4; i++)
+		close(fds[i]);
+	ASSERT_EQ(1, poll(&pfd, 1, 5000)) TH_LOG("woken when it clears");
+	ASSERT_EQ(2, pread(pfd.fd, buf, sizeof(buf), 0));
+	ASSERT_EQ('0', buf[0]);
+	close(pfd.fd);
 }
 
 /* ---- writes ---- */
