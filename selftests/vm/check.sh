@@ -103,8 +103,9 @@ if [[ " $kernels " == *" debug "* ]]; then
 		"$logs/kunit-console.log" >"$logs/kunit.ktap"
 	python3 "$src/tools/testing/kunit/kunit.py" parse \
 		--json="$logs/kunit.json" "$logs/kunit.ktap" | sed 's/^/# /'
-	read -r p f s < <(python3 "$VM/kunit-count.py" "$logs/kunit.json" 2>&1 >&3 |
-		sed 's/^/# /' >&2) 3>&1
+	read -r p f s < <(python3 "$VM/kunit-count.py" "$logs/kunit.json" \
+		2>"$logs/kunit.failures")
+	sed 's/^/# /' "$logs/kunit.failures"
 	p=${p:-0} f=${f:-0} s=${s:-0}
 	if [ $vmrc != 0 ] || [ $((p + f + s)) = 0 ]; then
 		sed 's/^/# /' "$logs/kunit-vm.err"
@@ -118,8 +119,9 @@ for k in $kernels; do
 	"$VM/vm.sh" --kernel "$k" --suite --log "$logs/selftests-$k.log" \
 		>/dev/null 2>"$logs/selftests-$k.err"
 	vmrc=$?
-	read -r p f s < <(python3 "$VM/ktap-count.py" "$logs/selftests-$k.log" 2>&1 >&3 |
-		sed 's/^/# /' >&2) 3>&1
+	read -r p f s < <(python3 "$VM/ktap-count.py" "$logs/selftests-$k.log" \
+		2>"$logs/selftests-$k.failures")
+	sed 's/^/# /' "$logs/selftests-$k.failures"
 	p=${p:-0} f=${f:-0} s=${s:-0}
 	if [ $vmrc != 0 ] && [ "$f" = 0 ] || [ $((p + f + s)) = 0 ]; then
 		# The VM itself failed: timeout, crash or a kernel complaint.

@@ -7,7 +7,7 @@ set -euo pipefail
 usage() {
 	cat <<USAGE
 usage: $0 --kernel 6.1|6.12|debug [--suite | --test NAME... | --kunit | --demo | --shell]
-          [--timeout SECONDS] [--log FILE] [--module DIR]
+          [--timeout SECONDS] [--log FILE] [--module DIR] [--debian-modules]
 
 Builds ephport.ko for the chosen kernel, packs it with busybox and the
 selftests into an initramfs, boots it under qemu-system-x86_64 -accel tcg
@@ -22,6 +22,9 @@ and streams the serial console.
   --shell       an interactive shell on the console (Ctrl-a x quits)
   --timeout S   give up after S seconds (default 900)
   --log FILE    also write the console to FILE
+  --debian-modules  (6.1 / 6.12) the image's whole /lib/modules tree, ephport
+                built by dkms in updates/dkms instead of extra/, and Debian's
+                kmod as modprobe/modinfo/depmod (for ephport_modprobe.sh)
 
 Exits 0 only if the run ended, its tests passed, and the kernel printed no
 oops, WARN, BUG, KASAN, UBSAN, lockdep or kmemleak report.
@@ -34,6 +37,7 @@ mode=suite
 tests=
 timeout=900
 logfile=
+debmods=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -42,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--kunit) mode=kunit; shift ;;
 	--demo) mode=demo; shift ;;
 	--shell) mode=shell; shift ;;
+	--debian-modules) debmods=1; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--log) logfile=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
@@ -68,6 +73,7 @@ debug)
 *) die "unknown kernel '$kernel'" ;;
 esac
 [ "$mode" != kunit ] || [ "$kernel" = debug ] || die "--kunit needs --kernel debug"
+[ -z "$debmods" ] || [ -n "$KMODS" ] || die "--debian-modules needs a Debian kernel"
 
 # ephport.ko, built from a copy of the tree so runs for different kernels
 # never share objects.
@@ -103,6 +109,24 @@ if [ -n "$KMODS" ]; then
 		*.zst) zstd -qdc "$f" >"$stage/lib/modules/$KREL/extra/$m.ko" ;;
 		*) cp "$f" "$stage/lib/modules/$KREL/extra/" ;;
 		esac
+	done
+fi
+if [ -n "$debmods" ]; then
+	# As on a Debian machine: the image's module tree, ephport from dkms
+	# in updates/dkms, kmod with the libraries ldd names.
+	rm -rf "$stage/lib/modules/$KREL/extra"
+	cp -a "$KMODS/." "$stage/lib/modules/$KREL/"
+	mkdir -p "$stage/lib/modules/$KREL/updates/dkms"
+	"$EPHPORT_TOP/selftests/vm/dkms-build.sh" "$KREL" "$KDIR" \
+		"$stage/lib/modules/$KREL/updates/dkms" >"$work/dkms.log" 2>&1 ||
+		{ cat "$work/dkms.log" >&2; die "dkms build for $KREL failed"; }
+	cp /usr/bin/kmod "$stage/usr/bin/kmod"
+	for lib in $(ldd /usr/bin/kmod | grep -o '/[^ ]*'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+	for t in modprobe modinfo depmod lsmod insmod rmmod; do
+		ln -s /usr/bin/kmod "$stage/sbin/$t"
 	done
 fi
 for f in modules.order modules.builtin modules.builtin.modinfo; do
@@ -168,7 +192,7 @@ if [ "$mode" = shell ]; then
 fi
 set +e
 timeout --foreground "$timeout" "${qemu[@]}" </dev/null 2>&1 |
-	tr -d '\r' | tee "$console"
+	sed -u 's/\r$//' | tee "$console"
 qrc=${PIPESTATUS[0]}
 set -e
 [ -z "$logfile" ] || cp "$console" "$logfile"
