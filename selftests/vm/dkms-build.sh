@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # dkms add + build of this tree for one kernel, in a private dkms tree so
-# the machine's own /var/lib/dkms is left alone.
-# Usage: dkms-build.sh KERNELRELEASE KERNEL_BUILD_DIR
+# the machine's own /var/lib/dkms is left alone. With OUTDIR, the built
+# module is copied there.
+# Usage: dkms-build.sh KERNELRELEASE KERNEL_BUILD_DIR [OUTDIR]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-[ $# = 2 ] || { echo "usage: $0 KERNELRELEASE KERNEL_BUILD_DIR" >&2; exit 2; }
+[ $# = 2 ] || [ $# = 3 ] ||
+	{ echo "usage: $0 KERNELRELEASE KERNEL_BUILD_DIR [OUTDIR]" >&2; exit 2; }
 need_pkgs dkms
 krel=$1
 kdir=$2
@@ -19,3 +21,4 @@ opts=(--dkmstree "$tmp/tree" --sourcetree "$tmp/src" --installtree "$tmp/install
 dkms add ephport/"$ver" "${opts[@]}"
 dkms build ephport/"$ver" "${opts[@]}"
 ls "$tmp"/tree/ephport/"$ver"/"$krel"/x86_64/module/ephport.ko*
+[ $# = 2 ] || cp "$tmp"/tree/ephport/"$ver"/"$krel"/x86_64/module/ephport.ko* "$3/"

@@ -30,7 +30,9 @@ end() {
 }
 
 # Modules ship in /lib/modules/$VM_KREL/extra (ephport.ko, the KUnit module).
-depmod -a 2>/dev/null
+# With vm.sh --debian-modules (Debian's whole tree and kmod), vm.sh's depmod
+# stands: busybox's would take minutes on it under TCG.
+[ -x /usr/bin/kmod ] || depmod -a 2>/dev/null
 
 if [ -e /sys/kernel/debug/kmemleak ]; then
 	# Forget what boot allocated; the end-of-run scan then shows only
