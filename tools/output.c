@@ -167,9 +167,9 @@ void ep_print_table(FILE *f, const struct ep_snap *snap)
 static void one_value(FILE *f, const char *label, long long v)
 {
 	if (v == EP_NONE)
-		fprintf(f, "  %-17s -\n", label);
+		fprintf(f, "  %-18s -\n", label);
 	else
-		fprintf(f, "  %-17s %lld\n", label, v);
+		fprintf(f, "  %-18s %lld\n", label, v);
 }
 
 static void one_row(FILE *f, const char *label, long long tcp, long long udp)
@@ -180,7 +180,7 @@ static void one_row(FILE *f, const char *label, long long tcp, long long udp)
 		snprintf(t, sizeof(t), tcp == EP_NONE ? "-" : "%lld", tcp);
 		snprintf(u, sizeof(u), udp == EP_NONE ? "-" : "%lld", udp);
 	}
-	fprintf(f, "  %-17s %12s %12s\n", label, t[0] ? t : "-", u[0] ? u : "-");
+	fprintf(f, "  %-18s %12s %12s\n", label, t[0] ? t : "-", u[0] ? u : "-");
 }
 
 void ep_print_one(FILE *f, const struct ep_ns *ns)
@@ -195,35 +195,35 @@ void ep_print_one(FILE *f, const struct ep_ns *ns)
 		fprintf(f, " (%s)", ns->name);
 	fputc('\n', f);
 	if (ns->pid)
-		fprintf(f, "  %-17s %d (%s)\n", "lowest pid", ns->pid,
+		fprintf(f, "  %-18s %d (%s)\n", "lowest pid", ns->pid,
 			ns->comm[0] ? ns->comm : "?");
 	if (ns->lo == EP_NONE)
-		fprintf(f, "  %-17s -\n", "range");
+		fprintf(f, "  %-18s -\n", "range");
 	else
-		fprintf(f, "  %-17s %lld-%lld (%lld ports)\n", "range",
+		fprintf(f, "  %-18s %lld-%lld (%lld ports)\n", "range",
 			ns->lo, ns->hi, ep_range_size(ns));
-	fprintf(f, "  %-17s %s\n", "mode", ns->mode[0] ? ns->mode : "-");
+	fprintf(f, "  %-18s %s\n", "mode", ns->mode[0] ? ns->mode : "-");
 	if (v[EP_REUSE_DELAY_MS] == EP_NONE)
-		fprintf(f, "  %-17s -\n", "reuse delay");
+		fprintf(f, "  %-18s -\n", "reuse delay");
 	else
-		fprintf(f, "  %-17s %lld ms\n", "reuse delay", v[EP_REUSE_DELAY_MS]);
-	fprintf(f, "  %-17s %s\n", "alarm", v[EP_ALARM] == EP_NONE ? "-" :
+		fprintf(f, "  %-18s %lld ms\n", "reuse delay", v[EP_REUSE_DELAY_MS]);
+	fprintf(f, "  %-18s %s\n", "alarm", v[EP_ALARM] == EP_NONE ? "-" :
 		v[EP_ALARM] ? "ON" : "off");
 	one_value(f, "random ok", v[EP_RANDOM_OK]);
 	one_value(f, "random fallback", v[EP_RANDOM_FALLBACK]);
 	one_value(f, "resting ports", v[EP_RESTING]);
 	one_value(f, "self-conn avoided", v[EP_SELF_CONNECT_AVOIDED]);
-	fprintf(f, "  %-17s %12s %12s\n", "", "tcp", "udp");
+	fprintf(f, "  %-18s %12s %12s\n", "", "tcp", "udp");
 	one_row(f, "in use", v[EP_TCP_IN_USE], v[EP_UDP_IN_USE]);
 	share(pct, bar, sizeof(pct), ns, EP_TCP_IN_USE);
-	fprintf(f, "  %-17s %12s", "share", pct);
+	fprintf(f, "  %-18s %12s", "share", pct);
 	share(pct, bar, sizeof(pct), ns, EP_UDP_IN_USE);
 	fprintf(f, " %12s\n", pct);
 	one_row(f, "peak", v[EP_TCP_PEAK], v[EP_UDP_PEAK]);
 	one_row(f, "connect ok", v[EP_TCP_CONNECT_OK], EP_NONE);
 	one_row(f, "connect fail", v[EP_TCP_CONNECT_FAIL], EP_NONE);
 	one_row(f, "bind/autobind ok", v[EP_TCP_BIND_OK], v[EP_UDP_OK]);
-	one_row(f, "bind/autob. fail", v[EP_TCP_BIND_FAIL], v[EP_UDP_FAIL]);
+	one_row(f, "bind/autobind fail", v[EP_TCP_BIND_FAIL], v[EP_UDP_FAIL]);
 	one_row(f, "self connect", v[EP_SELF_CONNECT], EP_NONE);
 
 	if (ns->nhist < 0) {
