@@ -44,11 +44,28 @@ struct ephport_call {
 struct ephport_probe {
 	const char *symbol;
 	struct kretprobe krp;
-	atomic_long_t hits;	/* calls seen, before any filtering */
 	bool registered;	/* written only at init and exit */
 };
 
 static struct ephport_probe ephport_probes[EPHPORT_NHOOKS];
+
+/* Calls seen by each hook, before any filtering; per CPU, no sharing. */
+static DEFINE_PER_CPU(unsigned long [EPHPORT_NHOOKS], ephport_hits);
+
+static void ephport_hit(enum ephport_hook hook)
+{
+	this_cpu_inc(ephport_hits[hook]);
+}
+
+static unsigned long ephport_probe_hits(enum ephport_hook hook)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(ephport_hits, cpu)[hook];
+	return sum;
+}
 
 static void ephport_count(struct ephport_net *en, enum ephport_counter c)
 {
@@ -79,7 +96,7 @@ static int ephport_connect_entry(struct kretprobe_instance *ri,
 	struct ephport_call *c = (struct ephport_call *)ri->data;
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 1);
 
-	atomic_long_inc(&ephport_probes[EPHPORT_HOOK_CONNECT].hits);
+	ephport_hit(EPHPORT_HOOK_CONNECT);
 	if (!sk || sk->sk_protocol != IPPROTO_TCP)
 		return 1;
 	c->sk = sk;
@@ -126,7 +143,7 @@ static int ephport_bind_entry(struct kretprobe_instance *ri,
 	struct ephport_call *c = (struct ephport_call *)ri->data;
 	struct sock *sk = ephport_arg_sk(regs);
 
-	atomic_long_inc(&ephport_probes[hook].hits);
+	ephport_hit(hook);
 	if (!sk || sk->sk_protocol != protocol)
 		return 1;
 	c->sk = sk;
@@ -195,7 +212,7 @@ static int ephport_put_entry(struct kretprobe_instance *ri,
 	struct ephport_call *c = (struct ephport_call *)ri->data;
 	struct sock *sk = ephport_arg_sk(regs);
 
-	atomic_long_inc(&ephport_probes[hook].hits);
+	ephport_hit(hook);
 	if (!sk || sk->sk_protocol != protocol || !inet_sk(sk)->inet_num)
 		return 1;
 	c->net = sock_net(sk);
@@ -254,7 +271,7 @@ static int ephport_tw_entry(struct kretprobe_instance *ri,
 	struct ephport_call *c = (struct ephport_call *)ri->data;
 	struct inet_timewait_sock *tw;
 
-	atomic_long_inc(&ephport_probes[EPHPORT_HOOK_TW_UNHASH].hits);
+	ephport_hit(EPHPORT_HOOK_TW_UNHASH);
 	tw = (struct inet_timewait_sock *)regs_get_kernel_argument(regs, 0);
 	if (!tw || !tw->tw_tb)
 		return 1;
@@ -364,7 +381,7 @@ int ephport_probes_show(char *buf)
 		len += sysfs_emit_at(buf, len, "%s %s hits=%lu nmissed=%lu\n",
 				     p->symbol,
 				     p->registered ? "registered" : "unsupported",
-				     atomic_long_read(&p->hits),
+				     ephport_probe_hits(i),
 				     ephport_probe_missed(p));
 	}
 	return len;

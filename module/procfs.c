@@ -5,6 +5,7 @@
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
+#include <linux/uidgid.h>
 #include <net/net_namespace.h>
 
 #include "ephport.h"
@@ -49,9 +50,19 @@ static int ephport_proc_show(struct seq_file *seq, void *v)
 
 int ephport_proc_net_add(struct net *net)
 {
-	if (!proc_create_net_single("ephport", 0444, net->proc_net,
-				    ephport_proc_show, NULL))
+	struct proc_dir_entry *pde;
+	kuid_t uid;
+	kgid_t gid;
+
+	pde = proc_create_net_single("ephport", 0444, net->proc_net,
+				     ephport_proc_show, NULL);
+	if (!pde)
 		return -ENOMEM;
+	/* Owned by the namespace's root, like the rest of /proc/net. */
+	uid = make_kuid(net->user_ns, 0);
+	gid = make_kgid(net->user_ns, 0);
+	if (uid_valid(uid) && gid_valid(gid))
+		proc_set_user(pde, uid, gid);
 	return 0;
 }
 
