@@ -117,11 +117,20 @@ if [ -n "${1:-}" ]; then
 else
 	deb=$("$EPHPORT_TOP/debian/build-deb.sh")
 fi
-ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$EPHPORT_TOP/dkms.conf")
+ver=$(dpkg-deb -f "$deb" Version)
 src=/usr/src/ephport-$ver
 
+# The next version, for the upgrade: the same tree with a higher
+# PACKAGE_VERSION, packaged the same way.
+next_ver=$ver+1
+mkdir -p "$work/next/selftests/vm"
+cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module,debian} "$work/next/"
+cp "$EPHPORT_TOP/selftests/vm/lib.sh" "$work/next/selftests/vm/"
+sed -i "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$next_ver\"/" "$work/next/dkms.conf"
+next_deb=$("$work/next/debian/build-deb.sh")
+
 echo "TAP version 13"
-echo "1..12"
+echo "1..17"
 echo "# chroot $base ($((t1 - t0)) s to get it), kernels $krels"
 
 # What the package ships: the module's sources, nothing else.
@@ -141,46 +150,64 @@ mount -t overlay overlay \
 	-o "lowerdir=$base/root,upperdir=$work/upper,workdir=$work/ovl" "$work/root"
 root=$work/root
 chroot_mount "$root"
-cp "$deb" "$root/tmp/"
+cp "$deb" "$next_deb" "$root/tmp/"
 
-t2=$(date +%s)
-if in_chroot sh -c "cd /tmp && apt-get install -y -q ./$(basename "$deb")" \
-	>"$work/install.log" 2>&1; then
-	ktap_ok "apt-get install ./$(basename "$deb")"
-else
-	sed 's/^/# /' "$work/install.log"
-	ktap_notok "apt-get install ./$(basename "$deb")"
-fi
-t3=$(date +%s)
-echo "# install took $((t3 - t2)) s"
-grep -E '^(Building|Done|Skipped|Module build|It is likely|Signing|Sign)' \
-	"$work/install.log" | sed 's/^/# /' || true
-
-in_chroot dkms status >"$work/status" 2>/dev/null || true
-sed 's/^/# dkms status: /' "$work/status"
-for k in $krels; do
-	ktap_check "dkms status: installed for $k" \
-		grep -q "^ephport/$ver, $k, x86_64: installed" "$work/status"
-done
-
-# The modules dkms installed: right version and kernel, known to depmod.
-for k in $krels; do
-	ko=$(cd "$root" && ls lib/modules/"$k"/updates/dkms/ephport.ko* 2>/dev/null |
-		head -n 1) || true
-	ok=0
-	if [ -n "$ko" ]; then
-		info=$(in_chroot modinfo -F version "/$ko"; in_chroot modinfo -F vermagic "/$ko")
-		signer=$(in_chroot modinfo -F signer "/$ko" || true)
-		echo "# $ko: $(echo $info), signer '${signer:-none}'"
-		[ "$(echo "$info" | head -n 1)" = "$ver" ] &&
-			echo "$info" | tail -n 1 | grep -q "^$k " &&
-			grep -q "^updates/dkms/ephport.ko[^:]*:" "$root/lib/modules/$k/modules.dep" &&
-			ok=1
+# apt_install DEB: "apt-get install ./DEB" in the chroot, as one case.
+apt_install() {
+	local name t
+	name=$(basename "$1")
+	t=$(date +%s)
+	if in_chroot sh -c "cd /tmp && apt-get install -y -q ./$name" \
+		>"$work/install.log" 2>&1; then
+		ktap_ok "apt-get install ./$name"
 	else
-		echo "# no ephport.ko* in /lib/modules/$k/updates/dkms"
+		sed 's/^/# /' "$work/install.log"
+		ktap_notok "apt-get install ./$name"
 	fi
-	ktap_check "ephport.ko $ver for $k in updates/dkms and modules.dep" test $ok = 1
-done
+	echo "# apt-get install took $(($(date +%s) - t)) s"
+	grep -E '^(Removing|Building|Done|Skipped|Module build|It is likely)' \
+		"$work/install.log" | sed 's/^/# /' || true
+}
+
+# check_installed VERSION: dkms has VERSION, and only it, installed for
+# each kernel; each module has that version, the kernel's vermagic, and
+# is in modules.dep.
+check_installed() {
+	local v=$1 k ko info signer ok
+	in_chroot dkms status >"$work/status" 2>/dev/null || true
+	sed 's/^/# dkms status: /' "$work/status"
+	for k in $krels; do
+		ktap_check "dkms status: $v installed for $k, no other version" \
+			test "$(grep -c "^ephport/[^,]*, $k," "$work/status")" = 1 -a \
+			"$(grep -c "^ephport/$v, $k, x86_64: installed" "$work/status")" = 1
+	done
+	for k in $krels; do
+		ko=$(cd "$root" && ls lib/modules/"$k"/updates/dkms/ephport.ko* 2>/dev/null |
+			head -n 1) || true
+		ok=0
+		if [ -n "$ko" ]; then
+			info=$(in_chroot modinfo -F version "/$ko"
+				in_chroot modinfo -F vermagic "/$ko")
+			signer=$(in_chroot modinfo -F signer "/$ko" || true)
+			echo "# $ko: $(echo $info), signer '${signer:-none}'"
+			[ "$(echo "$info" | head -n 1)" = "$v" ] &&
+				echo "$info" | tail -n 1 | grep -q "^$k " &&
+				grep -q "^updates/dkms/ephport.ko[^:]*:" \
+					"$root/lib/modules/$k/modules.dep" &&
+				ok=1
+		else
+			echo "# no ephport.ko* in /lib/modules/$k/updates/dkms"
+		fi
+		ktap_check "ephport.ko $v for $k in updates/dkms and modules.dep" \
+			test $ok = 1
+	done
+}
+
+apt_install "$deb"
+check_installed "$ver"
+# An upgrade replaces the old version's modules for every kernel.
+apt_install "$next_deb"
+check_installed "$next_ver"
 
 # Removal takes every trace of the build away.
 if in_chroot apt-get remove -y -q ephport-dkms >"$work/remove.log" 2>&1; then
@@ -191,7 +218,7 @@ else
 fi
 left=$(cd "$root" && { find lib/modules -name 'ephport.ko*'
 	grep -l -s ephport lib/modules/*/modules.dep
-	ls -d var/lib/dkms/ephport "${src#/}"; } 2>/dev/null || true)
+	ls -d var/lib/dkms/ephport usr/src/ephport-*; } 2>/dev/null || true)
 [ -z "$left" ] || echo "$left" | sed 's/^/# left behind: /'
 ktap_check "no ephport module, dkms tree or source left" test -z "$left"
 in_chroot dkms status >"$work/status" 2>/dev/null || true
