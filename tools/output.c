@@ -104,7 +104,7 @@ static void table_row(FILE *f, const struct ep_ns *ns, bool tcp)
 		if (strlen(ns->name) > 13)
 			snprintf(col1, sizeof(col1), "%.12s~", ns->name);
 		else
-			snprintf(col1, sizeof(col1), "%s", ns->name);
+			snprintf(col1, sizeof(col1), "%.13s", ns->name);
 		if (ns->lo == EP_NONE)
 			snprintf(col2, sizeof(col2), "-");
 		else
