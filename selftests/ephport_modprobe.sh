@@ -115,6 +115,7 @@ else
 	fi
 	modprobe -r ephport
 
+	mkdir -p "$(dirname $CONF)"
 	echo "options ephport mode=random reuse_delay_ms=5000" >$CONF
 	if modprobe ephport && random_mode_in_effect; then
 		ktap_test_pass "options in $CONF take effect"
