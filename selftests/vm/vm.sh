@@ -184,6 +184,18 @@ append="$append nokaslr loglevel=5 ephport_vm=$kernel"
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 -nographic -vga none
 	-no-reboot -kernel "$KIMAGE" -initrd "$work/initramfs.gz"
 	-append "$append")
+# At most EPHPORT_VM_SLOTS (default 2) VMs at a time on this machine:
+# more only make TCG emulation thrash and tests time out.
+slots=${EPHPORT_VM_SLOTS:-2}
+mkdir -p "$EPHPORT_CACHE"
+while :; do
+	for ((i = 0; i < slots; i++)); do
+		exec 8>"$EPHPORT_CACHE/.vm-slot-$i"
+		flock -n 8 && break 2
+		exec 8>&-
+	done
+	sleep 2
+done
 log "booting $KREL ($mode)"
 console=$work/console.log
 if [ "$mode" = shell ]; then
