@@ -59,6 +59,12 @@ ns_moved() {
 	[ -n "$(ns_of "$1")" ] && [ "$(ns_of "$1")" != "$(ns_of $$)" ]
 }
 
+traffic_done() {
+	for i in 1 2 3 4 5 6 7; do
+		grep -q '^ok' "$TMP/c$i" 2>/dev/null || return 1
+	done
+}
+
 # Kill every process in namespace INUM (the traffic of this test).
 kill_ns() {
 	for p in /proc/[0-9]*; do
@@ -336,31 +342,37 @@ setup() {
 	HINUM=$(ns_of 1)
 
 	# Named: 10 ports, TCP 5 connects and 4 binds held (90%: the alarm),
-	# UDP 8 held, then 3 UDP failures.
+	# UDP 8 held, then 3 UDP failures. Each traffic maker says "ok N fail
+	# M" in $TMP/cN when it is done: the values are still from then on.
 	nsenter --net="/run/netns/$NAMED" sh -c "
 		ip link set lo up
 		echo '40000 40009' >/proc/sys/net/ipv4/ip_local_port_range
-		$CONN -n 5 -s 600 -q 2>/dev/null &
-		$CONN -m udp -n 8 -s 600 -q 2>/dev/null &
-		sleep 1
-		$CONN -m udp -n 5 -q 2>/dev/null
-		$CONN -m bind -n 4 -s 600 -q 2>/dev/null &
+		$CONN -n 5 -s 600 -q 2>$TMP/c1 &
+		$CONN -m udp -n 8 -s 600 -q 2>$TMP/c2 &
+		i=0
+		while ! grep -q ok $TMP/c2 && [ \$i -lt 600 ]; do
+			usleep 100000
+			i=\$((i + 1))
+		done
+		$CONN -m udp -n 5 -q 2>$TMP/c3
+		$CONN -m bind -n 4 -s 600 -q 2>$TMP/c4 &
 	"
 	# Unnamed: a shell in its own namespace, which becomes "sleep".
 	unshare -n sh -c "
 		ip link set lo up
 		echo '20000 20099' >/proc/sys/net/ipv4/ip_local_port_range
-		$CONN -n 7 -s 600 -q 2>/dev/null &
-		$CONN -m udp -n 3 -s 600 -q 2>/dev/null &
+		$CONN -n 7 -s 600 -q 2>$TMP/c5 &
+		$CONN -m udp -n 3 -s 600 -q 2>$TMP/c6 &
 		exec sleep 600
 	" &
 	UPID=$!
-	poll 10 grep -qx sleep "/proc/$UPID/comm" || return 1
+	poll 20 grep -qx sleep "/proc/$UPID/comm" || return 1
 	UINUM=$(ns_of $UPID)
 	# Host: a few connects.
-	"$CONN" -n 3 -s 600 -q 2>/dev/null &
+	"$CONN" -n 3 -s 600 -q 2>"$TMP/c7" &
 	HCONN=$!
-	sleep 2
+	poll 60 traffic_done || return 1
+	cat "$TMP"/c? | sed 's/^/# traffic: /'
 	ktap_print_msg "host $HINUM, $NAMED $NINUM, unnamed $UINUM (pid $UPID)"
 	[ -n "$NINUM" ] && [ -n "$UINUM" ] && [ -n "$HINUM" ] &&
 		[ -d "$SYSFS/net/$NINUM" ] && [ -d "$SYSFS/net/$UINUM" ] &&
@@ -544,16 +556,20 @@ prom_values() {
 	[ -z "$missing" ] || say "missing: $missing"
 }
 
+frames() {
+	[ "$(grep -c '^NETNS' "$TMP/watch")" -ge 3 ]
+}
+
 watch_refreshes() {
 	ephportstat -w 0.5 >"$TMP/watch" 2>&1 &
 	p=$!
-	sleep 3
+	poll 60 frames
 	kill $p
 	wait $p 2>/dev/null
-	frames=$(grep -o 'NETNS' "$TMP/watch" | wc -l)
-	homes=$(printf '\033[H' >"$TMP/esc"; grep -c -F -f "$TMP/esc" "$TMP/watch")
-	ktap_print_msg "-w 0.5 for 3 s: $frames tables"
-	[ "$frames" -ge 3 ] && [ "$homes" -ge 1 ]
+	printf '\033[H' >"$TMP/esc"
+	homes=$(grep -c -F -f "$TMP/esc" "$TMP/watch")
+	ktap_print_msg "-w 0.5: $(grep -c '^NETNS' "$TMP/watch") tables, $homes redraws"
+	frames && [ "$homes" -ge 3 ]
 }
 
 not_readable() {
