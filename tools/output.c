@@ -243,7 +243,10 @@ void ep_print_one(FILE *f, const struct ep_ns *ns)
 		    !ns->hist[i - 1].count) && (i == ns->nhist - 1 ||
 		    !ns->hist[i + 1].count))
 			continue;	/* skip empty runs, keep their edges */
-		if (ns->hist[i].le)
+		if (i == ns->nhist - 1 && i > 0 && ns->hist[i - 1].le)
+			/* The last bucket also holds everything longer. */
+			fprintf(f, "  >  %10llu ns", ns->hist[i - 1].le);
+		else if (ns->hist[i].le)
 			fprintf(f, "  <= %10llu ns", ns->hist[i].le);
 		else
 			fprintf(f, "  %16s", "longer");
@@ -541,7 +544,8 @@ static void prom_hist(FILE *f, const struct ep_snap *snap)
 		first = false;
 		for (i = 0; i < ns->nhist; i++) {
 			cum += ns->hist[i].count;
-			if (!ns->hist[i].le)
+			/* The last bucket also holds everything longer. */
+			if (!ns->hist[i].le || i == ns->nhist - 1)
 				continue;
 			prom_start(f, "connect_search_seconds_bucket", ns);
 			fprintf(f, ",proto=\"tcp\",le=\"%s\"} %llu\n",
