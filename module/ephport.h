@@ -114,7 +114,7 @@ struct ephport_net *ephport_net_get(const struct net *net);
 void ephport_net_values(struct ephport_net *en, struct ephport_values *v);
 void ephport_net_reset_peak(struct ephport_net *en, enum ephport_proto proto);
 void ephport_net_alarm_recheck_all(void);
-void ephport_pass(void);
+void ephport_netns_start(void);
 
 /* Event hooks, called from probe handlers (atomic context). */
 void ephport_net_bound(struct ephport_net *en, enum ephport_proto proto,

@@ -24,7 +24,7 @@ static int __init ephport_init(void)
 	if (ret)
 		goto err_netns;
 	/* Count what was bound before the hooks were in place. */
-	ephport_pass();
+	ephport_netns_start();
 	pr_info("version %s loaded\n", EPHPORT_VERSION);
 	return 0;
 

@@ -52,6 +52,7 @@ static LIST_HEAD(ephport_nets);
 static unsigned long ephport_last_pass;		/* jiffies */
 static unsigned long ephport_pass_missed;	/* probe misses seen by it */
 static bool ephport_passed;			/* a pass has run at all */
+static bool ephport_live;			/* hooks in place, load pass done */
 
 atomic_t ephport_nets_count = ATOMIC_INIT(0);
 unsigned int ephport_alarm_pct = 90;		/* READ_ONCE/WRITE_ONCE */
@@ -396,9 +397,14 @@ static bool ephport_need_pass(void)
 	return false;
 }
 
-void ephport_pass(void)
+/*
+ * The hooks are in place: count what was bound before them, in every
+ * namespace, and trust new namespaces to start empty from now on.
+ */
+void ephport_netns_start(void)
 {
 	mutex_lock(&ephport_pass_lock);
+	WRITE_ONCE(ephport_live, true);
 	ephport_pass_locked();
 	mutex_unlock(&ephport_pass_lock);
 }
@@ -558,8 +564,14 @@ static int __net_init ephport_net_init(struct net *net)
 		en->usage[p].lo = 1;
 		en->usage[p].hi = 0;
 	}
-	/* Sockets may exist already (at load): a pass must count them. */
-	en->dirty_seq = 1;
+	/*
+	 * At load, sockets exist already: a pass must count them. A
+	 * namespace created later starts empty; its sockets bind through
+	 * the hooks (only a subsystem initialized before ephport could bind
+	 * one unseen, and the next pass, 1 s at most after a read, finds it).
+	 */
+	if (!READ_ONCE(ephport_live))
+		en->dirty_seq = 1;
 
 	ret = ephport_sysfs_net_add(en, net->ns.inum);
 	if (ret)
@@ -574,7 +586,6 @@ static int __net_init ephport_net_init(struct net *net)
 	mutex_unlock(&ephport_pass_lock);
 	atomic_inc(&ephport_nets_count);
 	WRITE_ONCE(en->alive, true);
-	ephport_kick();
 	return 0;
 
 err_sysfs:
@@ -625,6 +636,7 @@ int ephport_netns_init(void)
 void ephport_netns_uninit(void)
 {
 	/* No namespace left to kick the work for after this. */
+	WRITE_ONCE(ephport_live, false);
 	unregister_pernet_subsys(&ephport_net_ops);
 	cancel_delayed_work_sync(&ephport_work);
 }

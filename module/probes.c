@@ -151,9 +151,14 @@ static int ephport_bind_entry(struct kretprobe_instance *ri,
 	return 0;
 }
 
+/*
+ * @no_port: the return value of a search that found no port; 0 when
+ * the function does not tell (udp_lib_get_port returns 1 on 6.1).
+ */
 static void ephport_bind_ret(struct kretprobe_instance *ri,
 			     struct pt_regs *regs, enum ephport_proto proto,
-			     enum ephport_counter ok, enum ephport_counter fail)
+			     enum ephport_counter ok, enum ephport_counter fail,
+			     int no_port)
 {
 	struct ephport_call *c = (struct ephport_call *)ri->data;
 	int ret = (int)regs_return_value(regs);
@@ -165,8 +170,10 @@ static void ephport_bind_ret(struct kretprobe_instance *ri,
 		goto out;
 	if (!ret)
 		ephport_net_bound(en, proto, inet_sk(c->sk)->inet_num);
-	if (c->autobind)
-		ephport_count(en, ret ? fail : ok);
+	if (c->autobind && !ret)
+		ephport_count(en, ok);
+	else if (c->autobind && (!no_port || ret == no_port))
+		ephport_count(en, fail);
 out:
 	rcu_read_unlock();
 }
@@ -182,7 +189,7 @@ static int ephport_tcp_bind_ret(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
 	ephport_bind_ret(ri, regs, EPHPORT_TCP, EPHPORT_TCP_BIND_OK,
-			 EPHPORT_TCP_BIND_FAIL);
+			 EPHPORT_TCP_BIND_FAIL, -EADDRINUSE);
 	return 0;
 }
 
@@ -197,7 +204,7 @@ static int ephport_udp_bind_ret(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
 	ephport_bind_ret(ri, regs, EPHPORT_UDP, EPHPORT_UDP_OK,
-			 EPHPORT_UDP_FAIL);
+			 EPHPORT_UDP_FAIL, 0);
 	return 0;
 }
 

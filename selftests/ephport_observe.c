@@ -651,6 +651,21 @@ TEST_F(tcp, search_ns)
 
 /* ---- against the kernel's own socket tables ---- */
 
+FIXTURE(slow) {
+	int dummy;
+};
+
+FIXTURE_SETUP(slow)
+{
+	if (!ephport_loaded())
+		SKIP(return, "ephport is not loaded and cannot be");
+}
+
+FIXTURE_TEARDOWN(slow)
+{
+}
+
+
 /*
  * Distinct local ports in [lo, hi] in /proc/net/<file> (ss's source):
  * every state, TIME_WAIT included.
@@ -741,15 +756,13 @@ static pid_t rst_server(int family)
  * fills up. Afterwards the values equal what /proc/net shows, and the
  * counters equal what the clients saw.
  */
-TEST(parallel_churn_matches_proc_net)
+TEST_F_TIMEOUT(slow, parallel_churn_matches_proc_net, 200)
 {
 	long *stats;	/* per client: connect ok, connect fail, udp ok, udp fail */
 	long sum[4] = { 0 };
 	pid_t server, pids[4];
 	int i, j, k;
 
-	if (!ephport_loaded())
-		SKIP(return, "ephport is not loaded and cannot be");
 	ASSERT_EQ(0, new_netns(LO, LO + 199));
 	stats = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, stats);
@@ -761,7 +774,7 @@ TEST(parallel_churn_matches_proc_net)
 		ASSERT_GE(pids[i], 0);
 		if (pids[i])
 			continue;
-		for (j = 0; j < 150; j++) {
+		for (j = 0; j < 60; j++) {
 			int family = (i + j) & 1 ? AF_INET6 : AF_INET;
 			int fd = tcp_connect(AF_INET, SERVER_PORT);
 
@@ -825,20 +838,6 @@ TEST(parallel_churn_matches_proc_net)
 }
 
 /* TIME_WAIT ports stay in use until the TIME_WAIT socket goes (60 s). */
-FIXTURE(slow) {
-	int dummy;
-};
-
-FIXTURE_SETUP(slow)
-{
-	if (!ephport_loaded())
-		SKIP(return, "ephport is not loaded and cannot be");
-}
-
-FIXTURE_TEARDOWN(slow)
-{
-}
-
 TEST_F_TIMEOUT(slow, time_wait_expiry, 120)
 {
 	int lfd, fds[3], afds[3];
