@@ -186,7 +186,7 @@ check_installed() {
 		ok=0
 		if [ -n "$ko" ]; then
 			info=$(in_chroot modinfo -F version "/$ko"
-				in_chroot modinfo -F vermagic "/$ko")
+				in_chroot modinfo -F vermagic "/$ko") || true
 			signer=$(in_chroot modinfo -F signer "/$ko" || true)
 			echo "# $ko: $(echo $info), signer '${signer:-none}'"
 			[ "$(echo "$info" | head -n 1)" = "$v" ] &&
