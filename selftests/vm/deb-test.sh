@@ -35,7 +35,7 @@ ktap_end() {
 	exit
 }
 
-need_pkgs debootstrap
+need_pkgs debootstrap dkms
 krels=
 for line in 6.1 6.12; do
 	eval "$("$EPHPORT_TOP/selftests/vm/debian-kernel.sh" "$line")"
@@ -129,7 +129,7 @@ sed -i "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$next_ver\"/" "$work/next/dkms.c
 next_deb=$("$work/next/debian/build-deb.sh")
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..18"
 echo "# chroot $base ($((t1 - t0)) s to get it), kernels $krels"
 
 # What the package ships: the module's sources, nothing else.
@@ -142,6 +142,21 @@ ktap_check "the package holds only the module's sources" \
 	test -z "$unexpected"
 ktap_check "the package holds no tests" \
 	bash -c "! grep -q -E 'kunit|selftest|_test' '$work/contents'"
+
+# dkms.conf's BUILD_EXCLUSIVE_CONFIG: for a kernel without kprobes, dkms
+# declines to build (exit 77, which the package's install script skips).
+eval "$("$EPHPORT_TOP/selftests/vm/debian-kernel.sh" 6.1)"
+mkdir -p "$work/excl/src/ephport-$ver" "$work/excl/tree" "$work/excl/kernel"
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/excl" "./${src#/}"
+mv "$work/excl/${src#/}"/* "$work/excl/src/ephport-$ver/"
+grep -v '^CONFIG_KPROBES=' "$KDIR/.config" >"$work/excl/kernel/.config"
+excl=(--dkmstree "$work/excl/tree" --sourcetree "$work/excl/src"
+	--installtree "$work/excl/tree" -k "$KREL" --kernelsourcedir "$work/excl/kernel")
+rc=0
+{ dkms add "ephport/$ver" "${excl[@]}" && dkms build "ephport/$ver" "${excl[@]}"; } \
+	>"$work/excl.log" 2>&1 || rc=$?
+grep BUILD_EXCLUSIVE "$work/excl.log" | sed 's/^/# /' || true
+ktap_check "dkms declines a kernel without CONFIG_KPROBES (exit $rc)" test "$rc" = 77
 
 # An overlay of the cached chroot: the cache itself never changes.
 mkdir -p "$work"/{upper,ovl,root}
