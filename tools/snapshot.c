@@ -137,7 +137,7 @@ static long long parse_num(const char *s)
 		return EP_NONE;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || v > (unsigned long long)1 << 62)
+	if (errno || v > 1ULL << 62)
 		return EP_NONE;
 	while (isspace((unsigned char)*end))
 		end++;
