@@ -67,7 +67,7 @@ if ! modinfo -n ephport 2>/dev/null | grep -q /updates/; then
 	ktap_skip_all "ephport is not installed under updates/ (vm.sh --debian-modules)"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 9
+ktap_set_plan 10
 ephport_unload
 rm -f $CONF
 dmesg_mark modprobe
@@ -135,6 +135,26 @@ else
 		ktap_test_fail "a load without options has the defaults"
 	fi
 	modprobe -r ephport
+fi
+
+# At boot, systemd-modules-load loads what /etc/modules-load.d names,
+# with the options /etc/modprobe.d gives.
+LOADER=/lib/systemd/systemd-modules-load
+desc="/etc/modules-load.d/ephport.conf loads it (systemd-modules-load)"
+if [ ! -x $LOADER ]; then
+	skip_case "$desc" "no $LOADER"
+else
+	mkdir -p /etc/modules-load.d "$(dirname $CONF)"
+	echo ephport >/etc/modules-load.d/ephport.conf
+	has_params && echo "options ephport mode=random reuse_delay_ms=5000" >$CONF
+	ok=0
+	$LOADER && [ -d /sys/module/ephport ] && ok=1
+	if has_params && ! random_mode_in_effect; then
+		ok=0
+	fi
+	modprobe -r ephport
+	rm -f /etc/modules-load.d/ephport.conf $CONF
+	case_if "$desc" test $ok = 1
 fi
 
 complaints=$(dmesg_complaints modprobe)

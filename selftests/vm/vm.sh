@@ -113,15 +113,20 @@ if [ -n "$KMODS" ]; then
 fi
 if [ -n "$debmods" ]; then
 	# As on a Debian machine: the image's module tree, ephport from dkms
-	# in updates/dkms, kmod with the libraries ldd names.
+	# in updates/dkms, kmod and systemd-modules-load (what reads
+	# /etc/modules-load.d at boot) with the libraries ldd names.
+	need_pkgs systemd
 	rm -rf "$stage/lib/modules/$KREL/extra"
 	cp -a "$KMODS/." "$stage/lib/modules/$KREL/"
 	mkdir -p "$stage/lib/modules/$KREL/updates/dkms"
 	"$EPHPORT_TOP/selftests/vm/dkms-build.sh" "$KREL" "$KDIR" \
 		"$stage/lib/modules/$KREL/updates/dkms" >"$work/dkms.log" 2>&1 ||
 		{ cat "$work/dkms.log" >&2; die "dkms build for $KREL failed"; }
+	mkdir -p "$stage/lib/systemd"
 	cp /usr/bin/kmod "$stage/usr/bin/kmod"
-	for lib in $(ldd /usr/bin/kmod | grep -o '/[^ ]*'); do
+	cp /lib/systemd/systemd-modules-load "$stage/lib/systemd/"
+	for lib in $(ldd /usr/bin/kmod /lib/systemd/systemd-modules-load |
+		     grep -o '/[^ ]*\.so[^ ]*' | sort -u); do
 		mkdir -p "$stage$(dirname "$lib")"
 		cp -L "$lib" "$stage$lib"
 	done
