@@ -16,6 +16,7 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
 		find . -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
 	rm -rf selftests/out
+	rm -f ephport-dkms_*_all.deb
 
 install: module tools
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
