@@ -909,6 +909,47 @@ TEST(alarm_wakes_poll)
 	close(pfd.fd);
 }
 
+/*
+ * A namespace with hash tables of its own (tcp_child_ehash_entries,
+ * udp_child_hash_entries, set in its parent): counted the same, by the
+ * hooks and by a pass (a read 1 s after the last pass makes one).
+ */
+TEST_F_TIMEOUT(slow, child_hash_tables, 60)
+{
+	int fds[6];
+	int i;
+
+	ASSERT_EQ(0, new_netns(LO, LO + 9));
+	if (write_file("/proc/sys/net/ipv4/tcp_child_ehash_entries", "256"))
+		SKIP(return, "no tcp_child_ehash_entries on this kernel");
+	/* 6.1 has no per-namespace UDP table: UDP uses the global one. */
+	if (write_file("/proc/sys/net/ipv4/udp_child_hash_entries", "256"))
+		TH_LOG("no udp_child_hash_entries on this kernel");
+	ASSERT_EQ(0, new_netns(LO, LO + 9));
+	for (i = 0; i < 3; i++) {
+		fds[i] = bound_socket(AF_INET, SOCK_STREAM, 0, 0);
+		ASSERT_GE(fds[i], 0);
+		fds[i + 3] = udp_autobind(AF_INET6);
+		ASSERT_GE(fds[i + 3], 0);
+	}
+	ASSERT_EQ(3, sysval("tcp_in_use"));
+	ASSERT_EQ(3, sysval("udp_in_use"));
+	sleep(2);
+	ASSERT_EQ(3, sysval("tcp_in_use")) TH_LOG("after a pass");
+	ASSERT_EQ(3, sysval("udp_in_use")) TH_LOG("after a pass");
+	close(fds[0]);
+	close(fds[3]);
+	ASSERT_EQ(2, sysval("tcp_in_use"));
+	ASSERT_EQ(2, sysval("udp_in_use"));
+	sleep(2);
+	ASSERT_EQ(2, sysval("udp_in_use")) TH_LOG("after a pass");
+	for (i = 1; i < 6; i++)
+		if (i != 3)
+			close(fds[i]);
+	ASSERT_EQ(0, sysval("tcp_in_use"));
+	ASSERT_EQ(0, sysval("udp_in_use"));
+}
+
 /* ---- writes ---- */
 
 TEST(peak_reset_and_bad_writes)
