@@ -4,8 +4,9 @@
 # the linux-headers of both kernel lines (the releases debian-kernel.sh
 # reports) is built once per machine and cached; each run works on an
 # overlay of it: "apt-get install ./ephport-dkms_<version>_all.deb" must
-# build and install ephport for both kernels, "apt-get remove" must take
-# every built module away again. Prints KTAP; exits non-zero on a failure.
+# build and install ephport for both kernels, installing a higher version
+# must replace those modules, "apt-get remove" must take every built module
+# away again. Prints KTAP; exits non-zero on a failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -15,6 +16,7 @@ usage: $0 [DEB]
 Tests DEB (default: build one with make deb) in an overlay of a cached
 Debian 12 chroot, \$EPHPORT_CACHE/deb-chroot/<key>/, made with debootstrap
 from deb.debian.org the first time (dkms, linux-headers for 6.1 and 6.12).
+The upgrade goes to a package of the working tree with DEB's version + "+1".
 USAGE
 }
 case "${1:-}" in -h|--help) usage; exit 0 ;; -*) usage >&2; exit 2 ;; esac
