@@ -131,6 +131,35 @@ for k in $kernels; do
 	record "selftests-$k" "$p" "$f" "$s"
 done
 
+# The Debian package: apt-get install/upgrade/remove in a cached chroot.
+"$VM/deb-test.sh" >"$logs/deb.log" 2>"$logs/deb.err"
+debrc=$?
+read -r p f s < <(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .* skip:\([0-9]*\) .*/\1 \2 \3/p' "$logs/deb.log")
+p=${p:-0} f=${f:-0} s=${s:-0}
+grep '^not ok' "$logs/deb.log" | sed 's/^/# /'
+if [ $debrc != 0 ] && [ "$f" = 0 ] || [ $((p + f + s)) = 0 ]; then
+	tail -n 30 "$logs/deb.err" | sed 's/^/# /'
+	f=$((f + 1))
+fi
+record "deb" "$p" "$f" "$s"
+
+# modprobe of the DKMS-built module on each Debian kernel's own module tree.
+for k in $kernels; do
+	[ "$k" != debug ] || continue
+	"$VM/vm.sh" --kernel "$k" --debian-modules --test ephport_modprobe.sh \
+		--log "$logs/modprobe-$k.log" >/dev/null 2>"$logs/modprobe-$k.err"
+	vmrc=$?
+	read -r p f s < <(python3 "$VM/ktap-count.py" "$logs/modprobe-$k.log" \
+		2>"$logs/modprobe-$k.failures")
+	sed 's/^/# /' "$logs/modprobe-$k.failures"
+	p=${p:-0} f=${f:-0} s=${s:-0}
+	if [ $vmrc != 0 ] && [ "$f" = 0 ] || [ $((p + f + s)) = 0 ]; then
+		sed 's/^/# /' "$logs/modprobe-$k.err" | tail -n 30
+		f=$((f + 1))
+	fi
+	record "modprobe-$k" "$p" "$f" "$s"
+done
+
 echo "# ---- summary (logs in $logs, $(($(date +%s) - start)) s) ----"
 printf '# %s\n' "${summary[@]}"
 echo "$skipped skipped"
