@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # /init of the ephport test VM (busybox). Reads /etc/ephport-vm.conf:
-#   VM_MODE=suite|test|demo|shell  VM_TESTS="name..."  VM_KREL=<uname -r>
+#   VM_MODE=suite|test|demo|bench|shell  VM_TESTS="name..."  VM_KREL=<uname -r>
 # Prints KTAP on the console, then "EPHPORT-VM-END rc=N" and reboots.
 /bin/busybox --install -s
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin HOME=/root TERM=dumb
@@ -71,6 +71,9 @@ suite|test)
 	;;
 demo)
 	/kselftest/ephport/demo.sh || rc=$?
+	;;
+bench)
+	/bench/run.sh || rc=$?
 	;;
 shell)
 	setsid cttyhack sh

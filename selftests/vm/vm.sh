@@ -6,8 +6,8 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-usage: $0 --kernel 6.1|6.12|debug [--suite | --test NAME... | --kunit | --demo | --shell]
-          [--timeout SECONDS] [--log FILE] [--module DIR] [--debian-modules]
+usage: $0 --kernel 6.1|6.12|debug [--suite | --test NAME... | --kunit | --demo | --shell |
+          --bench DIR] [--timeout SECONDS] [--log FILE] [--module DIR] [--debian-modules]
 
 Builds ephport.ko for the chosen kernel, packs it with busybox and the
 selftests into an initramfs, boots it under qemu-system-x86_64 -accel tcg
@@ -20,6 +20,7 @@ and streams the serial console.
   --kunit       load the KUnit suite (debug kernel only) and print its KTAP
   --demo        show ephport at work
   --shell       an interactive shell on the console (Ctrl-a x quits)
+  --bench DIR   copy DIR to /bench in the VM and run /bench/run.sh (make bench)
   --timeout S   give up after S seconds (default 900)
   --log FILE    also write the console to FILE
   --debian-modules  (6.1 / 6.12) the image's whole /lib/modules tree, ephport
@@ -38,6 +39,7 @@ tests=
 timeout=900
 logfile=
 debmods=
+benchdir=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--kunit) mode=kunit; shift ;;
 	--demo) mode=demo; shift ;;
 	--shell) mode=shell; shift ;;
+	--bench) mode=bench; benchdir=$2; shift 2 ;;
 	--debian-modules) debmods=1; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--log) logfile=$2; shift 2 ;;
@@ -172,6 +175,11 @@ if [ -f "$EPHPORT_TOP/tools/Makefile" ]; then
 		mkdir -p "$stage$(dirname "$lib")"
 		cp -L "$lib" "$stage$lib"
 	done
+fi
+
+if [ -n "$benchdir" ]; then
+	mkdir -p "$stage/bench"
+	cp -a "$benchdir/." "$stage/bench/"
 fi
 
 cat >"$stage/etc/ephport-vm.conf" <<CONF
