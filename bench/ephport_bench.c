@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephport_bench: the measurements behind "make bench", run inside the VM
+ * by bench/run.sh (which loads and unloads ephport between them).
+ *
+ *   ephport_bench tput connect|bind|udp SECONDS
+ *	Operations per second in a new network namespace: TCP connect() to
+ *	a loopback listener then close with RST (SO_LINGER 0, no
+ *	TIME_WAIT), TCP bind() to port 0 then close, or sendto() on an
+ *	unbound UDP socket (autobind) then close.
+ *
+ *   ephport_bench sweep LO HI PCT[,PCT...] SAMPLES
+ *	In a new namespace with ip_local_port_range "LO HI", hold PCT % of
+ *	the range with connections to one listener, then time SAMPLES more
+ *	connect()s to that listener (each closed again with RST).
+ *
+ *   ephport_bench netns COUNT LOAD RANDOM UNLOAD
+ *	Memory and reading cost with COUNT namespaces: /proc/meminfo
+ *	snapshots with and without the module (LOAD and UNLOAD are shell
+ *	commands), then in random mode (RANDOM, skipped if empty), and the
+ *	time to read one namespace's sysfs directory and /proc/net/ephport.
+ *
+ * Results are lines "R case=... key=value ..."; anything else is a note.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LISTEN_PORT	5000	/* below every range the benchmark uses */
+#define SINK_PORT	5001
+#define MAX_SAMPLES	100000
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "ephport_bench: ");
+	vfprintf(stderr, fmt, ap);
+	if (errno)
+		fprintf(stderr, ": %s", strerror(errno));
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(2);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+static void loopback(struct sockaddr_in *a, int port)
+{
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a->sin_port = htons(port);
+}
+
+static void lo_up(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		die("socket");
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
+		die("SIOCGIFFLAGS lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr))
+		die("SIOCSIFFLAGS lo");
+	close(fd);
+}
+
+/* A new network namespace for this process, loopback up. */
+static void new_netns(void)
+{
+	if (unshare(CLONE_NEWNET))
+		die("unshare(CLONE_NEWNET)");
+	lo_up();
+}
+
+static int listener(int type, int port)
+{
+	struct sockaddr_in a;
+	int one = 1, fd = socket(AF_INET, type, 0);
+
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	loopback(&a, port);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
+		die("bind listener %d", port);
+	if (type == SOCK_STREAM && listen(fd, 4096))
+		die("listen");
+	return fd;
+}
+
+static void rst_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/* One more connection to the listener; 0 and both fds, or -1. */
+static int connect_one(int lfd, int *cfd, int *afd, double *secs)
+{
+	struct sockaddr_in a;
+	double t0;
+	int fd, r;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	loopback(&a, LISTEN_PORT);
+	t0 = now();
+	r = connect(fd, (struct sockaddr *)&a, sizeof(a));
+	if (secs)
+		*secs = now() - t0;
+	if (r) {
+		close(fd);
+		return -1;
+	}
+	*cfd = fd;
+	*afd = accept(lfd, NULL, NULL);
+	return 0;
+}
+
+static void hang_up(int cfd, int afd)
+{
+	rst_close(cfd);
+	if (afd >= 0)
+		close(afd);
+}
+
+/* The value of a "name value" line of /proc/net/ephport, or -1. */
+static long ephport_value(const char *name)
+{
+	char line[256], key[128];
+	long val, ret = -1;
+	FILE *f = fopen("/proc/net/ephport", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s %ld", key, &val) == 2 &&
+		    !strcmp(key, name))
+			ret = val;
+	fclose(f);
+	return ret;
+}
+
+static int op_connect(int lfd)
+{
+	int cfd, afd;
+
+	if (connect_one(lfd, &cfd, &afd, NULL))
+		return -1;
+	hang_up(cfd, afd);
+	return 0;
+}
+
+static int op_bind(void)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), r;
+
+	if (fd < 0)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	r = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	close(fd);
+	return r;
+}
+
+static int op_udp(void)
+{
+	struct sockaddr_in a;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	loopback(&a, SINK_PORT);
+	n = sendto(fd, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
+	close(fd);
+	return n == 1 ? 0 : -1;
+}
+
+static int cmd_tput(int argc, char **argv)
+{
+	const char *what, *counter;
+	long ops = 0, fails = 0, i;
+	double secs, t0, t;
+	int lfd = -1, sfd = -1, rcvbuf = 4096, (*op)(void) = NULL;
+
+	if (argc != 2)
+		die("usage: tput connect|bind|udp SECONDS");
+	what = argv[0];
+	secs = atof(argv[1]);
+	new_netns();
+	if (!strcmp(what, "connect")) {
+		lfd = listener(SOCK_STREAM, LISTEN_PORT);
+		counter = "tcp_connect_ok";
+	} else if (!strcmp(what, "bind")) {
+		op = op_bind;
+		counter = "tcp_bind_ok";
+	} else if (!strcmp(what, "udp")) {
+		/* A sink with a small buffer: full, it drops what comes. */
+		sfd = listener(SOCK_DGRAM, SINK_PORT);
+		setsockopt(sfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+		op = op_udp;
+		counter = "udp_ok";
+	} else {
+		errno = 0;
+		die("unknown tput case '%s'", what);
+	}
+
+	/* Warm up: caches, slabs, the hooks' first events. */
+	for (i = 0; i < 200; i++)
+		op ? op() : op_connect(lfd);
+
+	t0 = now();
+	do {
+		for (i = 0; i < 32; i++) {
+			if (op ? op() : op_connect(lfd))
+				fails++;
+			else
+				ops++;
+		}
+		t = now() - t0;
+	} while (t < secs);
+
+	printf("R case=%s ops=%ld fail=%ld secs=%.3f ops_s=%.1f hooked=%ld random_ok=%ld\n",
+	       what, ops, fails, t, ops / t, ephport_value(counter),
+	       ephport_value("random_ok"));
+	if (lfd >= 0)
+		close(lfd);
+	if (sfd >= 0)
+		close(sfd);
+	return fails ? 1 : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Quantile q (0..1) of n sorted values, nearest rank. */
+static double quantile(const double *v, int n, double q)
+{
+	int k = (int)(q * n + 0.999999) - 1;
+
+	if (n == 0)
+		return 0;
+	if (k < 0)
+		k = 0;
+	if (k >= n)
+		k = n - 1;
+	return v[k];
+}
+
+static void raise_nofile(rlim_t n)
+{
+	struct rlimit rl = { .rlim_cur = n, .rlim_max = n };
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit(RLIMIT_NOFILE, %lu)", (unsigned long)n);
+}
+
+static int cmd_sweep(int argc, char **argv)
+{
+	int lo, hi, size, nsamples, held = 0, lfd, i, fails = 0;
+	int *cfds, *afds;
+	double *samples, *sorted;
+	char range[64], *pcts, *p;
+	const char *delay;
+
+	if (argc != 4)
+		die("usage: sweep LO HI PCT[,PCT...] SAMPLES");
+	lo = atoi(argv[0]);
+	hi = atoi(argv[1]);
+	pcts = argv[2];
+	nsamples = atoi(argv[3]);
+	size = hi - lo + 1;
+	if (lo <= LISTEN_PORT || size < 1 || nsamples < 1 ||
+	    nsamples > MAX_SAMPLES)
+		die("bad sweep arguments");
+	raise_nofile(2 * size + 64);
+	cfds = calloc(size, sizeof(*cfds));
+	afds = calloc(size, sizeof(*afds));
+	samples = calloc(nsamples, sizeof(*samples));
+	sorted = calloc(nsamples, sizeof(*sorted));
+	if (!cfds || !afds || !samples || !sorted)
+		die("calloc");
+
+	new_netns();
+	snprintf(range, sizeof(range), "%d %d", lo, hi);
+	if (write_file("/proc/sys/net/ipv4/ip_local_port_range", range))
+		die("ip_local_port_range %s", range);
+	/*
+	 * Random mode rests a released port for reuse_delay_ms: with the
+	 * default delay, a few samples would leave every free port resting
+	 * and measure the kernel's fallback. This namespace's delay goes to
+	 * 0 where the per-namespace sysctl exists (run.sh sets the global
+	 * one otherwise).
+	 */
+	delay = write_file("/proc/sys/net/ephport/reuse_delay_ms", "0") ?
+		"global" : "netns";
+	lfd = listener(SOCK_STREAM, LISTEN_PORT);
+
+	for (p = strtok(pcts, ","); p; p = strtok(NULL, ",")) {
+		int pct = atoi(p), target = (long)size * pct / 100, n = 0;
+		double sum = 0;
+		long ok0 = ephport_value("random_ok");
+
+		while (held < target) {
+			if (connect_one(lfd, &cfds[held], &afds[held], NULL))
+				die("filling the range to %d %% (%d held)",
+				    pct, held);
+			held++;
+		}
+		fails = 0;
+		for (i = 0; i < nsamples; i++) {
+			int cfd, afd;
+			double s;
+
+			if (connect_one(lfd, &cfd, &afd, &s)) {
+				fails++;
+				continue;
+			}
+			samples[n++] = s * 1e6;
+			sum += s * 1e6;
+			hang_up(cfd, afd);
+		}
+		memcpy(sorted, samples, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), cmp_double);
+		printf("R case=sweep pct=%d held=%d n=%d fail=%d delay=%s med_us=%.1f p99_us=%.1f mean_us=%.1f random_ok=%ld samples=",
+		       pct, held, n, fails, delay, quantile(sorted, n, 0.5),
+		       quantile(sorted, n, 0.99), n ? sum / n : 0,
+		       ok0 < 0 ? -1 : ephport_value("random_ok") - ok0);
+		for (i = 0; i < n; i++)
+			printf("%s%.1f", i ? "," : "", samples[i]);
+		printf("\n");
+		fflush(stdout);
+	}
+	for (i = 0; i < held; i++)
+		hang_up(cfds[i], afds[i]);
+	close(lfd);
+	free(cfds);
+	free(afds);
+	free(samples);
+	free(sorted);
+	return 0;
+}
+
+/* ---- netns: memory and reading with many namespaces ---- */
+
+static void meminfo(const char *phase, int nr)
+{
+	static const char *const keys[] = {
+		"MemFree", "Slab", "SUnreclaim", "Percpu", "VmallocUsed",
+		"KernelStack", "PageTables",
+	};
+	char line[256], key[64];
+	long val;
+	unsigned int i;
+	FILE *f;
+
+	/* Let RCU-deferred frees and the module's work finish. */
+	sync();
+	write_file("/proc/sys/vm/drop_caches", "3");
+	sleep(2);
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		die("/proc/meminfo");
+	printf("R case=mem phase=%s netns=%d", phase, nr);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63[^:]: %ld", key, &val) != 2)
+			continue;
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strcmp(key, keys[i]))
+				printf(" %s=%ld", key, val);
+	}
+	printf("\n");
+	fflush(stdout);
+	fclose(f);
+}
+
+/* Read every readable file of @dir; the seconds it took. */
+static double read_dir(const char *dir)
+{
+	char path[512], buf[8192];
+	struct dirent *de;
+	double t0 = now();
+	DIR *d = opendir(dir);
+	int fd;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_REG)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	closedir(d);
+	return now() - t0;
+}
+
+static double read_file(const char *path)
+{
+	char buf[8192];
+	double t0 = now();
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	return now() - t0;
+}
+
+#define COLD_READS	3
+#define WARM_READS	21
+
+/*
+ * Time reading namespace @nsfd's sysfs directory and its /proc/net/ephport:
+ * "cold" after 1.1 s idle (the module's cached pass has expired), "warm"
+ * right after another read. Medians, in microseconds.
+ */
+static void time_reads(const char *phase, int nr, int nsfd, int homefd)
+{
+	double cold[2][COLD_READS], warm[2][WARM_READS];
+	char dir[128];
+	struct stat st;
+	int i, k;
+
+	if (fstat(nsfd, &st))
+		die("fstat netns");
+	snprintf(dir, sizeof(dir), "/sys/kernel/ephport/net/%lu",
+		 (unsigned long)st.st_ino);
+	if (setns(nsfd, CLONE_NEWNET))
+		die("setns");
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < COLD_READS; i++) {
+			usleep(1100000);
+			cold[k][i] = k ? read_file("/proc/self/net/ephport") :
+					 read_dir(dir);
+		}
+		for (i = 0; i < WARM_READS; i++)
+			warm[k][i] = k ? read_file("/proc/self/net/ephport") :
+					 read_dir(dir);
+		qsort(cold[k], COLD_READS, sizeof(double), cmp_double);
+		qsort(warm[k], WARM_READS, sizeof(double), cmp_double);
+	}
+	if (setns(homefd, CLONE_NEWNET))
+		die("setns home");
+	printf("R case=read phase=%s netns=%d sysfs_cold_us=%.1f sysfs_warm_us=%.1f proc_cold_us=%.1f proc_warm_us=%.1f\n",
+	       phase, nr, cold[0][COLD_READS / 2] * 1e6,
+	       warm[0][WARM_READS / 2] * 1e6, cold[1][COLD_READS / 2] * 1e6,
+	       warm[1][WARM_READS / 2] * 1e6);
+	fflush(stdout);
+}
+
+/* One TCP bind(0) and one UDP autobind in namespace @nsfd. */
+static void touch_netns(int nsfd)
+{
+	if (setns(nsfd, CLONE_NEWNET))
+		die("setns");
+	if (op_bind() || op_udp())
+		die("bind/autobind in a new namespace");
+}
+
+static void run(const char *cmd)
+{
+	errno = 0;
+	if (system(cmd))
+		die("'%s' failed", cmd);
+}
+
+static int cmd_netns(int argc, char **argv)
+{
+	const char *load, *random, *unload;
+	int nr, i, homefd, *fds;
+	double t0;
+
+	if (argc != 4)
+		die("usage: netns COUNT LOAD RANDOM UNLOAD");
+	nr = atoi(argv[0]);
+	load = argv[1];
+	random = argv[2];
+	unload = argv[3];
+	if (nr < 1)
+		die("bad count");
+	raise_nofile(nr + 64);
+	fds = calloc(nr, sizeof(*fds));
+	homefd = open("/proc/self/ns/net", O_RDONLY);
+	if (!fds || homefd < 0)
+		die("setup");
+
+	/* The module's own cost, with no namespace but this one. */
+	meminfo("pre", 0);
+	run(load);
+	meminfo("load0", 0);
+	time_reads("observe", 1, homefd, homefd);
+	run(unload);
+
+	t0 = now();
+	for (i = 0; i < nr; i++) {
+		new_netns();
+		fds[i] = open("/proc/self/ns/net", O_RDONLY);
+		if (fds[i] < 0)
+			die("open netns");
+		touch_netns(fds[i]);
+	}
+	if (setns(homefd, CLONE_NEWNET))
+		die("setns home");
+	printf("R case=netns_create netns=%d secs=%.2f\n", nr, now() - t0);
+	meminfo("netns", nr);
+
+	t0 = now();
+	run(load);
+	printf("R case=load netns=%d secs=%.2f\n", nr, now() - t0);
+	for (i = 0; i < nr; i++)
+		touch_netns(fds[i]);
+	if (setns(homefd, CLONE_NEWNET))
+		die("setns home");
+	meminfo("observe", nr);
+	time_reads("observe", nr + 1, fds[nr / 2], homefd);
+
+	if (*random) {
+		run(random);
+		for (i = 0; i < nr; i++)
+			touch_netns(fds[i]);
+		if (setns(homefd, CLONE_NEWNET))
+			die("setns home");
+		meminfo("random", nr);
+		time_reads("random", nr + 1, fds[nr / 2], homefd);
+	}
+	for (i = 0; i < nr; i++)
+		close(fds[i]);
+	close(homefd);
+	free(fds);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 2 && !strcmp(argv[1], "tput"))
+		return cmd_tput(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "sweep"))
+		return cmd_sweep(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "netns"))
+		return cmd_netns(argc - 2, argv + 2);
+	fprintf(stderr,
+		"usage: ephport_bench tput connect|bind|udp SECONDS\n"
+		"       ephport_bench sweep LO HI PCT[,PCT...] SAMPLES\n"
+		"       ephport_bench netns COUNT LOAD RANDOM UNLOAD\n");
+	return 2;
+}

@@ -1,0 +1,130 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The benchmark inside the VM (vm.sh --bench DIR runs DIR/run.sh as /bench/run.sh).
+#
+# Each round measures every case without ephport (module not loaded), in
+# observe mode and in random mode, in that order (A B C A B C ...), so a
+# slow moment of the host hits all three alike. Then, once, memory and
+# reading cost with many namespaces. Result lines ("R key=value ...") are
+# collected in a file and printed between EPHPORT-BENCH-BEGIN and
+# EPHPORT-BENCH-END at the end, when no test runs that could make the
+# kernel print into them; progress goes to the console as "# ..." lines.
+cd "$(dirname "$0")" || exit 1
+
+# Defaults; bench.sh writes bench.conf to change them.
+ROUNDS=7
+TPUT_SECS=2
+SWEEP_RANGE="40000 40999"
+SWEEP_PCTS=0,50,90,99
+SWEEP_SAMPLES=200
+NETNS=1000
+[ -f ./bench.conf ] && . ./bench.conf
+
+KO=/lib/modules/$(uname -r)/extra/ephport.ko
+SYSFS=/sys/kernel/ephport
+OUT=/tmp/bench.txt
+BENCH=./ephport_bench
+: >"$OUT"
+
+say() { echo "# bench: $*"; }
+
+unload() {
+	if [ -d /sys/module/ephport ]; then
+		rmmod ephport || return 1
+	fi
+}
+
+# set_mode without|observe|random
+set_mode() {
+	unload || return 1
+	[ "$1" = without ] && return 0
+	insmod "$KO" || return 1
+	[ "$1" = observe ] && return 0
+	echo random >"$SYSFS/mode"
+}
+
+# record TAG CMD...: run a measurement, keep its result lines tagged.
+record() {
+	tag=$1
+	shift
+	"$@" >/tmp/bench.one 2>/tmp/bench.err
+	brc=$?
+	sed "s/^R /R $tag /" /tmp/bench.one >>"$OUT"
+	sed "s/^R /# bench: $tag /" /tmp/bench.one | cut -c1-150
+	if [ $brc != 0 ]; then
+		say "FAILED ($brc): $tag $*"
+		sed 's/^/# bench:   /' /tmp/bench.err
+		echo "R $tag case=error rc=$brc" >>"$OUT"
+		return 1
+	fi
+	return 0
+}
+
+# Wait until the namespaces of earlier measurements are gone (their
+# teardown runs in a kernel worker and would compete with the next one).
+settle() {
+	n=0
+	while [ -d /sys/module/ephport ] && [ "$(cat $SYSFS/netns)" -gt 1 ] &&
+	      [ $n -lt 100 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	[ -d /sys/module/ephport ] || sleep 1
+}
+
+insmod "$KO" || { say "cannot load $KO"; exit 1; }
+if [ -e "$SYSFS/mode" ]; then
+	random=available
+	MODES="without observe random"
+else
+	random=absent
+	MODES="without observe"
+fi
+echo "R case=info kernel=$(uname -r) version=$(cat $SYSFS/version) random=$random rounds=$ROUNDS tput_secs=$TPUT_SECS sweep_range=${SWEEP_RANGE% *}-${SWEEP_RANGE#* } sweep_samples=$SWEEP_SAMPLES netns=$NETNS cpus=$(nproc)" >>"$OUT"
+say "ephport $(cat $SYSFS/version) on $(uname -r), random mode $random"
+sed 's/^/# bench: probes: /' "$SYSFS/probes"
+unload
+
+rc=0
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	for m in $MODES; do
+		say "round $r/$ROUNDS: $m"
+		if ! set_mode $m; then
+			say "cannot switch to $m"
+			rc=1
+			continue
+		fi
+		for c in connect bind udp; do
+			settle
+			record "mode=$m round=$r" $BENCH tput $c "$TPUT_SECS" || rc=1
+		done
+		settle
+		global_delay=
+		if [ $m = random ] && [ ! -e /proc/sys/net/ephport ] &&
+		   [ -w $SYSFS/reuse_delay_ms ]; then
+			# No per-namespace sysctl: the sweep needs a delay of 0.
+			global_delay=$(cat $SYSFS/reuse_delay_ms)
+			echo 0 >$SYSFS/reuse_delay_ms
+		fi
+		record "mode=$m round=$r" $BENCH sweep $SWEEP_RANGE $SWEEP_PCTS \
+			"$SWEEP_SAMPLES" || rc=1
+		[ -z "$global_delay" ] || echo "$global_delay" >$SYSFS/reuse_delay_ms
+	done
+	r=$((r + 1))
+done
+
+# Memory and reading with $NETNS namespaces, once every earlier namespace
+# is gone.
+set_mode observe && settle
+say "$(cat $SYSFS/netns) namespace(s) before the memory case"
+unload
+random_cmd=
+[ $random = available ] && random_cmd="echo random >$SYSFS/mode"
+record "mode=all round=1" $BENCH netns "$NETNS" "insmod $KO" "$random_cmd" \
+	"rmmod ephport" || rc=1
+
+echo "EPHPORT-BENCH-BEGIN"
+cat "$OUT"
+echo "EPHPORT-BENCH-END rc=$rc"
+exit $rc
