@@ -32,6 +32,11 @@ check:
 demo:
 	selftests/vm/vm.sh --kernel $(or $(KERNEL),6.12) --demo
 
+# What ephport costs: one VM, without / observe / random interleaved;
+# table, CSV, JSON and plot in bench/out/ (bench/README.md).
+bench:
+	bench/bench.sh --kernel $(or $(KERNEL),6.12)
+
 style:
 	selftests/vm/style.sh
 
@@ -40,4 +45,4 @@ style:
 deb:
 	debian/build-deb.sh
 
-.PHONY: all module tools clean install check demo style deb
+.PHONY: all module tools clean install check demo bench style deb

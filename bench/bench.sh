@@ -1,0 +1,121 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: boot one VM, measure ephport's cost (bench/run.sh in the guest),
+# and write the table, CSV, JSON and the occupancy-sweep plot.
+set -euo pipefail
+. "$(dirname "$0")/../selftests/vm/lib.sh"
+
+usage() {
+	cat <<USAGE
+usage: $0 [--kernel 6.12|6.1] [--rounds N] [--secs S] [--samples N]
+          [--netns N] [--out DIR] [--timeout SECONDS]
+
+Boots one VM (selftests/vm/vm.sh --bench) and, in it, measures each case
+without ephport, in observe mode and in random mode, interleaved, for N
+rounds; then memory and reading cost with many namespaces. Writes
+DIR/{table,results}-KERNEL.{txt,csv,json}, DIR/sweep-KERNEL.png and the
+console log DIR/console-KERNEL.log, and prints the table.
+
+  --kernel K    Debian 12 kernel line (default 6.12)
+  --rounds N    interleaved rounds (default 7)
+  --secs S      seconds per throughput measurement (default 2)
+  --samples N   connect()s timed per occupancy level and round (default 200)
+  --netns N     namespaces for the memory and reading cases (default 1000)
+  --out DIR     results folder (default bench/out)
+  --timeout S   give up on the VM after S seconds (default 1500)
+USAGE
+}
+
+kernel=6.12
+rounds=7
+secs=2
+samples=200
+netns=1000
+out=$EPHPORT_TOP/bench/out
+timeout=1500
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--rounds) rounds=$2; shift 2 ;;
+	--secs) secs=$2; shift 2 ;;
+	--samples) samples=$2; shift 2 ;;
+	--netns) netns=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+case "$kernel" in
+6.1|6.12) ;;
+*) die "--kernel 6.1 or 6.12" ;;
+esac
+
+host_pkgs
+need_pkgs gnuplot-nox
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+work=$(mktemp -d /tmp/ephport-bench.XXXXXX)
+sampler=
+cleanup() {
+	[ -z "$sampler" ] || kill "$sampler" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# What goes to /bench in the VM.
+make -s -C "$EPHPORT_TOP/bench" OUTPUT="$work/stage" >"$work/build.log" 2>&1 ||
+	{ cat "$work/build.log" >&2; die "ephport_bench does not build"; }
+if grep -q 'warning:' "$work/build.log"; then
+	cat "$work/build.log" >&2
+	die "ephport_bench builds with warnings"
+fi
+cp "$EPHPORT_TOP/bench/run.sh" "$work/stage/"
+cat >"$work/stage/bench.conf" <<CONF
+ROUNDS=$rounds
+TPUT_SECS=$secs
+SWEEP_SAMPLES=$samples
+NETNS=$netns
+CONF
+
+# QEMU processes on this machine that are not this run's.
+other_vms() {
+	local n=0 p q
+	for p in $(pgrep -x qemu-system-x86_64 || true); do
+		q=$p
+		while [ "$q" -gt 1 ] && [ "$q" != "$$" ]; do
+			q=$(cut -d' ' -f4 "/proc/$q/stat" 2>/dev/null || echo 1)
+		done
+		[ "$q" = "$$" ] || n=$((n + 1))
+	done
+	echo $n
+}
+
+# The host's load while the VM runs: the numbers are only as quiet as the
+# machine. One line every 5 s: epoch, 1-min load average, other VMs.
+load=$out/load-$kernel.txt
+: >"$load"
+(
+	while :; do
+		echo "$(date +%s) $(cut -d' ' -f1 /proc/loadavg) $(other_vms)"
+		sleep 5
+	done >>"$load"
+) &
+sampler=$!
+
+log "make bench on $kernel: $rounds rounds; console in $out/console-$kernel.log"
+start=$(date +%s)
+set +e
+"$EPHPORT_TOP/selftests/vm/vm.sh" --kernel "$kernel" --bench "$work/stage" \
+	--timeout "$timeout" --log "$out/console-$kernel.log" |
+	grep --line-buffered -E '^# |^EPHPORT-'
+vrc=${PIPESTATUS[0]}
+set -e
+kill "$sampler" 2>/dev/null || true
+sampler=
+log "the VM ran for $(($(date +%s) - start)) s (queueing for a VM slot included)"
+
+python3 "$EPHPORT_TOP/bench/report.py" "$out/console-$kernel.log" "$load" \
+	"$kernel" "$out" || die "no results (see $out/console-$kernel.log)"
+log "wrote $out/table-$kernel.txt, results-$kernel.csv, results-$kernel.json, sweep-$kernel.png"
+[ "$vrc" = 0 ] || die "the VM run failed (vm.sh exit $vrc): see $out/console-$kernel.log"

@@ -1,0 +1,426 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the console of a "make bench" VM run into a table, CSV, JSON and a plot.
+
+usage: report.py CONSOLE_LOG LOAD_SAMPLES LABEL OUTDIR
+
+CONSOLE_LOG holds the "R key=value ..." lines that bench/run.sh printed
+between EPHPORT-BENCH-BEGIN and EPHPORT-BENCH-END; LOAD_SAMPLES the host's
+"epoch load1 other_vms" lines taken while the VM ran. Writes
+OUTDIR/{table,results}-LABEL.{txt,csv,json} and OUTDIR/sweep-LABEL.png
+(with gnuplot, if it is installed), and prints the table.
+"""
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+MODES = ("without", "observe", "random")
+NA_RANDOM = "n/a (random mode not available)"
+TPUT = (
+    ("connect", "TCP connect()+close (RST), ops/s"),
+    ("bind", "TCP bind(0)+close, ops/s"),
+    ("udp", "UDP autobind (sendto)+close, ops/s"),
+)
+TPUT_GOAL = {"observe": 0.98, "random": 0.95}
+SWEEP_GOAL = 10.0           # random at least 10x faster at 99 % full
+MEM_GOAL_KIB = {"observe": 20.0, "random": 160.0}
+WARMUP_OPS = 200            # ephport_bench tput's untimed operations
+MEM_KEYS = ("Slab", "Percpu", "VmallocUsed")
+
+
+def parse(path):
+    """The result records, as dicts, of the last complete run in the log."""
+    records, inside = [], False
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("EPHPORT-BENCH-BEGIN"):
+                records, inside = [], True
+            elif line.startswith("EPHPORT-BENCH-END"):
+                inside = False
+            elif inside and line.startswith("R "):
+                rec = {}
+                for tok in line[2:].split():
+                    k, sep, v = tok.partition("=")
+                    if sep:
+                        rec[k] = v
+                records.append(rec)
+    return records
+
+
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def quantile(values, q):
+    """Nearest-rank quantile, as ephport_bench computes it."""
+    v = sorted(values)
+    if not v:
+        return None
+    k = max(0, min(len(v) - 1, int(q * len(v) + 0.999999) - 1))
+    return v[k]
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt_int(v):
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def fmt(v, digits=1):
+    return "-" if v is None else f"{v:,.{digits}f}"
+
+
+def pct(v):
+    return "-" if v is None else f"{100 * v:.1f} %"
+
+
+def times(v):
+    return "-" if v is None else f"{v:.2f}x"
+
+
+def verdict(ok):
+    return "-" if ok is None else ("yes" if ok else "no")
+
+
+class Report:
+    def __init__(self, records, load):
+        self.recs = records
+        self.info = next((r for r in records if r.get("case") == "info"), {})
+        self.random = self.info.get("random") == "available"
+        self.load = load
+        self.summary = []   # rows for CSV/JSON
+        self.checks = []    # lines under the table
+
+    def of(self, case, mode=None, **kw):
+        out = []
+        for r in self.recs:
+            if r.get("case") != case:
+                continue
+            if mode and r.get("mode") != mode:
+                continue
+            if all(r.get(k) == str(v) for k, v in kw.items()):
+                out.append(r)
+        return out
+
+    def na(self, mode):
+        return mode == "random" and not self.random
+
+    def add(self, case, metric, unit, vals, ratios=None, goal="", met=None):
+        row = {"case": case, "metric": metric, "unit": unit}
+        for m in MODES:
+            row[m] = NA_RANDOM if self.na(m) else vals.get(m)
+        for m in MODES[1:]:
+            r = (ratios or {}).get(m)
+            row[m + "_ratio"] = NA_RANDOM if self.na(m) else r
+        row["goal"] = goal
+        row["goal_met"] = met
+        self.summary.append(row)
+
+    # 1 and 2: operations per second, paired by round
+    def tput(self):
+        rows = []
+        for case, label in TPUT:
+            med, ratio, met = {}, {}, {}
+            for m in MODES:
+                med[m] = median(num(r.get("ops_s")) for r in self.of(case, m))
+            base = {r["round"]: num(r.get("ops_s"))
+                    for r in self.of(case, "without")}
+            for m in MODES[1:]:
+                paired = [num(r.get("ops_s")) / base[r["round"]]
+                          for r in self.of(case, m)
+                          if base.get(r["round"]) and num(r.get("ops_s"))]
+                ratio[m] = median(paired)
+                met[m] = None if ratio[m] is None else ratio[m] >= TPUT_GOAL[m]
+            goal = "observe >= 98 %, random >= 95 %"
+            self.add(case, "ops_per_s", "ops/s", med, ratio, goal,
+                     {m: met[m] for m in MODES[1:]})
+            rows.append([label] + [self.cell(m, fmt_int(med[m])) for m in MODES] +
+                        [self.short(m, pct(ratio[m])) for m in MODES[1:]] +
+                        [self.goal_text(met, "observe >= 98 %", "random >= 95 %")])
+            self.tput_checks(case)
+        return rows
+
+    def tput_checks(self, case):
+        for m in ("observe", "random"):
+            recs = self.of(case, m)
+            if not recs:
+                continue
+            seen = [num(r.get("hooked")) / (num(r["ops"]) + num(r["fail"]) + WARMUP_OPS)
+                    for r in recs if num(r.get("hooked")) is not None
+                    and num(r.get("hooked")) >= 0]
+            if seen:
+                self.checks.append(
+                    f"{case}, {m}: ephport's counter moved by {100 * min(seen):.1f} %"
+                    f" to {100 * max(seen):.1f} % of the operations")
+            if m == "random":
+                chosen = [num(r.get("random_ok")) / num(r.get("hooked"))
+                          for r in recs if (num(r.get("random_ok")) or -1) >= 0
+                          and num(r.get("hooked"))]
+                if chosen:
+                    self.checks.append(
+                        f"{case}, random: ephport chose the port for "
+                        f"{100 * min(chosen):.1f} % or more of them (random_ok)")
+            fails = sum(num(r.get("fail")) or 0 for r in recs)
+            if fails:
+                self.checks.append(f"{case}, {m}: {fails:.0f} operations failed")
+
+    # 3: occupancy sweep
+    def sweep(self):
+        rows, self.curve = [], {}
+        pcts = sorted({int(r["pct"]) for r in self.of("sweep")})
+        for p in pcts:
+            med, p99 = {}, {}
+            for m in MODES:
+                samples = []
+                for r in self.of("sweep", m, pct=p):
+                    if r.get("samples"):
+                        samples += [float(x) for x in r["samples"].split(",")]
+                med[m] = quantile(samples, 0.5)
+                p99[m] = quantile(samples, 0.99)
+                self.curve[(p, m)] = (med[m], p99[m], len(samples))
+            for what, vals in (("median", med), ("p99", p99)):
+                speed = {m: (vals["without"] / vals[m]
+                             if vals.get(m) and vals.get("without") else None)
+                         for m in MODES[1:]}
+                goal, met = "", None
+                if p == 99 and what == "median":
+                    goal = "random >= 10x faster"
+                    met = {"random": None if speed["random"] is None
+                           else speed["random"] >= SWEEP_GOAL}
+                self.add(f"sweep_{p}", f"connect_{what}", "us", vals, speed,
+                         goal, met)
+                rows.append([f"connect() at {p} % full, {what} us"] +
+                            [self.cell(m, fmt(vals[m])) for m in MODES] +
+                            [self.short(m, times(speed[m])) for m in MODES[1:]] +
+                            [self.goal_text(met, "random >= 10x faster") if met else ""])
+        recs = self.of("sweep", "random")
+        if recs:
+            n = sum(num(r.get("n")) or 0 for r in recs)
+            ok = sum(num(r.get("random_ok")) or 0 for r in recs)
+            self.checks.append(
+                f"sweep, random: ephport chose {ok:.0f} of {n:.0f} sampled ports"
+                f" (reuse_delay_ms 0 set per {recs[0].get('delay', '?')})")
+        fails = sum(num(r.get("fail")) or 0 for r in self.of("sweep"))
+        if fails:
+            self.checks.append(f"sweep: {fails:.0f} sampled connect()s failed")
+        return rows
+
+    # 4: memory
+    def memory(self):
+        phase = {r.get("phase"): r for r in self.of("mem")}
+        n = num(self.info.get("netns")) or 1
+
+        def kernel(p):
+            r = phase.get(p)
+            return sum(num(r.get(k)) or 0 for k in MEM_KEYS) if r else None
+
+        def free(p):
+            r = phase.get(p)
+            return -num(r.get("MemFree")) if r else None
+
+        rows = []
+        for label, f in (("slab+percpu+vmalloc", kernel), ("MemFree drop, noisy", free)):
+            vals = {m: None for m in MODES}
+            if None not in (f("pre"), f("load0"), f("netns"), f("observe")):
+                fixed = f("load0") - f("pre")
+                vals["without"] = (f("netns") - f("pre")) / n
+                vals["observe"] = (f("observe") - f("netns") - fixed) / n
+                if f("random") is not None:
+                    vals["random"] = vals["observe"] + (f("random") - f("observe")) / n
+            met = {m: None if vals[m] is None else vals[m] <= MEM_GOAL_KIB[m]
+                   for m in MODES[1:]}
+            goal = "observe <= 20 KiB, random <= 160 KiB"
+            self.add("memory", "kib_per_netns_" + label.split()[0].split("+")[0].lower(),
+                     "KiB", vals, None, goal, met)
+            rows.append([f"memory per namespace, KiB ({label})"] +
+                        [self.cell(m, fmt(vals[m])) for m in MODES] +
+                        ["", "", self.goal_text(met, "observe <= 20 KiB",
+                                                "random <= 160 KiB")
+                         if f is kernel else ""])
+        for r in self.of("netns_create"):
+            self.checks.append(f"memory: {r['netns']} namespaces made in {r['secs']} s;"
+                               " the 'without' column is what a namespace costs"
+                               " the kernel itself")
+        for r in self.of("load"):
+            self.checks.append(f"memory: insmod with them present took {r['secs']} s")
+        return rows
+
+    # 5: reading
+    def reading(self):
+        rows = []
+        for nr in sorted({int(r["netns"]) for r in self.of("read")}):
+            for what, label in (("sysfs", "one namespace's sysfs dir"),
+                                ("proc", "/proc/net/ephport")):
+                vals = {"without": None}
+                for m in MODES[1:]:
+                    r = self.of("read", phase=m, netns=nr)
+                    vals[m] = ((num(r[0].get(what + "_cold_us")),
+                                num(r[0].get(what + "_warm_us"))) if r else None)
+                self.add("read", f"{what}_us_with_{nr}_netns", "us cold/warm",
+                         vals)
+                rows.append([f"read {label} ({nr} netns), cold / warm us"] +
+                            [self.cell(m, "-" if vals[m] is None else
+                                       f"{vals[m][0]:,.0f} / {vals[m][1]:,.0f}")
+                             for m in MODES] + ["", "", ""])
+        return rows
+
+    def cell(self, mode, text):
+        return NA_RANDOM if self.na(mode) else text
+
+    def short(self, mode, text):
+        return "n/a" if self.na(mode) else text
+
+    def goal_text(self, met, *goals):
+        """'observe >= 98 % (no), random >= 95 % (n/a)': each goal, met or not."""
+        out = []
+        for g in goals:
+            m = g.split()[0]
+            out.append(f"{g} ({'n/a' if self.na(m) else verdict(met.get(m))})")
+        return ", ".join(out)
+
+    def table(self):
+        head = ["case", "without", "observe", "random", "observe/w",
+                "random/w", "goal (met?)"]
+        sections = [("1-2 throughput (ratio: mode / without, per round)", self.tput()),
+                    ("3 occupancy sweep, 1000-port range, one destination"
+                     " (ratio: speed-up, without / mode)", self.sweep()),
+                    ("4 memory with many namespaces", self.memory()),
+                    ("5 reading with many namespaces", self.reading())]
+        rows = [r for _, s in sections for r in s]
+        width = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+
+        def line(r):
+            out = [str(r[0]).ljust(width[0])]
+            out += [str(c).rjust(width[i + 1]) for i, c in enumerate(r[1:6])]
+            out += [str(c) for c in r[6:]]
+            return "  ".join(out).rstrip()
+
+        i = self.info
+        load = [x[1] for x in self.load]
+        others = max((x[2] for x in self.load), default=0)
+        text = [f"ephport {i.get('version', '?')} on {i.get('kernel', '?')}, QEMU TCG,"
+                f" {i.get('cpus', '?')} vCPUs; {i.get('rounds', '?')} rounds, each"
+                " without -> observe -> random; medians over rounds",
+                f"host: {os.cpu_count()} CPUs, 1-min load average during the run"
+                + (f" {min(load):.2f} to {max(load):.2f} (median"
+                   f" {statistics.median(load):.2f})" if load else " not sampled")
+                + f"; other VMs running beside it: up to {others}"]
+        if not self.random:
+            text.append("random: " + NA_RANDOM + " (the loaded module has no"
+                        " /sys/kernel/ephport/mode)")
+        text.append("")
+        text.append(line(head))
+        for title, rows_ in sections:
+            text.append(title + ":")
+            text += [line(r) for r in rows_]
+        text.append("")
+        text.append("checks:")
+        text += ["  " + c for c in self.checks]
+        text.append("goals are reported, not enforced; under TCG only the ratios"
+                    " within one boot mean something")
+        return "\n".join(text) + "\n"
+
+
+def plot(rep, label, outdir):
+    data = os.path.join(outdir, f"sweep-{label}.dat")
+    png = os.path.join(outdir, f"sweep-{label}.png")
+    pcts = sorted({p for p, _ in rep.curve})
+    with open(data, "w") as f:
+        f.write("# pct " + " ".join(f"{m}_median_us {m}_p99_us" for m in MODES) + "\n")
+        for p in pcts:
+            vals = []
+            for m in MODES:
+                med, p99, _ = rep.curve.get((p, m), (None, None, 0))
+                vals += ["NaN" if med is None else f"{med:.1f}",
+                         "NaN" if p99 is None else f"{p99:.1f}"]
+            f.write(f"{p} " + " ".join(vals) + "\n")
+    try:
+        subprocess.run(["gnuplot", "--version"], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        print(f"# gnuplot not found: no {png}", file=sys.stderr)
+        return None
+    title = (f"connect() to one destination, 1000-port range - "
+             f"{rep.info.get('kernel', label)}")
+    if not rep.random:
+        title += " (random mode not available)"
+    lines = []
+    colors = {"without": "#444444", "observe": "#1f77b4", "random": "#d62728"}
+    for k, m in enumerate(MODES):
+        if rep.na(m):
+            continue
+        lines.append(f"'{data}' using 1:{2 + 2 * k} with linespoints lw 2 pt 7"
+                     f" lc rgb '{colors[m]}' title '{m}, median'")
+        lines.append(f"'{data}' using 1:{3 + 2 * k} with linespoints lw 1 dt 2 pt 6"
+                     f" lc rgb '{colors[m]}' title '{m}, p99'")
+    script = "\n".join([
+        "set terminal pngcairo size 900,560 font 'sans,10'",
+        f"set output '{png}'",
+        f"set title \"{title}\"",
+        "set xlabel 'range held (%)'",
+        "set ylabel 'latency of one more connect() (us, log scale)'",
+        "set logscale y",
+        "set key top left",
+        "set grid",
+        f"set xtics ({', '.join(str(p) for p in pcts)})",
+        "set xrange [-3:102]",
+        "plot " + ", \\\n     ".join(lines),
+    ]) + "\n"
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    return png
+
+
+def main():
+    if len(sys.argv) != 5:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    console, loadfile, label, outdir = sys.argv[1:]
+    records = parse(console)
+    if not any(r.get("case") == "info" for r in records):
+        print("report.py: no benchmark results in " + console, file=sys.stderr)
+        return 1
+    load = []
+    if os.path.exists(loadfile):
+        with open(loadfile) as f:
+            for line in f:
+                p = line.split()
+                if len(p) == 3:
+                    load.append((float(p[0]), float(p[1]), int(p[2])))
+    rep = Report(records, load)
+    table = rep.table()
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, f"table-{label}.txt"), "w") as f:
+        f.write(table)
+    fields = ["case", "metric", "unit", *MODES, "observe_ratio", "random_ratio",
+              "goal", "goal_met"]
+    with open(os.path.join(outdir, f"results-{label}.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        for row in rep.summary:
+            w.writerow({k: (json.dumps(v) if isinstance(v, (dict, tuple)) else v)
+                        for k, v in row.items()})
+    png = plot(rep, label, outdir)
+    with open(os.path.join(outdir, f"results-{label}.json"), "w") as f:
+        json.dump({"info": rep.info, "load": [{"epoch": t, "load1": l, "other_vms": o}
+                                              for t, l, o in load],
+                   "summary": rep.summary, "checks": rep.checks,
+                   "raw": [{k: v for k, v in r.items() if k != "samples"}
+                           for r in records],
+                   "sweep_samples_us": [r for r in records
+                                        if r.get("case") == "sweep"],
+                   "plot": png}, f, indent=1)
+    sys.stdout.write(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
