@@ -18,6 +18,7 @@ ln -sf /proc/self/fd/2 /dev/stderr
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 ip link set lo up
 hostname ephport-vm
+echo "EPHPORT-VM-START $(uname -r)"
 . /etc/ephport-vm.conf
 echo 5 >/proc/sys/kernel/printk
 

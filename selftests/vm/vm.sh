@@ -215,10 +215,24 @@ if [ "$mode" = shell ]; then
 	"${qemu[@]}"
 	exit 0
 fi
+boot() {
+	timeout --foreground "$timeout" "${qemu[@]}" </dev/null 2>&1 |
+		sed -u 's/\r$//' | tee "$console"
+	return "${PIPESTATUS[0]}"
+}
 set +e
-timeout --foreground "$timeout" "${qemu[@]}" </dev/null 2>&1 |
-	sed -u 's/\r$//' | tee "$console"
-qrc=${PIPESTATUS[0]}
+boot
+qrc=$?
+if ! grep -q '^EPHPORT-VM-START' "$console"; then
+	# The kernel died before /init ran: nothing of ephport was loaded.
+	# Seen rarely with the KASAN kernel under TCG; try once more and
+	# keep the first console for the record.
+	cp "$console" "$work/console-first-boot.log"
+	log "the kernel died before userspace ($(grep -m1 -E 'panic|BUG' "$console")); booting once more"
+	[ -z "$logfile" ] || cp "$console" "$logfile.first-boot"
+	boot
+	qrc=$?
+fi
 set -e
 [ -z "$logfile" ] || cp "$console" "$logfile"
 
