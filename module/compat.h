@@ -22,6 +22,23 @@
 #endif
 
 /*
+ * Hooks: fprobe (ftrace-based, recursion guarded per context) where the
+ * kernel has it with pt_regs handlers and entry data (6.12), kretprobes
+ * otherwise (Debian's 6.1 has no CONFIG_FPROBE).
+ */
+#if IS_ENABLED(CONFIG_FPROBE) && defined(EPHPORT_HAVE_FPROBE_PT_REGS)
+#define EPHPORT_HAVE_FPROBE 1
+#endif
+
+/*
+ * A bind bucket lists its sockets in tb->owners up to 6.1; later kernels
+ * list them per address (tb->bhash2, tb2->owners).
+ */
+#ifndef EPHPORT_HAVE_TB_BHASH2
+#define EPHPORT_HAVE_TB_OWNERS 1
+#endif
+
+/*
  * The TCP bind hash. Namespaces may have their own established hash
  * (tcp_child_ehash_entries) but always share the bind hash, through
  * tcp_death_row.hashinfo on both kernels.

@@ -122,6 +122,10 @@ void ephport_net_bound(struct ephport_net *en, enum ephport_proto proto,
 void ephport_net_released(struct ephport_net *en, enum ephport_proto proto,
 			  u32 port);
 void ephport_net_released_locked(struct ephport_net *en, u32 port);
+void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
+			     const struct hlist_node *leaving, bool locked);
+void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
+			     const struct sock *sk);
 
 /* ---- probes.c: the hook table ---- */
 

@@ -89,9 +89,13 @@ static void ephport_net_range(const struct net *net, u32 *lo, u32 *hi)
 static bool ephport_net_exact(struct ephport_net *en)
 {
 	lockdep_assert_held(&en->lock);
+	if (ephport_probes_missed() != READ_ONCE(ephport_pass_missed)) {
+		/* A hook missed an event: have a pass recount soon. */
+		ephport_kick();
+		return false;
+	}
 	return !en->passing && en->dirty_seq == en->clean_seq &&
-	       ephport_probes_exact() &&
-	       ephport_probes_missed() == READ_ONCE(ephport_pass_missed);
+	       ephport_probes_exact();
 }
 
 static bool ephport_net_alarm(struct ephport_net *en)
@@ -238,6 +242,92 @@ void ephport_net_released_locked(struct ephport_net *en, u32 port)
 	local_irq_save(flags);
 	if (!ephport_tcp_port_bound(head, en->net, port))
 		alarm = ephport_net_unbind(en, EPHPORT_TCP, port);
+	local_irq_restore(flags);
+	if (alarm)
+		ephport_kick();
+}
+
+/*
+ * Release at entry, for hooks that only see a function's entry (ftrace
+ * on kernels without fprobe): the socket is about to leave, so the port
+ * stays bound only if some other socket of the namespace holds it.
+ */
+#ifdef EPHPORT_HAVE_TB_OWNERS
+static bool ephport_tcp_port_bound_but(struct inet_bind_hashbucket *head,
+				       const struct net *net, u32 port,
+				       const struct hlist_node *leaving)
+{
+	struct inet_bind_bucket *tb;
+	struct hlist_node *n;
+
+	inet_bind_bucket_for_each(tb, &head->chain) {
+		if (!net_eq(ib_net(tb), net) || tb->port != port)
+			continue;
+		hlist_for_each(n, &tb->owners)
+			if (n != leaving)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The owner @leaving (a socket's or a TIME_WAIT socket's bind node) is
+ * about to leave @port's bind bucket. @locked: the caller holds the
+ * chain lock (inet_twsk_bind_unhash()), else it is taken here, before
+ * the kernel's own inet_put_port() takes it.
+ */
+void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
+			     const struct hlist_node *leaving, bool locked)
+{
+	struct inet_hashinfo *h = ephport_tcp_hashinfo(en->net);
+	struct inet_bind_hashbucket *head;
+	unsigned long flags;
+	bool alarm = false;
+
+	if (port >= EPHPORT_NPORTS)
+		return;
+	head = &h->bhash[inet_bhashfn(en->net, port, h->bhash_size)];
+	local_irq_save(flags);
+	if (locked)
+		lockdep_assert_held(&head->lock);
+	else
+		spin_lock(&head->lock);
+	if (!ephport_tcp_port_bound_but(head, en->net, port, leaving))
+		alarm = ephport_net_unbind(en, EPHPORT_TCP, port);
+	if (!locked)
+		spin_unlock(&head->lock);
+	local_irq_restore(flags);
+	if (alarm)
+		ephport_kick();
+}
+#endif
+
+/* @sk is about to leave the UDP table, from udp_lib_unhash(). */
+void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
+			     const struct sock *sk)
+{
+	struct net *net = en->net;
+	struct udp_hslot *hslot;
+	unsigned long flags;
+	bool alarm = false;
+	struct sock *sk2;
+	bool bound = false;
+
+	if (port >= EPHPORT_NPORTS)
+		return;
+	hslot = udp_hashslot(ephport_udp_table(net), net, port);
+	local_irq_save(flags);
+	spin_lock(&hslot->lock);
+	sk_for_each(sk2, &hslot->head) {
+		if (sk2 != sk && net_eq(sock_net(sk2), net) &&
+		    udp_sk(sk2)->udp_port_hash == port) {
+			bound = true;
+			break;
+		}
+	}
+	if (!bound)
+		alarm = ephport_net_unbind(en, EPHPORT_UDP, port);
+	spin_unlock(&hslot->lock);
 	local_irq_restore(flags);
 	if (alarm)
 		ephport_kick();

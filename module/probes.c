@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephport: the hooks. One table lists every probe; ephport_probes_init()
- * registers them all, and a symbol the running kernel lacks is reported
- * as unsupported instead of failing the load.
+ * ephport: the hooks. One table lists every hook (a kernel function with
+ * an entry and a return handler); ephport_probes_init() registers them
+ * all, as fprobes where the kernel has them, kretprobes otherwise (see
+ * compat.h). A symbol the running kernel lacks is reported as
+ * unsupported instead of failing the load.
  *
  * Handlers run in atomic context: they never sleep, take no mutex and do
  * not allocate. The functions probed here are not called in hard
  * interrupt context.
  */
+#include <linux/fprobe.h>
+#include <linux/ftrace.h>
 #include <linux/kprobes.h>
 #include <linux/ktime.h>
 #include <linux/minmax.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
+#include <linux/string.h>
+#include <linux/trace_recursion.h>
+#include <net/inet_connection_sock.h>
 #include <net/inet_sock.h>
 #include <net/inet_timewait_sock.h>
 #include <net/ipv6.h>
@@ -32,7 +39,7 @@ enum ephport_hook {
 	EPHPORT_NHOOKS,
 };
 
-/* What a kretprobe's entry handler leaves for its return handler. */
+/* What an entry handler leaves for its return handler. */
 struct ephport_call {
 	struct sock *sk;
 	struct net *net;
@@ -41,13 +48,22 @@ struct ephport_call {
 	bool autobind;
 };
 
+/* One hook: a kernel function, with a handler at entry and at return. */
 struct ephport_probe {
 	const char *symbol;
+	bool (*entry)(struct ephport_call *c, struct pt_regs *regs);
+	void (*ret)(struct ephport_call *c, int ret);
+	/* Kernels without fprobe: an entry-only release handler, via ftrace */
+	void (*leave)(struct pt_regs *regs);
+#ifdef EPHPORT_HAVE_FPROBE
+	struct fprobe fp;
+#else
 	struct kretprobe krp;
+	struct ftrace_ops ops;	/* for leave */
+	atomic_long_t ftrace_missed;
+#endif
 	bool registered;	/* written only at init and exit */
 };
-
-static struct ephport_probe ephport_probes[EPHPORT_NHOOKS];
 
 /* Calls seen by each hook, before any filtering; per CPU, no sharing. */
 static DEFINE_PER_CPU(unsigned long [EPHPORT_NHOOKS], ephport_hits);
@@ -89,27 +105,26 @@ static bool ephport_self_connected(const struct sock *sk)
 	return sk->sk_rcv_saddr == sk->sk_daddr;
 }
 
+/*
+ * The handlers. An entry handler returns true if the call matters, and
+ * leaves in *c what its return handler needs.
+ */
+
 /* __inet_hash_connect(death_row, sk, port_offset, check_established) */
-static int ephport_connect_entry(struct kretprobe_instance *ri,
-				 struct pt_regs *regs)
+static bool ephport_connect_entry(struct ephport_call *c, struct pt_regs *regs)
 {
-	struct ephport_call *c = (struct ephport_call *)ri->data;
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 1);
 
-	ephport_hit(EPHPORT_HOOK_CONNECT);
 	if (!sk || sk->sk_protocol != IPPROTO_TCP)
-		return 1;
+		return false;
 	c->sk = sk;
 	c->autobind = !inet_sk(sk)->inet_num;
 	c->start_ns = ktime_get_mono_fast_ns();
-	return 0;
+	return true;
 }
 
-static int ephport_connect_ret(struct kretprobe_instance *ri,
-			       struct pt_regs *regs)
+static void ephport_connect_ret(struct ephport_call *c, int ret)
 {
-	struct ephport_call *c = (struct ephport_call *)ri->data;
-	int ret = (int)regs_return_value(regs);
 	struct sock *sk = c->sk;
 	struct ephport_net *en;
 
@@ -132,36 +147,29 @@ static int ephport_connect_ret(struct kretprobe_instance *ri,
 		ephport_count(en, EPHPORT_SELF_CONNECT);
 out:
 	rcu_read_unlock();
-	return 0;
 }
 
 /* inet_csk_get_port(sk, snum) and udp_lib_get_port(sk, snum, ...) */
-static int ephport_bind_entry(struct kretprobe_instance *ri,
-			      struct pt_regs *regs, enum ephport_hook hook,
-			      int protocol)
+static bool ephport_bind_entry(struct ephport_call *c, struct pt_regs *regs,
+			       int protocol)
 {
-	struct ephport_call *c = (struct ephport_call *)ri->data;
 	struct sock *sk = ephport_arg_sk(regs);
 
-	ephport_hit(hook);
 	if (!sk || sk->sk_protocol != protocol)
-		return 1;
+		return false;
 	c->sk = sk;
 	c->autobind = !(u16)regs_get_kernel_argument(regs, 1);
-	return 0;
+	return true;
 }
 
 /*
  * @no_port: the return value of a search that found no port; 0 when
  * the function does not tell (udp_lib_get_port returns 1 on 6.1).
  */
-static void ephport_bind_ret(struct kretprobe_instance *ri,
-			     struct pt_regs *regs, enum ephport_proto proto,
-			     enum ephport_counter ok, enum ephport_counter fail,
-			     int no_port)
+static void ephport_bind_ret(struct ephport_call *c, int ret,
+			     enum ephport_proto proto, enum ephport_counter ok,
+			     enum ephport_counter fail, int no_port)
 {
-	struct ephport_call *c = (struct ephport_call *)ri->data;
-	int ret = (int)regs_return_value(regs);
 	struct ephport_net *en;
 
 	rcu_read_lock();
@@ -178,59 +186,48 @@ out:
 	rcu_read_unlock();
 }
 
-static int ephport_tcp_bind_entry(struct kretprobe_instance *ri,
-				  struct pt_regs *regs)
+static bool ephport_tcp_bind_entry(struct ephport_call *c,
+				   struct pt_regs *regs)
 {
-	return ephport_bind_entry(ri, regs, EPHPORT_HOOK_TCP_BIND,
-				  IPPROTO_TCP);
+	return ephport_bind_entry(c, regs, IPPROTO_TCP);
 }
 
-static int ephport_tcp_bind_ret(struct kretprobe_instance *ri,
-				struct pt_regs *regs)
+static void ephport_tcp_bind_ret(struct ephport_call *c, int ret)
 {
-	ephport_bind_ret(ri, regs, EPHPORT_TCP, EPHPORT_TCP_BIND_OK,
+	ephport_bind_ret(c, ret, EPHPORT_TCP, EPHPORT_TCP_BIND_OK,
 			 EPHPORT_TCP_BIND_FAIL, -EADDRINUSE);
-	return 0;
 }
 
-static int ephport_udp_bind_entry(struct kretprobe_instance *ri,
-				  struct pt_regs *regs)
+static bool ephport_udp_bind_entry(struct ephport_call *c,
+				   struct pt_regs *regs)
 {
-	return ephport_bind_entry(ri, regs, EPHPORT_HOOK_UDP_BIND,
-				  IPPROTO_UDP);
+	return ephport_bind_entry(c, regs, IPPROTO_UDP);
 }
 
-static int ephport_udp_bind_ret(struct kretprobe_instance *ri,
-				struct pt_regs *regs)
+static void ephport_udp_bind_ret(struct ephport_call *c, int ret)
 {
-	ephport_bind_ret(ri, regs, EPHPORT_UDP, EPHPORT_UDP_OK,
+	ephport_bind_ret(c, ret, EPHPORT_UDP, EPHPORT_UDP_OK,
 			 EPHPORT_UDP_FAIL, 0);
-	return 0;
 }
 
 /*
  * inet_put_port(sk) and udp_lib_unhash(sk): the port is read on entry
  * (both functions zero inet_num), the release is judged on return.
  */
-static int ephport_put_entry(struct kretprobe_instance *ri,
-			     struct pt_regs *regs, enum ephport_hook hook,
-			     int protocol)
+static bool ephport_put_entry(struct ephport_call *c, struct pt_regs *regs,
+			      int protocol)
 {
-	struct ephport_call *c = (struct ephport_call *)ri->data;
 	struct sock *sk = ephport_arg_sk(regs);
 
-	ephport_hit(hook);
 	if (!sk || sk->sk_protocol != protocol || !inet_sk(sk)->inet_num)
-		return 1;
+		return false;
 	c->net = sock_net(sk);
 	c->port = inet_sk(sk)->inet_num;
-	return 0;
+	return true;
 }
 
-static void ephport_put_ret(struct kretprobe_instance *ri,
-			    enum ephport_proto proto)
+static void ephport_put_ret(struct ephport_call *c, enum ephport_proto proto)
 {
-	struct ephport_call *c = (struct ephport_call *)ri->data;
 	struct ephport_net *en;
 
 	rcu_read_lock();
@@ -240,31 +237,26 @@ static void ephport_put_ret(struct kretprobe_instance *ri,
 	rcu_read_unlock();
 }
 
-static int ephport_tcp_put_entry(struct kretprobe_instance *ri,
-				 struct pt_regs *regs)
+static bool ephport_tcp_put_entry(struct ephport_call *c,
+				  struct pt_regs *regs)
 {
-	return ephport_put_entry(ri, regs, EPHPORT_HOOK_TCP_PUT, IPPROTO_TCP);
+	return ephport_put_entry(c, regs, IPPROTO_TCP);
 }
 
-static int ephport_tcp_put_ret(struct kretprobe_instance *ri,
-			       struct pt_regs *regs)
+static void ephport_tcp_put_ret(struct ephport_call *c, int ret)
 {
-	ephport_put_ret(ri, EPHPORT_TCP);
-	return 0;
+	ephport_put_ret(c, EPHPORT_TCP);
 }
 
-static int ephport_udp_put_entry(struct kretprobe_instance *ri,
-				 struct pt_regs *regs)
+static bool ephport_udp_put_entry(struct ephport_call *c,
+				  struct pt_regs *regs)
 {
-	return ephport_put_entry(ri, regs, EPHPORT_HOOK_UDP_UNHASH,
-				 IPPROTO_UDP);
+	return ephport_put_entry(c, regs, IPPROTO_UDP);
 }
 
-static int ephport_udp_put_ret(struct kretprobe_instance *ri,
-			       struct pt_regs *regs)
+static void ephport_udp_put_ret(struct ephport_call *c, int ret)
 {
-	ephport_put_ret(ri, EPHPORT_UDP);
-	return 0;
+	ephport_put_ret(c, EPHPORT_UDP);
 }
 
 /*
@@ -272,24 +264,20 @@ static int ephport_udp_put_ret(struct kretprobe_instance *ri,
  * hash (it expired, or connect() reused its 4-tuple). Its caller holds
  * the port's bind hash chain lock, before and after.
  */
-static int ephport_tw_entry(struct kretprobe_instance *ri,
-			    struct pt_regs *regs)
+static bool ephport_tw_entry(struct ephport_call *c, struct pt_regs *regs)
 {
-	struct ephport_call *c = (struct ephport_call *)ri->data;
 	struct inet_timewait_sock *tw;
 
-	ephport_hit(EPHPORT_HOOK_TW_UNHASH);
 	tw = (struct inet_timewait_sock *)regs_get_kernel_argument(regs, 0);
 	if (!tw || !tw->tw_tb)
-		return 1;
+		return false;
 	c->net = twsk_net(tw);
 	c->port = tw->tw_num;
-	return 0;
+	return true;
 }
 
-static int ephport_tw_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static void ephport_tw_ret(struct ephport_call *c, int ret)
 {
-	struct ephport_call *c = (struct ephport_call *)ri->data;
 	struct ephport_net *en;
 
 	rcu_read_lock();
@@ -297,33 +285,251 @@ static int ephport_tw_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (en)
 		ephport_net_released_locked(en, c->port);
 	rcu_read_unlock();
-	return 0;
 }
 
-#define EPHPORT_KRETPROBE(_hook, _sym, _entry, _ret)			\
+#ifndef EPHPORT_HAVE_FPROBE
+/*
+ * Without fprobe, a return handler needs a kretprobe, and a kprobe that
+ * fires while another kprobe handler runs on the same CPU is skipped: a
+ * softirq releasing ports would miss events. The releases are therefore
+ * judged at entry, through ftrace (its recursion guard is per context):
+ * the port stays bound only if another socket of the namespace holds it.
+ */
+#ifdef EPHPORT_HAVE_TB_OWNERS
+/* inet_put_port(sk) */
+static void ephport_tcp_put_leave(struct pt_regs *regs)
+{
+	struct sock *sk = ephport_arg_sk(regs);
+	struct ephport_net *en;
+
+	if (!sk || sk->sk_protocol != IPPROTO_TCP || !inet_sk(sk)->inet_num ||
+	    !inet_csk(sk)->icsk_bind_hash)
+		return;
+	rcu_read_lock();
+	en = ephport_net_get(sock_net(sk));
+	if (en)
+		ephport_net_tcp_leaving(en, inet_sk(sk)->inet_num,
+					&sk->sk_bind_node, false);
+	rcu_read_unlock();
+}
+
+/* inet_twsk_bind_unhash(tw, hashinfo), chain lock held by the caller */
+static void ephport_tw_leave(struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw;
+	struct ephport_net *en;
+
+	tw = (struct inet_timewait_sock *)regs_get_kernel_argument(regs, 0);
+	if (!tw || !tw->tw_tb)
+		return;
+	rcu_read_lock();
+	en = ephport_net_get(twsk_net(tw));
+	if (en)
+		ephport_net_tcp_leaving(en, tw->tw_num, &tw->tw_bind_node, true);
+	rcu_read_unlock();
+}
+#define EPHPORT_TCP_PUT_LEAVE	ephport_tcp_put_leave
+#define EPHPORT_TW_LEAVE	ephport_tw_leave
+#else
+#define EPHPORT_TCP_PUT_LEAVE	NULL
+#define EPHPORT_TW_LEAVE	NULL
+#endif
+
+/* udp_lib_unhash(sk) */
+static void ephport_udp_put_leave(struct pt_regs *regs)
+{
+	struct sock *sk = ephport_arg_sk(regs);
+	struct ephport_net *en;
+
+	if (!sk || sk->sk_protocol != IPPROTO_UDP || !sk_hashed(sk))
+		return;
+	rcu_read_lock();
+	en = ephport_net_get(sock_net(sk));
+	if (en)
+		ephport_net_udp_leaving(en, udp_sk(sk)->udp_port_hash, sk);
+	rcu_read_unlock();
+}
+#define EPHPORT_UDP_PUT_LEAVE	ephport_udp_put_leave
+#else
+#define EPHPORT_TCP_PUT_LEAVE	NULL
+#define EPHPORT_TW_LEAVE	NULL
+#define EPHPORT_UDP_PUT_LEAVE	NULL
+#endif
+
+#define EPHPORT_HOOK(_hook, _sym, _name, _leave)			\
 	[_hook] = {							\
 		.symbol = _sym,						\
-		.krp = {						\
-			.entry_handler = _entry,			\
-			.handler = _ret,				\
-			.data_size = sizeof(struct ephport_call),	\
-		},							\
+		.entry = _name##_entry,					\
+		.ret = _name##_ret,					\
+		.leave = _leave,					\
 	}
 
 static struct ephport_probe ephport_probes[EPHPORT_NHOOKS] = {
-	EPHPORT_KRETPROBE(EPHPORT_HOOK_CONNECT, "__inet_hash_connect",
-			  ephport_connect_entry, ephport_connect_ret),
-	EPHPORT_KRETPROBE(EPHPORT_HOOK_TCP_BIND, "inet_csk_get_port",
-			  ephport_tcp_bind_entry, ephport_tcp_bind_ret),
-	EPHPORT_KRETPROBE(EPHPORT_HOOK_UDP_BIND, "udp_lib_get_port",
-			  ephport_udp_bind_entry, ephport_udp_bind_ret),
-	EPHPORT_KRETPROBE(EPHPORT_HOOK_TCP_PUT, "inet_put_port",
-			  ephport_tcp_put_entry, ephport_tcp_put_ret),
-	EPHPORT_KRETPROBE(EPHPORT_HOOK_TW_UNHASH, "inet_twsk_bind_unhash",
-			  ephport_tw_entry, ephport_tw_ret),
-	EPHPORT_KRETPROBE(EPHPORT_HOOK_UDP_UNHASH, "udp_lib_unhash",
-			  ephport_udp_put_entry, ephport_udp_put_ret),
+	EPHPORT_HOOK(EPHPORT_HOOK_CONNECT, "__inet_hash_connect",
+		     ephport_connect, NULL),
+	EPHPORT_HOOK(EPHPORT_HOOK_TCP_BIND, "inet_csk_get_port",
+		     ephport_tcp_bind, NULL),
+	EPHPORT_HOOK(EPHPORT_HOOK_UDP_BIND, "udp_lib_get_port",
+		     ephport_udp_bind, NULL),
+	EPHPORT_HOOK(EPHPORT_HOOK_TCP_PUT, "inet_put_port", ephport_tcp_put,
+		     EPHPORT_TCP_PUT_LEAVE),
+	EPHPORT_HOOK(EPHPORT_HOOK_TW_UNHASH, "inet_twsk_bind_unhash",
+		     ephport_tw, EPHPORT_TW_LEAVE),
+	EPHPORT_HOOK(EPHPORT_HOOK_UDP_UNHASH, "udp_lib_unhash",
+		     ephport_udp_put, EPHPORT_UDP_PUT_LEAVE),
 };
+
+static enum ephport_hook ephport_probe_hook(const struct ephport_probe *p)
+{
+	return p - ephport_probes;
+}
+
+#ifdef EPHPORT_HAVE_FPROBE
+static const char *ephport_probe_kind(const struct ephport_probe *p)
+{
+	return "fprobe";
+}
+
+/*
+ * fprobe: ftrace's recursion guard is per context, so a softirq that
+ * releases a port while a handler runs in process context on the same
+ * CPU is seen (a kprobe would skip it: one current_kprobe per CPU).
+ */
+static int ephport_fprobe_entry(struct fprobe *fp, unsigned long ip,
+				unsigned long ret_ip, struct pt_regs *regs,
+				void *data)
+{
+	struct ephport_probe *p = container_of(fp, struct ephport_probe, fp);
+
+	ephport_hit(ephport_probe_hook(p));
+	return p->entry(data, regs) ? 0 : 1;
+}
+
+static void ephport_fprobe_exit(struct fprobe *fp, unsigned long ip,
+				unsigned long ret_ip, struct pt_regs *regs,
+				void *data)
+{
+	struct ephport_probe *p = container_of(fp, struct ephport_probe, fp);
+
+	p->ret(data, (int)regs_return_value(regs));
+}
+
+static int ephport_probe_register(struct ephport_probe *p)
+{
+	p->fp.entry_handler = ephport_fprobe_entry;
+	p->fp.exit_handler = ephport_fprobe_exit;
+	p->fp.entry_data_size = sizeof(struct ephport_call);
+	p->fp.nr_maxactive = max_t(int, 64, 4 * num_possible_cpus());
+	return register_fprobe_syms(&p->fp, &p->symbol, 1);
+}
+
+static void ephport_probe_unregister(struct ephport_probe *p)
+{
+	unregister_fprobe(&p->fp);
+}
+
+static unsigned long ephport_probe_missed(const struct ephport_probe *p)
+{
+	return p->registered ? READ_ONCE(p->fp.nmissed) : 0;
+}
+#else
+static const char *ephport_probe_kind(const struct ephport_probe *p)
+{
+	return p->leave ? "ftrace" : "kretprobe";
+}
+
+static int ephport_kretprobe_entry(struct kretprobe_instance *ri,
+				   struct pt_regs *regs)
+{
+	struct ephport_probe *p;
+
+	p = container_of(get_kretprobe(ri), struct ephport_probe, krp);
+	ephport_hit(ephport_probe_hook(p));
+	return p->entry((struct ephport_call *)ri->data, regs) ? 0 : 1;
+}
+
+static int ephport_kretprobe_ret(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	struct ephport_probe *p;
+
+	p = container_of(get_kretprobe(ri), struct ephport_probe, krp);
+	p->ret((struct ephport_call *)ri->data, (int)regs_return_value(regs));
+	return 0;
+}
+
+static void notrace ephport_ftrace_entry(unsigned long ip,
+					 unsigned long parent_ip,
+					 struct ftrace_ops *ops,
+					 struct ftrace_regs *fregs)
+{
+	struct ephport_probe *p = container_of(ops, struct ephport_probe, ops);
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+	int bit;
+
+	bit = ftrace_test_recursion_trylock(ip, parent_ip);
+	if (bit < 0) {
+		atomic_long_inc(&p->ftrace_missed);
+		return;
+	}
+	ephport_hit(ephport_probe_hook(p));
+	if (regs)
+		p->leave(regs);
+	ftrace_test_recursion_unlock(bit);
+}
+
+static int ephport_ftrace_register(struct ephport_probe *p)
+{
+	int ret;
+
+	p->ops.func = ephport_ftrace_entry;
+	p->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION;
+	ret = ftrace_set_filter(&p->ops, (unsigned char *)p->symbol,
+				strlen(p->symbol), 0);
+	if (ret)
+		return ret;
+	ret = register_ftrace_function(&p->ops);
+	if (ret)
+		ftrace_free_filter(&p->ops);
+	return ret;
+}
+
+static int ephport_probe_register(struct ephport_probe *p)
+{
+	if (p->leave)
+		return ephport_ftrace_register(p);
+	p->krp.kp.symbol_name = p->symbol;
+	p->krp.entry_handler = ephport_kretprobe_entry;
+	p->krp.handler = ephport_kretprobe_ret;
+	p->krp.data_size = sizeof(struct ephport_call);
+	/* __inet_hash_connect and UDP autobind may sleep. */
+	p->krp.maxactive = max_t(int, 64, 4 * num_possible_cpus());
+	return register_kretprobe(&p->krp);
+}
+
+static void ephport_probe_unregister(struct ephport_probe *p)
+{
+	if (p->leave) {
+		unregister_ftrace_function(&p->ops);
+		ftrace_free_filter(&p->ops);
+		return;
+	}
+	unregister_kretprobe(&p->krp);
+}
+
+/*
+ * Entry hits skipped (another kprobe handler was running on the CPU) and
+ * returns not seen (no free instance, or the same at return).
+ */
+static unsigned long ephport_probe_missed(const struct ephport_probe *p)
+{
+	if (!p->registered)
+		return 0;
+	if (p->leave)
+		return atomic_long_read(&p->ftrace_missed);
+	return p->krp.kp.nmissed + p->krp.nmissed;
+}
+#endif
 
 /* Which hook feeds a counter. */
 static const enum ephport_hook ephport_counter_hook[EPHPORT_NCOUNTERS] = {
@@ -358,14 +564,6 @@ bool ephport_probes_exact(void)
 	return true;
 }
 
-static unsigned long ephport_probe_missed(const struct ephport_probe *p)
-{
-	if (!p->registered)
-		return 0;
-	/* Entry hits skipped (recursion), and returns not seen (no slot). */
-	return p->krp.kp.nmissed + p->krp.nmissed;
-}
-
 unsigned long ephport_probes_missed(void)
 {
 	unsigned long sum = 0;
@@ -385,21 +583,14 @@ int ephport_probes_show(char *buf)
 	for (i = 0; i < EPHPORT_NHOOKS; i++) {
 		const struct ephport_probe *p = &ephport_probes[i];
 
-		len += sysfs_emit_at(buf, len, "%s %s hits=%lu nmissed=%lu\n",
+		len += sysfs_emit_at(buf, len, "%s %s hits=%lu nmissed=%lu via=%s\n",
 				     p->symbol,
 				     p->registered ? "registered" : "unsupported",
 				     ephport_probe_hits(i),
-				     ephport_probe_missed(p));
+				     ephport_probe_missed(p),
+				     ephport_probe_kind(p));
 	}
 	return len;
-}
-
-static int ephport_probe_register(struct ephport_probe *p)
-{
-	p->krp.kp.symbol_name = p->symbol;
-	/* __inet_hash_connect and UDP autobind may sleep. */
-	p->krp.maxactive = max_t(int, 64, 4 * num_possible_cpus());
-	return register_kretprobe(&p->krp);
 }
 
 int ephport_probes_init(void)
@@ -423,6 +614,7 @@ int ephport_probes_init(void)
 		pr_err("no hook could be registered\n");
 		return -ENOENT;
 	}
+	pr_info("%d of %d hooks registered\n", registered, EPHPORT_NHOOKS);
 	return 0;
 }
 
@@ -435,7 +627,7 @@ void ephport_probes_uninit(void)
 
 		if (!p->registered)
 			continue;
-		unregister_kretprobe(&p->krp);
+		ephport_probe_unregister(p);
 		p->registered = false;
 	}
 }
