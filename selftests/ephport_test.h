@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by ephport's hardening selftests (issue 5): files, the
+ * module, namespaces, sockets, and the figures each test scales.
+ * Header-only (static functions): each test is one static binary.
+ */
+#ifndef EPHPORT_TEST_H
+#define EPHPORT_TEST_H
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EP_SYSFS	"/sys/kernel/ephport"
+#define EP_SYSCTL	"/proc/sys/net/ephport"
+#define EP_SERVER_PORT	30000	/* listeners sit below every pinned range */
+
+/* ---- files ---- */
+
+/* Writes @len bytes of @buf at @off in one write(); 0 or -errno. */
+static inline int ep_write_at(const char *path, const void *buf, size_t len,
+			      off_t off)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = off ? pwrite(fd, buf, len, off) : write(fd, buf, len);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+static inline int ep_write(const char *path, const char *val)
+{
+	return ep_write_at(path, val, strlen(val), 0);
+}
+
+/* Reads the file into @buf (NUL-terminated); 0 or -errno. */
+static inline int ep_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+static inline int ep_exists(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st);
+}
+
+/* A decimal value of a file; -1 if unreadable or not a number. */
+static inline long ep_readl(const char *path)
+{
+	char buf[64], *end;
+	long v;
+
+	if (ep_read(path, buf, sizeof(buf)))
+		return -1;
+	v = strtol(buf, &end, 10);
+	if (end == buf)
+		return -1;
+	return v;
+}
+
+/* A value of namespace @inum's sysfs directory; -1 if unreadable. */
+static inline long ep_netval(unsigned long inum, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), EP_SYSFS "/net/%lu/%s", inum, name);
+	return ep_readl(path);
+}
+
+/* ---- the module ---- */
+
+static inline const char *ep_ko_path(void)
+{
+	static char path[256];
+	struct utsname u;
+
+	if (getenv("EPHPORT_KO"))
+		return getenv("EPHPORT_KO");
+	uname(&u);
+	snprintf(path, sizeof(path), "/lib/modules/%s/extra/ephport.ko",
+		 u.release);
+	return path;
+}
+
+static inline int ep_loaded(void)
+{
+	return ep_exists("/sys/module/ephport");
+}
+
+/* finit_module() with @params; 0 or -errno. */
+static inline int ep_load(const char *params)
+{
+	int fd = open(ep_ko_path(), O_RDONLY | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, params ? params : "", 0))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* delete_module(); 0 or -errno. Waits while something holds it. */
+static inline int ep_unload(void)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (!syscall(SYS_delete_module, "ephport", O_NONBLOCK))
+			return 0;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EBUSY)
+			return -errno;
+		usleep(10000);
+	}
+	return -EBUSY;
+}
+
+/* Loaded, unloading first if it was (so that @params apply). */
+static inline int ep_reload(const char *params)
+{
+	int err;
+
+	if (ep_loaded()) {
+		err = ep_unload();
+		if (err)
+			return err;
+	}
+	return ep_load(params);
+}
+
+static inline int ep_ensure_loaded(void)
+{
+	return ep_loaded() ? 0 : ep_load(NULL);
+}
+
+/* Random mode (issue 4) exists once the module has /sys/kernel/ephport/mode. */
+static inline int ep_has_random(void)
+{
+	return ep_exists(EP_SYSFS "/mode");
+}
+
+/*
+ * Something ephport made that outlived it: written into @buf (empty if
+ * none). Checks sysfs, /proc/net (of this process's namespace), sysctl,
+ * the module list, kprobes and ftrace's attached functions.
+ */
+static inline void ep_leftovers(char *buf, size_t len)
+{
+	static const char *const paths[] = {
+		EP_SYSFS, "/sys/module/ephport", "/proc/net/ephport",
+		EP_SYSCTL,
+	};
+	static const char *const lists[] = {
+		"/sys/kernel/debug/kprobes/list",
+		"/sys/kernel/debug/tracing/enabled_functions",
+		"/sys/kernel/tracing/enabled_functions",
+		"/proc/modules",
+	};
+	char line[512];
+	size_t used = 0;
+	unsigned int i;
+
+	buf[0] = 0;
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (ep_exists(paths[i]))
+			used += snprintf(buf + used, len - used, "%s ", paths[i]);
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]) && used < len; i++) {
+		FILE *f = fopen(lists[i], "r");
+
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f) && used < len) {
+			/* kprobes/modules name the module; ftrace the symbol */
+			if (strstr(line, "ephport") ||
+			    (i > 0 && i < 3 &&
+			     (strstr(line, "inet_csk_get_port") ||
+			      strstr(line, "__inet_hash_connect") ||
+			      strstr(line, "udp_lib_get_port") ||
+			      strstr(line, "inet_put_port") ||
+			      strstr(line, "udp_lib_unhash") ||
+			      strstr(line, "inet_twsk_bind_unhash"))))
+				used += snprintf(buf + used, len - used,
+						 "%s: %s", lists[i], line);
+		}
+		fclose(f);
+	}
+}
+
+/* All hooks' nmissed together; -1 if unreadable. */
+static inline long ep_probes_missed(void)
+{
+	char buf[4096], *line, *save;
+	long sum = 0;
+
+	if (ep_read(EP_SYSFS "/probes", buf, sizeof(buf)))
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *m = strstr(line, "nmissed=");
+
+		if (m)
+			sum += strtol(m + 8, NULL, 10);
+	}
+	return sum;
+}
+
+/* ---- figures: full on Debian's kernels, scaled on the debug kernel ---- */
+
+/* The KASAN + lockdep kernel (CONFIG_KASAN=y in /proc/config.gz). */
+static inline int ep_debug_kernel(void)
+{
+	static int cached = -1;
+	FILE *p;
+
+	if (cached >= 0)
+		return cached;
+	cached = 0;
+	p = popen("zcat /proc/config.gz 2>/dev/null | grep -qx CONFIG_KASAN=y && echo y",
+		  "r");
+	if (p) {
+		cached = fgetc(p) == 'y';
+		pclose(p);
+	}
+	return cached;
+}
+
+/* Environment @env if set, else @full, or @debug on the debug kernel. */
+static inline long ep_figure(const char *env, long full, long debug)
+{
+	const char *v = getenv(env);
+
+	if (v && *v)
+		return strtol(v, NULL, 10);
+	return ep_debug_kernel() ? debug : full;
+}
+
+static inline double ep_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- namespaces and sockets ---- */
+
+static inline unsigned long ep_inum(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st))
+		return 0;
+	return st.st_ino;
+}
+
+static inline int ep_set_range(int lo, int hi)
+{
+	char range[32];
+
+	snprintf(range, sizeof(range), "%d %d", lo, hi);
+	return ep_write("/proc/sys/net/ipv4/ip_local_port_range", range);
+}
+
+/* Into a new network namespace with lo up and the range [lo, hi]. */
+static inline int ep_new_netns(int lo, int hi)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd, err = 0;
+
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
+		err = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (!err && ioctl(fd, SIOCSIFFLAGS, &ifr))
+		err = -errno;
+	close(fd);
+	return err ? err : ep_set_range(lo, hi);
+}
+
+static inline socklen_t ep_loopback(int family, struct sockaddr_storage *ss,
+				    int port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+		a6->sin6_family = AF_INET6;
+		a6->sin6_addr = in6addr_loopback;
+		a6->sin6_port = htons(port);
+		return sizeof(*a6);
+	}
+	((struct sockaddr_in *)ss)->sin_family = AF_INET;
+	((struct sockaddr_in *)ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	((struct sockaddr_in *)ss)->sin_port = htons(port);
+	return sizeof(struct sockaddr_in);
+}
+
+static inline int ep_local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* A listener on loopback:port of @family (IPv6 only: no v4-mapped). */
+static inline int ep_listener(int family, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = ep_loopback(family, &ss, port);
+	int one = 1;
+	int fd;
+
+	fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 512)) {
+		one = -errno;
+		close(fd);
+		return one;
+	}
+	return fd;
+}
+
+/* connect() to loopback:port; the fd, or -errno. */
+static inline int ep_connect(int family, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = ep_loopback(family, &ss, port);
+	int fd, err;
+
+	fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&ss, len)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* bind() to loopback port 0; the fd, or -errno. */
+static inline int ep_bind0(int family, int type)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = ep_loopback(family, &ss, 0);
+	int fd, err;
+
+	fd = socket(family, type, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&ss, len)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* UDP autobind: sendto() from an unbound socket; the fd, or -errno. */
+static inline int ep_udp_autobind(int family, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = ep_loopback(family, &ss, port);
+	int fd, err;
+
+	fd = socket(family, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* close() with SO_LINGER 0: a TCP socket lets go of its port at once. */
+static inline void ep_close_now(int fd)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+/* Active objects of a slab cache in /proc/slabinfo; -1 if not there. */
+static inline long ep_slab_active(const char *cache)
+{
+	char line[512], name[64];
+	long active = -1, n;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %ld", name, &n) == 2 &&
+		    !strcmp(name, cache)) {
+			active = n;
+			break;
+		}
+	}
+	fclose(f);
+	return active;
+}
+
+#endif /* EPHPORT_TEST_H */

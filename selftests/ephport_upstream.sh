@@ -1,0 +1,158 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The kernel's own bind/connect selftests (tools/testing/selftests/net of
+# linux-source, built static as net_<name> next to this script) give the
+# same result for every case with ephport in observe mode and in random
+# mode as without ephport (issue 5, item 7).
+#
+# Each program runs in a new network namespace set up as its upstream
+# wrapper does (range, sysctls, addresses); harness programs report one
+# result per case, the others one result per run (their exit code).
+# Cases that fail without ephport are listed, and their comparison still
+# counts: ephport must not change a failure either.
+. "$(dirname "$0")/lib.sh"
+
+DIR=$(cd "$(dirname "$0")" && pwd)
+OUT=$(mktemp -d /tmp/ephport-upstream.XXXXXX)
+
+ktap_print_header
+[ "$(id -u)" = 0 ] || { ktap_skip_all "needs root"; exit "$KSFT_SKIP"; }
+[ -f "$EPHPORT_KO" ] || { ktap_skip_all "no $EPHPORT_KO"; exit "$KSFT_SKIP"; }
+[ -x "$DIR/net_bind_wildcard" ] || {
+	ktap_skip_all "the upstream programs (net_*) were not built"
+	exit "$KSFT_SKIP"
+}
+
+# What SCTP and DCCP cases need: modules where the kernel has them
+# (vm.sh ships them from Debian's tree; the debug kernel has neither).
+for m in crc32c_generic libcrc32c sctp dccp dccp_ipv4 dccp_ipv6; do
+	modprobe -q "$m" 2>/dev/null
+done
+for p in SCTP DCCP; do
+	if grep -q "^$p " /proc/net/protocols; then
+		ktap_print_msg "$p: available"
+	else
+		ktap_print_msg "$p: not in this kernel: its cases fail without ephport too"
+	fi
+done
+
+# run_case NAME SETUP CMD: in a new namespace, SETUP then CMD; prints
+# "case result" lines: one per harness case, else "NAME pass|fail".
+run_case() {
+	name=$1 setup=$2 cmd=$3
+	log=$OUT/$cond.$name.log
+	(cd "$DIR" && timeout 150 unshare -n sh -c \
+		"ip link set lo up; $setup; ulimit -n 32768 2>/dev/null; $cmd") \
+		>"$log" 2>&1
+	rc=$?
+	if grep -q '^# Starting [0-9]* tests' "$log"; then
+		# kselftest_harness: "ok N case", "not ok N case", "# SKIP".
+		sed -n 's/^\(not ok\|ok\) [0-9]* \([^ ]*\)\( # SKIP.*\)\{0,1\}$/\1|\2|\3/p' "$log" |
+		while IFS='|' read -r st c d; do
+			if [ -n "$d" ]; then r=skip
+			elif [ "$st" = ok ]; then r=pass
+			else r=fail
+			fi
+			echo "$name:$c $r"
+		done
+		[ $rc = 0 ] || [ $rc = 4 ] || grep -q '^not ok' "$log" ||
+			echo "$name:exit fail"
+	elif [ $rc = 0 ]; then
+		echo "$name pass"
+	elif [ $rc = 4 ]; then
+		echo "$name skip"
+	else
+		echo "$name fail"
+	fi
+}
+
+run_all() {
+	run_case ip_local_port_range \
+		'sysctl -q -w net.ipv4.ip_local_port_range="40000 49999"' \
+		./net_ip_local_port_range
+	run_case bind_bhash_v4 'ip addr add 10.8.8.8/32 dev lo' \
+		'./net_bind_bhash 443 ipv4 10.8.8.8'
+	run_case bind_bhash_v6 'ip -6 addr add 2001:db8:0:f101::1/128 dev lo' \
+		'./net_bind_bhash 443 ipv6 2001:db8:0:f101::1'
+	run_case bind_timewait : ./net_bind_timewait
+	run_case bind_wildcard : ./net_bind_wildcard
+	run_case reuseaddr_conflict : ./net_reuseaddr_conflict
+	run_case reuseaddr_ports_exhausted \
+		'sysctl -q -w net.ipv4.ip_local_port_range="32768 32768"; sysctl -q -w net.ipv4.ip_autobind_reuse=1' \
+		./net_reuseaddr_ports_exhausted
+	run_case reuseport_addr_any : ./net_reuseport_addr_any
+	run_case reuseport_dualstack : ./net_reuseport_dualstack
+	run_case sk_bind_sendto_listen : ./net_sk_bind_sendto_listen
+	run_case sk_connect_zero_addr : ./net_sk_connect_zero_addr
+}
+
+was_loaded=
+[ -d /sys/module/ephport ] && was_loaded=1
+dmesg_mark upstream
+start=$(date +%s)
+
+cond=none
+ephport_unload
+run_all >"$OUT/none"
+t_none=$(($(date +%s) - start))
+
+cond=observe
+ephport_load
+mode=observe
+[ ! -e "$SYSFS/mode" ] || mode=$(cat "$SYSFS/mode")
+run_all >"$OUT/observe"
+t_obs=$(($(date +%s) - start - t_none))
+
+cond=random
+random=
+if [ -e "$SYSFS/mode" ] && echo random >"$SYSFS/mode" &&
+   [ "$(cat "$SYSFS/mode")" = random ]; then
+	random=1
+	run_all >"$OUT/random"
+fi
+t_rnd=$(($(date +%s) - start - t_none - t_obs))
+ephport_unload
+[ -z "$was_loaded" ] || ephport_load
+
+n=$(wc -l <"$OUT/none")
+ktap_print_msg "$n cases; seconds: without ephport $t_none, observe ($mode) $t_obs, random $t_rnd"
+nfail=$(grep -c ' fail$' "$OUT/none")
+ktap_print_msg "$nfail cases fail without ephport (reported, and compared like the rest):"
+grep ' fail$' "$OUT/none" | sed 's/^/#   /'
+grep -q ' fail$' "$OUT/none" && for f in "$OUT"/none.*.log; do
+	grep -qi 'fail\|error' "$f" || continue
+	ktap_print_msg "$(basename "$f" .log | sed 's/^none\.//'): $(grep -i 'fail\|error' "$f" | head -n 2 | tr '\n' ' ')"
+done
+
+ktap_set_plan $((2 * n + 1))
+# result CASE FILE: that case's result in FILE, "missing" if absent.
+result() {
+	r=$(awk -v c="$1" '$1 == c { print $2; exit }' "$2")
+	echo "${r:-missing}"
+}
+while read -r c base; do
+	for m in observe random; do
+		if [ $m = random ] && [ -z "$random" ]; then
+			ktap_test_skip "$c $m: no random mode in this module yet (issue 4)"
+			continue
+		fi
+		got=$(result "$c" "$OUT/$m")
+		if [ "$got" = "$base" ]; then
+			ktap_test_pass "$c $m: $got, as without ephport"
+		else
+			ktap_print_msg "$c: $base without ephport, $got in $m mode"
+			sed "s/^/# $m: /" "$OUT/$m.$(echo "$c" | cut -d: -f1).log" | tail -n 20
+			ktap_test_fail "$c $m: $got, as without ephport: $base"
+		fi
+	done
+done <"$OUT/none"
+
+complaints=$(dmesg_complaints upstream)
+if [ -z "$complaints" ]; then
+	ktap_test_pass "no kernel complaints"
+else
+	echo "$complaints" | sed 's/^/# /'
+	ktap_test_fail "no kernel complaints"
+fi
+rm -rf "$OUT"
+ktap_finished
