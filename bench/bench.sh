@@ -17,7 +17,7 @@ DIR/{table,results}-KERNEL.{txt,csv,json}, DIR/sweep-KERNEL.png and the
 console log DIR/console-KERNEL.log, and prints the table.
 
   --kernel K    Debian 12 kernel line (default 6.12)
-  --rounds N    interleaved rounds (default 7)
+  --rounds N    interleaved rounds (default 9)
   --secs S      seconds per throughput measurement (default 2)
   --samples N   connect()s timed per occupancy level and round (default 200)
   --netns N     namespaces for the memory and reading cases (default 1000)
@@ -27,7 +27,7 @@ USAGE
 }
 
 kernel=6.12
-rounds=7
+rounds=9
 secs=2
 samples=200
 netns=1000
@@ -81,7 +81,7 @@ CONF
 # QEMU processes on this machine that are not this run's.
 other_vms() {
 	local n=0 p q
-	for p in $(pgrep -x qemu-system-x86_64 || true); do
+	for p in $(pgrep -x qemu-system-x86 || true); do
 		q=$p
 		while [ "$q" -gt 1 ] && [ "$q" != "$$" ]; do
 			q=$(cut -d' ' -f4 "/proc/$q/stat" 2>/dev/null || echo 1)

@@ -58,6 +58,11 @@ def num(v):
         return None
 
 
+def nonneg(v):
+    """A counter ephport_bench read (it prints -1 for one that is absent)."""
+    return num(v) is not None and num(v) >= 0
+
+
 def quantile(values, q):
     """Nearest-rank quantile, as ephport_bench computes it."""
     v = sorted(values)
@@ -156,16 +161,15 @@ class Report:
             if not recs:
                 continue
             seen = [num(r.get("hooked")) / (num(r["ops"]) + num(r["fail"]) + WARMUP_OPS)
-                    for r in recs if num(r.get("hooked")) is not None
-                    and num(r.get("hooked")) >= 0]
+                    for r in recs if nonneg(r.get("hooked"))]
             if seen:
                 self.checks.append(
                     f"{case}, {m}: ephport's counter moved by {100 * min(seen):.1f} %"
                     f" to {100 * max(seen):.1f} % of the operations")
             if m == "random":
                 chosen = [num(r.get("random_ok")) / num(r.get("hooked"))
-                          for r in recs if (num(r.get("random_ok")) or -1) >= 0
-                          and num(r.get("hooked"))]
+                          for r in recs if nonneg(r.get("random_ok"))
+                          and nonneg(r.get("hooked")) and num(r["hooked"]) > 0]
                 if chosen:
                     self.checks.append(
                         f"{case}, random: ephport chose the port for "
@@ -206,7 +210,7 @@ class Report:
         recs = self.of("sweep", "random")
         if recs:
             n = sum(num(r.get("n")) or 0 for r in recs)
-            ok = sum(num(r.get("random_ok")) or 0 for r in recs)
+            ok = sum(num(r["random_ok"]) for r in recs if nonneg(r.get("random_ok")))
             self.checks.append(
                 f"sweep, random: ephport chose {ok:.0f} of {n:.0f} sampled ports"
                 f" (reuse_delay_ms 0 set per {recs[0].get('delay', '?')})")

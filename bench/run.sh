@@ -12,7 +12,7 @@
 cd "$(dirname "$0")" || exit 1
 
 # Defaults; bench.sh writes bench.conf to change them.
-ROUNDS=7
+ROUNDS=9
 TPUT_SECS=2
 SWEEP_RANGE="40000 40999"
 SWEEP_PCTS=0,50,90,99
