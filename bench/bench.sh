@@ -91,13 +91,15 @@ other_vms() {
 	echo $n
 }
 
-# The host's load while the VM runs: the numbers are only as quiet as the
-# machine. One line every 5 s: epoch, 1-min load average, other VMs.
+# The host's load while the VM runs (from its boot on, not while it waits
+# for a VM slot): the numbers are only as quiet as the machine. One line
+# every 5 s: epoch, 1-min load average, other VMs.
 load=$out/load-$kernel.txt
 : >"$load"
 (
 	while :; do
-		echo "$(date +%s) $(cut -d' ' -f1 /proc/loadavg) $(other_vms)"
+		[ ! -e "$work/booted" ] ||
+			echo "$(date +%s) $(cut -d' ' -f1 /proc/loadavg) $(other_vms)"
 		sleep 5
 	done >>"$load"
 ) &
@@ -107,8 +109,17 @@ log "make bench on $kernel: $rounds rounds; console in $out/console-$kernel.log"
 start=$(date +%s)
 set +e
 "$EPHPORT_TOP/selftests/vm/vm.sh" --kernel "$kernel" --bench "$work/stage" \
-	--timeout "$timeout" --log "$out/console-$kernel.log" |
-	grep --line-buffered -E '^# |^EPHPORT-'
+	--timeout "$timeout" --log "$out/console-$kernel.log" 2>&1 |
+	while IFS= read -r line; do
+		# Progress and errors; the whole console is in the log.
+		case "$line" in
+		"# booting "*) touch "$work/booted" ;;
+		esac
+		case "$line" in
+		"R "*|"["*) ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done
 vrc=${PIPESTATUS[0]}
 set -e
 kill "$sampler" 2>/dev/null || true

@@ -26,7 +26,7 @@ OUT=/tmp/bench.txt
 BENCH=./ephport_bench
 : >"$OUT"
 
-say() { echo "# bench: $*"; }
+say() { echo "# bench: [$(cut -d" " -f1 /proc/uptime) s] $*"; }
 
 unload() {
 	if [ -d /sys/module/ephport ]; then
