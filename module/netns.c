@@ -6,23 +6,27 @@
  * 65536 of them, so a range change only needs a recount). The bitmaps
  * are kept right in two ways:
  *
- * - Events, from the probe handlers: a successful bind sets the port's
- *   bit; a release looks the port up in the bind hash / UDP table under
- *   that chain's lock (a TIME_WAIT socket's caller holds it already) and
- *   clears the bit only if no socket of the namespace holds the port any
- *   more (so shared ports stay counted and TIME_WAIT ports stay in use).
- *   While a namespace is "exact", these keep in_use and the peaks right
- *   at every event.
+ * - Events, from the hooks: a successful bind sets the port's bit; a
+ *   release checks the port's bind hash chain / UDP slot under its lock
+ *   (after the release with fprobe/kretprobe return handlers, before it
+ *   with ftrace entry hooks, leaving the departing socket out) and clears
+ *   the bit only if no other socket of the namespace holds the port (so
+ *   shared ports stay counted and TIME_WAIT ports stay in use). While a
+ *   namespace is "exact", these keep in_use and the peaks right at every
+ *   event.
  *
  * - Passes: one walk over the TCP bind hash and the UDP table(s) rebuilds
  *   the bitmaps of every tracked namespace at once. A pass runs at load
- *   (so sockets bound before ephport are counted), for a new namespace,
- *   when events cannot be trusted (a probe missed one, a hook is
- *   unsupported), and on any
- *   read when the last pass is 1 s old or more, which bounds the effect
- *   of anything the hooks do not see. Events that happen during a pass
- *   still update the bitmaps (bits set under the same chain locks), so a
- *   pass leaves them exact.
+ *   (so sockets bound before ephport are counted), when events cannot be
+ *   trusted (a hook missed one, or is unsupported), and on any read when
+ *   the last pass is 1 s old or more, which bounds the effect of anything
+ *   the hooks do not see. Events during a pass still update the bitmaps
+ *   (bits set and cleared under the same chain locks the pass takes), so
+ *   a pass leaves them exact. A namespace created after load starts empty.
+ *
+ * For random mode (issue 4) the bitmaps are the set of bound ports, and
+ * the release paths (ephport_net_unbind()) are where a release time can
+ * be recorded.
  */
 #include <linux/jiffies.h>
 #include <linux/kernfs.h>
