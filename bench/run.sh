@@ -60,16 +60,21 @@ record() {
 	return 0
 }
 
-# Wait until the namespaces of earlier measurements are gone (their
-# teardown runs in a kernel worker and would compete with the next one).
+# Give the namespace of the previous measurement time to go (its teardown
+# runs in a kernel worker and would compete with the next measurement).
+# The same pause in every mode: without the module nothing tells when a
+# namespace is gone.
 settle() {
+	sleep 1
+}
+
+# Wait (at most 20 s) until ephport tracks only the initial namespace.
+settle_all() {
 	n=0
-	while [ -d /sys/module/ephport ] && [ "$(cat $SYSFS/netns)" -gt 1 ] &&
-	      [ $n -lt 100 ]; do
+	while [ "$(cat $SYSFS/netns)" -gt 1 ] && [ $n -lt 100 ]; do
 		sleep 0.2
 		n=$((n + 1))
 	done
-	[ -d /sys/module/ephport ] || sleep 1
 }
 
 insmod "$KO" || { say "cannot load $KO"; exit 1; }
@@ -116,7 +121,7 @@ done
 
 # Memory and reading with $NETNS namespaces, once every earlier namespace
 # is gone.
-set_mode observe && settle
+set_mode observe && settle_all
 say "$(cat $SYSFS/netns) namespace(s) before the memory case"
 unload
 random_cmd=
