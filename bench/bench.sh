@@ -17,8 +17,8 @@ DIR/{table,results}-KERNEL.{txt,csv,json}, DIR/sweep-KERNEL.png and the
 console log DIR/console-KERNEL.log, and prints the table.
 
   --kernel K    Debian 12 kernel line (default 6.12)
-  --rounds N    interleaved rounds (default 9)
-  --secs S      seconds per throughput measurement (default 2)
+  --rounds N    interleaved rounds (default 11)
+  --secs S      seconds per throughput measurement (default 1)
   --samples N   connect()s timed per occupancy level and round (default 200)
   --netns N     namespaces for the memory and reading cases (default 1000)
   --out DIR     results folder (default bench/out)
@@ -27,8 +27,8 @@ USAGE
 }
 
 kernel=6.12
-rounds=9
-secs=2
+rounds=11
+secs=1
 samples=200
 netns=1000
 out=$EPHPORT_TOP/bench/out

@@ -167,8 +167,11 @@ static void hang_up(int cfd, int afd)
 		close(afd);
 }
 
-/* The value of a "name value" line of /proc/net/ephport, or -1. */
-static long ephport_value(const char *name)
+/*
+ * The sum of the values of the /proc/net/ephport lines named @name (with
+ * @prefix: every line whose name starts with it), or -1 if there is none.
+ */
+static long ephport_sum(const char *name, int prefix)
 {
 	char line[256], key[128];
 	long val, ret = -1;
@@ -176,12 +179,20 @@ static long ephport_value(const char *name)
 
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%127s %ld", key, &val) == 2 &&
-		    !strcmp(key, name))
-			ret = val;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%127s %ld", key, &val) != 2)
+			continue;
+		if (prefix ? strncmp(key, name, strlen(name)) : strcmp(key, name))
+			continue;
+		ret = (ret < 0 ? 0 : ret) + val;
+	}
 	fclose(f);
 	return ret;
+}
+
+static long ephport_value(const char *name)
+{
+	return ephport_sum(name, 0);
 }
 
 static int op_connect(int lfd)
@@ -266,9 +277,9 @@ static int cmd_tput(int argc, char **argv)
 		t = now() - t0;
 	} while (t < secs);
 
-	printf("R case=%s ops=%ld fail=%ld secs=%.3f ops_s=%.1f hooked=%ld random_ok=%ld\n",
+	printf("R case=%s ops=%ld fail=%ld secs=%.3f ops_s=%.1f hooked=%ld random_ok=%ld random_fallback=%ld\n",
 	       what, ops, fails, t, ops / t, ephport_value(counter),
-	       ephport_value("random_ok"));
+	       ephport_value("random_ok"), ephport_sum("random_fallback", 1));
 	if (lfd >= 0)
 		close(lfd);
 	if (sfd >= 0)

@@ -174,6 +174,12 @@ class Report:
                     self.checks.append(
                         f"{case}, random: ephport chose the port for "
                         f"{100 * min(chosen):.1f} % or more of them (random_ok)")
+                fb = [num(r["random_fallback"]) for r in recs
+                      if nonneg(r.get("random_fallback"))]
+                if fb:
+                    self.checks.append(
+                        f"{case}, random: the kernel's own choice ran {max(fb):.0f}"
+                        " times at most in one round (random_fallback)")
             fails = sum(num(r.get("fail")) or 0 for r in recs)
             if fails:
                 self.checks.append(f"{case}, {m}: {fails:.0f} operations failed")

@@ -12,8 +12,8 @@
 cd "$(dirname "$0")" || exit 1
 
 # Defaults; bench.sh writes bench.conf to change them.
-ROUNDS=9
-TPUT_SECS=2
+ROUNDS=11
+TPUT_SECS=1
 SWEEP_RANGE="40000 40999"
 SWEEP_PCTS=0,50,90,99
 SWEEP_SAMPLES=200
