@@ -104,7 +104,10 @@ cp "$EPHPORT_TOP/selftests/vm/guest-init.sh" "$stage/init"
 cp "$work"/src/*.ko "$stage/lib/modules/$KREL/extra/"
 if [ -n "$KMODS" ]; then
 	# Debian's own modules the tests use, uncompressed for busybox.
-	for m in veth; do
+	# veth for the tests; sctp, dccp and what they need for the SCTP and
+	# DCCP cases of the upstream selftests (ephport_upstream.sh).
+	for m in veth sctp libcrc32c crc32c_generic udp_tunnel ip6_udp_tunnel \
+		dccp dccp_ipv4 dccp_ipv6; do
 		f=$(find "$KMODS/kernel" -name "$m.ko*" | head -n 1)
 		[ -n "$f" ] || continue
 		case "$f" in
