@@ -116,8 +116,8 @@ set +e
 		"# booting "*) touch "$work/booted" ;;
 		esac
 		case "$line" in
-		"R "*|"["*) ;;
-		*) printf '%s\n' "$line" ;;
+		"# "*|EPHPORT-*|ephport-vm:*|*[Ee]rror*|*warning:*)
+			printf '%s\n' "$line" ;;
 		esac
 	done
 vrc=${PIPESTATUS[0]}

@@ -319,8 +319,9 @@ class Report:
         load = [x[1] for x in self.load]
         others = max((x[2] for x in self.load), default=0)
         text = [f"ephport {i.get('version', '?')} on {i.get('kernel', '?')}, QEMU TCG,"
-                f" {i.get('cpus', '?')} vCPUs; {i.get('rounds', '?')} rounds, each"
-                " without -> observe -> random; medians over rounds",
+                f" {i.get('cpus', '?')} vCPUs; {i.get('rounds', '?')} rounds, each "
+                + " -> ".join(m for m in MODES if not self.na(m))
+                + "; medians over rounds",
                 f"host: {os.cpu_count()} CPUs, 1-min load average during the run"
                 + (f" {min(load):.2f} to {max(load):.2f} (median"
                    f" {statistics.median(load):.2f})" if load else " not sampled")
