@@ -106,6 +106,8 @@ load=$out/load-$kernel.txt
 sampler=$!
 
 log "make bench on $kernel: $rounds rounds; console in $out/console-$kernel.log"
+# No result of an earlier run may pass for this one's.
+rm -f "$out"/{console,table,results,sweep}-"$kernel".*
 start=$(date +%s)
 set +e
 "$EPHPORT_TOP/selftests/vm/vm.sh" --kernel "$kernel" --bench "$work/stage" \
@@ -126,6 +128,8 @@ kill "$sampler" 2>/dev/null || true
 sampler=
 log "the VM ran for $(($(date +%s) - start)) s (queueing for a VM slot included)"
 
+[ -f "$out/console-$kernel.log" ] ||
+	die "the VM run failed before it booted (vm.sh exit $vrc)"
 python3 "$EPHPORT_TOP/bench/report.py" "$out/console-$kernel.log" "$load" \
 	"$kernel" "$out" || die "no results (see $out/console-$kernel.log)"
 log "wrote $out/table-$kernel.txt, results-$kernel.csv, results-$kernel.json, sweep-$kernel.png"

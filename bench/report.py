@@ -146,6 +146,12 @@ class Report:
                           if base.get(r["round"]) and num(r.get("ops_s"))]
                 ratio[m] = median(paired)
                 met[m] = None if ratio[m] is None else ratio[m] >= TPUT_GOAL[m]
+                if len(paired) > 1:
+                    q = statistics.quantiles(paired, n=4) if len(paired) > 2 else paired
+                    self.checks.append(
+                        f"{case}, {m}/without over {len(paired)} rounds: "
+                        f"{100 * min(paired):.1f} % to {100 * max(paired):.1f} %"
+                        f" (middle half {100 * q[0]:.1f} % to {100 * q[-1]:.1f} %)")
             goal = "observe >= 98 %, random >= 95 %"
             self.add(case, "ops_per_s", "ops/s", med, ratio, goal,
                      {m: met[m] for m in MODES[1:]})

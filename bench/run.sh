@@ -3,8 +3,8 @@
 # The benchmark inside the VM (vm.sh --bench DIR runs DIR/run.sh as /bench/run.sh).
 #
 # Each round measures every case without ephport (module not loaded), in
-# observe mode and in random mode, in that order (A B C A B C ...), so a
-# slow moment of the host hits all three alike. Then, once, memory and
+# observe mode and in random mode, in that order (A B C A B C ...), case by
+# case, so a slow moment of the host hits all three alike. Then, once, memory and
 # reading cost with many namespaces. Result lines ("R key=value ...") are
 # collected in a file and printed between EPHPORT-BENCH-BEGIN and
 # EPHPORT-BENCH-END at the end, when no test runs that could make the
@@ -90,31 +90,41 @@ say "ephport $(cat $SYSFS/version) on $(uname -r), random mode $random"
 sed 's/^/# bench: probes: /' "$SYSFS/probes"
 unload
 
+# measure MODE ROUND CASE: one measurement in one mode.
+measure() {
+	if ! set_mode $1; then
+		say "cannot switch to $1"
+		return 1
+	fi
+	settle
+	if [ $3 != sweep ]; then
+		record "mode=$1 round=$2" $BENCH tput $3 "$TPUT_SECS"
+		return
+	fi
+	global_delay=
+	if [ $1 = random ] && [ ! -e /proc/sys/net/ephport ] &&
+	   [ -w $SYSFS/reuse_delay_ms ]; then
+		# No per-namespace sysctl: the sweep needs a delay of 0.
+		global_delay=$(cat $SYSFS/reuse_delay_ms)
+		echo 0 >$SYSFS/reuse_delay_ms
+	fi
+	record "mode=$1 round=$2" $BENCH sweep $SWEEP_RANGE $SWEEP_PCTS \
+		"$SWEEP_SAMPLES"
+	brc=$?
+	[ -z "$global_delay" ] || echo "$global_delay" >$SYSFS/reuse_delay_ms
+	return $brc
+}
+
+# The modes alternate case by case, so that the measurements compared
+# are seconds apart.
 rc=0
 r=1
 while [ $r -le "$ROUNDS" ]; do
-	for m in $MODES; do
-		say "round $r/$ROUNDS: $m"
-		if ! set_mode $m; then
-			say "cannot switch to $m"
-			rc=1
-			continue
-		fi
-		for c in connect bind udp; do
-			settle
-			record "mode=$m round=$r" $BENCH tput $c "$TPUT_SECS" || rc=1
+	say "round $r/$ROUNDS"
+	for c in connect bind udp sweep; do
+		for m in $MODES; do
+			measure $m $r $c || rc=1
 		done
-		settle
-		global_delay=
-		if [ $m = random ] && [ ! -e /proc/sys/net/ephport ] &&
-		   [ -w $SYSFS/reuse_delay_ms ]; then
-			# No per-namespace sysctl: the sweep needs a delay of 0.
-			global_delay=$(cat $SYSFS/reuse_delay_ms)
-			echo 0 >$SYSFS/reuse_delay_ms
-		fi
-		record "mode=$m round=$r" $BENCH sweep $SWEEP_RANGE $SWEEP_PCTS \
-			"$SWEEP_SAMPLES" || rc=1
-		[ -z "$global_delay" ] || echo "$global_delay" >$SYSFS/reuse_delay_ms
 	done
 	r=$((r + 1))
 done
