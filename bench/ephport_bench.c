@@ -168,31 +168,37 @@ static void hang_up(int cfd, int afd)
 }
 
 /*
- * The sum of the values of the /proc/net/ephport lines named @name (with
- * @prefix: every line whose name starts with it), or -1 if there is none.
+ * A counter of this process's namespace: its file in the namespace's sysfs
+ * directory, else its "name value" line in /proc/net/ephport; -1 if
+ * neither has it (module not loaded, counter unsupported or unknown).
  */
-static long ephport_sum(const char *name, int prefix)
-{
-	char line[256], key[128];
-	long val, ret = -1;
-	FILE *f = fopen("/proc/net/ephport", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%127s %ld", key, &val) != 2)
-			continue;
-		if (prefix ? strncmp(key, name, strlen(name)) : strcmp(key, name))
-			continue;
-		ret = (ret < 0 ? 0 : ret) + val;
-	}
-	fclose(f);
-	return ret;
-}
-
 static long ephport_value(const char *name)
 {
-	return ephport_sum(name, 0);
+	char path[256], line[256], key[128];
+	long val, ret = -1;
+	struct stat st;
+	FILE *f;
+
+	if (!stat("/proc/self/ns/net", &st)) {
+		snprintf(path, sizeof(path), "/sys/kernel/ephport/net/%lu/%s",
+			 (unsigned long)st.st_ino, name);
+		f = fopen(path, "r");
+		if (f) {
+			if (fscanf(f, "%ld", &val) == 1)
+				ret = val;
+			fclose(f);
+			return ret;
+		}
+	}
+	f = fopen("/proc/net/ephport", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s %ld", key, &val) == 2 &&
+		    !strcmp(key, name))
+			ret = val;
+	fclose(f);
+	return ret;
 }
 
 static int op_connect(int lfd)
@@ -279,7 +285,7 @@ static int cmd_tput(int argc, char **argv)
 
 	printf("R case=%s ops=%ld fail=%ld secs=%.3f ops_s=%.1f hooked=%ld random_ok=%ld random_fallback=%ld\n",
 	       what, ops, fails, t, ops / t, ephport_value(counter),
-	       ephport_value("random_ok"), ephport_sum("random_fallback", 1));
+	       ephport_value("random_ok"), ephport_value("random_fallback"));
 	if (lfd >= 0)
 		close(lfd);
 	if (sfd >= 0)
