@@ -44,6 +44,7 @@
 #define LISTEN_PORT	5000	/* below every range the benchmark uses */
 #define SINK_PORT	5001
 #define MAX_SAMPLES	100000
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static void die(const char *fmt, ...)
 {
@@ -95,7 +96,7 @@ static void lo_up(void)
 	if (fd < 0)
 		die("socket");
 	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "lo");
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
 		die("SIOCGIFFLAGS lo");
 	ifr.ifr_flags |= IFF_UP;
@@ -432,7 +433,7 @@ static void meminfo(const char *phase, int nr)
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%63[^:]: %ld", key, &val) != 2)
 			continue;
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(keys); i++)
 			if (!strcmp(key, keys[i]))
 				printf(" %s=%ld", key, val);
 	}
