@@ -113,7 +113,7 @@ static void new_netns(void)
 	lo_up();
 }
 
-static int listener(int type, int port)
+static int make_listener(int type, int port)
 {
 	struct sockaddr_in a;
 	int one = 1, fd = socket(AF_INET, type, 0);
@@ -253,14 +253,14 @@ static int cmd_tput(int argc, char **argv)
 	secs = atof(argv[1]);
 	new_netns();
 	if (!strcmp(what, "connect")) {
-		lfd = listener(SOCK_STREAM, LISTEN_PORT);
+		lfd = make_listener(SOCK_STREAM, LISTEN_PORT);
 		counter = "tcp_connect_ok";
 	} else if (!strcmp(what, "bind")) {
 		op = op_bind;
 		counter = "tcp_bind_ok";
 	} else if (!strcmp(what, "udp")) {
 		/* A sink with a small buffer: full, it drops what comes. */
-		sfd = listener(SOCK_DGRAM, SINK_PORT);
+		sfd = make_listener(SOCK_DGRAM, SINK_PORT);
 		setsockopt(sfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 		op = op_udp;
 		counter = "udp_ok";
@@ -362,7 +362,7 @@ static int cmd_sweep(int argc, char **argv)
 	 */
 	delay = write_file("/proc/sys/net/ephport/reuse_delay_ms", "0") ?
 		"global" : "netns";
-	lfd = listener(SOCK_STREAM, LISTEN_PORT);
+	lfd = make_listener(SOCK_STREAM, LISTEN_PORT);
 
 	for (p = strtok(pcts, ","); p; p = strtok(NULL, ",")) {
 		int pct = atoi(p), target = (long)size * pct / 100, n = 0;
@@ -411,7 +411,7 @@ static int cmd_sweep(int argc, char **argv)
 
 /* ---- netns: memory and reading with many namespaces ---- */
 
-static void meminfo(const char *phase, int nr)
+static void snap_meminfo(const char *phase, int nr)
 {
 	static const char *const keys[] = {
 		"MemFree", "Slab", "SUnreclaim", "Percpu", "VmallocUsed",
@@ -561,9 +561,9 @@ static int cmd_netns(int argc, char **argv)
 		die("setup");
 
 	/* The module's own cost, with no namespace but this one. */
-	meminfo("pre", 0);
+	snap_meminfo("pre", 0);
 	run(load);
-	meminfo("load0", 0);
+	snap_meminfo("load0", 0);
 	time_reads("observe", 1, homefd, homefd);
 	run(unload);
 
@@ -578,7 +578,7 @@ static int cmd_netns(int argc, char **argv)
 	if (setns(homefd, CLONE_NEWNET))
 		die("setns home");
 	printf("R case=netns_create netns=%d secs=%.2f\n", nr, now() - t0);
-	meminfo("netns", nr);
+	snap_meminfo("netns", nr);
 
 	t0 = now();
 	run(load);
@@ -587,7 +587,7 @@ static int cmd_netns(int argc, char **argv)
 		touch_netns(fds[i]);
 	if (setns(homefd, CLONE_NEWNET))
 		die("setns home");
-	meminfo("observe", nr);
+	snap_meminfo("observe", nr);
 	time_reads("observe", nr + 1, fds[nr / 2], homefd);
 
 	if (*random) {
@@ -596,7 +596,7 @@ static int cmd_netns(int argc, char **argv)
 			touch_netns(fds[i]);
 		if (setns(homefd, CLONE_NEWNET))
 			die("setns home");
-		meminfo("random", nr);
+		snap_meminfo("random", nr);
 		time_reads("random", nr + 1, fds[nr / 2], homefd);
 	}
 	for (i = 0; i < nr; i++)
