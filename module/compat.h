@@ -63,4 +63,51 @@ static inline struct udp_table *ephport_udp_table(const struct net *net)
 #endif
 }
 
+/*
+ * Random mode: the socket's IP_LOCAL_PORT_RANGE, "hi << 16 | lo", 0 when
+ * unset. A u32 on 6.12, two u16 on Debian's 6.1 (backported).
+ */
+static inline u32 ephport_sk_port_range(const struct sock *sk)
+{
+#ifdef EPHPORT_HAVE_SK_PORT_RANGE_U32
+	return READ_ONCE(inet_sk(sk)->local_port_range);
+#else
+	return READ_ONCE(inet_sk(sk)->local_port_range.lo) |
+	       (u32)READ_ONCE(inet_sk(sk)->local_port_range.hi) << 16;
+#endif
+}
+
+static inline void ephport_sk_set_port_range(struct sock *sk, u32 range)
+{
+#ifdef EPHPORT_HAVE_SK_PORT_RANGE_U32
+	WRITE_ONCE(inet_sk(sk)->local_port_range, range);
+#else
+	WRITE_ONCE(inet_sk(sk)->local_port_range.lo, range & 0xffff);
+	WRITE_ONCE(inet_sk(sk)->local_port_range.hi, range >> 16);
+#endif
+}
+
+/* proc_handler takes a const table from 6.11 on. */
+#ifdef EPHPORT_HAVE_CONST_CTL_TABLE
+#define EPHPORT_CTL_TABLE const struct ctl_table
+#else
+#define EPHPORT_CTL_TABLE struct ctl_table
+#endif
+
+/*
+ * register_net_sysctl() of an allocated table: 6.12 wants its size (and
+ * no sentinel), 6.1 the sentinel.
+ */
+#ifdef EPHPORT_HAVE_REGISTER_NET_SYSCTL_SZ
+#define ephport_register_net_sysctl(net, path, table, n) \
+	register_net_sysctl_sz(net, path, table, n)
+#else
+static inline struct ctl_table_header *
+ephport_register_net_sysctl(struct net *net, const char *path,
+			    struct ctl_table *table, size_t n)
+{
+	return register_net_sysctl(net, path, table);
+}
+#endif
+
 #endif /* _EPHPORT_COMPAT_H */

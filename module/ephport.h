@@ -145,6 +145,7 @@ int ephport_sysfs_init(void);
 void ephport_sysfs_uninit(void);
 int ephport_sysfs_net_add(struct ephport_net *en, unsigned int inum);
 void ephport_sysfs_net_del(struct ephport_net *en);
+struct ephport_net *ephport_kobj_net(struct kobject *kobj);
 int ephport_proc_net_add(struct net *net);
 void ephport_proc_net_del(struct net *net);
 

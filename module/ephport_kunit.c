@@ -2,14 +2,17 @@
 /*
  * KUnit tests for ephport's core logic (module/stats.c): counting bound
  * ports in a range that moves, peaks, the alarm's hysteresis, search_ns
- * bucketing and the parsing of sysfs writes.
+ * bucketing and the parsing of sysfs writes; and random mode's chooser
+ * and resting ports (module/random.c).
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
 #include <linux/limits.h>
+#include <linux/random.h>
 #include <linux/string.h>
 
 #include "ephport.h"
+#include "random.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
@@ -347,8 +350,448 @@ static struct kunit_suite ephport_alarm_test_suite = {
 	.test_cases = ephport_alarm_test_cases,
 };
 
+/* ---- suite "ephport_random": the chooser and the resting ports ---- */
+
+static unsigned long *bitmap_new(struct kunit *test)
+{
+	unsigned long *map = kunit_kzalloc(test, BITS_TO_LONGS(EPHPORT_NPORTS) *
+					   sizeof(unsigned long), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	return map;
+}
+
+static struct ephport_rest *rest_new(struct kunit *test)
+{
+	struct ephport_rest *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	return r;
+}
+
+/* A "random" source that returns what the test says. */
+static u32 fixed_k;
+
+static u32 fixed_below(u32 ceil)
+{
+	return fixed_k % ceil;
+}
+
+/* A broken source: more than asked. */
+static u32 broken_below(u32 ceil)
+{
+	return ceil;
+}
+
+static u32 kernel_below(u32 ceil)
+{
+	return get_random_u32_below(ceil);
+}
+
+/*
+ * The draw maps 0..n-1 onto the n candidates one to one, so a uniform
+ * source gives a uniform port. Checked over ranges inside one word,
+ * across words, and at both ends of the port space.
+ */
+static void ephport_choose_bijective_test(struct kunit *test)
+{
+	static const u32 ranges[][2] = {
+		{ 100, 109 }, { 60, 200 }, { 1, 64 }, { 65472, 65535 },
+		{ 32768, 60999 }, { 7, 7 },
+	};
+	unsigned long *bound = bitmap_new(test), *resting = bitmap_new(test);
+	unsigned long *seen = bitmap_new(test);
+	struct ephport_choice c = { .bound = bound, .resting = resting,
+				    .avoid = -1 };
+	unsigned int i;
+	bool avoided;
+	u32 port, n;
+
+	for (i = 0; i < ARRAY_SIZE(ranges); i++) {
+		c.lo = ranges[i][0];
+		c.hi = ranges[i][1];
+		n = c.hi - c.lo + 1;
+		bitmap_zero(seen, EPHPORT_NPORTS);
+		for (fixed_k = 0; fixed_k < n; fixed_k++) {
+			KUNIT_ASSERT_EQ(test, EPHPORT_PICK_OK,
+					ephport_choose(&c, fixed_below, &port, &avoided));
+			KUNIT_EXPECT_GE(test, port, c.lo);
+			KUNIT_EXPECT_LE(test, port, c.hi);
+			KUNIT_EXPECT_FALSE_MSG(test, __test_and_set_bit(port, seen),
+					       "port %u drawn twice in [%u, %u]",
+					       port, c.lo, c.hi);
+		}
+		KUNIT_EXPECT_EQ(test, n, ephport_bits_in_range(seen, c.lo, c.hi));
+		KUNIT_EXPECT_EQ(test, n, ephport_bits_in_range(seen, 0, 65535));
+	}
+}
+
+/* With the kernel's CSPRNG: 10 ports, 20000 draws, chi-square, 9 df. */
+static void ephport_choose_uniform_test(struct kunit *test)
+{
+	unsigned long *bound = bitmap_new(test), *resting = bitmap_new(test);
+	struct ephport_choice c = { .bound = bound, .resting = resting,
+				    .lo = 40000, .hi = 40019, .avoid = -1 };
+	u32 count[20] = {}, port, i, draws = 20000, expect;
+	u64 chi2 = 0;
+	bool avoided;
+
+	/* Half the range bound: the other half must share the draws. */
+	for (i = 40000; i <= 40019; i += 2)
+		__set_bit(i, bound);
+	for (i = 0; i < draws; i++) {
+		KUNIT_ASSERT_EQ(test, EPHPORT_PICK_OK,
+				ephport_choose(&c, kernel_below, &port, &avoided));
+		KUNIT_ASSERT_TRUE(test, port % 2 == 1);
+		count[port - 40000]++;
+	}
+	expect = draws / 10;
+	for (i = 1; i < 20; i += 2) {
+		s64 d = (s64)count[i] - expect;
+
+		chi2 += d * d;
+	}
+	/* chi2 / expect < 27.88 (p = 0.001 for 9 degrees of freedom) */
+	KUNIT_EXPECT_LT_MSG(test, chi2, 27880ULL * expect / 1000,
+			    "chi-square %llu/%u", chi2, expect);
+}
+
+/* Bound, reserved and resting ports are never drawn. */
+static void ephport_choose_excludes_test(struct kunit *test)
+{
+	unsigned long *bound = bitmap_new(test), *resting = bitmap_new(test);
+	unsigned long *reserved = bitmap_new(test);
+	struct ephport_choice c = { .bound = bound, .resting = resting,
+				    .reserved = reserved, .lo = 1000,
+				    .hi = 1199, .avoid = -1 };
+	u32 port, p, n = 0;
+	bool avoided;
+
+	for (p = 1000; p <= 1199; p++) {
+		if (p % 3 == 0)
+			__set_bit(p, bound);
+		else if (p % 7 == 0)
+			__set_bit(p, reserved);
+		else if (p % 5 == 0)
+			__set_bit(p, resting);
+		else
+			n++;
+	}
+	for (fixed_k = 0; fixed_k < 3 * n; fixed_k++) {
+		KUNIT_ASSERT_EQ(test, EPHPORT_PICK_OK,
+				ephport_choose(&c, fixed_below, &port, &avoided));
+		KUNIT_EXPECT_FALSE(test, test_bit(port, bound));
+		KUNIT_EXPECT_FALSE(test, test_bit(port, reserved));
+		KUNIT_EXPECT_FALSE(test, test_bit(port, resting));
+	}
+	/* Without the reserved map (a kernel without the sysctl). */
+	c.reserved = NULL;
+	fixed_k = 0;
+	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_OK,
+			ephport_choose(&c, fixed_below, &port, &avoided));
+	KUNIT_EXPECT_EQ(test, 1001, port);
+}
+
+/* Nothing to draw: the kernel's algorithm runs, and why is told. */
+static void ephport_choose_fallback_test(struct kunit *test)
+{
+	unsigned long *bound = bitmap_new(test), *resting = bitmap_new(test);
+	struct ephport_choice c = { .bound = bound, .resting = resting,
+				    .lo = 500, .hi = 563, .avoid = -1 };
+	u32 port = 12345, p;
+	bool avoided;
+
+	for (p = 500; p <= 563; p++)
+		__set_bit(p, p < 530 ? bound : resting);
+	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_RESTING,
+			ephport_choose(&c, fixed_below, &port, &avoided));
+	for (p = 530; p <= 563; p++)
+		__set_bit(p, bound);
+	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_FULL,
+			ephport_choose(&c, fixed_below, &port, &avoided));
+	KUNIT_EXPECT_EQ(test, 12345, port);
+	/* One port left, found wherever it is. */
+	__clear_bit(563, bound);
+	bitmap_zero(resting, EPHPORT_NPORTS);
+	for (fixed_k = 0; fixed_k < 5; fixed_k++) {
+		KUNIT_EXPECT_EQ(test, EPHPORT_PICK_OK,
+				ephport_choose(&c, fixed_below, &port, &avoided));
+		KUNIT_EXPECT_EQ(test, 563, port);
+	}
+	/* Empty and impossible ranges. */
+	c.lo = 600;
+	c.hi = 599;
+	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_FULL,
+			ephport_choose(&c, fixed_below, &port, &avoided));
+	c.lo = 1;
+	c.hi = 65536;
+	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_FULL,
+			ephport_choose(&c, fixed_below, &port, &avoided));
+	/* A source that misbehaves gives no port, not a wrong one. */
+	c.lo = 600;
+	c.hi = 700;
+	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_FULL,
+			ephport_choose(&c, broken_below, &port, &avoided));
+}
+
+/* TCP to a local address: never source port == destination port. */
+static void ephport_choose_self_connect_test(struct kunit *test)
+{
+	unsigned long *bound = bitmap_new(test), *resting = bitmap_new(test);
+	struct ephport_choice c = { .bound = bound, .resting = resting,
+				    .lo = 2000, .hi = 2001, .avoid = 2000 };
+	u32 port;
+	bool avoided;
+
+	for (fixed_k = 0; fixed_k < 10; fixed_k++) {
+		KUNIT_ASSERT_EQ(test, EPHPORT_PICK_OK,
+				ephport_choose(&c, fixed_below, &port, &avoided));
+		KUNIT_EXPECT_EQ(test, 2001, port);
+		KUNIT_EXPECT_TRUE(test, avoided);
+	}
+	/* The avoided port already bound: nothing was avoided. */
+	__set_bit(2000, bound);
+	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_OK,
+			ephport_choose(&c, fixed_below, &port, &avoided));
+	KUNIT_EXPECT_FALSE(test, avoided);
+	/* lo == hi == the destination port: no candidate at all. */
+	__clear_bit(2000, bound);
+	c.hi = 2000;
+	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_FULL,
+			ephport_choose(&c, fixed_below, &port, &avoided));
+	KUNIT_EXPECT_FALSE(test, avoided);
+	/* lo == hi, another destination: that port. */
+	c.avoid = 80;
+	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_OK,
+			ephport_choose(&c, fixed_below, &port, &avoided));
+	KUNIT_EXPECT_EQ(test, 2000, port);
+	KUNIT_EXPECT_FALSE(test, avoided);
+}
+
+/* 16 ms units: a port rests at least the delay, never 32 ms more. */
+static void ephport_rest_expired_test(struct kunit *test)
+{
+	/* 100 ms = 6.25 units: resting through age 7, free at age 8. */
+	KUNIT_EXPECT_FALSE(test, ephport_rest_expired(1000, 1000, 100));
+	KUNIT_EXPECT_FALSE(test, ephport_rest_expired(1000, 1007, 100));
+	KUNIT_EXPECT_TRUE(test, ephport_rest_expired(1000, 1008, 100));
+	/* 16 ms exactly one unit: resting through age 1. */
+	KUNIT_EXPECT_FALSE(test, ephport_rest_expired(5, 6, 16));
+	KUNIT_EXPECT_TRUE(test, ephport_rest_expired(5, 7, 16));
+	/* Delay 0: nothing rests. */
+	KUNIT_EXPECT_TRUE(test, ephport_rest_expired(5, 5, 0));
+	/* The longest delay, 600 s = 37500 units. */
+	KUNIT_EXPECT_FALSE(test, ephport_rest_expired(0, 37500, 600000));
+	KUNIT_EXPECT_TRUE(test, ephport_rest_expired(0, 37501, 600000));
+	/* The clock wraps (u16 units) and the age stays right. */
+	KUNIT_EXPECT_FALSE(test, ephport_rest_expired(65530, 1, 100));
+	KUNIT_EXPECT_TRUE(test, ephport_rest_expired(65530, 2, 100));
+	KUNIT_EXPECT_FALSE(test, ephport_rest_expired(30000, 1964, 600000));
+	KUNIT_EXPECT_TRUE(test, ephport_rest_expired(30000, 1965, 600000));
+	/* Milliseconds to units, and the wrap of jiffies-based time. */
+	KUNIT_EXPECT_EQ(test, 0, ephport_rest_now(15));
+	KUNIT_EXPECT_EQ(test, 1, ephport_rest_now(16));
+	KUNIT_EXPECT_EQ(test, 65535, ephport_rest_now((1ULL << 20) - 1));
+	KUNIT_EXPECT_EQ(test, 0, ephport_rest_now(1ULL << 20));
+	KUNIT_EXPECT_EQ(test, 2, ephport_rest_now(U64_MAX - 15 + 48));
+}
+
+/* Released ports rest exactly the delay, then are chosen again. */
+static void ephport_rest_sweep_test(struct kunit *test)
+{
+	struct ephport_rest *r = rest_new(test);
+	unsigned long *bound = bitmap_new(test), *udp = bitmap_new(test);
+	struct ephport_choice c = { .bound = bound, .resting = r->resting,
+				    .lo = 3000, .hi = 3003, .avoid = -1 };
+	u32 port;
+	bool avoided;
+
+	ephport_rest_release(r, 3000, 100, 100);
+	ephport_rest_release(r, 3001, 104, 100);
+	ephport_rest_sweep(r, 107, 100, bound, udp);
+	KUNIT_EXPECT_TRUE(test, test_bit(3000, r->resting));
+	KUNIT_EXPECT_TRUE(test, test_bit(3001, r->resting));
+	/* Only 3002 and 3003 can be drawn. */
+	for (fixed_k = 0; fixed_k < 8; fixed_k++) {
+		KUNIT_ASSERT_EQ(test, EPHPORT_PICK_OK,
+				ephport_choose(&c, fixed_below, &port, &avoided));
+		KUNIT_EXPECT_GE(test, port, 3002);
+	}
+	ephport_rest_sweep(r, 108, 100, bound, udp);
+	KUNIT_EXPECT_FALSE(test, test_bit(3000, r->resting));
+	KUNIT_EXPECT_TRUE(test, test_bit(3001, r->resting));
+	ephport_rest_sweep(r, 112, 100, bound, udp);
+	KUNIT_EXPECT_FALSE(test, test_bit(3001, r->resting));
+	KUNIT_EXPECT_EQ(test, 112, r->swept);
+	/* Released again while resting: the delay starts over. */
+	ephport_rest_release(r, 3002, 200, 100);
+	ephport_rest_release(r, 3002, 206, 100);
+	ephport_rest_sweep(r, 209, 100, bound, udp);
+	KUNIT_EXPECT_TRUE(test, test_bit(3002, r->resting));
+	ephport_rest_sweep(r, 214, 100, bound, udp);
+	KUNIT_EXPECT_FALSE(test, test_bit(3002, r->resting));
+	/* A shorter delay takes effect at once, a longer one too. */
+	ephport_rest_release(r, 3003, 300, 100);
+	ephport_rest_sweep(r, 302, 0, bound, udp);
+	KUNIT_EXPECT_FALSE(test, test_bit(3003, r->resting));
+	/* Released with a delay of 0: never rests, not even until a sweep. */
+	ephport_rest_release(r, 3003, 303, 0);
+	KUNIT_EXPECT_FALSE(test, test_bit(3003, r->resting));
+	ephport_rest_release(r, 3003, 400, 100);
+	ephport_rest_sweep(r, 420, 600000, bound, udp);
+	KUNIT_EXPECT_TRUE(test, test_bit(3003, r->resting));
+}
+
+/* A port ephport handed out rests until its release is seen, or missed. */
+static void ephport_rest_handout_test(struct kunit *test)
+{
+	struct ephport_rest *r = rest_new(test);
+	unsigned long *tcp = bitmap_new(test), *udp = bitmap_new(test);
+
+	ephport_rest_handout(r, 4000);
+	__set_bit(4000, tcp);
+	/* Bound for a long time: never expires. */
+	ephport_rest_sweep(r, 60000, 100, tcp, udp);
+	KUNIT_EXPECT_TRUE(test, test_bit(4000, r->resting));
+	KUNIT_EXPECT_TRUE(test, test_bit(4000, r->out));
+	/* Unbound but the bitmaps cannot be trusted (a pass runs): kept. */
+	__clear_bit(4000, tcp);
+	ephport_rest_sweep(r, 60001, 100, NULL, NULL);
+	KUNIT_EXPECT_TRUE(test, test_bit(4000, r->out));
+	/* Unbound, release not seen: rests from now, the whole delay. */
+	ephport_rest_sweep(r, 60002, 100, tcp, udp);
+	KUNIT_EXPECT_FALSE(test, test_bit(4000, r->out));
+	KUNIT_EXPECT_TRUE(test, test_bit(4000, r->resting));
+	ephport_rest_sweep(r, 60009, 100, tcp, udp);
+	KUNIT_EXPECT_TRUE(test, test_bit(4000, r->resting));
+	ephport_rest_sweep(r, 60010, 100, tcp, udp);
+	KUNIT_EXPECT_FALSE(test, test_bit(4000, r->resting));
+	/* Seen released: rests from the release. */
+	ephport_rest_handout(r, 4001);
+	__set_bit(4001, udp);
+	ephport_rest_release(r, 4001, 61000, 100);
+	__clear_bit(4001, udp);
+	KUNIT_EXPECT_FALSE(test, test_bit(4001, r->out));
+	ephport_rest_sweep(r, 61007, 100, tcp, udp);
+	KUNIT_EXPECT_TRUE(test, test_bit(4001, r->resting));
+	ephport_rest_sweep(r, 61008, 100, tcp, udp);
+	KUNIT_EXPECT_FALSE(test, test_bit(4001, r->resting));
+	/* No such port. */
+	ephport_rest_handout(r, 65536);
+	ephport_rest_release(r, 70000, 5, 100);
+}
+
+/* The range moves while ports rest: resting is per port, not per range. */
+static void ephport_rest_range_change_test(struct kunit *test)
+{
+	struct ephport_rest *r = rest_new(test);
+	unsigned long *bound = bitmap_new(test);
+	struct ephport_choice c = { .bound = bound, .resting = r->resting,
+				    .avoid = -1 };
+	u32 port;
+	bool avoided;
+
+	ephport_rest_release(r, 5000, 10, 1000);
+	ephport_rest_release(r, 5010, 10, 1000);
+	ephport_rest_sweep(r, 11, 1000, bound, bound);
+	/* Shrunk to one resting port and one free one. */
+	c.lo = 5009;
+	c.hi = 5010;
+	fixed_k = 1;
+	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_OK,
+			ephport_choose(&c, fixed_below, &port, &avoided));
+	KUNIT_EXPECT_EQ(test, 5009, port);
+	/* Shrunk to the resting port alone. */
+	c.lo = 5010;
+	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_RESTING,
+			ephport_choose(&c, fixed_below, &port, &avoided));
+	/* Grown: both resting ports still excluded, the rest free. */
+	c.lo = 4990;
+	c.hi = 5020;
+	for (fixed_k = 0; fixed_k < 29; fixed_k++) {
+		KUNIT_ASSERT_EQ(test, EPHPORT_PICK_OK,
+				ephport_choose(&c, fixed_below, &port, &avoided));
+		KUNIT_EXPECT_NE(test, 5000, port);
+		KUNIT_EXPECT_NE(test, 5010, port);
+	}
+	/* They expire whatever the range is. */
+	ephport_rest_sweep(r, 10 + 64, 1000, bound, bound);
+	c.lo = 5010;
+	c.hi = 5010;
+	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_OK,
+			ephport_choose(&c, fixed_below, &port, &avoided));
+}
+
+static void ephport_parse_mode_test(struct kunit *test)
+{
+	static const char *const bad[] = {
+		"", "\n", "RANDOM", "rand", "randomx", " random", "random ",
+		"random\n\n", "random observe", "1", "-random",
+	};
+	enum ephport_mode m = EPHPORT_MODE_OBSERVE;
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_mode("random\n", false, &m));
+	KUNIT_EXPECT_EQ(test, EPHPORT_MODE_RANDOM, m);
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_mode("observe", false, &m));
+	KUNIT_EXPECT_EQ(test, EPHPORT_MODE_OBSERVE, m);
+	KUNIT_EXPECT_EQ(test, -EINVAL, ephport_parse_mode("default", false, &m));
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_mode("default", true, &m));
+	KUNIT_EXPECT_EQ(test, EPHPORT_MODE_DEFAULT, m);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, -EINVAL, ephport_parse_mode(bad[i], true, &m),
+				    "\"%s\"", bad[i]);
+		KUNIT_EXPECT_EQ(test, EPHPORT_MODE_DEFAULT, m);
+	}
+	KUNIT_EXPECT_STREQ(test, "random", ephport_mode_name(EPHPORT_MODE_RANDOM));
+	KUNIT_EXPECT_STREQ(test, "default", ephport_mode_name(EPHPORT_MODE_DEFAULT));
+}
+
+static void ephport_parse_delay_test(struct kunit *test)
+{
+	static const char *const bad[] = {
+		"", "\n", " 5", "5 ", "5\n\n", "5 6", "0x10", "5.0", "1e3",
+		"600001", "-2", "4294967296", "abc", "+-5",
+	};
+	unsigned int i;
+	int ms = 7;
+
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_delay("0", false, &ms));
+	KUNIT_EXPECT_EQ(test, 0, ms);
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_delay("600000\n", false, &ms));
+	KUNIT_EXPECT_EQ(test, 600000, ms);
+	KUNIT_EXPECT_EQ(test, -EINVAL, ephport_parse_delay("-1", false, &ms));
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_delay("-1", true, &ms));
+	KUNIT_EXPECT_EQ(test, -1, ms);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, -EINVAL, ephport_parse_delay(bad[i], true, &ms),
+				    "\"%s\"", bad[i]);
+		KUNIT_EXPECT_EQ(test, -1, ms);
+	}
+}
+
+static struct kunit_case ephport_random_test_cases[] = {
+	KUNIT_CASE(ephport_choose_bijective_test),
+	KUNIT_CASE(ephport_choose_uniform_test),
+	KUNIT_CASE(ephport_choose_excludes_test),
+	KUNIT_CASE(ephport_choose_fallback_test),
+	KUNIT_CASE(ephport_choose_self_connect_test),
+	KUNIT_CASE(ephport_rest_expired_test),
+	KUNIT_CASE(ephport_rest_sweep_test),
+	KUNIT_CASE(ephport_rest_handout_test),
+	KUNIT_CASE(ephport_rest_range_change_test),
+	KUNIT_CASE(ephport_parse_mode_test),
+	KUNIT_CASE(ephport_parse_delay_test),
+	{}
+};
+
+static struct kunit_suite ephport_random_test_suite = {
+	.name = "ephport_random",
+	.test_cases = ephport_random_test_cases,
+};
+
 kunit_test_suites(&ephport_test_suite, &ephport_stats_test_suite,
-		  &ephport_alarm_test_suite);
+		  &ephport_alarm_test_suite, &ephport_random_test_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for ephport");

@@ -5,6 +5,7 @@
 #include <linux/module.h>
 
 #include "ephport.h"
+#include "random.h"
 
 static int __init ephport_init(void)
 {
@@ -20,14 +21,22 @@ static int __init ephport_init(void)
 		pr_err("cannot register the per-namespace state: %d\n", ret);
 		goto err_sysfs;
 	}
+	ret = ephport_ctl_init();
+	if (ret) {
+		pr_err("cannot set up random mode's controls: %d\n", ret);
+		goto err_netns;
+	}
 	ret = ephport_probes_init();
 	if (ret)
-		goto err_netns;
+		goto err_ctl;
+	ephport_redirect_init();
 	/* Count what was bound before the hooks were in place. */
 	ephport_netns_start();
 	pr_info("version %s loaded\n", EPHPORT_VERSION);
 	return 0;
 
+err_ctl:
+	ephport_ctl_uninit();
 err_netns:
 	ephport_netns_uninit();
 err_sysfs:
@@ -37,7 +46,9 @@ err_sysfs:
 
 static void __exit ephport_exit(void)
 {
+	ephport_redirect_uninit();
 	ephport_probes_uninit();
+	ephport_ctl_uninit();
 	ephport_netns_uninit();
 	ephport_sysfs_uninit();
 	pr_info("unloaded\n");

@@ -43,6 +43,7 @@
 
 #include "compat.h"
 #include "ephport.h"
+#include "random.h"
 
 static unsigned int ephport_net_id __read_mostly;
 
@@ -162,6 +163,8 @@ static bool ephport_net_unbind(struct ephport_net *en,
 		__clear_bit(port, u->bound);
 	}
 	spin_unlock(&en->lock);
+	/* Random mode: the port rests from now. */
+	ephport_random_released(en->net, port);
 	return alarm;
 }
 

@@ -28,6 +28,7 @@
 
 #include "compat.h"
 #include "ephport.h"
+#include "random.h"
 
 enum ephport_hook {
 	EPHPORT_HOOK_CONNECT,		/* TCP connect() autobind, v4 and v6 */
@@ -115,7 +116,8 @@ static bool ephport_connect_entry(struct ephport_call *c, struct pt_regs *regs)
 {
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 1);
 
-	if (!sk || sk->sk_protocol != IPPROTO_TCP)
+	/* Random mode's own inner calls: the outer one is counted. */
+	if (!sk || sk->sk_protocol != IPPROTO_TCP || ephport_steer_inner(sk))
 		return false;
 	c->sk = sk;
 	c->autobind = !inet_sk(sk)->inet_num;
@@ -155,7 +157,7 @@ static bool ephport_bind_entry(struct ephport_call *c, struct pt_regs *regs,
 {
 	struct sock *sk = ephport_arg_sk(regs);
 
-	if (!sk || sk->sk_protocol != protocol)
+	if (!sk || sk->sk_protocol != protocol || ephport_steer_inner(sk))
 		return false;
 	c->sk = sk;
 	c->autobind = !(u16)regs_get_kernel_argument(regs, 1);

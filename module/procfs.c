@@ -9,6 +9,7 @@
 #include <net/net_namespace.h>
 
 #include "ephport.h"
+#include "random.h"
 
 static int ephport_proc_show(struct seq_file *seq, void *v)
 {
@@ -45,6 +46,7 @@ static int ephport_proc_show(struct seq_file *seq, void *v)
 			   atomic_long_read(&en->search_ns[i]));
 	}
 	seq_printf(seq, "alarm %d\n", val.alarm);
+	ephport_random_proc_show(seq, net);
 	return 0;
 }
 

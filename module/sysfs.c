@@ -86,7 +86,7 @@ struct ephport_net_kobj {
 	struct ephport_net *en;	/* valid until kobject_del() returns */
 };
 
-static struct ephport_net *ephport_kobj_net(struct kobject *kobj)
+struct ephport_net *ephport_kobj_net(struct kobject *kobj)
 {
 	return container_of(kobj, struct ephport_net_kobj, kobj)->en;
 }
