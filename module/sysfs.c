@@ -79,7 +79,13 @@ static const struct attribute_group ephport_group = {
 	.attrs = ephport_attrs,
 };
 
-/* ---- /sys/kernel/ephport/net/<inum>/ ---- */
+/*
+ * ---- /sys/kernel/ephport/net/<inum>/ ----
+ *
+ * Readable by the host's root only (0400, peaks 0600): a namespace's
+ * values are not shown to other namespaces' users. Everyone reads their
+ * own namespace's values in /proc/net/ephport.
+ */
 
 struct ephport_net_kobj {
 	struct kobject kobj;
@@ -99,7 +105,7 @@ static ssize_t range_show(struct kobject *kobj, struct kobj_attribute *attr,
 	ephport_net_values(ephport_kobj_net(kobj), &v);
 	return sysfs_emit(buf, "%u %u\n", v.lo, v.hi);
 }
-static struct kobj_attribute range_attr = __ATTR_RO(range);
+static struct kobj_attribute range_attr = __ATTR_RO_MODE(range, 0400);
 
 static ssize_t ephport_usage_show(struct kobject *kobj, char *buf,
 				  enum ephport_proto proto, bool peak)
@@ -124,14 +130,14 @@ static ssize_t tcp_in_use_show(struct kobject *kobj,
 {
 	return ephport_usage_show(kobj, buf, EPHPORT_TCP, false);
 }
-static struct kobj_attribute tcp_in_use_attr = __ATTR_RO(tcp_in_use);
+static struct kobj_attribute tcp_in_use_attr = __ATTR_RO_MODE(tcp_in_use, 0400);
 
 static ssize_t udp_in_use_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
 	return ephport_usage_show(kobj, buf, EPHPORT_UDP, false);
 }
-static struct kobj_attribute udp_in_use_attr = __ATTR_RO(udp_in_use);
+static struct kobj_attribute udp_in_use_attr = __ATTR_RO_MODE(udp_in_use, 0400);
 
 static ssize_t tcp_peak_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
@@ -145,7 +151,7 @@ static ssize_t tcp_peak_store(struct kobject *kobj,
 {
 	return ephport_peak_store(kobj, buf, count, EPHPORT_TCP);
 }
-static struct kobj_attribute tcp_peak_attr = __ATTR_RW(tcp_peak);
+static struct kobj_attribute tcp_peak_attr = __ATTR_RW_MODE(tcp_peak, 0600);
 
 static ssize_t udp_peak_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
@@ -159,7 +165,7 @@ static ssize_t udp_peak_store(struct kobject *kobj,
 {
 	return ephport_peak_store(kobj, buf, count, EPHPORT_UDP);
 }
-static struct kobj_attribute udp_peak_attr = __ATTR_RW(udp_peak);
+static struct kobj_attribute udp_peak_attr = __ATTR_RW_MODE(udp_peak, 0600);
 
 static ssize_t alarm_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
@@ -169,7 +175,7 @@ static ssize_t alarm_show(struct kobject *kobj, struct kobj_attribute *attr,
 	ephport_net_values(ephport_kobj_net(kobj), &v);
 	return sysfs_emit(buf, "%d\n", v.alarm);
 }
-static struct kobj_attribute alarm_attr = __ATTR_RO(alarm);
+static struct kobj_attribute alarm_attr = __ATTR_RO_MODE(alarm, 0400);
 
 static ssize_t search_ns_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
@@ -186,7 +192,7 @@ static ssize_t search_ns_show(struct kobject *kobj,
 				     atomic_long_read(&en->search_ns[i]));
 	return len;
 }
-static struct kobj_attribute search_ns_attr = __ATTR_RO(search_ns);
+static struct kobj_attribute search_ns_attr = __ATTR_RO_MODE(search_ns, 0400);
 
 /* The event counters share one show function, found by the attribute. */
 struct ephport_counter_attr {
@@ -208,7 +214,7 @@ static ssize_t ephport_counter_show(struct kobject *kobj,
 
 #define EPHPORT_COUNTER_ATTR(_c, _name)					\
 	static struct ephport_counter_attr _name##_attr = {		\
-		.attr = __ATTR(_name, 0444, ephport_counter_show, NULL),\
+		.attr = __ATTR(_name, 0400, ephport_counter_show, NULL),\
 		.counter = _c,						\
 	}
 
