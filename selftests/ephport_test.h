@@ -164,9 +164,16 @@ static inline int ep_reload(const char *params)
 	return ep_load(params);
 }
 
+/* Loaded and live; a module half-way out (a test killed) is waited for. */
 static inline int ep_ensure_loaded(void)
 {
-	return ep_loaded() ? 0 : ep_load(NULL);
+	int i;
+
+	if (ep_exists(EP_SYSFS "/version"))
+		return 0;
+	for (i = 0; i < 500 && ep_loaded(); i++)
+		usleep(10000);
+	return ep_load(NULL);
 }
 
 /* Random mode (issue 4) exists once the module has /sys/kernel/ephport/mode. */
