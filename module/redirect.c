@@ -336,17 +336,6 @@ static int ephport_redirect_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 1;
 }
 
-/*
- * Never called (the pre-handler either changes regs->ip or lets the
- * probed instruction run); it marks the kprobe as one that modifies the
- * instruction pointer (ftrace IPMODIFY), so that a clash with livepatch
- * fails loudly at registration.
- */
-static void ephport_redirect_post(struct kprobe *kp, struct pt_regs *regs,
-				  unsigned long flags)
-{
-}
-
 int ephport_redirect_show(char *buf)
 {
 	int len = 0;
@@ -372,8 +361,14 @@ int ephport_redirect_init(void)
 		struct ephport_redirect *r = &ephport_redirects[i];
 
 		r->kp.symbol_name = r->symbol;
+		/*
+		 * No post_handler: on 6.1 the observe hooks are kretprobes
+		 * on the same functions, and a post_handler joining their
+		 * armed ftrace kprobe makes the kernel disarm it later with
+		 * the wrong ftrace_ops (a WARN at unload, seen on 6.1.192).
+		 * The ftrace kprobe honours the new regs->ip without it.
+		 */
 		r->kp.pre_handler = ephport_redirect_pre;
-		r->kp.post_handler = ephport_redirect_post;
 		ret = register_kprobe(&r->kp);
 		if (ret) {
 			pr_warn("%s: random mode cannot steer it (%d): the kernel chooses\n",
