@@ -386,7 +386,7 @@ static int cmd_sweep(int argc, char **argv)
 	for (p = strtok(pcts, ","); p; p = strtok(NULL, ",")) {
 		int pct = atoi(p), target = (long)size * pct / 100, n = 0;
 		double sum = 0;
-		long ok0 = ephport_value("random_ok");
+		long ok0;
 
 		while (held < target) {
 			if (connect_one(lfd, &cfds[held], &afds[held], NULL))
@@ -394,6 +394,8 @@ static int cmd_sweep(int argc, char **argv)
 				    pct, held);
 			held++;
 		}
+		/* Ports ephport chose for the samples, not for the fill. */
+		ok0 = ephport_value("random_ok");
 		fails = 0;
 		for (i = 0; i < nsamples; i++) {
 			int cfd, afd;
@@ -409,7 +411,7 @@ static int cmd_sweep(int argc, char **argv)
 		}
 		memcpy(sorted, samples, n * sizeof(*sorted));
 		qsort(sorted, n, sizeof(*sorted), cmp_double);
-		printf("R case=sweep pct=%d held=%d n=%d fail=%d delay=%s med_us=%.1f p99_us=%.1f mean_us=%.1f random_ok=%ld samples=",
+		printf("R case=sweep pct=%d held=%d n=%d fail=%d delay=%s med_us=%.1f p99_us=%.1f mean_us=%.1f random_ok_samples=%ld samples=",
 		       pct, held, n, fails, delay, quantile(sorted, n, 0.5),
 		       quantile(sorted, n, 0.99), n ? sum / n : 0,
 		       ok0 < 0 ? -1 : ephport_value("random_ok") - ok0);

@@ -227,10 +227,21 @@ class Report:
         recs = self.of("sweep", "random")
         if recs:
             n = sum(num(r.get("n")) or 0 for r in recs)
-            ok = sum(num(r["random_ok"]) for r in recs if nonneg(r.get("random_ok")))
-            self.checks.append(
-                f"sweep, random: ephport chose {ok:.0f} of {n:.0f} sampled ports"
-                f" (reuse_delay_ms 0 set per {recs[0].get('delay', '?')})")
+            delay = recs[0].get("delay", "?")
+            if any("random_ok_samples" in r for r in recs):
+                ok = sum(num(r["random_ok_samples"]) for r in recs
+                         if nonneg(r.get("random_ok_samples")))
+                self.checks.append(
+                    f"sweep, random: ephport chose {ok:.0f} of {n:.0f} sampled ports"
+                    f" (reuse_delay_ms 0 set per {delay})")
+            else:
+                # Older ephport_bench: its count includes the fill's connect()s.
+                ok = sum(num(r["random_ok"]) for r in recs if nonneg(r.get("random_ok")))
+                fill = sum(num(r["held"]) for r in recs if r.get("pct") ==
+                           str(max(int(x["pct"]) for x in recs)))
+                self.checks.append(
+                    f"sweep, random: ephport chose {ok:.0f} ports for {n:.0f} samples"
+                    f" and {fill:.0f} fill connect()s (reuse_delay_ms 0 set per {delay})")
         fails = sum(num(r.get("fail")) or 0 for r in self.of("sweep"))
         if fails:
             self.checks.append(f"sweep: {fails:.0f} sampled connect()s failed")
