@@ -14,12 +14,16 @@
  *    every counter equals what the namespace did; in random mode the
  *    reuse delay holds as well.
  *
- * Figures (full on Debian's kernels, smaller on the KASAN kernel, where
- * everything is 5-10 times slower; each can be set by its variable):
- *   EPHPORT_CYCLES   load/unload cycles        200 (debug 20)
- *   EPHPORT_NETNS    namespaces of the churn   500 (debug 60)
- *   EPHPORT_OPS      rounds per heavy worker   400 (debug 60)
- * Every test prints the figures it used.
+ * Figures (Debian's kernels, then the KASAN kernel, where everything is
+ * 5-10 times slower; each can be set by its variable):
+ *   EPHPORT_CYCLES   load/unload cycles, random mode   100 (debug 10)
+ *                    the same in observe mode           20 (debug 5)
+ *   EPHPORT_NETNS    namespaces of the churn           500 (debug 60)
+ *   EPHPORT_OPS      rounds per heavy worker           400 (debug 60)
+ * A cycle costs about 2 s under TCG (most of it the kernel's probe
+ * registration and removal), so issue 5's 200 cycles would take 400 s per
+ * kernel: more than the runner gives a program and than make check's
+ * budget. Every test prints the figures it used.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -405,7 +409,8 @@ FIXTURE_TEARDOWN(cycles)
 TEST_F_TIMEOUT(cycles, load_unload_under_traffic, 280)
 {
 	struct worker_cfg cfg = { .lo = 20000, .hi = 59999 };
-	long cycles = ep_figure("EPHPORT_CYCLES", 200, 20);
+	long cycles = variant->random ? ep_figure("EPHPORT_CYCLES", 100, 10) :
+					ep_figure("EPHPORT_CYCLES", 20, 5);
 	const char *how = getenv("EPHPORT_CYCLE_MODE");
 	char left[2048];
 	double t0 = ep_now();
