@@ -466,6 +466,10 @@ TEST_F(path, ephport_chooses)
 {
 	int k = 40, i, p, lo, hi, sk_range_ok, distinct = 0;
 	long ok0 = nval("random_ok"), fb0 = nval("random_fallback");
+	const char *counter = variant->type == SOCK_DGRAM ? "udp_ok" :
+			      variant->op == OP_BIND0 ? "tcp_bind_ok" :
+			      "tcp_connect_ok";
+	long c0 = nval(counter);
 	char seen[1000] = {};
 
 	lo = variant->op == OP_SOCK_RANGE ? SK_LO : LO;
@@ -483,6 +487,8 @@ TEST_F(path, ephport_chooses)
 	TH_LOG("%d operations, %d distinct ports in [%d, %d]", k, distinct, lo, hi);
 	ASSERT_EQ(k, nval("random_ok") - ok0) TH_LOG("ephport chose every port");
 	ASSERT_EQ(0, nval("random_fallback") - fb0);
+	ASSERT_EQ(k, nval(counter) - c0)
+		TH_LOG("observe's %s counts each call once", counter);
 	ASSERT_EQ(0, nval("tcp_connect_fail") + nval("tcp_bind_fail") +
 		     nval("udp_fail"));
 }
@@ -562,6 +568,7 @@ TEST_F_TIMEOUT(slow, module_params, 120)
 	char v[64];
 	struct stat st;
 	int was = ep_loaded(), err;
+	double t0;
 
 	if (!ep_exists(ep_ko_path()))
 		SKIP(return, "no %s", ep_ko_path());
@@ -593,7 +600,11 @@ TEST_F_TIMEOUT(slow, module_params, 120)
 	ASSERT_EQ(1, nval("random_ok"));
 	ASSERT_EQ(1234, nval("reuse_delay_ms"));
 
-	ASSERT_EQ(-EINVAL, ep_reload("mode=default"));
+	/* Unload after steered calls: it waits for an RCU-tasks grace period. */
+	t0 = ep_now();
+	ASSERT_EQ(0, ep_unload());
+	TH_LOG("unload after random-mode traffic: %.3f s", ep_now() - t0);
+	ASSERT_EQ(-EINVAL, ep_load("mode=default"));
 	ASSERT_FALSE(ep_loaded());
 	ASSERT_EQ(-EINVAL, ep_reload("reuse_delay_ms=600001"));
 	ASSERT_EQ(-EINVAL, ep_reload("mode=RANDOM"));
