@@ -184,13 +184,14 @@ class Report:
                 if chosen:
                     self.checks.append(
                         f"{case}, random: ephport chose the port for "
-                        f"{100 * min(chosen):.1f} % or more of them (random_ok)")
+                        f"{100 * min(chosen):.1f} % to {100 * max(chosen):.1f} %"
+                        " of them per round (random_ok)")
                 fb = [num(r["random_fallback"]) for r in recs
                       if nonneg(r.get("random_fallback"))]
                 if fb:
                     self.checks.append(
-                        f"{case}, random: the kernel's own choice ran {max(fb):.0f}"
-                        " times at most in one round (random_fallback)")
+                        f"{case}, random: the kernel chose instead (random_fallback)"
+                        f" at most {max(fb):.0f} times in a round")
             fails = sum(num(r.get("fail")) or 0 for r in recs)
             if fails:
                 self.checks.append(f"{case}, {m}: {fails:.0f} operations failed")
@@ -269,15 +270,22 @@ class Report:
                 vals["observe"] = (f("observe") - f("netns") - fixed) / n
                 if f("random") is not None:
                     vals["random"] = vals["observe"] + (f("random") - f("observe")) / n
-            met = {m: None if vals[m] is None else vals[m] <= MEM_GOAL_KIB[m]
-                   for m in MODES[1:]}
-            goal = "observe <= 20 KiB, random <= 160 KiB"
+            # Issue 4's bound is on what random mode adds (the resting ports).
+            extra = (None if None in (vals["random"], vals["observe"])
+                     else vals["random"] - vals["observe"])
+            met = {"observe": None if vals["observe"] is None
+                   else vals["observe"] <= MEM_GOAL_KIB["observe"],
+                   "random": None if extra is None
+                   else extra <= MEM_GOAL_KIB["random"]}
+            goal = "observe <= 20 KiB, random adds <= 160 KiB"
             self.add("memory", "kib_per_netns_" + label.split()[0].split("+")[0].lower(),
                      "KiB", vals, None, goal, met)
             rows.append([f"memory per namespace, KiB ({label})"] +
                         [self.cell(m, fmt(vals[m])) for m in MODES] +
                         ["", "", self.goal_text(met, "observe <= 20 KiB",
-                                                "random <= 160 KiB")
+                                                "random adds <= 160 KiB"
+                                                + ("" if extra is None else
+                                                   f" (+{extra:.1f})"))
                          if f is kernel else ""])
         for r in self.of("netns_create"):
             self.checks.append(f"memory: {r['netns']} namespaces made in {r['secs']} s;"
