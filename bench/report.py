@@ -404,13 +404,13 @@ def plot(rep, label, outdir):
         lines.append(f"'{data}' using 1:{3 + 2 * k} with linespoints lw 1 dt 2 pt 6"
                      f" lc rgb '{colors[m]}' title '{m}, p99'")
     script = "\n".join([
-        "set terminal pngcairo size 900,560 font 'sans,10'",
+        "set terminal pngcairo size 900,620 font 'sans,10'",
         f"set output '{png}'",
         f"set title \"{title}\"",
         "set xlabel 'range held (%)'",
         "set ylabel 'latency of one more connect() (us, log scale)'",
         "set logscale y",
-        "set key top left",
+        "set key below horizontal",
         "set grid",
         f"set xtics ({', '.join(str(p) for p in pcts)})",
         "set xrange [-3:102]",
