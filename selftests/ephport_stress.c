@@ -448,10 +448,8 @@ TEST_F_TIMEOUT(cycles, load_unload_under_traffic, 280)
 		err = ep_load(params);
 		t_load += ep_now() - t;
 		ASSERT_EQ(0, err) TH_LOG("cycle %ld: load: %s", c, strerror(-err));
-		t = ep_now();
 		if (quiesce)
-			workers_unpark(self->ws, 1);
-		t_wait += ep_now() - t;
+			workers_unpark(self->ws, 0);
 		if (variant->random) {
 			if (!params)
 				ASSERT_EQ(0, ep_write(EP_SYSFS "/mode", "random"))
@@ -460,9 +458,12 @@ TEST_F_TIMEOUT(cycles, load_unload_under_traffic, 280)
 			ASSERT_EQ(0, strncmp(mode, "random", 6))
 				TH_LOG("cycle %ld: mode reads '%s'", c, mode);
 			switched++;
-			if (quiesce)
-				workers_unpark(self->ws, 1);
 		}
+		/* Traffic through the loaded module (and its new mode). */
+		t = ep_now();
+		if (quiesce)
+			workers_unpark(self->ws, 1);
+		t_wait += ep_now() - t;
 		ASSERT_GE(ep_readl(EP_SYSFS "/netns"), NWORKERS + 1)
 			TH_LOG("cycle %ld: every namespace is tracked", c);
 		t = ep_now();
@@ -475,10 +476,8 @@ TEST_F_TIMEOUT(cycles, load_unload_under_traffic, 280)
 		t_unload += ep_now() - t;
 		ASSERT_EQ(0, err) TH_LOG("cycle %ld: unload: %s", c, strerror(-err));
 		ASSERT_FALSE(ep_exists(EP_SYSFS)) TH_LOG("cycle %ld: sysfs stays", c);
-		t = ep_now();
 		if (quiesce)
-			workers_unpark(self->ws, 1);
-		t_wait += ep_now() - t;
+			workers_unpark(self->ws, 0);
 	}
 
 	for (i = 0; i < NWORKERS; i++)
