@@ -16,14 +16,15 @@
  *
  * Figures (Debian's kernels, then the KASAN kernel, where everything is
  * 5-10 times slower; each can be set by its variable):
- *   EPHPORT_CYCLES   load/unload cycles, random mode   100 (debug 10)
+ *   EPHPORT_CYCLES   load/unload cycles, random mode    60 (debug 10)
  *                    the same in observe mode           20 (debug 5)
- *   EPHPORT_NETNS    namespaces of the churn           500 (debug 60)
+ *   EPHPORT_NETNS    namespaces of the churn           500 (debug 20)
  *   EPHPORT_OPS      rounds per heavy worker           400 (debug 60)
- * A cycle costs about 2 s under TCG (most of it the kernel's probe
- * registration and removal), so issue 5's 200 cycles would take 400 s per
- * kernel: more than the runner gives a program and than make check's
- * budget. Every test prints the figures it used.
+ * A cycle costs about 2 s under TCG on 6.12 and 3-4 s on the KASAN kernel
+ * (most of it the kernel's probe registration and removal), and a
+ * namespace 1.8 s on the KASAN kernel: issue 5's 200 cycles would take
+ * 400 s per kernel, more than the runner's 300 s per program and than
+ * make check's budget. Every test prints the figures it used.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -409,7 +410,7 @@ FIXTURE_TEARDOWN(cycles)
 TEST_F_TIMEOUT(cycles, load_unload_under_traffic, 280)
 {
 	struct worker_cfg cfg = { .lo = 20000, .hi = 59999 };
-	long cycles = variant->random ? ep_figure("EPHPORT_CYCLES", 100, 10) :
+	long cycles = variant->random ? ep_figure("EPHPORT_CYCLES", 60, 10) :
 					ep_figure("EPHPORT_CYCLES", 20, 5);
 	const char *how = getenv("EPHPORT_CYCLE_MODE");
 	char left[2048];
@@ -683,7 +684,7 @@ FIXTURE_TEARDOWN(churn)
 
 TEST_F_TIMEOUT(churn, namespaces_with_readers, 280)
 {
-	long count = ep_figure("EPHPORT_NETNS", 500, 60);
+	long count = ep_figure("EPHPORT_NETNS", 500, 20);
 	struct churn *ch = self->ch;
 	long base, after, dirs, slab0, slab1, slab_final;
 	pid_t pids[4];
