@@ -259,4 +259,12 @@ if grep -E "$bad" "$console" | grep -v '^#' >"$work/bad"; then
 	sed 's/^/#   /' "$work/bad" >&2
 	fail=1
 fi
+if [ "$mode" = suite ] || [ "$mode" = test ]; then
+	# A kselftest's "not ok" fails the run (run_kselftest.sh exits 0).
+	read -r kp kf ks < <(python3 "$EPHPORT_TOP/selftests/vm/ktap-count.py" "$console" 2>/dev/null)
+	log "selftests: ${kp:-0} passed, ${kf:-0} failed, ${ks:-0} skipped"
+	if [ "${kf:-0}" != 0 ] || [ $((${kp:-0} + ${kf:-0} + ${ks:-0})) = 0 ]; then
+		fail=1
+	fi
+fi
 exit $fail
