@@ -26,16 +26,23 @@ static int __init ephport_init(void)
 		pr_err("cannot set up random mode's controls: %d\n", ret);
 		goto err_netns;
 	}
+	/*
+	 * Random mode's kprobes before the observe hooks: where those are
+	 * kretprobes on the same functions (6.1), the kernel puts a kprobe
+	 * that joins an existing one first in line, and the observe hook
+	 * must see a call before the redirect ends the line.
+	 */
+	ephport_redirect_init();
 	ret = ephport_probes_init();
 	if (ret)
-		goto err_ctl;
-	ephport_redirect_init();
+		goto err_redirect;
 	/* Count what was bound before the hooks were in place. */
 	ephport_netns_start();
 	pr_info("version %s loaded\n", EPHPORT_VERSION);
 	return 0;
 
-err_ctl:
+err_redirect:
+	ephport_redirect_uninit();
 	ephport_ctl_uninit();
 err_netns:
 	ephport_netns_uninit();

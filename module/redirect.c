@@ -24,15 +24,19 @@
  * The kprobe handlers never sleep. Our functions run after the kprobe
  * has returned, in the caller's context, and may sleep like the kernel's
  * (cond_resched() in the searches). Unload: the kprobes go first, then
- * ephport waits for the calls in flight (ephport_inflight), then for an
- * RCU-tasks grace period, after which no task can still be on the last
- * instructions of one of our functions.
+ * ephport waits for the calls in flight (ephport_inflight), then until
+ * no task can still be on the last instructions of one of our functions
+ * (ephport_redirect_uninit()).
  */
+#include <linux/cpu.h>
 #include <linux/hash.h>
+#include <linux/percpu.h>
 #include <linux/kprobes.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/wait_bit.h>
+#include <linux/workqueue.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_hashtables.h>
 #include <net/ipv6.h>
@@ -363,9 +367,10 @@ int ephport_redirect_init(void)
 		r->kp.symbol_name = r->symbol;
 		/*
 		 * No post_handler: on 6.1 the observe hooks are kretprobes
-		 * on the same functions, and a post_handler joining their
-		 * armed ftrace kprobe makes the kernel disarm it later with
-		 * the wrong ftrace_ops (a WARN at unload, seen on 6.1.192).
+		 * on the same functions, and a post_handler on a kprobe
+		 * aggregated with their ftrace kprobe makes the kernel
+		 * disarm it with the wrong ftrace_ops (a WARN at unload,
+		 * seen on 6.1.192).
 		 * The ftrace kprobe honours the new regs->ip without it.
 		 */
 		r->kp.pre_handler = ephport_redirect_pre;
@@ -381,6 +386,29 @@ int ephport_redirect_init(void)
 	pr_info("random mode: %d of %zu port choices can be steered\n", n,
 		ARRAY_SIZE(ephport_redirects));
 	return 0;
+}
+
+static void ephport_redirect_nop(struct work_struct *work)
+{
+}
+
+static DEFINE_PER_CPU(struct work_struct, ephport_nop_work);
+
+/* Returns once every online CPU has run a work item of ours. */
+static void ephport_on_each_cpu(void)
+{
+	int cpu;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct work_struct *w = per_cpu_ptr(&ephport_nop_work, cpu);
+
+		INIT_WORK(w, ephport_redirect_nop);
+		queue_work_on(cpu, system_wq, w);
+	}
+	for_each_online_cpu(cpu)
+		flush_work(per_cpu_ptr(&ephport_nop_work, cpu));
+	cpus_read_unlock();
 }
 
 void ephport_redirect_uninit(void)
@@ -400,10 +428,17 @@ void ephport_redirect_uninit(void)
 	wait_var_event(&ephport_inflight, !atomic_read(&ephport_inflight));
 	/*
 	 * ...and leave them: after the last decrement a task still runs a
-	 * few instructions of ours (and may be preempted there). An
-	 * RCU-tasks grace period ends only once every task has since
-	 * switched voluntarily or gone to user space.
+	 * few instructions of ours, which never sleep. Where the kernel may
+	 * preempt it there (preempt=full), an RCU-tasks grace period ends
+	 * only once every task has since switched voluntarily or gone to
+	 * user space (about 1 s). Otherwise (Debian's default, voluntary)
+	 * nothing can run on a CPU before such a task has left: a work item
+	 * run on every CPU is enough (milliseconds).
 	 */
-	if (READ_ONCE(ephport_redirected))
+	if (!READ_ONCE(ephport_redirected))
+		return;
+	if (preempt_model_preemptible())
 		synchronize_rcu_tasks();
+	else
+		ephport_on_each_cpu();
 }
