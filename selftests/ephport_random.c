@@ -13,6 +13,8 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
+#include <poll.h>
+
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "ephport_test.h"
@@ -67,17 +69,26 @@ static void close_rst(int fd)
 	close(fd);
 }
 
-/* connect() to loopback:port, accept it on @lfd; the local port or -errno. */
+/*
+ * connect() to loopback:port, then accept what @lfd has (waiting up to
+ * 1 s, never forever: a connection reset before the server saw it leaves
+ * nothing to accept); the local port or -errno.
+ */
 static int connect_once(int family, int lfd, int port)
 {
 	int fd = ep_connect(family, port), afd, p;
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
 
 	if (fd < 0)
 		return fd;
 	p = ep_local_port(fd);
 	close_rst(fd);
-	afd = accept(lfd, NULL, NULL);
-	if (afd >= 0)
+	if (lfd < 0)
+		return p;
+	fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
+	if (poll(&pfd, 1, 1000) <= 0)
+		return p;
+	while ((afd = accept(lfd, NULL, NULL)) >= 0)
 		close(afd);
 	return p;
 }
