@@ -451,10 +451,10 @@ static ssize_t resting_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 static struct kobj_attribute ephport_rnet_mode_attr =
-	__ATTR(mode, 0444, ephport_rnet_mode_show, NULL);
+	__ATTR(mode, 0400, ephport_rnet_mode_show, NULL);
 static struct kobj_attribute ephport_rnet_delay_attr =
-	__ATTR(reuse_delay_ms, 0444, ephport_rnet_delay_show, NULL);
-static struct kobj_attribute resting_attr = __ATTR_RO(resting);
+	__ATTR(reuse_delay_ms, 0400, ephport_rnet_delay_show, NULL);
+static struct kobj_attribute resting_attr = __ATTR_RO_MODE(resting, 0400);
 
 static const char *const ephport_rcounter_names[EPHPORT_NRCOUNTERS] = {
 	[EPHPORT_RANDOM_OK] = "random_ok",
@@ -482,7 +482,7 @@ static ssize_t ephport_rcounter_show(struct kobject *kobj,
 
 #define EPHPORT_RCOUNTER_ATTR(_c, _name)				\
 	static struct ephport_rcounter_attr _name##_attr = {		\
-		.attr = __ATTR(_name, 0444, ephport_rcounter_show, NULL),\
+		.attr = __ATTR(_name, 0400, ephport_rcounter_show, NULL),\
 		.counter = _c,						\
 	}
 
