@@ -72,6 +72,7 @@ static const struct kernel_param_ops ephport_mode_param_ops = {
 	.get = ephport_param_mode_get,
 };
 module_param_cb(mode, &ephport_mode_param_ops, NULL, 0444);
+__MODULE_PARM_TYPE(mode, "string");
 MODULE_PARM_DESC(mode, "Default port selection of every namespace: observe (the kernel chooses, default) or random (ephport chooses, with a reuse delay)");
 
 static int ephport_param_delay_set(const char *val,
@@ -96,6 +97,7 @@ static const struct kernel_param_ops ephport_delay_param_ops = {
 	.get = ephport_param_delay_get,
 };
 module_param_cb(reuse_delay_ms, &ephport_delay_param_ops, NULL, 0444);
+__MODULE_PARM_TYPE(reuse_delay_ms, "uint");
 MODULE_PARM_DESC(reuse_delay_ms, "Default time in ms a released port rests before random mode hands it out again: 0..600000, default 60000");
 
 /* ---- the namespace's state ---- */
