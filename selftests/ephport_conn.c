@@ -10,15 +10,10 @@
  * The sockets stay open until all operations are done, then the program
  * holds them for -s seconds and closes them.
  */
-#include <arpa/inet.h>
-#include <errno.h>
+#define _GNU_SOURCE
 #include <getopt.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
+
+#include "ephport_test.h"
 
 static void usage(FILE *f)
 {
@@ -34,41 +29,9 @@ static void usage(FILE *f)
 		"Exits 0 if every operation succeeded, 1 if some failed.\n");
 }
 
-static socklen_t loopback(int v6, struct sockaddr_storage *ss, int port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (v6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = in6addr_loopback;
-		a->sin6_port = htons(port);
-		return sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-		a->sin_family = AF_INET;
-		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		a->sin_port = htons(port);
-		return sizeof(*a);
-	}
-}
-
-static int local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
-		return -1;
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-}
-
 int main(int argc, char **argv)
 {
-	int v6 = 0, count = 1, hold = 0, quiet = 0, ok = 0, fail = 0;
+	int family = AF_INET, count = 1, hold = 0, quiet = 0, ok = 0, fail = 0;
 	const char *mode = "tcp";
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -76,7 +39,7 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "6m:n:s:qh")) != -1) {
 		switch (c) {
-		case '6': v6 = 1; break;
+		case '6': family = AF_INET6; break;
 		case 'm': mode = optarg; break;
 		case 'n': count = atoi(optarg); break;
 		case 's': hold = atoi(optarg); break;
@@ -96,10 +59,10 @@ int main(int argc, char **argv)
 
 	if (!strcmp(mode, "tcp")) {
 		/* The listener takes a fixed port outside the usual ranges. */
-		lfd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-		len = loopback(v6, &ss, 0);
+		lfd = socket(family, SOCK_STREAM, 0);
+		len = ep_loopback(family, &ss, 0);
 		for (lport = 1024; lport < 2048; lport++) {
-			len = loopback(v6, &ss, lport);
+			len = ep_loopback(family, &ss, lport);
 			if (!bind(lfd, (struct sockaddr *)&ss, len))
 				break;
 		}
@@ -111,7 +74,7 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < count; i++) {
 		int type = strcmp(mode, "udp") ? SOCK_STREAM : SOCK_DGRAM;
-		int fd = socket(v6 ? AF_INET6 : AF_INET, type, 0);
+		int fd = socket(family, type, 0);
 		int r;
 
 		fds[i] = fd;
@@ -120,14 +83,14 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (!strcmp(mode, "tcp")) {
-			len = loopback(v6, &ss, lport);
+			len = ep_loopback(family, &ss, lport);
 			r = connect(fd, (struct sockaddr *)&ss, len);
 		} else if (!strcmp(mode, "bind")) {
-			len = loopback(v6, &ss, 0);
+			len = ep_loopback(family, &ss, 0);
 			r = bind(fd, (struct sockaddr *)&ss, len);
 		} else {
 			/* Port 9 (discard): nothing listens, the send still autobinds. */
-			len = loopback(v6, &ss, 9);
+			len = ep_loopback(family, &ss, 9);
 			r = sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) == 1 ? 0 : -1;
 		}
 		if (r) {
@@ -138,7 +101,7 @@ int main(int argc, char **argv)
 		}
 		ok++;
 		if (!quiet)
-			printf("%d\n", local_port(fd));
+			printf("%d\n", ep_local_port(fd));
 	}
 	fflush(stdout);
 	fprintf(stderr, "ok %d fail %d\n", ok, fail);

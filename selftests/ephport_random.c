@@ -19,21 +19,9 @@
 #include "kselftest_harness.h"
 #include "ephport_test.h"
 
-#ifndef IP_LOCAL_PORT_RANGE
-#define IP_LOCAL_PORT_RANGE 51
-#endif
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24
-#endif
-
 #define LO 40000
 
 /* ---- helpers ---- */
-
-static long nval(const char *name)
-{
-	return ep_netval(ep_inum(), name);
-}
 
 static int set_ns(const char *mode, int delay_ms)
 {
@@ -60,15 +48,6 @@ static int setup_ns(int lo, int hi, const char *mode, int delay_ms)
 	return err ? err : set_ns(mode, delay_ms);
 }
 
-/* close() with a RST: the port is free at once, no TIME_WAIT. */
-static void close_rst(int fd)
-{
-	struct linger l = { .l_onoff = 1, .l_linger = 0 };
-
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-	close(fd);
-}
-
 /*
  * connect() to loopback:port, then accept what @lfd has (waiting up to
  * 1 s, never forever: a connection reset before the server saw it leaves
@@ -82,7 +61,7 @@ static int connect_once(int family, int lfd, int port)
 	if (fd < 0)
 		return fd;
 	p = ep_local_port(fd);
-	close_rst(fd);
+	ep_close_now(fd);
 	if (lfd < 0)
 		return p;
 	fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
@@ -152,8 +131,8 @@ TEST_F_TIMEOUT(slow, uniform_connect, 240)
 	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
 	lfd = ep_listener(AF_INET, EP_SERVER_PORT);
 	ASSERT_LE(0, lfd);
-	ok0 = nval("random_ok");
-	fb0 = nval("random_fallback");
+	ok0 = ep_nsval("random_ok");
+	fb0 = ep_nsval("random_fallback");
 	for (i = 0; i < n; i++) {
 		ports[i] = connect_once(AF_INET, lfd, EP_SERVER_PORT);
 		ASSERT_LE(LO, ports[i]) TH_LOG("connect %ld: %d", i, ports[i]);
@@ -161,8 +140,8 @@ TEST_F_TIMEOUT(slow, uniform_connect, 240)
 	}
 	chi = chi_square(ports, n, LO, 100);
 	cl = clustered(ports, n);
-	ASSERT_EQ(n, nval("random_ok") - ok0) TH_LOG("every port chosen by ephport");
-	ASSERT_EQ(0, nval("random_fallback") - fb0);
+	ASSERT_EQ(n, ep_nsval("random_ok") - ok0) TH_LOG("every port chosen by ephport");
+	ASSERT_EQ(0, ep_nsval("random_fallback") - fb0);
 
 	ASSERT_EQ(0, set_ns("observe", 0));
 	for (i = 0; i < n; i++) {
@@ -208,8 +187,8 @@ TEST(reuse_delay)
 	if (err == -ENOSYS)
 		SKIP(return, "no random mode in this module");
 	ASSERT_EQ(0, err);
-	ASSERT_EQ(delay, nval("reuse_delay_ms"));
-	ok0 = nval("random_ok");
+	ASSERT_EQ(delay, ep_nsval("reuse_delay_ms"));
+	ok0 = ep_nsval("random_ok");
 	for (i = 0; i < 10; i++) {
 		p = bind0_close(AF_INET, SOCK_STREAM);
 		ASSERT_LE(LO, p) TH_LOG("bind %d: %d", i, p);
@@ -217,24 +196,24 @@ TEST(reuse_delay)
 		ASSERT_EQ(0, seen[p - LO]) TH_LOG("port %d again within the delay", p);
 		seen[p - LO] = 1;
 	}
-	ASSERT_EQ(10, nval("random_ok") - ok0);
-	ASSERT_EQ(10, nval("resting"));
-	fb0 = nval("random_fallback_resting");
+	ASSERT_EQ(10, ep_nsval("random_ok") - ok0);
+	ASSERT_EQ(10, ep_nsval("resting"));
+	fb0 = ep_nsval("random_fallback_resting");
 	p = bind0_close(AF_INET, SOCK_STREAM);
 	ASSERT_LE(LO, p) TH_LOG("everything rests: the kernel chooses");
-	ASSERT_EQ(1, nval("random_fallback_resting") - fb0);
+	ASSERT_EQ(1, ep_nsval("random_fallback_resting") - fb0);
 	/* UDP shares the resting ports. */
 	p = bind0_close(AF_INET, SOCK_DGRAM);
 	ASSERT_LE(LO, p);
-	ASSERT_EQ(2, nval("random_fallback_resting") - fb0);
+	ASSERT_EQ(2, ep_nsval("random_fallback_resting") - fb0);
 
 	usleep((delay + 200) * 1000);
-	ASSERT_EQ(0, nval("resting")) TH_LOG("the delay is over");
-	ok0 = nval("random_ok");
+	ASSERT_EQ(0, ep_nsval("resting")) TH_LOG("the delay is over");
+	ok0 = ep_nsval("random_ok");
 	p = bind0_close(AF_INET, SOCK_STREAM);
 	ASSERT_LE(LO, p);
-	ASSERT_EQ(1, nval("random_ok") - ok0) TH_LOG("ephport chooses again");
-	ASSERT_EQ(2, nval("random_fallback_resting") - fb0);
+	ASSERT_EQ(1, ep_nsval("random_ok") - ok0) TH_LOG("ephport chooses again");
+	ASSERT_EQ(2, ep_nsval("random_fallback_resting") - fb0);
 	TH_LOG("10 ports, delay %d ms: 10 distinct ports, then fallback, then random again after the delay",
 	       delay);
 }
@@ -250,7 +229,7 @@ static int self_connect_once(int dport, int *err)
 	if (fd < 0)
 		return 0;
 	self = ep_local_port(fd) == dport;
-	close_rst(fd);
+	ep_close_now(fd);
 	return self;
 }
 
@@ -265,16 +244,16 @@ TEST_F_TIMEOUT(slow, self_connect, 120)
 	if (err == -ENOSYS)
 		SKIP(return, "no random mode in this module");
 	ASSERT_EQ(0, err);
-	avoided0 = nval("self_connect_avoided");
-	fb0 = nval("random_fallback");
+	avoided0 = ep_nsval("self_connect_avoided");
+	fb0 = ep_nsval("random_fallback");
 	for (i = 0; i < tries; i++) {
 		nself += self_connect_once(dport, &err);
 		refused += err == ECONNREFUSED;
 	}
 	ASSERT_EQ(0, nself) TH_LOG("random mode never connects a socket to itself");
 	ASSERT_EQ(tries, refused) TH_LOG("every connect() refused");
-	ASSERT_EQ(0, nval("random_fallback") - fb0) TH_LOG("no fallback");
-	ASSERT_EQ(tries, nval("self_connect_avoided") - avoided0)
+	ASSERT_EQ(0, ep_nsval("random_fallback") - fb0) TH_LOG("no fallback");
+	ASSERT_EQ(tries, ep_nsval("self_connect_avoided") - avoided0)
 		TH_LOG("the destination port was skipped every time");
 
 	ASSERT_EQ(0, set_ns("observe", 0));
@@ -326,25 +305,25 @@ TEST_F_TIMEOUT(slow, capacity, 120)
 	}
 	n_obs = fill(fds, 256, &err_obs);
 	for (i = 0; i < n_obs; i++)
-		close_rst(fds[i]);
+		ep_close_now(fds[i]);
 
 	ASSERT_EQ(0, set_ns("random", 60000));
-	ok0 = nval("random_ok");
-	full0 = nval("random_fallback_full");
+	ok0 = ep_nsval("random_ok");
+	full0 = ep_nsval("random_fallback_full");
 	n_rand = fill(fds, 256, &err_rand);
 	for (i = 0; i < n_rand; i++)
-		close_rst(fds[i]);
+		ep_close_now(fds[i]);
 	TH_LOG("%d ports, %d destinations: %d connections in observe mode (then %s), %d in random mode (then %s); %ld chosen by ephport, %ld left to the kernel (range full)",
 	       CAP_RANGE, NDEST, n_obs, strerror(err_obs), n_rand,
-	       strerror(err_rand), nval("random_ok") - ok0,
-	       nval("random_fallback_full") - full0);
+	       strerror(err_rand), ep_nsval("random_ok") - ok0,
+	       ep_nsval("random_fallback_full") - full0);
 	ASSERT_EQ(CAP_RANGE * NDEST, n_obs) TH_LOG("the kernel shares each port between destinations");
 	ASSERT_EQ(n_obs, n_rand) TH_LOG("as many connections in random mode");
 	ASSERT_EQ(err_obs, err_rand) TH_LOG("the same failure");
 	ASSERT_EQ(EADDRNOTAVAIL, err_rand);
-	ASSERT_EQ(CAP_RANGE, nval("random_ok") - ok0);
+	ASSERT_EQ(CAP_RANGE, ep_nsval("random_ok") - ok0);
 	/* The kernel's: the shared ports, and each destination's failure. */
-	ASSERT_EQ(n_rand - CAP_RANGE + NDEST, nval("random_fallback_full") - full0);
+	ASSERT_EQ(n_rand - CAP_RANGE + NDEST, ep_nsval("random_fallback_full") - full0);
 }
 
 /* ---- every path: TCP/UDP, IPv4/IPv6, bind(0), options ---- */
@@ -460,7 +439,7 @@ static int path_once(const FIXTURE_VARIANT(path) *v, int lfd, int *sk_range_ok)
 	}
 	p = err ? err : ep_local_port(fd);
 	if (v->type == SOCK_STREAM)
-		close_rst(fd);
+		ep_close_now(fd);
 	else
 		close(fd);
 	if (lfd >= 0 && (v->op == OP_CONNECT || v->op == OP_NO_PORT ||
@@ -476,11 +455,11 @@ static int path_once(const FIXTURE_VARIANT(path) *v, int lfd, int *sk_range_ok)
 TEST_F(path, ephport_chooses)
 {
 	int k = 40, i, p, lo, hi, sk_range_ok, distinct = 0;
-	long ok0 = nval("random_ok"), fb0 = nval("random_fallback");
+	long ok0 = ep_nsval("random_ok"), fb0 = ep_nsval("random_fallback");
 	const char *counter = variant->type == SOCK_DGRAM ? "udp_ok" :
 			      variant->op == OP_BIND0 ? "tcp_bind_ok" :
 			      "tcp_connect_ok";
-	long c0 = nval(counter);
+	long c0 = ep_nsval(counter);
 	char seen[1000] = {};
 
 	lo = variant->op == OP_SOCK_RANGE ? SK_LO : LO;
@@ -496,12 +475,12 @@ TEST_F(path, ephport_chooses)
 		seen[p - LO] = 1;
 	}
 	TH_LOG("%d operations, %d distinct ports in [%d, %d]", k, distinct, lo, hi);
-	ASSERT_EQ(k, nval("random_ok") - ok0) TH_LOG("ephport chose every port");
-	ASSERT_EQ(0, nval("random_fallback") - fb0);
-	ASSERT_EQ(k, nval(counter) - c0)
+	ASSERT_EQ(k, ep_nsval("random_ok") - ok0) TH_LOG("ephport chose every port");
+	ASSERT_EQ(0, ep_nsval("random_fallback") - fb0);
+	ASSERT_EQ(k, ep_nsval(counter) - c0)
 		TH_LOG("observe's %s counts each call once", counter);
-	ASSERT_EQ(0, nval("tcp_connect_fail") + nval("tcp_bind_fail") +
-		     nval("udp_fail"));
+	ASSERT_EQ(0, ep_nsval("tcp_connect_fail") + ep_nsval("tcp_bind_fail") +
+		     ep_nsval("udp_fail"));
 }
 
 /* ---- controls ---- */
@@ -538,9 +517,9 @@ TEST(controls)
 	read_trim(path, v, sizeof(v));
 	ASSERT_STREQ("observe", v);
 	ASSERT_EQ(0, ep_write(EP_SYSFS "/reuse_delay_ms", "4321"));
-	ASSERT_EQ(4321, nval("reuse_delay_ms"));
+	ASSERT_EQ(4321, ep_nsval("reuse_delay_ms"));
 	ASSERT_EQ(0, ep_write(EP_SYSCTL "/reuse_delay_ms", "77"));
-	ASSERT_EQ(77, nval("reuse_delay_ms"));
+	ASSERT_EQ(77, ep_nsval("reuse_delay_ms"));
 	ASSERT_EQ(0, ep_write(EP_SYSCTL "/mode", "random"));
 	read_trim(path, v, sizeof(v));
 	ASSERT_STREQ("random", v) TH_LOG("the namespace's own mode wins");
@@ -569,7 +548,7 @@ TEST(controls)
 	ASSERT_EQ(4321, ep_readl(EP_SYSFS "/reuse_delay_ms"));
 	ASSERT_EQ(77, ep_readl(EP_SYSCTL "/reuse_delay_ms"));
 	ASSERT_EQ(0, ep_write(EP_SYSCTL "/reuse_delay_ms", "-1"));
-	ASSERT_EQ(4321, nval("reuse_delay_ms"));
+	ASSERT_EQ(4321, ep_nsval("reuse_delay_ms"));
 	ASSERT_EQ(0, ep_write(EP_SYSFS "/reuse_delay_ms", "60000"));
 }
 
@@ -608,8 +587,8 @@ TEST_F_TIMEOUT(slow, module_params, 120)
 	read_trim(EP_SYSCTL "/mode", v, sizeof(v));
 	ASSERT_STREQ("default", v);
 	ASSERT_EQ(0, ep_bind0(AF_INET, SOCK_DGRAM) < 0);
-	ASSERT_EQ(1, nval("random_ok"));
-	ASSERT_EQ(1234, nval("reuse_delay_ms"));
+	ASSERT_EQ(1, ep_nsval("random_ok"));
+	ASSERT_EQ(1234, ep_nsval("reuse_delay_ms"));
 
 	/* Unload after steered calls: it waits for an RCU-tasks grace period. */
 	t0 = ep_now();

@@ -133,6 +133,20 @@ static void reuse_check(struct workers *ws, int idx, int proto, int port,
 	}
 }
 
+/* @fd's port of @proto (0 TCP, 1 UDP): checked, then freed by close(). */
+static void check_and_close(struct workers *ws, int idx, int proto, int fd,
+			    const struct worker_cfg *cfg)
+{
+	int port = ep_local_port(fd);
+	double t1;
+
+	reuse_check(ws, idx, proto, port, ep_now(), cfg);
+	t1 = ep_now();
+	close(fd);
+	if (port > 0)
+		ws->freed[idx][proto][port] = t1;
+}
+
 static void note_op(struct worker *w, int op, int ret)
 {
 	if (ret >= 0) {
@@ -213,25 +227,13 @@ static void worker_run(struct workers *ws, int idx, const struct worker_cfg *cfg
 
 		fd = ep_bind0(family, SOCK_STREAM);
 		note_op(w, OP_BIND, fd);
-		if (fd >= 0) {
-			port = ep_local_port(fd);
-			reuse_check(ws, idx, 0, port, ep_now(), cfg);
-			t1 = ep_now();
-			close(fd);
-			if (port > 0)
-				ws->freed[idx][0][port] = t1;
-		}
+		if (fd >= 0)
+			check_and_close(ws, idx, 0, fd, cfg);
 
 		fd = ep_udp_autobind(family, EP_SERVER_PORT);
 		note_op(w, OP_UDP, fd);
-		if (fd >= 0) {
-			port = ep_local_port(fd);
-			reuse_check(ws, idx, 1, port, ep_now(), cfg);
-			t1 = ep_now();
-			close(fd);
-			if (port > 0)
-				ws->freed[idx][1][port] = t1;
-		}
+		if (fd >= 0)
+			check_and_close(ws, idx, 1, fd, cfg);
 	}
 	w->done = 1;
 	/* The namespace lives until the parent has read its values. */
@@ -289,6 +291,23 @@ static void workers_end(struct workers *ws)
 	for (i = 0; i < NWORKERS; i++)
 		waitpid(ws->w[i].pid, NULL, 0);
 }
+
+/* A fixture's teardown: the workers end, their memory goes (NULL: none). */
+static void workers_unmap(struct workers *ws)
+{
+	if (!ws)
+		return;
+	workers_end(ws);
+	munmap(ws, sizeof(*ws));
+}
+
+/* The variants of a fixture of workers: observe mode and random mode. */
+#define WORKERS_VARIANTS(fixture)					\
+	FIXTURE_VARIANT(fixture) {					\
+		int random;						\
+	};								\
+	FIXTURE_VARIANT_ADD(fixture, observe) { .random = 0 };		\
+	FIXTURE_VARIANT_ADD(fixture, random) { .random = 1 }
 
 /* Sums and prints what the workers did; returns the failed calls. */
 static long workers_report(struct __test_metadata *_metadata,
@@ -350,6 +369,16 @@ static void workers_unpark(struct workers *ws, int rounds)
 			usleep(1000);
 }
 
+/* workers_park() if @quiesce (else nothing: 0), its time added to *@t_wait. */
+static int workers_park_timed(struct workers *ws, int quiesce, double *t_wait)
+{
+	double t = ep_now();
+	int err = quiesce ? workers_park(ws) : 0;
+
+	*t_wait += ep_now() - t;
+	return err;
+}
+
 /* ---- 2. load/unload under traffic ---- */
 
 FIXTURE(cycles) {
@@ -357,12 +386,7 @@ FIXTURE(cycles) {
 	struct workers *ws;
 };
 
-FIXTURE_VARIANT(cycles) {
-	int random;
-};
-
-FIXTURE_VARIANT_ADD(cycles, observe) { .random = 0 };
-FIXTURE_VARIANT_ADD(cycles, random) { .random = 1 };
+WORKERS_VARIANTS(cycles);
 
 FIXTURE_SETUP(cycles)
 {
@@ -386,10 +410,7 @@ FIXTURE_SETUP(cycles)
 
 FIXTURE_TEARDOWN(cycles)
 {
-	if (self->ws) {
-		workers_end(self->ws);
-		munmap(self->ws, sizeof(*self->ws));
-	}
+	workers_unmap(self->ws);
 	if (self->was_loaded && !ep_loaded())
 		ep_load(NULL);
 }
@@ -440,11 +461,8 @@ TEST_F_TIMEOUT(cycles, load_unload_under_traffic, 280)
 		const char *params = variant->random && c % 2 ? "mode=random" : NULL;
 		char mode[32] = "";
 
-		t = ep_now();
-		if (quiesce)
-			ASSERT_EQ(0, workers_park(self->ws))
-				TH_LOG("cycle %ld: the workers pause", c);
-		t_wait += ep_now() - t;
+		ASSERT_EQ(0, workers_park_timed(self->ws, quiesce, &t_wait))
+			TH_LOG("cycle %ld: the workers pause", c);
 		t = ep_now();
 		err = ep_load(params);
 		t_load += ep_now() - t;
@@ -467,11 +485,8 @@ TEST_F_TIMEOUT(cycles, load_unload_under_traffic, 280)
 		t_wait += ep_now() - t;
 		ASSERT_GE(ep_readl(EP_SYSFS "/netns"), NWORKERS + 1)
 			TH_LOG("cycle %ld: every namespace is tracked", c);
-		t = ep_now();
-		if (quiesce)
-			ASSERT_EQ(0, workers_park(self->ws))
-				TH_LOG("cycle %ld: the workers pause", c);
-		t_wait += ep_now() - t;
+		ASSERT_EQ(0, workers_park_timed(self->ws, quiesce, &t_wait))
+			TH_LOG("cycle %ld: the workers pause", c);
 		t = ep_now();
 		err = ep_unload();
 		t_unload += ep_now() - t;
@@ -757,53 +772,11 @@ TEST_F_TIMEOUT(churn, namespaces_with_readers, 280)
 
 /* ---- 4. heavy load: no misses, exact counters, reuse delay ---- */
 
-/* Distinct local ports in [lo, hi] in /proc/<pid>/net/<file>s. */
-static int kernel_ports(pid_t pid, const char *file, int lo, int hi,
-			unsigned char *seen)
-{
-	char path[64], line[512];
-	int n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, file);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char *c1 = strchr(line, ':'), *c2;
-		int port;
-
-		if (!c1 || !(c2 = strchr(c1 + 1, ':')))
-			continue;
-		port = strtol(c2 + 1, NULL, 16);
-		if (port < lo || port > hi || seen[port])
-			continue;
-		seen[port] = 1;
-		n++;
-	}
-	fclose(f);
-	return n;
-}
-
-static int kernel_in_use(pid_t pid, int tcp, int lo, int hi)
-{
-	static unsigned char seen[NPORTS];
-
-	memset(seen, 0, sizeof(seen));
-	return kernel_ports(pid, tcp ? "tcp" : "udp", lo, hi, seen) +
-	       kernel_ports(pid, tcp ? "tcp6" : "udp6", lo, hi, seen);
-}
-
 FIXTURE(heavy) {
 	struct workers *ws;
 };
 
-FIXTURE_VARIANT(heavy) {
-	int random;
-};
-
-FIXTURE_VARIANT_ADD(heavy, observe) { .random = 0 };
-FIXTURE_VARIANT_ADD(heavy, random) { .random = 1 };
+WORKERS_VARIANTS(heavy);
 
 FIXTURE_SETUP(heavy)
 {
@@ -819,10 +792,7 @@ FIXTURE_SETUP(heavy)
 
 FIXTURE_TEARDOWN(heavy)
 {
-	if (self->ws) {
-		workers_end(self->ws);
-		munmap(self->ws, sizeof(*self->ws));
-	}
+	workers_unmap(self->ws);
 }
 
 TEST_F_TIMEOUT(heavy, counters_exact_no_misses, 240)
@@ -875,9 +845,9 @@ TEST_F_TIMEOUT(heavy, counters_exact_no_misses, 240)
 			int before, val, after, tries;
 
 			for (tries = 0; tries < 20; tries++) {
-				before = kernel_in_use(w->pid, !k, cfg.lo, cfg.hi);
+				before = ep_kernel_in_use(w->pid, !k, cfg.lo, cfg.hi);
 				val = ep_netval(n, k ? "udp_in_use" : "tcp_in_use");
-				after = kernel_in_use(w->pid, !k, cfg.lo, cfg.hi);
+				after = ep_kernel_in_use(w->pid, !k, cfg.lo, cfg.hi);
 				if (before == after)
 					break;
 				usleep(100000);

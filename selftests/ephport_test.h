@@ -26,6 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
 #define EP_SYSFS	"/sys/kernel/ephport"
 #define EP_SYSCTL	"/proc/sys/net/ephport"
 #define EP_SERVER_PORT	30000	/* listeners sit below every pinned range */
@@ -93,6 +100,16 @@ static inline long ep_readl(const char *path)
 	return v;
 }
 
+/* This process's network namespace (its inode number); 0 if unknown. */
+static inline unsigned long ep_inum(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st))
+		return 0;
+	return st.st_ino;
+}
+
 /* A value of namespace @inum's sysfs directory; -1 if unreadable. */
 static inline long ep_netval(unsigned long inum, const char *name)
 {
@@ -100,6 +117,12 @@ static inline long ep_netval(unsigned long inum, const char *name)
 
 	snprintf(path, sizeof(path), EP_SYSFS "/net/%lu/%s", inum, name);
 	return ep_readl(path);
+}
+
+/* A value of this process's namespace's sysfs directory; -1 if unreadable. */
+static inline long ep_nsval(const char *name)
+{
+	return ep_netval(ep_inum(), name);
 }
 
 /* ---- the module ---- */
@@ -287,15 +310,6 @@ static inline double ep_now(void)
 
 /* ---- namespaces and sockets ---- */
 
-static inline unsigned long ep_inum(void)
-{
-	struct stat st;
-
-	if (stat("/proc/self/ns/net", &st))
-		return 0;
-	return st.st_ino;
-}
-
 static inline int ep_set_range(int lo, int hi)
 {
 	char range[32];
@@ -392,22 +406,34 @@ static inline int ep_connect(int family, int port)
 	return fd;
 }
 
-/* bind() to loopback port 0; the fd, or -errno. */
-static inline int ep_bind0(int family, int type)
+/*
+ * bind() to loopback:port (0: the kernel chooses), with the socket option
+ * @reuse (SO_REUSEADDR, SO_REUSEPORT) set first unless 0; the fd, or -errno.
+ */
+static inline int ep_bind(int family, int type, int port, int reuse)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = ep_loopback(family, &ss, 0);
+	socklen_t len = ep_loopback(family, &ss, port);
+	int one = 1;
 	int fd, err;
 
 	fd = socket(family, type, 0);
 	if (fd < 0)
 		return -errno;
+	if (reuse)
+		setsockopt(fd, SOL_SOCKET, reuse, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len)) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
 	return fd;
+}
+
+/* bind() to loopback port 0; the fd, or -errno. */
+static inline int ep_bind0(int family, int type)
+{
+	return ep_bind(family, type, 0, 0);
 }
 
 /* UDP autobind: sendto() from an unbound socket; the fd, or -errno. */
@@ -455,6 +481,51 @@ static inline long ep_slab_active(const char *cache)
 	}
 	fclose(f);
 	return active;
+}
+
+/*
+ * Distinct local ports in [lo, hi] in /proc/<pid>/net/<file> (ss's
+ * source), every state, TIME_WAIT included; @seen marks the ports
+ * counted, across calls.
+ */
+static inline int ep_kernel_ports(pid_t pid, const char *file, int lo, int hi,
+				  unsigned char *seen)
+{
+	char path[64], line[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, file);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		/* "   0: 0100007F:9C40 ...": the port in hex (no ':' in the heading) */
+		char *colon = strchr(line, ':');
+		int port;
+
+		if (colon)
+			colon = strchr(colon + 1, ':');
+		if (!colon)
+			continue;
+		port = strtol(colon + 1, NULL, 16);
+		if (port < lo || port > hi || seen[port])
+			continue;
+		seen[port] = 1;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Ports in [lo, hi] the kernel's TCP (or UDP) tables of @pid's namespace hold. */
+static inline int ep_kernel_in_use(pid_t pid, int tcp, int lo, int hi)
+{
+	static unsigned char seen[65536];
+
+	memset(seen, 0, sizeof(seen));
+	return ep_kernel_ports(pid, tcp ? "tcp" : "udp", lo, hi, seen) +
+	       ep_kernel_ports(pid, tcp ? "tcp6" : "udp6", lo, hi, seen);
 }
 
 #endif /* EPHPORT_TEST_H */
