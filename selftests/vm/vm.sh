@@ -7,7 +7,8 @@ set -euo pipefail
 usage() {
 	cat <<USAGE
 usage: $0 --kernel 6.1|6.12|debug [--suite | --test NAME... | --kunit | --demo | --shell |
-          --bench DIR] [--timeout SECONDS] [--log FILE] [--module DIR] [--debian-modules]
+          --bench DIR] [--timeout SECONDS] [--log FILE] [--debian-modules]
+          [--smp N] [--env VAR=VALUE]...
 
 Builds ephport.ko for the chosen kernel, packs it with busybox and the
 selftests into an initramfs, boots it under qemu-system-x86_64 -accel tcg
@@ -23,6 +24,9 @@ and streams the serial console.
   --bench DIR   copy DIR to /bench in the VM and run /bench/run.sh (make bench)
   --timeout S   give up after S seconds (default 900)
   --log FILE    also write the console to FILE
+  --smp N       virtual CPUs (default \$EPHPORT_VM_SMP, else 2)
+  --env VAR=VALUE  set VAR in the tests' environment (repeatable), e.g.
+                EPHPORT_CYCLES=200 (see selftests/ephport_stress.c)
   --debian-modules  (6.1 / 6.12) the image's whole /lib/modules tree, ephport
                 built by dkms in updates/dkms instead of extra/, and Debian's
                 kmod as modprobe/modinfo/depmod (for ephport_modprobe.sh)
@@ -40,6 +44,8 @@ timeout=900
 logfile=
 debmods=
 benchdir=
+smp=${EPHPORT_VM_SMP:-2}
+envs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -51,6 +57,11 @@ while [ $# -gt 0 ]; do
 	--bench) mode=bench; benchdir=$2; shift 2 ;;
 	--debian-modules) debmods=1; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--env)
+		[[ "$2" =~ ^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9_.,:/-]*$ ]] ||
+			die "--env wants VAR=VALUE (letters, digits and _.,:/- only): '$2'"
+		envs+=("export $2"); shift 2 ;;
 	--log) logfile=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -191,13 +202,14 @@ VM_TESTS="$tests"
 VM_KREL=$KREL
 VM_KERNEL=$kernel
 CONF
+[ ${#envs[@]} = 0 ] || printf '%s\n' "${envs[@]}" >>"$stage/etc/ephport-vm.conf"
 (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.gz"
 
 # Boot. Any kernel complaint panics the guest (and ends the run).
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1"
 append="$append nokaslr loglevel=5 ephport_vm=$kernel"
 [ "$kernel" != debug ] || append="$append kmemleak=on"
-qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 -nographic -vga none
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m 2048 -nographic -vga none
 	-no-reboot -kernel "$KIMAGE" -initrd "$work/initramfs.gz"
 	-append "$append")
 # At most EPHPORT_VM_SLOTS (default 2) VMs at a time on this machine:
