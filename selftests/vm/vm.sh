@@ -33,7 +33,8 @@ and streams the serial console.
 
 Exits 0 only if the run ended, its tests passed, and the kernel printed no
 oops, WARN, BUG, KASAN, UBSAN, lockdep or kmemleak report.
-Cache: \$EPHPORT_CACHE (default /var/cache/ephport).
+Cache: \$EPHPORT_CACHE (default /var/cache/ephport). With EPHPORT_VM_PREBUILT=DIR,
+the selftests and tools are built once into DIR and reused by later runs.
 USAGE
 }
 
@@ -160,26 +161,46 @@ for f in modules.order modules.builtin modules.builtin.modinfo; do
 done
 depmod -b "$stage" "$KREL"
 
-# The selftests, installed the kselftest way.
+# The selftests, installed the kselftest way, and the userspace tools
+# (tools/: ephportstat), static. They are the same for every kernel: with
+# EPHPORT_VM_PREBUILT=DIR (make check), the first run builds them into DIR
+# and the others take them from there.
 KSFT_SRC=$("$EPHPORT_TOP/selftests/vm/debug-kernel.sh" --print-src)/tools/testing/selftests
-mkdir -p "$work/ksft"
+build_userspace() {
+	local out=$1
+	rm -rf "$out/ephport" "$out/bin" "$out/obj"
+	mkdir -p "$out/ephport" "$out/bin" "$out/obj/ksft"
+	make -s -C "$EPHPORT_TOP/selftests" KSFT_DIR="$KSFT_SRC" OUTPUT="$out/obj/ksft" \
+		INSTALL_PATH="$out/ephport" install >"$out/ksft.log" 2>&1 ||
+		{ cat "$out/ksft.log" >&2; die "the selftests do not build"; }
+	make -s -C "$EPHPORT_TOP/selftests" KSFT_DIR="$KSFT_SRC" OUTPUT="$out/obj/ksft" \
+		COLLECTION=ephport emit_tests >"$out/kselftest-list.txt"
+	if [ -f "$EPHPORT_TOP/tools/Makefile" ]; then
+		make -s -C "$EPHPORT_TOP/tools" STATIC=1 OUTPUT="$out/obj/tools" \
+			>"$out/tools.log" 2>&1 ||
+			{ cat "$out/tools.log" >&2; die "tools/ does not build"; }
+		find "$out/obj/tools" -maxdepth 1 -type f -perm -u+x -exec cp {} "$out/bin/" \;
+	fi
+	touch "$out/built"
+}
+userspace=$work/userspace
+if [ -n "${EPHPORT_VM_PREBUILT:-}" ]; then
+	userspace=$EPHPORT_VM_PREBUILT
+	mkdir -p "$userspace"
+	(
+		flock 9
+		[ -e "$userspace/built" ] || build_userspace "$userspace"
+	) 9>"$userspace/.lock" || exit 1
+else
+	build_userspace "$userspace"
+fi
 mkdir -p "$stage/kselftest/kselftest"
 cp "$KSFT_SRC/run_kselftest.sh" "$stage/kselftest/"
 cp "$KSFT_SRC"/kselftest/{runner.sh,ktap_helpers.sh} "$stage/kselftest/kselftest/"
-make -s -C "$EPHPORT_TOP/selftests" KSFT_DIR="$KSFT_SRC" OUTPUT="$work/ksft" \
-	INSTALL_PATH="$stage/kselftest/ephport" install >"$work/ksft.log" 2>&1 ||
-	{ cat "$work/ksft.log" >&2; die "the selftests do not build"; }
-make -s -C "$EPHPORT_TOP/selftests" KSFT_DIR="$KSFT_SRC" OUTPUT="$work/ksft" \
-	COLLECTION=ephport emit_tests >"$stage/kselftest/kselftest-list.txt"
+cp -a "$userspace/ephport" "$stage/kselftest/"
+cp "$userspace/kselftest-list.txt" "$stage/kselftest/"
+cp "$userspace"/bin/* "$stage/usr/bin/" 2>/dev/null || true
 
-# The userspace tools (tools/), static, in /usr/bin.
-# (ephportstat; promtool from Debian's prometheus package for its tests.)
-if [ -f "$EPHPORT_TOP/tools/Makefile" ]; then
-	make -s -C "$EPHPORT_TOP/tools" STATIC=1 OUTPUT="$work/tools" \
-		>"$work/tools.log" 2>&1 ||
-		{ cat "$work/tools.log" >&2; die "tools/ does not build"; }
-	find "$work/tools" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/usr/bin/" \;
-fi
 # promtool for ephportstat's test. Debian builds it with cgo: it is not
 # static, so the libraries ldd names (libc, the loader) come along.
 if [ -f "$EPHPORT_TOP/tools/Makefile" ]; then
