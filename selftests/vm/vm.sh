@@ -28,8 +28,9 @@ and streams the serial console.
   --env VAR=VALUE  set VAR in the tests' environment (repeatable), e.g.
                 EPHPORT_CYCLES=200 (see selftests/ephport_stress.c)
   --debian-modules  (6.1 / 6.12) the image's /lib/modules tree (without
-                drivers/, veth aside, and sound/), ephport built by dkms in updates/dkms instead of extra/, and Debian's
-                kmod as modprobe/modinfo/depmod (for ephport_modprobe.sh)
+                drivers/, veth aside, and sound/), ephport built by dkms
+                in updates/dkms instead of extra/, and Debian's kmod as
+                modprobe/modinfo/depmod (for ephport_modprobe.sh)
 
 Exits 0 only if the run ended, its tests passed, and the kernel printed no
 oops, WARN, BUG, KASAN, UBSAN, lockdep or kmemleak report.
