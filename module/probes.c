@@ -6,6 +6,15 @@
  * compat.h). A symbol the running kernel lacks is reported as
  * unsupported instead of failing the load.
  *
+ * The hooks share their probes where they can: one fprobe for them all
+ * (6.12), or one batch of kretprobes and one ftrace_ops for the releases
+ * (6.1). Every ftrace_ops of a module is FTRACE_OPS_FL_DYNAMIC: removing
+ * one waits for two RCU-tasks grace periods, and each batch of kprobes
+ * removed for one RCU grace period, however many functions they cover.
+ * One probe per hook made loading and unloading cost six times that
+ * (over a second under emulation). A shared probe's handlers find the
+ * hook by the address they are called at.
+ *
  * Handlers run in atomic context: they never sleep, take no mutex and do
  * not allocate. The functions probed here are not called in hard
  * interrupt context.
@@ -17,6 +26,7 @@
 #include <linux/minmax.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/trace_recursion.h>
 #include <net/inet_connection_sock.h>
@@ -56,14 +66,20 @@ struct ephport_probe {
 	void (*ret)(struct ephport_call *c, int ret);
 	/* Kernels without fprobe: an entry-only release handler, via ftrace */
 	void (*leave)(struct pt_regs *regs);
+	/*
+	 * The function's ftrace location, the address an ftrace handler is
+	 * called with; 0 if unknown: the hook then has a probe of its own.
+	 */
+	unsigned long ip;
 #ifdef EPHPORT_HAVE_FPROBE
-	struct fprobe fp;
+	struct fprobe fp;	/* its own, if not in ephport_fprobe */
 #else
 	struct kretprobe krp;
-	struct ftrace_ops ops;	/* for leave */
+	struct ftrace_ops ops;	/* for leave, if not in ephport_leave_ops */
 	atomic_long_t ftrace_missed;
 #endif
 	bool registered;	/* written only at init and exit */
+	bool shared;		/* in a shared probe; the same */
 };
 
 /* Calls seen by each hook, before any filtering; per CPU, no sharing. */
@@ -386,10 +402,72 @@ static enum ephport_hook ephport_probe_hook(const struct ephport_probe *p)
 	return p - ephport_probes;
 }
 
+/*
+ * The hook a shared probe's handler was called for: @ip is the ftrace
+ * location of the function entered. Inlined, so that the ftrace handler
+ * below calls nothing traceable before its recursion guard.
+ */
+static __always_inline struct ephport_probe *ephport_probe_at(unsigned long ip)
+{
+	int i;
+
+	for (i = 0; i < EPHPORT_NHOOKS; i++)
+		if (ephport_probes[i].ip == ip)
+			return &ephport_probes[i];
+	return NULL;
+}
+
+/*
+ * Each hook's ftrace location, without arming anything: register_kprobe()
+ * on the symbol looks it up, moves past ENDBR on IBT kernels
+ * (arch_adjust_kprobe_addr()), and flags a probe that sits on the
+ * function's ftrace location (KPROBE_FLAG_FTRACE). A disabled kprobe is
+ * never armed, and none of its handlers run. One unregister_kprobes()
+ * removes them all, at the cost of one RCU grace period. A hook whose
+ * address is not found this way keeps a probe of its own.
+ */
+static void ephport_probes_resolve(void)
+{
+	struct kprobe *kps[EPHPORT_NHOOKS];
+	struct kprobe *kp;
+	int i, n = 0;
+
+	kp = kcalloc(EPHPORT_NHOOKS, sizeof(*kp), GFP_KERNEL);
+	if (!kp)
+		return;
+	for (i = 0; i < EPHPORT_NHOOKS; i++) {
+		kp[i].symbol_name = ephport_probes[i].symbol;
+		kp[i].flags = KPROBE_FLAG_DISABLED;
+		if (register_kprobe(&kp[i]))
+			continue;
+		if (kprobe_ftrace(&kp[i]))
+			ephport_probes[i].ip = (unsigned long)kp[i].addr;
+		kps[n++] = &kp[i];
+	}
+	if (n)
+		unregister_kprobes(kps, n);
+	kfree(kp);
+}
+
 #ifdef EPHPORT_HAVE_FPROBE
+/*
+ * One fprobe for every hook whose ftrace location is known; its handlers
+ * find the hook by @ip. A hook left out has a struct fprobe of its own.
+ */
+static struct fprobe ephport_fprobe;
+static bool ephport_fprobe_registered;	/* written only at init and exit */
+
 static const char *ephport_probe_kind(const struct ephport_probe *p)
 {
 	return "fprobe";
+}
+
+static struct ephport_probe *ephport_fprobe_probe(struct fprobe *fp,
+						  unsigned long ip)
+{
+	if (fp == &ephport_fprobe)
+		return ephport_probe_at(ip);
+	return container_of(fp, struct ephport_probe, fp);
 }
 
 /*
@@ -401,27 +479,70 @@ static int ephport_fprobe_entry(struct fprobe *fp, unsigned long ip,
 				unsigned long ret_ip, struct pt_regs *regs,
 				void *data)
 {
-	struct ephport_probe *p = container_of(fp, struct ephport_probe, fp);
+	struct ephport_probe *p = ephport_fprobe_probe(fp, ip);
 
+	if (WARN_ON_ONCE(!p))
+		return 1;
 	ephport_hit(ephport_probe_hook(p));
 	return p->entry(data, regs) ? 0 : 1;
 }
 
+/* Called only after ephport_fprobe_entry() returned 0, with its @ip. */
 static void ephport_fprobe_exit(struct fprobe *fp, unsigned long ip,
 				unsigned long ret_ip, struct pt_regs *regs,
 				void *data)
 {
-	struct ephport_probe *p = container_of(fp, struct ephport_probe, fp);
+	struct ephport_probe *p = ephport_fprobe_probe(fp, ip);
 
-	p->ret(data, (int)regs_return_value(regs));
+	if (p)
+		p->ret(data, (int)regs_return_value(regs));
+}
+
+static void ephport_fprobe_setup(struct fprobe *fp, int nhooks)
+{
+	fp->entry_handler = ephport_fprobe_entry;
+	fp->exit_handler = ephport_fprobe_exit;
+	fp->entry_data_size = sizeof(struct ephport_call);
+	/* Calls in flight: as many per hook as one fprobe per hook had. */
+	fp->nr_maxactive = nhooks * max_t(int, 64, 4 * num_possible_cpus());
+}
+
+static void ephport_shared_register(void)
+{
+	unsigned long ips[EPHPORT_NHOOKS];
+	int i, n = 0, ret;
+
+	for (i = 0; i < EPHPORT_NHOOKS; i++)
+		if (ephport_probes[i].ip)
+			ips[n++] = ephport_probes[i].ip;
+	if (!n)
+		return;
+	ephport_fprobe_setup(&ephport_fprobe, n);
+	ret = register_fprobe_ips(&ephport_fprobe, ips, n);
+	if (ret) {
+		pr_warn("one fprobe for %d hooks failed (%d): one each\n",
+			n, ret);
+		return;
+	}
+	ephport_fprobe_registered = true;
+	for (i = 0; i < EPHPORT_NHOOKS; i++) {
+		if (!ephport_probes[i].ip)
+			continue;
+		ephport_probes[i].shared = true;
+		ephport_probes[i].registered = true;
+	}
+}
+
+static void ephport_shared_unregister(void)
+{
+	if (ephport_fprobe_registered)
+		unregister_fprobe(&ephport_fprobe);
+	ephport_fprobe_registered = false;
 }
 
 static int ephport_probe_register(struct ephport_probe *p)
 {
-	p->fp.entry_handler = ephport_fprobe_entry;
-	p->fp.exit_handler = ephport_fprobe_exit;
-	p->fp.entry_data_size = sizeof(struct ephport_call);
-	p->fp.nr_maxactive = max_t(int, 64, 4 * num_possible_cpus());
+	ephport_fprobe_setup(&p->fp, 1);
 	return register_fprobe_syms(&p->fp, &p->symbol, 1);
 }
 
@@ -430,11 +551,31 @@ static void ephport_probe_unregister(struct ephport_probe *p)
 	unregister_fprobe(&p->fp);
 }
 
+/* Misses of the shared fprobe, which cannot tell which hook missed. */
+static unsigned long ephport_shared_missed(void)
+{
+	return ephport_fprobe_registered ? READ_ONCE(ephport_fprobe.nmissed) : 0;
+}
+
+/* Misses of a hook's own probe. */
+static unsigned long ephport_probe_own_missed(const struct ephport_probe *p)
+{
+	return p->registered && !p->shared ? READ_ONCE(p->fp.nmissed) : 0;
+}
+
+/* A hook in the shared fprobe shows all of its misses. */
 static unsigned long ephport_probe_missed(const struct ephport_probe *p)
 {
-	return p->registered ? READ_ONCE(p->fp.nmissed) : 0;
+	return p->shared ? ephport_shared_missed() : ephport_probe_own_missed(p);
 }
 #else
+/* One ftrace_ops for the leave hooks whose ftrace location is known. */
+static struct ftrace_ops ephport_leave_ops;
+static bool ephport_leave_registered;	/* written only at init and exit */
+/* The kretprobes registered in one batch. */
+static struct kretprobe *ephport_krps[EPHPORT_NHOOKS];
+static int ephport_nkrps;
+
 static const char *ephport_probe_kind(const struct ephport_probe *p)
 {
 	return p->leave ? "ftrace" : "kretprobe";
@@ -465,27 +606,124 @@ static void notrace ephport_ftrace_entry(unsigned long ip,
 					 struct ftrace_ops *ops,
 					 struct ftrace_regs *fregs)
 {
-	struct ephport_probe *p = container_of(ops, struct ephport_probe, ops);
 	struct pt_regs *regs = ftrace_get_regs(fregs);
+	struct ephport_probe *p;
 	int bit;
 
+	if (ops == &ephport_leave_ops)
+		p = ephport_probe_at(ip);
+	else
+		p = container_of(ops, struct ephport_probe, ops);
 	bit = ftrace_test_recursion_trylock(ip, parent_ip);
 	if (bit < 0) {
-		atomic_long_inc(&p->ftrace_missed);
+		if (p)
+			atomic_long_inc(&p->ftrace_missed);
 		return;
 	}
-	ephport_hit(ephport_probe_hook(p));
-	if (regs)
-		p->leave(regs);
+	if (!WARN_ON_ONCE(!p)) {
+		ephport_hit(ephport_probe_hook(p));
+		if (regs)
+			p->leave(regs);
+	}
 	ftrace_test_recursion_unlock(bit);
+}
+
+static void ephport_ftrace_setup(struct ftrace_ops *ops)
+{
+	ops->func = ephport_ftrace_entry;
+	ops->flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION;
+}
+
+/*
+ * A kretprobe's fields, set afresh: registration writes kp.addr, and a
+ * kprobe with both an address and a symbol is refused.
+ */
+static void ephport_kretprobe_setup(struct ephport_probe *p)
+{
+	memset(&p->krp, 0, sizeof(p->krp));
+	p->krp.kp.symbol_name = p->symbol;
+	p->krp.entry_handler = ephport_kretprobe_entry;
+	p->krp.handler = ephport_kretprobe_ret;
+	p->krp.data_size = sizeof(struct ephport_call);
+	/* __inet_hash_connect and UDP autobind may sleep. */
+	p->krp.maxactive = max_t(int, 64, 4 * num_possible_cpus());
+}
+
+/* The kretprobes in one batch, the leave hooks on one ftrace_ops. */
+static void ephport_shared_register(void)
+{
+	unsigned long ips[EPHPORT_NHOOKS];
+	int i, n = 0, ret;
+
+	for (i = 0; i < EPHPORT_NHOOKS; i++) {
+		struct ephport_probe *p = &ephport_probes[i];
+
+		if (!p->ip)
+			continue;
+		if (p->leave) {
+			ips[n++] = p->ip;
+			continue;
+		}
+		ephport_kretprobe_setup(p);
+		ephport_krps[ephport_nkrps++] = &p->krp;
+	}
+	if (ephport_nkrps) {
+		ret = register_kretprobes(ephport_krps, ephport_nkrps);
+		if (ret) {
+			pr_warn("%d kretprobes in one batch failed (%d): one by one\n",
+				ephport_nkrps, ret);
+			ephport_nkrps = 0;
+		}
+	}
+	for (i = 0; i < ephport_nkrps; i++) {
+		struct ephport_probe *p;
+
+		p = container_of(ephport_krps[i], struct ephport_probe, krp);
+		p->shared = true;
+		p->registered = true;
+	}
+	if (!n)
+		return;
+	ephport_ftrace_setup(&ephport_leave_ops);
+	ret = ftrace_set_filter_ips(&ephport_leave_ops, ips, n, 0, 1);
+	if (!ret) {
+		ret = register_ftrace_function(&ephport_leave_ops);
+		if (ret)
+			ftrace_free_filter(&ephport_leave_ops);
+	}
+	if (ret) {
+		pr_warn("one ftrace_ops for %d hooks failed (%d): one each\n",
+			n, ret);
+		return;
+	}
+	ephport_leave_registered = true;
+	for (i = 0; i < EPHPORT_NHOOKS; i++) {
+		struct ephport_probe *p = &ephport_probes[i];
+
+		if (p->ip && p->leave) {
+			p->shared = true;
+			p->registered = true;
+		}
+	}
+}
+
+static void ephport_shared_unregister(void)
+{
+	if (ephport_leave_registered) {
+		unregister_ftrace_function(&ephport_leave_ops);
+		ftrace_free_filter(&ephport_leave_ops);
+	}
+	ephport_leave_registered = false;
+	if (ephport_nkrps)
+		unregister_kretprobes(ephport_krps, ephport_nkrps);
+	ephport_nkrps = 0;
 }
 
 static int ephport_ftrace_register(struct ephport_probe *p)
 {
 	int ret;
 
-	p->ops.func = ephport_ftrace_entry;
-	p->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION;
+	ephport_ftrace_setup(&p->ops);
 	ret = ftrace_set_filter(&p->ops, (unsigned char *)p->symbol,
 				strlen(p->symbol), 0);
 	if (ret)
@@ -500,12 +738,7 @@ static int ephport_probe_register(struct ephport_probe *p)
 {
 	if (p->leave)
 		return ephport_ftrace_register(p);
-	p->krp.kp.symbol_name = p->symbol;
-	p->krp.entry_handler = ephport_kretprobe_entry;
-	p->krp.handler = ephport_kretprobe_ret;
-	p->krp.data_size = sizeof(struct ephport_call);
-	/* __inet_hash_connect and UDP autobind may sleep. */
-	p->krp.maxactive = max_t(int, 64, 4 * num_possible_cpus());
+	ephport_kretprobe_setup(p);
 	return register_kretprobe(&p->krp);
 }
 
@@ -519,17 +752,28 @@ static void ephport_probe_unregister(struct ephport_probe *p)
 	unregister_kretprobe(&p->krp);
 }
 
+/* Every hook counts its own misses, shared probe or not. */
+static unsigned long ephport_shared_missed(void)
+{
+	return 0;
+}
+
 /*
  * Entry hits skipped (another kprobe handler was running on the CPU) and
  * returns not seen (no free instance, or the same at return).
  */
-static unsigned long ephport_probe_missed(const struct ephport_probe *p)
+static unsigned long ephport_probe_own_missed(const struct ephport_probe *p)
 {
 	if (!p->registered)
 		return 0;
 	if (p->leave)
 		return atomic_long_read(&p->ftrace_missed);
 	return p->krp.kp.nmissed + p->krp.nmissed;
+}
+
+static unsigned long ephport_probe_missed(const struct ephport_probe *p)
+{
+	return ephport_probe_own_missed(p);
 }
 #endif
 
@@ -566,13 +810,14 @@ bool ephport_probes_exact(void)
 	return true;
 }
 
+/* Every miss once, though a shared fprobe shows its misses on each hook. */
 unsigned long ephport_probes_missed(void)
 {
-	unsigned long sum = 0;
+	unsigned long sum = ephport_shared_missed();
 	int i;
 
 	for (i = 0; i < EPHPORT_NHOOKS; i++)
-		sum += ephport_probe_missed(&ephport_probes[i]);
+		sum += ephport_probe_own_missed(&ephport_probes[i]);
 	return sum;
 }
 
@@ -597,12 +842,19 @@ int ephport_probes_show(char *buf)
 
 int ephport_probes_init(void)
 {
-	int registered = 0;
+	int registered = 0, shared = 0;
 	int i, ret;
 
+	ephport_probes_resolve();
+	ephport_shared_register();
 	for (i = 0; i < EPHPORT_NHOOKS; i++) {
 		struct ephport_probe *p = &ephport_probes[i];
 
+		if (p->registered) {
+			registered++;
+			shared++;
+			continue;
+		}
 		ret = ephport_probe_register(p);
 		if (ret) {
 			pr_warn("%s: unsupported on this kernel (%d)\n",
@@ -616,7 +868,8 @@ int ephport_probes_init(void)
 		pr_err("no hook could be registered\n");
 		return -ENOENT;
 	}
-	pr_info("%d of %d hooks registered\n", registered, EPHPORT_NHOOKS);
+	pr_info("%d of %d hooks registered, %d of them in shared probes\n",
+		registered, EPHPORT_NHOOKS, shared);
 	return 0;
 }
 
@@ -624,12 +877,13 @@ void ephport_probes_uninit(void)
 {
 	int i;
 
+	ephport_shared_unregister();
 	for (i = EPHPORT_NHOOKS - 1; i >= 0; i--) {
 		struct ephport_probe *p = &ephport_probes[i];
 
-		if (!p->registered)
-			continue;
-		ephport_probe_unregister(p);
+		if (p->registered && !p->shared)
+			ephport_probe_unregister(p);
 		p->registered = false;
+		p->shared = false;
 	}
 }
