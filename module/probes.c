@@ -563,10 +563,19 @@ static unsigned long ephport_probe_own_missed(const struct ephport_probe *p)
 	return p->registered && !p->shared ? READ_ONCE(p->fp.nmissed) : 0;
 }
 
-/* A hook in the shared fprobe shows all of its misses. */
+/*
+ * The shared fprobe's misses all show on the first hook it serves, so
+ * that the lines of the probes file add up to the total.
+ */
 static unsigned long ephport_probe_missed(const struct ephport_probe *p)
 {
-	return p->shared ? ephport_shared_missed() : ephport_probe_own_missed(p);
+	const struct ephport_probe *q = ephport_probes;
+
+	if (!p->shared)
+		return ephport_probe_own_missed(p);
+	while (!q->shared)
+		q++;
+	return p == q ? ephport_shared_missed() : 0;
 }
 #else
 /* One ftrace_ops for the leave hooks whose ftrace location is known. */
