@@ -20,9 +20,9 @@
  *                    the same in observe mode           20 (debug 5)
  *   EPHPORT_NETNS    namespaces of the churn           500 (debug 20)
  *   EPHPORT_OPS      rounds per heavy worker           400 (debug 60)
- * A cycle costs 1-2 s under TCG on Debian's kernels and 4-6 s on the
- * KASAN kernel (most of it the kernel's probe registration and removal),
- * a namespace 1.8 s on the KASAN kernel. Every test prints the figures it
+ * A cycle costs about 0.5 s under TCG on Debian's kernels and 2 s on the
+ * KASAN kernel (most of it the kernel's grace periods at unload), a
+ * namespace 1.8 s on the KASAN kernel. Every test prints the figures it
  * used.
  */
 #define _GNU_SOURCE
