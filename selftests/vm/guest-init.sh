@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # /init of the ephport test VM (busybox). Reads /etc/ephport-vm.conf:
-#   VM_MODE=suite|test|demo|bench|shell  VM_TESTS="name..."  VM_KREL=<uname -r>
+#   VM_MODE=suite|test|kunit|demo|bench|shell  VM_TESTS="name..."  VM_KREL=<uname -r>
+#   VM_KUNIT=1 (the KUnit suite before the tests)
 # Prints KTAP on the console, then "EPHPORT-VM-END rc=N" and reboots.
 /bin/busybox --install -s
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin HOME=/root TERM=dumb
@@ -41,15 +42,15 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 	echo clear >/sys/kernel/debug/kmemleak
 fi
 
-case "$VM_MODE" in
-kunit)
+# The KUnit suite: alone (VM_MODE=kunit), or before the tests (VM_KUNIT=1).
+if [ "$VM_MODE" = kunit ] || [ "${VM_KUNIT:-}" = 1 ]; then
 	echo "EPHPORT-KUNIT-BEGIN"
 	# Boot printed an empty KTAP plan for the built-in tests: start clean.
 	dmesg -c >/dev/null
 	if insmod /lib/modules/"$VM_KREL"/extra/ephport.ko &&
 	   insmod /lib/modules/"$VM_KREL"/extra/ephport_kunit.ko; then
 		# KUnit printed its KTAP to the kernel log as it ran.
-		dmesg
+		dmesg -c
 	else
 		echo "Bail out! cannot load the KUnit module"
 		rc=1
@@ -57,7 +58,9 @@ kunit)
 	echo "EPHPORT-KUNIT-END"
 	rmmod ephport_kunit 2>/dev/null
 	rmmod ephport 2>/dev/null
-	;;
+fi
+
+case "$VM_MODE" in
 suite|test)
 	cd /kselftest || end 1
 	if [ "$VM_MODE" = suite ]; then

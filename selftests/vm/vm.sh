@@ -18,7 +18,8 @@ and streams the serial console.
                 debug: the KUnit/KASAN/lockdep kernel from linux-source-6.12
   --suite       run every selftest (default)
   --test NAME   run one selftest (repeatable), e.g. --test ephport_load.sh
-  --kunit       load the KUnit suite (debug kernel only) and print its KTAP
+  --kunit       load the KUnit suite (debug kernel only) and print its KTAP;
+                with --test, before those tests, in the same boot
   --demo        show ephport at work
   --shell       an interactive shell on the console (Ctrl-a x quits)
   --bench DIR   copy DIR to /bench in the VM and run /bench/run.sh (make bench)
@@ -35,7 +36,8 @@ and streams the serial console.
 Exits 0 only if the run ended, its tests passed, and the kernel printed no
 oops, WARN, BUG, KASAN, UBSAN, lockdep or kmemleak report.
 Cache: \$EPHPORT_CACHE (default /var/cache/ephport). With EPHPORT_VM_PREBUILT=DIR,
-the selftests and tools are built once into DIR and reused by later runs.
+the selftests, the tools and ephport.ko (per kernel) are built once into DIR
+and reused by later runs.
 USAGE
 }
 
@@ -47,13 +49,14 @@ logfile=
 debmods=
 benchdir=
 smp=${EPHPORT_VM_SMP:-2}
+kunit=
 envs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
 	--suite) mode=suite; shift ;;
 	--test) mode=test; tests="$tests $2"; shift 2 ;;
-	--kunit) mode=kunit; shift ;;
+	--kunit) kunit=1; shift ;;
 	--demo) mode=demo; shift ;;
 	--shell) mode=shell; shift ;;
 	--bench) mode=bench; benchdir=$2; shift 2 ;;
@@ -88,19 +91,38 @@ debug)
 	;;
 *) die "unknown kernel '$kernel'" ;;
 esac
-[ "$mode" != kunit ] || [ "$kernel" = debug ] || die "--kunit needs --kernel debug"
+if [ -n "$kunit" ]; then
+	[ "$kernel" = debug ] || die "--kunit needs --kernel debug"
+	[ "$mode" = test ] || mode=kunit
+fi
 [ -z "$debmods" ] || [ -n "$KMODS" ] || die "--debian-modules needs a Debian kernel"
 
 # ephport.ko, built from a copy of the tree so runs for different kernels
-# never share objects.
-log "building ephport for $KREL"
-mkdir -p "$work/src"
-cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module} "$work/src/"
-make -s -C "$work/src" KDIR="$KDIR" module >"$work/build.log" 2>&1 ||
-	{ cat "$work/build.log" >&2; die "ephport does not build for $KREL"; }
-if grep -q 'warning:' "$work/build.log"; then
-	cat "$work/build.log" >&2
-	die "ephport builds with warnings for $KREL"
+# never share objects; with EPHPORT_VM_PREBUILT, once per kernel.
+build_module() {
+	local out=$1
+	rm -rf "$out"
+	mkdir -p "$out"
+	cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module} "$out/"
+	make -s -C "$out" KDIR="$KDIR" module >"$out/build.log" 2>&1 ||
+		{ cat "$out/build.log" >&2; die "ephport does not build for $KREL"; }
+	if grep -q 'warning:' "$out/build.log"; then
+		cat "$out/build.log" >&2
+		die "ephport builds with warnings for $KREL"
+	fi
+	touch "$out/built"
+}
+kosrc=$work/src
+if [ -n "${EPHPORT_VM_PREBUILT:-}" ]; then
+	kosrc=$EPHPORT_VM_PREBUILT/ko-$KREL
+	mkdir -p "$EPHPORT_VM_PREBUILT"
+	(
+		flock 9
+		[ -e "$kosrc/built" ] || { log "building ephport for $KREL"; build_module "$kosrc"; }
+	) 9>"$EPHPORT_VM_PREBUILT/.ko-$KREL.lock" || exit 1
+else
+	log "building ephport for $KREL"
+	build_module "$kosrc"
 fi
 
 # The initramfs.
@@ -114,7 +136,7 @@ printf '#!/bin/sh\n[ "$1" = --foreground ] && shift\nexec busybox timeout "$@"\n
 	>"$stage/usr/bin/timeout"
 chmod +x "$stage/usr/bin/timeout"
 cp "$EPHPORT_TOP/selftests/vm/guest-init.sh" "$stage/init"
-cp "$work"/src/*.ko "$stage/lib/modules/$KREL/extra/"
+cp "$kosrc"/*.ko "$stage/lib/modules/$KREL/extra/"
 if [ -n "$KMODS" ]; then
 	# Debian's own modules the tests use, uncompressed for busybox.
 	# veth for the tests; sctp, dccp and what they need for the SCTP and
@@ -231,6 +253,7 @@ VM_MODE=$mode
 VM_TESTS="$tests"
 VM_KREL=$KREL
 VM_KERNEL=$kernel
+VM_KUNIT=$kunit
 CONF
 [ ${#envs[@]} = 0 ] || printf '%s\n' "${envs[@]}" >>"$stage/etc/ephport-vm.conf"
 # Uncompressed: inflating it costs the emulated CPU more than copying it.
