@@ -228,11 +228,11 @@ for k in $kernels; do
 		;;
 	esac
 done
+job deb 900 deb
 for k in $kernels; do
 	[ "$k" = debug ] ||
 		job "selftests-$k" 900 ktap --kernel "$k" $(tests_but ephport_stress.sh)
 done
-job deb 900 deb
 for k in $kernels; do
 	[ "$k" = debug ] ||
 		job "modprobe-$k" 600 ktap --kernel "$k" --debian-modules \
