@@ -711,9 +711,10 @@ static void __net_exit ephport_net_exit(struct net *net)
 	en->tracked = false;
 	list_del_init(&en->node);
 	mutex_unlock(&ephport_pass_lock);
-	atomic_dec(&ephport_nets_count);
 	ephport_proc_net_del(net);
 	ephport_sysfs_net_del(en);
+	/* Counted out once its files are gone: netns never counts more dirs. */
+	atomic_dec(&ephport_nets_count);
 	ephport_net_free(en);
 }
 
