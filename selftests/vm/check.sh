@@ -57,16 +57,28 @@ host_pkgs
 # Kernel coding style of every file in module/.
 case_result style "$VM/style.sh"
 
-# The kernels, then a build of the module for each (warnings fail).
+# The selftests, their static binaries, the tools and ephport.ko (per
+# kernel) are the same for every VM run: each run takes them from here.
+export EPHPORT_VM_PREBUILT=$logs/.prebuilt
+mkdir -p "$EPHPORT_VM_PREBUILT"
+
+# The kernels, then a build of the module for each (warnings fail), kept
+# for the VM runs (vm.sh's ko-KREL), as is dkms's (dkms-KREL, for the
+# --debian-modules runs).
 build_for() {
-	local kdir=$1 tmp
-	tmp=$(mktemp -d)
-	cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module} "$tmp/"
-	make -C "$tmp" KDIR="$kdir" module >"$tmp/log" 2>&1
-	local rc=$?
-	cat "$tmp/log"
-	grep -q 'warning:' "$tmp/log" && rc=1
-	rm -rf "$tmp"
+	local kdir=$1 out=$EPHPORT_VM_PREBUILT/ko-$2 rc
+	rm -rf "$out"
+	mkdir -p "$out"
+	cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module} "$out/"
+	make -C "$out" KDIR="$kdir" module >"$out/build.log" 2>&1
+	rc=$?
+	cat "$out/build.log"
+	grep -q 'warning:' "$out/build.log" && rc=1
+	if [ $rc = 0 ]; then
+		touch "$out/built"
+	else
+		rm -rf "$out"
+	fi
 	return $rc
 }
 for k in $kernels; do
@@ -80,7 +92,8 @@ for k in $kernels; do
 				PANIC_ON_OOPS KPROBES; do
 				grep "^CONFIG_$opt=" "$kdir/.config" | sed 's/^/# debug kernel: /'
 			done
-			case_result "build-debug" build_for "$kdir"
+			case_result "build-debug" build_for "$kdir" \
+				"$(cat "$kdir/include/config/kernel.release")"
 		else
 			suites+=("build-debug")
 			record "build-debug" 0 1 0
@@ -88,8 +101,10 @@ for k in $kernels; do
 		;;
 	*)
 		if eval "$("$VM/debian-kernel.sh" "$k")"; then
-			case_result "build-$k" build_for "$KDIR"
-			case_result "dkms-$k" "$VM/dkms-build.sh" "$KREL" "$KDIR"
+			case_result "build-$k" build_for "$KDIR" "$KREL"
+			mkdir -p "$EPHPORT_VM_PREBUILT/dkms-$KREL"
+			case_result "dkms-$k" "$VM/dkms-build.sh" "$KREL" "$KDIR" \
+				"$EPHPORT_VM_PREBUILT/dkms-$KREL"
 		else
 			suites+=("build-$k")
 			record "build-$k" 0 1 0
@@ -97,11 +112,6 @@ for k in $kernels; do
 		;;
 	esac
 done
-
-# The selftests, their static binaries and the tools are the same for
-# every kernel: each VM run takes them from here (built by the first).
-export EPHPORT_VM_PREBUILT=$logs/.prebuilt
-mkdir -p "$EPHPORT_VM_PREBUILT"
 
 # ---- the queue ----
 # job NAME TIMEOUT KIND ARGS...: KIND is ktap (a vm.sh run of selftests,

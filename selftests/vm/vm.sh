@@ -36,8 +36,9 @@ and streams the serial console.
 Exits 0 only if the run ended, its tests passed, and the kernel printed no
 oops, WARN, BUG, KASAN, UBSAN, lockdep or kmemleak report.
 Cache: \$EPHPORT_CACHE (default /var/cache/ephport). With EPHPORT_VM_PREBUILT=DIR,
-the selftests, the tools and ephport.ko (per kernel) are built once into DIR
-and reused by later runs.
+the selftests, the tools and ephport.ko (per kernel, DIR/ko-KREL) are built
+once into DIR and reused by later runs; a dkms-built ephport.ko found in
+DIR/dkms-KREL serves --debian-modules.
 USAGE
 }
 
@@ -165,9 +166,15 @@ if [ -n "$debmods" ]; then
 	(cd "$KMODS" && find kernel/drivers/net -name 'veth.ko*' |
 		cpio -pdm --quiet "$stage/lib/modules/$KREL")
 	mkdir -p "$stage/lib/modules/$KREL/updates/dkms"
-	"$EPHPORT_TOP/selftests/vm/dkms-build.sh" "$KREL" "$KDIR" \
-		"$stage/lib/modules/$KREL/updates/dkms" >"$work/dkms.log" 2>&1 ||
-		{ cat "$work/dkms.log" >&2; die "dkms build for $KREL failed"; }
+	prebuilt_dkms=${EPHPORT_VM_PREBUILT:+$EPHPORT_VM_PREBUILT/dkms-$KREL}
+	if [ -n "$prebuilt_dkms" ] && ls "$prebuilt_dkms"/ephport.ko* >/dev/null 2>&1; then
+		# make check's dkms-KREL step built it already.
+		cp "$prebuilt_dkms"/ephport.ko* "$stage/lib/modules/$KREL/updates/dkms/"
+	else
+		"$EPHPORT_TOP/selftests/vm/dkms-build.sh" "$KREL" "$KDIR" \
+			"$stage/lib/modules/$KREL/updates/dkms" >"$work/dkms.log" 2>&1 ||
+			{ cat "$work/dkms.log" >&2; die "dkms build for $KREL failed"; }
+	fi
 	mkdir -p "$stage/lib/systemd"
 	cp /usr/bin/kmod "$stage/usr/bin/kmod"
 	cp /lib/systemd/systemd-modules-load "$stage/lib/systemd/"
