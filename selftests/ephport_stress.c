@@ -15,7 +15,7 @@
  *    reuse delay holds as well.
  *
  * Figures (Debian's kernels, then the KASAN kernel, where everything is
- * 5-10 times slower; each can be set by its variable):
+ * several times slower; each can be set by its variable):
  *   EPHPORT_CYCLES   load/unload cycles, random mode   200 (debug 10)
  *                    the same in observe mode           20 (debug 5)
  *   EPHPORT_NETNS    namespaces of the churn           500 (debug 20)

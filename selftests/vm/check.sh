@@ -212,7 +212,7 @@ tests() {
 }
 
 # Longest first. Timeouts are hard limits far above the times measured
-# here (README, "Tests"); the debug kernel is 3-4 times slower.
+# here (README, "Tests"); the debug kernel is several times slower.
 # ephport_stress's load/unload cycles run on one vCPU with traffic that is
 # never paused (EPHPORT_CYCLE_MODE=free): with two vCPUs, QEMU TCG crashes
 # on live-patched kernel text with or without ephport (bugs/ISSUE5-FINDINGS.md,
