@@ -22,17 +22,6 @@
 #endif
 
 /*
- * Hooks: fprobe (ftrace-based, recursion guarded per context) where the
- * kernel has it with pt_regs handlers and entry data (6.12), kretprobes
- * otherwise (Debian's 6.1 has no CONFIG_FPROBE). make EPHPORT_NO_FPROBE=1
- * builds the latter anywhere, to test it.
- */
-#if IS_ENABLED(CONFIG_FPROBE) && defined(EPHPORT_HAVE_FPROBE_PT_REGS) && \
-	!defined(EPHPORT_NO_FPROBE)
-#define EPHPORT_HAVE_FPROBE 1
-#endif
-
-/*
  * A bind bucket lists its sockets in tb->owners up to 6.1; later kernels
  * list them per address (tb->bhash2, tb2->owners).
  */

@@ -1,30 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ephport: make ephemeral ports visible and safer.
+ *
+ * The layers, set up from the bottom: each namespace's state (netns.h),
+ * then the interfaces that show and set it (interfaces.h), then the hooks
+ * that feed it (hooks.h); and last the state is told what the hooks can
+ * see, and counts what was bound before them. Exit is the mirror.
  */
 #include <linux/module.h>
 
-#include "ephport.h"
-#include "random.h"
+#include "hooks.h"
+#include "interfaces.h"
+#include "netns.h"
 
 static int __init ephport_init(void)
 {
+	struct ephport_netns_env env;
 	int ret;
 
-	ret = ephport_sysfs_init();
-	if (ret) {
-		pr_err("cannot create /sys/kernel/ephport: %d\n", ret);
-		return ret;
-	}
 	ret = ephport_netns_init();
 	if (ret) {
 		pr_err("cannot register the per-namespace state: %d\n", ret);
+		return ret;
+	}
+	ret = ephport_sysfs_init();
+	if (ret) {
+		pr_err("cannot create /sys/kernel/ephport: %d\n", ret);
+		goto err_netns;
+	}
+	ret = ephport_procfs_init();
+	if (ret) {
+		pr_err("cannot create /proc/net/ephport: %d\n", ret);
 		goto err_sysfs;
 	}
-	ret = ephport_ctl_init();
+	ret = ephport_sysctl_init();
 	if (ret) {
-		pr_err("cannot set up random mode's controls: %d\n", ret);
-		goto err_netns;
+		pr_err("cannot register net.ephport: %d\n", ret);
+		goto err_procfs;
 	}
 	/*
 	 * Random mode's kprobes before the observe hooks: where those are
@@ -32,32 +44,39 @@ static int __init ephport_init(void)
 	 * that joins an existing one first in line, and the observe hook
 	 * must see a call before the redirect ends the line.
 	 */
-	ephport_redirect_init();
-	ret = ephport_probes_init();
+	ret = ephport_redirect_init();
+	if (ret)
+		goto err_sysctl;
+	ret = ephport_hooks_init();
 	if (ret)
 		goto err_redirect;
-	/* Count what was bound before the hooks were in place. */
-	ephport_netns_start();
+	ephport_hooks_env(&env);
+	ephport_netns_start(&env);
 	pr_info("version %s loaded\n", EPHPORT_VERSION);
 	return 0;
 
 err_redirect:
 	ephport_redirect_uninit();
-	ephport_ctl_uninit();
-err_netns:
-	ephport_netns_uninit();
+err_sysctl:
+	ephport_sysctl_uninit();
+err_procfs:
+	ephport_procfs_uninit();
 err_sysfs:
 	ephport_sysfs_uninit();
+err_netns:
+	ephport_netns_uninit();
 	return ret;
 }
 
 static void __exit ephport_exit(void)
 {
+	ephport_netns_stop();
+	ephport_hooks_uninit();
 	ephport_redirect_uninit();
-	ephport_probes_uninit();
-	ephport_ctl_uninit();
-	ephport_netns_uninit();
+	ephport_sysctl_uninit();
+	ephport_procfs_uninit();
 	ephport_sysfs_uninit();
+	ephport_netns_uninit();
 	pr_info("unloaded\n");
 }
 

@@ -1,29 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephport: /proc/net/ephport, the reader's own namespace's values, one
- * "name value" per line, world-readable like /proc/net/sockstat.
+ * ephport: /proc/net/ephport, an interface to the state: the reader's
+ * own namespace's values, one "name value" per line, world-readable like
+ * /proc/net/sockstat. Made and removed by its own pernet_operations,
+ * registered after the state's.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/uidgid.h>
 #include <net/net_namespace.h>
 
-#include "ephport.h"
-#include "random.h"
+#include "interfaces.h"
+#include "netns.h"
 
-static int ephport_proc_show(struct seq_file *seq, void *v)
+static void ephport_proc_observe(struct seq_file *seq, struct ephport_net *en)
 {
-	struct net *net = seq_file_single_net(seq);
 	struct ephport_values val;
-	struct ephport_net *en;
 	int i;
-
-	rcu_read_lock();
-	en = ephport_net_get(net);
-	rcu_read_unlock();
-	/* The file exists only while the namespace is tracked. */
-	if (!en)
-		return 0;
 
 	ephport_net_values(en, &val);
 	seq_printf(seq, "range %u %u\n", val.lo, val.hi);
@@ -34,7 +27,7 @@ static int ephport_proc_show(struct seq_file *seq, void *v)
 	for (i = 0; i < EPHPORT_NCOUNTERS; i++) {
 		if (ephport_counter_supported(i))
 			seq_printf(seq, "%s %lu\n", ephport_counter_names[i],
-				   atomic_long_read(&en->counters[i]));
+				   ephport_net_counter(en, i));
 		else
 			seq_printf(seq, "%s unsupported\n",
 				   ephport_counter_names[i]);
@@ -43,14 +36,39 @@ static int ephport_proc_show(struct seq_file *seq, void *v)
 		if (!ephport_search_supported())
 			break;
 		seq_printf(seq, "search_ns_le_%llu %lu\n", ephport_hist_bound(i),
-			   atomic_long_read(&en->search_ns[i]));
+			   ephport_net_searches(en, i));
 	}
 	seq_printf(seq, "alarm %d\n", val.alarm);
-	ephport_random_proc_show(seq, net);
+}
+
+static void ephport_proc_random(struct seq_file *seq, struct ephport_net *en)
+{
+	int i;
+
+	seq_printf(seq, "mode %s\n", ephport_mode_name(ephport_net_mode(en)));
+	seq_printf(seq, "reuse_delay_ms %u\n", ephport_net_delay(en));
+	for (i = 0; i < EPHPORT_NRCOUNTERS; i++)
+		seq_printf(seq, "%s %lu\n", ephport_rcounter_names[i],
+			   ephport_net_rcounter(en, i));
+	seq_printf(seq, "resting %u\n", ephport_random_resting(en));
+}
+
+static int ephport_proc_show(struct seq_file *seq, void *v)
+{
+	struct ephport_net *en;
+
+	rcu_read_lock();
+	en = ephport_net_get(seq_file_single_net(seq));
+	rcu_read_unlock();
+	/* Nothing once the namespace is leaving; the state outlives us. */
+	if (!en)
+		return 0;
+	ephport_proc_observe(seq, en);
+	ephport_proc_random(seq, en);
 	return 0;
 }
 
-int ephport_proc_net_add(struct net *net)
+static int __net_init ephport_proc_net_init(struct net *net)
 {
 	struct proc_dir_entry *pde;
 	kuid_t uid;
@@ -68,7 +86,22 @@ int ephport_proc_net_add(struct net *net)
 	return 0;
 }
 
-void ephport_proc_net_del(struct net *net)
+static void __net_exit ephport_proc_net_exit(struct net *net)
 {
 	remove_proc_entry("ephport", net->proc_net);
+}
+
+static struct pernet_operations ephport_proc_net_ops = {
+	.init = ephport_proc_net_init,
+	.exit = ephport_proc_net_exit,
+};
+
+int ephport_procfs_init(void)
+{
+	return register_pernet_subsys(&ephport_proc_net_ops);
+}
+
+void ephport_procfs_uninit(void)
+{
+	unregister_pernet_subsys(&ephport_proc_net_ops);
 }

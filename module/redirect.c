@@ -44,13 +44,14 @@
 #include <net/udp.h>
 
 #include "compat.h"
-#include "random.h"
+#include "hooks.h"
+#include "netns.h"
 
 /* ---- the sockets being steered ---- */
 
 #define EPHPORT_STEER_BITS	8
-#define EPHPORT_STEER_SLOTS	(1U << EPHPORT_STEER_BITS)
-#define EPHPORT_STEER_INNER	1UL	/* our function runs: inner calls */
+#define EPHPORT_STEER_SLOTS	BIT(EPHPORT_STEER_BITS)
+#define EPHPORT_STEER_INNER	BIT(0)	/* our function runs: inner calls */
 
 /*
  * A slot holds a socket pointer (with EPHPORT_STEER_INNER once our
@@ -133,18 +134,20 @@ static void ephport_redirect_done(const struct sock *sk)
 		wake_up_var(&ephport_inflight);
 }
 
-/* The kernel refused the port ephport chose: its own choice follows. */
-static void ephport_refused(struct sock *sk)
+/*
+ * The kernel accepted @port, chosen by ephport. Counted as bound first:
+ * a sweep must not take the handed-out port for a release unseen.
+ */
+static void ephport_chosen(struct sock *sk, enum ephport_proto proto, u32 port)
 {
-	struct ephport_rnet *rn;
+	struct ephport_net *en;
 
 	rcu_read_lock();
-	rn = ephport_rnet_get(sock_net(sk));
-	if (rn) {
-		ephport_rcount(rn, EPHPORT_RANDOM_FALLBACK);
-		ephport_rcount(rn, EPHPORT_RANDOM_FALLBACK_REFUSED);
-	}
+	en = ephport_net_get(sock_net(sk));
+	if (en)
+		ephport_net_bound(en, proto, port);
 	rcu_read_unlock();
+	ephport_random_chosen(sk, port);
 }
 
 static bool ephport_sk_v6(const struct sock *sk)
@@ -204,10 +207,10 @@ static int ephport_hash_connect(struct inet_timewait_death_row *death_row,
 		ret = ephport_connect_kernel(death_row, sk);
 		ephport_sk_set_port_range(sk, saved);
 		if (!ret && inet_sk(sk)->inet_num == port)
-			ephport_random_chosen(sk, EPHPORT_TCP, port);
+			ephport_chosen(sk, EPHPORT_TCP, port);
 		if (ret != -EADDRNOTAVAIL)
 			goto out;
-		ephport_refused(sk);
+		ephport_random_refused(sk);
 	}
 	ret = ephport_connect_kernel(death_row, sk);
 out:
@@ -228,10 +231,10 @@ static int ephport_tcp_get_port(struct sock *sk, unsigned short snum)
 		ephport_sk_set_port_range(sk, saved);
 		if (!ret) {
 			if (inet_sk(sk)->inet_num == port)
-				ephport_random_chosen(sk, EPHPORT_TCP, port);
+				ephport_chosen(sk, EPHPORT_TCP, port);
 			goto out;
 		}
-		ephport_refused(sk);
+		ephport_random_refused(sk);
 	}
 	ret = inet_csk_get_port(sk, 0);
 out:
@@ -253,10 +256,10 @@ static int ephport_udp_get_port(struct sock *sk, unsigned short snum,
 		ephport_sk_set_port_range(sk, saved);
 		if (!ret) {
 			if (inet_sk(sk)->inet_num == port)
-				ephport_random_chosen(sk, EPHPORT_UDP, port);
+				ephport_chosen(sk, EPHPORT_UDP, port);
 			goto out;
 		}
-		ephport_refused(sk);
+		ephport_random_refused(sk);
 	}
 	ret = udp_lib_get_port(sk, 0, hash2_nulladdr);
 out:
@@ -314,20 +317,20 @@ static struct ephport_redirect ephport_redirects[] = {
 static int ephport_redirect_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct ephport_redirect *r = container_of(kp, struct ephport_redirect, kp);
-	struct ephport_rnet *rn;
 	struct sock *sk = r->sk(regs);
+	struct ephport_net *en;
 	bool steer;
 
 	/* Not an autobind, or our own inner call. */
 	if (!sk || ephport_steer_find(sk) >= 0)
 		return 0;
 	rcu_read_lock();
-	rn = ephport_rnet_get(sock_net(sk));
-	steer = rn && ephport_rnet_random(rn);
+	en = ephport_net_get(sock_net(sk));
+	steer = en && ephport_random_active(en);
 	if (steer && !ephport_steer_begin(sk)) {
 		/* More calls in flight than slots: the kernel chooses. */
-		ephport_rcount(rn, EPHPORT_RANDOM_FALLBACK);
-		ephport_rcount(rn, EPHPORT_RANDOM_FALLBACK_REFUSED);
+		ephport_net_rcount(en, EPHPORT_RANDOM_FALLBACK);
+		ephport_net_rcount(en, EPHPORT_RANDOM_FALLBACK_REFUSED);
 		steer = false;
 	}
 	rcu_read_unlock();

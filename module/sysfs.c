@@ -1,28 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephport: the /sys/kernel/ephport/ tree.
+ * ephport: the /sys/kernel/ephport/ tree, an interface to the state.
  *
- *   version, netns, probes, alarm_pct
- *   net/<inum>/{range,tcp_in_use,...}	one directory per namespace
+ *   version, netns, probes, redirects	read-only
+ *   alarm_pct, mode, reuse_delay_ms	the global settings
+ *   net/<inum>/...			one directory per namespace
+ *
+ * The directories come and go with their own pernet_operations,
+ * registered after the state's: a namespace's directory is removed
+ * before its state. The probes and redirects files print the hooks' own
+ * tables (hooks.c, redirect.c); nothing there calls back.
  */
+#include <linux/kernfs.h>
 #include <linux/kobject.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
 
-#include "ephport.h"
+#include "hooks.h"
+#include "netns.h"
+#include "interfaces.h"
 
-struct kobject *ephport_kobj;
+static struct kobject *ephport_kobj;		/* /sys/kernel/ephport/ */
 static struct kobject *ephport_net_kobj;	/* /sys/kernel/ephport/net/ */
-
-const char *const ephport_counter_names[EPHPORT_NCOUNTERS] = {
-	[EPHPORT_TCP_CONNECT_OK] = "tcp_connect_ok",
-	[EPHPORT_TCP_CONNECT_FAIL] = "tcp_connect_fail",
-	[EPHPORT_TCP_BIND_OK] = "tcp_bind_ok",
-	[EPHPORT_TCP_BIND_FAIL] = "tcp_bind_fail",
-	[EPHPORT_UDP_OK] = "udp_ok",
-	[EPHPORT_UDP_FAIL] = "udp_fail",
-	[EPHPORT_SELF_CONNECT] = "self_connect",
-};
 
 /* ---- /sys/kernel/ephport/ ---- */
 
@@ -31,21 +32,32 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	return sysfs_emit(buf, "%s\n", EPHPORT_VERSION);
 }
+
 static struct kobj_attribute version_attr = __ATTR_RO(version);
 
 static ssize_t netns_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
-	return sysfs_emit(buf, "%d\n", atomic_read(&ephport_nets_count));
+	return sysfs_emit(buf, "%d\n", ephport_nets_count());
 }
+
 static struct kobj_attribute netns_attr = __ATTR_RO(netns);
 
 static ssize_t probes_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
 {
-	return ephport_probes_show(buf);
+	return ephport_hooks_show(buf);
 }
+
 static struct kobj_attribute probes_attr = __ATTR_RO(probes);
+
+static ssize_t redirects_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	return ephport_redirect_show(buf);
+}
+
+static struct kobj_attribute redirects_attr = __ATTR_RO(redirects);
 
 static ssize_t alarm_pct_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
@@ -61,17 +73,63 @@ static ssize_t alarm_pct_store(struct kobject *kobj,
 
 	if (ephport_parse_pct(buf, &pct))
 		return -EINVAL;
-	WRITE_ONCE(ephport_alarm_pct, pct);
-	ephport_net_alarm_recheck_all();
+	ephport_set_alarm_pct(pct);
 	return count;
 }
+
 static struct kobj_attribute alarm_pct_attr = __ATTR_RW(alarm_pct);
+
+static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  ephport_mode_name(READ_ONCE(ephport_default_mode)));
+}
+
+static ssize_t mode_store(struct kobject *kobj, struct kobj_attribute *attr,
+			  const char *buf, size_t count)
+{
+	enum ephport_mode m;
+	int ret;
+
+	if (ephport_parse_mode(buf, false, &m))
+		return -EINVAL;
+	ret = ephport_set_default_mode(m);
+	if (ret)
+		pr_warn("random mode: no memory for some namespaces, they stay in observe mode\n");
+	return ret ? ret : count;
+}
+
+static struct kobj_attribute mode_attr = __ATTR_RW(mode);
+
+static ssize_t reuse_delay_ms_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(ephport_default_delay_ms));
+}
+
+static ssize_t reuse_delay_ms_store(struct kobject *kobj,
+				    struct kobj_attribute *attr,
+				    const char *buf, size_t count)
+{
+	int ms;
+
+	if (ephport_parse_delay(buf, false, &ms))
+		return -EINVAL;
+	ephport_set_default_delay(ms);
+	return count;
+}
+
+static struct kobj_attribute reuse_delay_ms_attr = __ATTR_RW(reuse_delay_ms);
 
 static struct attribute *ephport_attrs[] = {
 	&version_attr.attr,
 	&netns_attr.attr,
 	&probes_attr.attr,
 	&alarm_pct_attr.attr,
+	&mode_attr.attr,
+	&reuse_delay_ms_attr.attr,
+	&redirects_attr.attr,
 	NULL,
 };
 
@@ -92,7 +150,7 @@ struct ephport_net_kobj {
 	struct ephport_net *en;	/* valid until kobject_del() returns */
 };
 
-struct ephport_net *ephport_kobj_net(struct kobject *kobj)
+static struct ephport_net *ephport_kobj_net(struct kobject *kobj)
 {
 	return container_of(kobj, struct ephport_net_kobj, kobj)->en;
 }
@@ -105,6 +163,7 @@ static ssize_t range_show(struct kobject *kobj, struct kobj_attribute *attr,
 	ephport_net_values(ephport_kobj_net(kobj), &v);
 	return sysfs_emit(buf, "%u %u\n", v.lo, v.hi);
 }
+
 static struct kobj_attribute range_attr = __ATTR_RO_MODE(range, 0400);
 
 static ssize_t ephport_usage_show(struct kobject *kobj, char *buf,
@@ -130,6 +189,7 @@ static ssize_t tcp_in_use_show(struct kobject *kobj,
 {
 	return ephport_usage_show(kobj, buf, EPHPORT_TCP, false);
 }
+
 static struct kobj_attribute tcp_in_use_attr = __ATTR_RO_MODE(tcp_in_use, 0400);
 
 static ssize_t udp_in_use_show(struct kobject *kobj,
@@ -137,6 +197,7 @@ static ssize_t udp_in_use_show(struct kobject *kobj,
 {
 	return ephport_usage_show(kobj, buf, EPHPORT_UDP, false);
 }
+
 static struct kobj_attribute udp_in_use_attr = __ATTR_RO_MODE(udp_in_use, 0400);
 
 static ssize_t tcp_peak_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -151,6 +212,7 @@ static ssize_t tcp_peak_store(struct kobject *kobj,
 {
 	return ephport_peak_store(kobj, buf, count, EPHPORT_TCP);
 }
+
 static struct kobj_attribute tcp_peak_attr = __ATTR_RW_MODE(tcp_peak, 0600);
 
 static ssize_t udp_peak_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -165,6 +227,7 @@ static ssize_t udp_peak_store(struct kobject *kobj,
 {
 	return ephport_peak_store(kobj, buf, count, EPHPORT_UDP);
 }
+
 static struct kobj_attribute udp_peak_attr = __ATTR_RW_MODE(udp_peak, 0600);
 
 static ssize_t alarm_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -175,6 +238,7 @@ static ssize_t alarm_show(struct kobject *kobj, struct kobj_attribute *attr,
 	ephport_net_values(ephport_kobj_net(kobj), &v);
 	return sysfs_emit(buf, "%d\n", v.alarm);
 }
+
 static struct kobj_attribute alarm_attr = __ATTR_RO_MODE(alarm, 0400);
 
 static ssize_t search_ns_show(struct kobject *kobj,
@@ -189,15 +253,44 @@ static ssize_t search_ns_show(struct kobject *kobj,
 	for (i = 0; i < EPHPORT_HIST_BUCKETS; i++)
 		len += sysfs_emit_at(buf, len, "%llu %lu\n",
 				     ephport_hist_bound(i),
-				     atomic_long_read(&en->search_ns[i]));
+				     ephport_net_searches(en, i));
 	return len;
 }
+
 static struct kobj_attribute search_ns_attr = __ATTR_RO_MODE(search_ns, 0400);
 
-/* The event counters share one show function, found by the attribute. */
+static ssize_t ephport_net_mode_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  ephport_mode_name(ephport_net_mode(ephport_kobj_net(kobj))));
+}
+
+static struct kobj_attribute ephport_net_mode_attr =
+	__ATTR(mode, 0400, ephport_net_mode_show, NULL);
+
+static ssize_t ephport_net_delay_show(struct kobject *kobj,
+				      struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", ephport_net_delay(ephport_kobj_net(kobj)));
+}
+
+static struct kobj_attribute ephport_net_delay_attr =
+	__ATTR(reuse_delay_ms, 0400, ephport_net_delay_show, NULL);
+
+static ssize_t resting_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  ephport_random_resting(ephport_kobj_net(kobj)));
+}
+
+static struct kobj_attribute resting_attr = __ATTR_RO_MODE(resting, 0400);
+
+/* The counters share two show functions, finding theirs by the attribute. */
 struct ephport_counter_attr {
 	struct kobj_attribute attr;
-	enum ephport_counter counter;
+	int counter;
 };
 
 static ssize_t ephport_counter_show(struct kobject *kobj,
@@ -209,22 +302,31 @@ static ssize_t ephport_counter_show(struct kobject *kobj,
 	if (!ephport_counter_supported(ca->counter))
 		return sysfs_emit(buf, "unsupported\n");
 	return sysfs_emit(buf, "%lu\n",
-			  atomic_long_read(&ephport_kobj_net(kobj)->counters[ca->counter]));
+			  ephport_net_counter(ephport_kobj_net(kobj), ca->counter));
 }
 
-#define EPHPORT_COUNTER_ATTR(_c, _name)					\
-	static struct ephport_counter_attr _name##_attr = {		\
-		.attr = __ATTR(_name, 0400, ephport_counter_show, NULL),\
-		.counter = _c,						\
-	}
+static ssize_t ephport_rcounter_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	struct ephport_counter_attr *ca;
 
-EPHPORT_COUNTER_ATTR(EPHPORT_TCP_CONNECT_OK, tcp_connect_ok);
-EPHPORT_COUNTER_ATTR(EPHPORT_TCP_CONNECT_FAIL, tcp_connect_fail);
-EPHPORT_COUNTER_ATTR(EPHPORT_TCP_BIND_OK, tcp_bind_ok);
-EPHPORT_COUNTER_ATTR(EPHPORT_TCP_BIND_FAIL, tcp_bind_fail);
-EPHPORT_COUNTER_ATTR(EPHPORT_UDP_OK, udp_ok);
-EPHPORT_COUNTER_ATTR(EPHPORT_UDP_FAIL, udp_fail);
-EPHPORT_COUNTER_ATTR(EPHPORT_SELF_CONNECT, self_connect);
+	ca = container_of(attr, struct ephport_counter_attr, attr);
+	return sysfs_emit(buf, "%lu\n",
+			  ephport_net_rcounter(ephport_kobj_net(kobj), ca->counter));
+}
+
+#define EPHPORT_COUNTER_ATTR(_name, _show, _c)				\
+	{ .attr = __ATTR(_name, 0400, _show, NULL), .counter = (_c) }
+
+/* Observe's counters, then random mode's: the list's order. */
+static struct ephport_counter_attr
+ephport_counter_attrs[EPHPORT_NCOUNTERS + EPHPORT_NRCOUNTERS] = {
+#define EPHPORT_OBSERVE_COUNTER(id, name) \
+	EPHPORT_COUNTER_ATTR(name, ephport_counter_show, EPHPORT_##id),
+#define EPHPORT_RANDOM_COUNTER(id, name) \
+	EPHPORT_COUNTER_ATTR(name, ephport_rcounter_show, EPHPORT_##id),
+#include "ephport_counters.h"
+};
 
 static struct attribute *ephport_net_attrs[] = {
 	&range_attr.attr,
@@ -232,17 +334,19 @@ static struct attribute *ephport_net_attrs[] = {
 	&udp_in_use_attr.attr,
 	&tcp_peak_attr.attr,
 	&udp_peak_attr.attr,
-	&tcp_connect_ok_attr.attr.attr,
-	&tcp_connect_fail_attr.attr.attr,
-	&tcp_bind_ok_attr.attr.attr,
-	&tcp_bind_fail_attr.attr.attr,
-	&udp_ok_attr.attr.attr,
-	&udp_fail_attr.attr.attr,
-	&self_connect_attr.attr.attr,
 	&search_ns_attr.attr,
 	&alarm_attr.attr,
+	&ephport_net_mode_attr.attr,
+	&ephport_net_delay_attr.attr,
+	&resting_attr.attr,
+#define EPHPORT_OBSERVE_COUNTER(id, ...) \
+	(&ephport_counter_attrs[EPHPORT_##id].attr.attr),
+#define EPHPORT_RANDOM_COUNTER(id, ...) \
+	(&ephport_counter_attrs[EPHPORT_NCOUNTERS + EPHPORT_##id].attr.attr),
+#include "ephport_counters.h"
 	NULL,
 };
+
 ATTRIBUTE_GROUPS(ephport_net);
 
 static void ephport_net_kobj_release(struct kobject *kobj)
@@ -256,8 +360,18 @@ static const struct kobj_type ephport_net_ktype = {
 	.default_groups = ephport_net_groups,
 };
 
-int ephport_sysfs_net_add(struct ephport_net *en, unsigned int inum)
+/* A namespace's directory, and the alarm file it tells of changes. */
+struct ephport_sysfs_net {
+	struct kobject *kobj;
+	struct kernfs_node *alarm_kn;
+};
+
+static unsigned int ephport_sysfs_net_id __read_mostly;
+
+static int __net_init ephport_sysfs_net_init(struct net *net)
 {
+	struct ephport_sysfs_net *sn = net_generic(net, ephport_sysfs_net_id);
+	struct ephport_net *en = ephport_net_of(net);
 	struct ephport_net_kobj *nk;
 	int ret;
 
@@ -266,27 +380,36 @@ int ephport_sysfs_net_add(struct ephport_net *en, unsigned int inum)
 		return -ENOMEM;
 	nk->en = en;
 	ret = kobject_init_and_add(&nk->kobj, &ephport_net_ktype,
-				   ephport_net_kobj, "%u", inum);
+				   ephport_net_kobj, "%u", net->ns.inum);
 	if (ret) {
 		kobject_put(&nk->kobj);
 		return ret;
 	}
-	en->alarm_kn = sysfs_get_dirent(nk->kobj.sd, "alarm");
-	en->kobj = &nk->kobj;
+	sn->kobj = &nk->kobj;
+	sn->alarm_kn = sysfs_get_dirent(nk->kobj.sd, "alarm");
+	ephport_net_watch_alarm(en, sn->alarm_kn);
 	return 0;
 }
 
-void ephport_sysfs_net_del(struct ephport_net *en)
+static void __net_exit ephport_sysfs_net_exit(struct net *net)
 {
-	if (!en->kobj)
-		return;
-	sysfs_put(en->alarm_kn);
-	en->alarm_kn = NULL;
-	/* Waits for running show/store calls: none uses en afterwards. */
-	kobject_del(en->kobj);
-	kobject_put(en->kobj);
-	en->kobj = NULL;
+	struct ephport_sysfs_net *sn = net_generic(net, ephport_sysfs_net_id);
+
+	ephport_net_watch_alarm(ephport_net_of(net), NULL);
+	sysfs_put(sn->alarm_kn);
+	sn->alarm_kn = NULL;
+	/* Waits for running show/store calls: none uses the state after. */
+	kobject_del(sn->kobj);
+	kobject_put(sn->kobj);
+	sn->kobj = NULL;
 }
+
+static struct pernet_operations ephport_sysfs_net_ops = {
+	.init = ephport_sysfs_net_init,
+	.exit = ephport_sysfs_net_exit,
+	.id = &ephport_sysfs_net_id,
+	.size = sizeof(struct ephport_sysfs_net),
+};
 
 int ephport_sysfs_init(void)
 {
@@ -295,18 +418,22 @@ int ephport_sysfs_init(void)
 	ephport_kobj = kobject_create_and_add("ephport", kernel_kobj);
 	if (!ephport_kobj)
 		return -ENOMEM;
-
 	ret = sysfs_create_group(ephport_kobj, &ephport_group);
 	if (ret)
 		goto err_put;
-
 	ephport_net_kobj = kobject_create_and_add("net", ephport_kobj);
 	if (!ephport_net_kobj) {
 		ret = -ENOMEM;
 		goto err_group;
 	}
+	ret = register_pernet_subsys(&ephport_sysfs_net_ops);
+	if (ret)
+		goto err_net;
 	return 0;
 
+err_net:
+	kobject_put(ephport_net_kobj);
+	ephport_net_kobj = NULL;
 err_group:
 	sysfs_remove_group(ephport_kobj, &ephport_group);
 err_put:
@@ -317,6 +444,7 @@ err_put:
 
 void ephport_sysfs_uninit(void)
 {
+	unregister_pernet_subsys(&ephport_sysfs_net_ops);
 	kobject_put(ephport_net_kobj);
 	ephport_net_kobj = NULL;
 	sysfs_remove_group(ephport_kobj, &ephport_group);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephport: the accounting core. Pure functions on plain data: no locks,
- * no kernel state, so that KUnit can drive them directly. Callers hold
- * whatever protects the data (struct ephport_net's lock).
+ * ephport: usage accounting, part of the pure core (core.h): which ports
+ * are bound, how many of them lie in the range, their peak, the alarm's
+ * hysteresis and the search_ns buckets. Callers hold what protects the
+ * data (struct ephport_net's lock).
  */
 #include <linux/bitmap.h>
 #include <linux/bitops.h>
@@ -10,7 +11,7 @@
 #include <linux/minmax.h>
 #include <kunit/visibility.h>
 
-#include "ephport.h"
+#include "core.h"
 
 /* Number of bits set in map[lo..hi], both ends included. */
 u32 ephport_bits_in_range(const unsigned long *map, u32 lo, u32 hi)
@@ -128,30 +129,3 @@ u64 ephport_hist_bound(unsigned int bucket)
 	return 1ULL << (bucket + EPHPORT_HIST_MIN_SHIFT);
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_hist_bound);
-
-/* alarm_pct: a decimal integer 1..100. */
-int ephport_parse_pct(const char *buf, u32 *pct)
-{
-	unsigned int v;
-	int ret;
-
-	ret = kstrtouint(buf, 10, &v);
-	if (ret)
-		return -EINVAL;
-	if (v < 1 || v > 100)
-		return -EINVAL;
-	*pct = v;
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(ephport_parse_pct);
-
-/* *_peak: only "0" (resetting) is accepted. */
-int ephport_parse_peak_reset(const char *buf)
-{
-	unsigned int v;
-
-	if (kstrtouint(buf, 10, &v) || v)
-		return -EINVAL;
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(ephport_parse_peak_reset);

@@ -1,20 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephport: random mode's pure logic. The choice among the free,
- * non-resting ports of a range, the resting ports' bookkeeping, and the
- * parsing of the controls. No locks, no kernel state: callers hold what
- * protects the data (struct ephport_rnet's lock), and KUnit drives these
- * functions directly.
+ * ephport: random mode's choice, part of the pure core (core.h): a port
+ * drawn uniformly among the free, non-resting ports of a range, and the
+ * resting ports' bookkeeping. Callers hold what protects the data
+ * (struct ephport_net's rest_lock).
  */
 #include <linux/bitmap.h>
 #include <linux/bitops.h>
 #include <linux/kernel.h>
 #include <linux/math.h>
-#include <linux/string.h>
-#include <linux/sysfs.h>
 #include <kunit/visibility.h>
 
-#include "random.h"
+#include "core.h"
 
 /* The candidates of word @w: free (not bound, not reserved), not resting. */
 static unsigned long ephport_choice_word(const struct ephport_choice *c,
@@ -173,53 +170,3 @@ void ephport_rest_sweep(struct ephport_rest *r, u16 now, u32 delay_ms,
 	r->swept_once = true;
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_sweep);
-
-static const char *const ephport_mode_names[] = {
-	[EPHPORT_MODE_DEFAULT] = "default",
-	[EPHPORT_MODE_OBSERVE] = "observe",
-	[EPHPORT_MODE_RANDOM] = "random",
-};
-
-const char *ephport_mode_name(enum ephport_mode mode)
-{
-	if ((unsigned int)mode >= ARRAY_SIZE(ephport_mode_names))
-		return "?";
-	return ephport_mode_names[mode];
-}
-EXPORT_SYMBOL_IF_KUNIT(ephport_mode_name);
-
-/* One of the words, exactly, with one trailing newline allowed. */
-int ephport_parse_mode(const char *buf, bool allow_default,
-		       enum ephport_mode *mode)
-{
-	int m;
-
-	for (m = 0; m < ARRAY_SIZE(ephport_mode_names); m++) {
-		if (m == EPHPORT_MODE_DEFAULT && !allow_default)
-			continue;
-		if (sysfs_streq(buf, ephport_mode_names[m])) {
-			*mode = m;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-EXPORT_SYMBOL_IF_KUNIT(ephport_parse_mode);
-
-/* A decimal 0..600000 (or -1 with @allow_follow), one newline allowed. */
-int ephport_parse_delay(const char *buf, bool allow_follow, int *ms)
-{
-	int v;
-
-	if (kstrtoint(buf, 10, &v))
-		return -EINVAL;
-	if (v == EPHPORT_DELAY_FOLLOW && allow_follow) {
-		*ms = v;
-		return 0;
-	}
-	if (v < 0 || v > EPHPORT_DELAY_MAX_MS)
-		return -EINVAL;
-	*ms = v;
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(ephport_parse_delay);

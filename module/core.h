@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ephport: the pure core. Plain data and functions on it: no locks, no
+ * kernel state, nothing that sleeps, so KUnit drives every function
+ * directly. Callers hold whatever protects the data (netns.h says what).
+ *
+ *   usage.c	bound ports, in-use counts, peaks, the alarm, search_ns
+ *   choose.c	random mode's choice and its resting ports
+ *   parse.c	the parsing of every control
+ */
+#ifndef _EPHPORT_CORE_H
+#define _EPHPORT_CORE_H
+
+#include <linux/bitops.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+
+#ifndef EPHPORT_VERSION
+#error "EPHPORT_VERSION comes from dkms.conf through Kbuild"
+#endif
+
+enum ephport_proto {
+	EPHPORT_TCP,
+	EPHPORT_UDP,
+	EPHPORT_NPROTO,
+};
+
+#define EPHPORT_NPORTS		65536
+
+/* ---- usage.c ---- */
+
+#define EPHPORT_ALARM_HYST	5	/* points below alarm_pct to clear */
+
+/*
+ * One protocol's ports in one namespace: which ports are bound, how many
+ * of them lie in the range [lo, hi] the count was made for, and the
+ * high-watermark of that count.
+ */
+struct ephport_usage {
+	unsigned long *bound;	/* EPHPORT_NPORTS bits */
+	u32 lo, hi;		/* range in_use counts; lo > hi: none yet */
+	u32 in_use;		/* bits set in bound[lo..hi] */
+	u32 peak;		/* max in_use seen since load or reset */
+	bool alarm;		/* share of the range above alarm_pct */
+};
+
+/* search_ns: bucket i counts searches of (2^(i+S-1), 2^(i+S)] ns, S below */
+#define EPHPORT_HIST_MIN_SHIFT	10	/* first bucket: up to 1024 ns */
+#define EPHPORT_HIST_BUCKETS	23	/* last bucket: up to 2^32 ns, and more */
+
+u32 ephport_bits_in_range(const unsigned long *map, u32 lo, u32 hi);
+void ephport_usage_reset(struct ephport_usage *u);
+void ephport_usage_set_range(struct ephport_usage *u, u32 lo, u32 hi);
+bool ephport_usage_bind(struct ephport_usage *u, u32 port);
+bool ephport_usage_release(struct ephport_usage *u, u32 port);
+void ephport_usage_recount(struct ephport_usage *u);
+void ephport_usage_reset_peak(struct ephport_usage *u);
+bool ephport_alarm_update(bool *alarm, u32 in_use, u32 lo, u32 hi, u32 pct);
+unsigned int ephport_hist_bucket(u64 ns);
+u64 ephport_hist_bound(unsigned int bucket);
+
+/* ---- choose.c ---- */
+
+/*
+ * Release times are kept in 16 ms units, as u16 (wrapping every 1048 s):
+ * a sweep at least every EPHPORT_SWEEP_SECS forgets every expired port
+ * long before its stamp can wrap (the longest delay is 600 s).
+ */
+#define EPHPORT_REST_UNIT_SHIFT	4
+#define EPHPORT_SWEEP_SECS	30
+
+/*
+ * A namespace's resting ports, shared by TCP and UDP. Allocated only
+ * while the namespace is in random mode: 8 KiB + 8 KiB + 128 KiB.
+ */
+struct ephport_rest {
+	struct rcu_head rcu;
+	u16 swept;		/* the unit of the last sweep */
+	bool swept_once;
+	/* released less than the delay ago, or handed out (below) */
+	unsigned long resting[BITS_TO_LONGS(EPHPORT_NPORTS)];
+	/* chosen by ephport, release not seen yet: rests until it is */
+	unsigned long out[BITS_TO_LONGS(EPHPORT_NPORTS)];
+	u16 stamp[EPHPORT_NPORTS];	/* unit of the release */
+};
+
+/* What a choice excludes; all bitmaps have EPHPORT_NPORTS bits. */
+struct ephport_choice {
+	const unsigned long *bound;	/* bound in the namespace */
+	const unsigned long *resting;	/* swept: no expired port left */
+	const unsigned long *reserved;	/* ip_local_reserved_ports, or NULL */
+	u32 lo, hi;			/* the effective range, both included */
+	int avoid;			/* a port never to choose, or -1 */
+};
+
+enum ephport_pick {
+	EPHPORT_PICK_OK,
+	EPHPORT_PICK_FULL,	/* no free port at all: bound or reserved */
+	EPHPORT_PICK_RESTING,	/* free ports, but every one of them rests */
+};
+
+enum ephport_pick ephport_choose(const struct ephport_choice *c,
+				 u32 (*below)(u32 ceil), u32 *port,
+				 bool *avoided);
+u16 ephport_rest_now(u64 msecs);
+bool ephport_rest_expired(u16 stamp, u16 now, u32 delay_ms);
+void ephport_rest_release(struct ephport_rest *r, u32 port, u16 now,
+			  u32 delay_ms);
+void ephport_rest_handout(struct ephport_rest *r, u32 port);
+void ephport_rest_sweep(struct ephport_rest *r, u16 now, u32 delay_ms,
+			const unsigned long *bound_a,
+			const unsigned long *bound_b);
+
+/* ---- parse.c ---- */
+
+enum ephport_mode {
+	EPHPORT_MODE_DEFAULT,	/* net.ephport.mode only: follow the global mode */
+	EPHPORT_MODE_OBSERVE,
+	EPHPORT_MODE_RANDOM,
+};
+
+#define EPHPORT_DELAY_DEFAULT_MS	60000
+#define EPHPORT_DELAY_MAX_MS		600000
+#define EPHPORT_DELAY_FOLLOW		(-1)	/* net.ephport.reuse_delay_ms */
+
+int ephport_parse_pct(const char *buf, u32 *pct);
+int ephport_parse_peak_reset(const char *buf);
+int ephport_parse_mode(const char *buf, bool allow_default,
+		       enum ephport_mode *mode);
+int ephport_parse_delay(const char *buf, bool allow_follow, int *ms);
+const char *ephport_mode_name(enum ephport_mode mode);
+
+#endif /* _EPHPORT_CORE_H */

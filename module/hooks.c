@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephport: the hooks. One table lists every hook (a kernel function with
+ * an entry and a return handler, and for some an entry-only release
+ * handler) and what each call means for the namespace's state;
+ * ephport_hooks_init() has a backend register them all: fprobes where
+ * the kernel has them (hooks_fprobe.c), kretprobes and ftrace_ops
+ * otherwise (hooks_kretprobe.c). A symbol the running kernel lacks is
+ * reported as unsupported instead of failing the load.
+ *
+ * Handlers run in atomic context: they never sleep, take no mutex and do
+ * not allocate. The functions probed here are not called in hard
+ * interrupt context.
+ */
+#include <linux/kprobes.h>
+#include <linux/ktime.h>
+#include <linux/ptrace.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <net/inet_connection_sock.h>
+#include <net/inet_sock.h>
+#include <net/inet_timewait_sock.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
+#include <net/udp.h>
+
+#include "compat.h"
+#include "hooks.h"
+#include "netns.h"
+
+DEFINE_PER_CPU(unsigned long [EPHPORT_NHOOKS], ephport_hits);
+
+static unsigned long ephport_hook_hits(int hook)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(ephport_hits, cpu)[hook];
+	return sum;
+}
+
+static struct sock *ephport_arg_sk(struct pt_regs *regs)
+{
+	return (struct sock *)regs_get_kernel_argument(regs, 0);
+}
+
+/* The connected socket's two ends are one address and port. */
+static bool ephport_self_connected(const struct sock *sk)
+{
+	if (sk->sk_num != ntohs(sk->sk_dport))
+		return false;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr))
+		return ipv6_addr_equal(&sk->sk_v6_rcv_saddr, &sk->sk_v6_daddr);
+#endif
+	return sk->sk_rcv_saddr == sk->sk_daddr;
+}
+
+/*
+ * The handlers. An entry handler returns true if the call matters, and
+ * leaves in *c what its return handler needs.
+ */
+
+/* __inet_hash_connect(death_row, sk, port_offset, check_established) */
+static bool ephport_connect_entry(struct ephport_call *c, struct pt_regs *regs)
+{
+	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 1);
+
+	/* Random mode's own inner calls: the outer one is counted. */
+	if (!sk || sk->sk_protocol != IPPROTO_TCP || ephport_steer_inner(sk))
+		return false;
+	c->sk = sk;
+	c->autobind = !inet_sk(sk)->inet_num;
+	c->start_ns = ktime_get_mono_fast_ns();
+	return true;
+}
+
+static void ephport_connect_ret(struct ephport_call *c, int ret)
+{
+	struct sock *sk = c->sk;
+	struct ephport_net *en;
+
+	rcu_read_lock();
+	en = ephport_net_get(sock_net(sk));
+	if (!en)
+		goto out;
+	if (c->autobind) {
+		u64 ns = ktime_get_mono_fast_ns() - c->start_ns;
+
+		ephport_net_search(en, ns);
+		if (!ret) {
+			ephport_net_count(en, EPHPORT_TCP_CONNECT_OK);
+			ephport_net_bound(en, EPHPORT_TCP, inet_sk(sk)->inet_num);
+		} else if (ret == -EADDRNOTAVAIL) {
+			ephport_net_count(en, EPHPORT_TCP_CONNECT_FAIL);
+		}
+	}
+	if (!ret && ephport_self_connected(sk))
+		ephport_net_count(en, EPHPORT_SELF_CONNECT);
+out:
+	rcu_read_unlock();
+}
+
+/* inet_csk_get_port(sk, snum) and udp_lib_get_port(sk, snum, ...) */
+static bool ephport_bind_entry(struct ephport_call *c, struct pt_regs *regs,
+			       int protocol)
+{
+	struct sock *sk = ephport_arg_sk(regs);
+
+	if (!sk || sk->sk_protocol != protocol || ephport_steer_inner(sk))
+		return false;
+	c->sk = sk;
+	c->autobind = !(u16)regs_get_kernel_argument(regs, 1);
+	return true;
+}
+
+/*
+ * @no_port: the return value of a search that found no port; 0 when
+ * the function does not tell (udp_lib_get_port returns 1 on 6.1).
+ */
+static void ephport_bind_ret(struct ephport_call *c, int ret,
+			     enum ephport_proto proto, enum ephport_counter ok,
+			     enum ephport_counter fail, int no_port)
+{
+	struct ephport_net *en;
+
+	rcu_read_lock();
+	en = ephport_net_get(sock_net(c->sk));
+	if (!en)
+		goto out;
+	if (!ret)
+		ephport_net_bound(en, proto, inet_sk(c->sk)->inet_num);
+	if (c->autobind && !ret)
+		ephport_net_count(en, ok);
+	else if (c->autobind && (!no_port || ret == no_port))
+		ephport_net_count(en, fail);
+out:
+	rcu_read_unlock();
+}
+
+static bool ephport_tcp_bind_entry(struct ephport_call *c,
+				   struct pt_regs *regs)
+{
+	return ephport_bind_entry(c, regs, IPPROTO_TCP);
+}
+
+static void ephport_tcp_bind_ret(struct ephport_call *c, int ret)
+{
+	ephport_bind_ret(c, ret, EPHPORT_TCP, EPHPORT_TCP_BIND_OK,
+			 EPHPORT_TCP_BIND_FAIL, -EADDRINUSE);
+}
+
+static bool ephport_udp_bind_entry(struct ephport_call *c,
+				   struct pt_regs *regs)
+{
+	return ephport_bind_entry(c, regs, IPPROTO_UDP);
+}
+
+static void ephport_udp_bind_ret(struct ephport_call *c, int ret)
+{
+	ephport_bind_ret(c, ret, EPHPORT_UDP, EPHPORT_UDP_OK,
+			 EPHPORT_UDP_FAIL, 0);
+}
+
+/*
+ * inet_put_port(sk) and udp_lib_unhash(sk): the port is read on entry
+ * (both functions zero inet_num), the release is judged on return.
+ */
+static bool ephport_put_entry(struct ephport_call *c, struct pt_regs *regs,
+			      int protocol)
+{
+	struct sock *sk = ephport_arg_sk(regs);
+
+	if (!sk || sk->sk_protocol != protocol || !inet_sk(sk)->inet_num)
+		return false;
+	c->net = sock_net(sk);
+	c->port = inet_sk(sk)->inet_num;
+	return true;
+}
+
+static void ephport_put_ret(struct ephport_call *c, enum ephport_proto proto)
+{
+	struct ephport_net *en;
+
+	rcu_read_lock();
+	en = ephport_net_get(c->net);
+	if (en)
+		ephport_net_released(en, proto, c->port);
+	rcu_read_unlock();
+}
+
+static bool ephport_tcp_put_entry(struct ephport_call *c,
+				  struct pt_regs *regs)
+{
+	return ephport_put_entry(c, regs, IPPROTO_TCP);
+}
+
+static void ephport_tcp_put_ret(struct ephport_call *c, int ret)
+{
+	ephport_put_ret(c, EPHPORT_TCP);
+}
+
+static bool ephport_udp_put_entry(struct ephport_call *c,
+				  struct pt_regs *regs)
+{
+	return ephport_put_entry(c, regs, IPPROTO_UDP);
+}
+
+static void ephport_udp_put_ret(struct ephport_call *c, int ret)
+{
+	ephport_put_ret(c, EPHPORT_UDP);
+}
+
+/*
+ * inet_twsk_bind_unhash(tw, hashinfo): a TIME_WAIT socket leaves the bind
+ * hash (it expired, or connect() reused its 4-tuple). Its caller holds
+ * the port's bind hash chain lock, before and after.
+ */
+static bool ephport_tw_entry(struct ephport_call *c, struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw;
+
+	tw = (struct inet_timewait_sock *)regs_get_kernel_argument(regs, 0);
+	if (!tw || !tw->tw_tb)
+		return false;
+	c->net = twsk_net(tw);
+	c->port = tw->tw_num;
+	return true;
+}
+
+static void ephport_tw_ret(struct ephport_call *c, int ret)
+{
+	struct ephport_net *en;
+
+	rcu_read_lock();
+	en = ephport_net_get(c->net);
+	if (en)
+		ephport_net_released_locked(en, c->port);
+	rcu_read_unlock();
+}
+
+/*
+ * Releases judged at entry, for a backend without return handlers that
+ * cannot miss: without fprobe, a return handler needs a kretprobe, and a
+ * kprobe that fires while another kprobe handler runs on the same CPU is
+ * skipped (a softirq releasing ports would miss events). Through ftrace
+ * (its recursion guard is per context) the release is judged at entry:
+ * the port stays bound only if another socket of the namespace holds it.
+ */
+#ifdef EPHPORT_HAVE_TB_OWNERS
+/* inet_put_port(sk) */
+static void ephport_tcp_put_leave(struct pt_regs *regs)
+{
+	struct sock *sk = ephport_arg_sk(regs);
+	struct ephport_net *en;
+
+	if (!sk || sk->sk_protocol != IPPROTO_TCP || !inet_sk(sk)->inet_num ||
+	    !inet_csk(sk)->icsk_bind_hash)
+		return;
+	rcu_read_lock();
+	en = ephport_net_get(sock_net(sk));
+	if (en)
+		ephport_net_tcp_leaving(en, inet_sk(sk)->inet_num,
+					&sk->sk_bind_node, false);
+	rcu_read_unlock();
+}
+
+/* inet_twsk_bind_unhash(tw, hashinfo), chain lock held by the caller */
+static void ephport_tw_leave(struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw;
+	struct ephport_net *en;
+
+	tw = (struct inet_timewait_sock *)regs_get_kernel_argument(regs, 0);
+	if (!tw || !tw->tw_tb)
+		return;
+	rcu_read_lock();
+	en = ephport_net_get(twsk_net(tw));
+	if (en)
+		ephport_net_tcp_leaving(en, tw->tw_num, &tw->tw_bind_node, true);
+	rcu_read_unlock();
+}
+
+#define EPHPORT_TCP_PUT_LEAVE	ephport_tcp_put_leave
+#define EPHPORT_TW_LEAVE	ephport_tw_leave
+#else
+#define EPHPORT_TCP_PUT_LEAVE	NULL
+#define EPHPORT_TW_LEAVE	NULL
+#endif
+
+/* udp_lib_unhash(sk) */
+static void ephport_udp_put_leave(struct pt_regs *regs)
+{
+	struct sock *sk = ephport_arg_sk(regs);
+	struct ephport_net *en;
+
+	if (!sk || sk->sk_protocol != IPPROTO_UDP || !sk_hashed(sk))
+		return;
+	rcu_read_lock();
+	en = ephport_net_get(sock_net(sk));
+	if (en)
+		ephport_net_udp_leaving(en, udp_sk(sk)->udp_port_hash, sk);
+	rcu_read_unlock();
+}
+
+#define EPHPORT_HOOK(_hook, _sym, _name, _leave)			\
+	[_hook] = {							\
+		.symbol = _sym,						\
+		.entry = _name##_entry,					\
+		.ret = _name##_ret,					\
+		.leave = _leave,					\
+	}
+
+struct ephport_hook ephport_hooks[EPHPORT_NHOOKS] = {
+	EPHPORT_HOOK(EPHPORT_HOOK_CONNECT, "__inet_hash_connect",
+		     ephport_connect, NULL),
+	EPHPORT_HOOK(EPHPORT_HOOK_TCP_BIND, "inet_csk_get_port",
+		     ephport_tcp_bind, NULL),
+	EPHPORT_HOOK(EPHPORT_HOOK_UDP_BIND, "udp_lib_get_port",
+		     ephport_udp_bind, NULL),
+	EPHPORT_HOOK(EPHPORT_HOOK_TCP_PUT, "inet_put_port", ephport_tcp_put,
+		     EPHPORT_TCP_PUT_LEAVE),
+	EPHPORT_HOOK(EPHPORT_HOOK_TW_UNHASH, "inet_twsk_bind_unhash",
+		     ephport_tw, EPHPORT_TW_LEAVE),
+	EPHPORT_HOOK(EPHPORT_HOOK_UDP_UNHASH, "udp_lib_unhash",
+		     ephport_udp_put, ephport_udp_put_leave),
+};
+
+/*
+ * Each hook's ftrace location, without arming anything: register_kprobe()
+ * on the symbol looks it up, moves past ENDBR on IBT kernels
+ * (arch_adjust_kprobe_addr()), and flags a probe that sits on the
+ * function's ftrace location (KPROBE_FLAG_FTRACE). A disabled kprobe is
+ * never armed, and none of its handlers run. One unregister_kprobes()
+ * removes them all, at the cost of one RCU grace period. A hook whose
+ * address is not found this way keeps a probe of its own.
+ */
+static void ephport_hooks_resolve(void)
+{
+	struct kprobe *kps[EPHPORT_NHOOKS];
+	struct kprobe *kp;
+	int i, n = 0;
+
+	kp = kcalloc(EPHPORT_NHOOKS, sizeof(*kp), GFP_KERNEL);
+	if (!kp)
+		return;
+	for (i = 0; i < EPHPORT_NHOOKS; i++) {
+		kp[i].symbol_name = ephport_hooks[i].symbol;
+		kp[i].flags = KPROBE_FLAG_DISABLED;
+		if (register_kprobe(&kp[i]))
+			continue;
+		if (kprobe_ftrace(&kp[i]))
+			ephport_hooks[i].ip = (unsigned long)kp[i].addr;
+		kps[n++] = &kp[i];
+	}
+	if (n)
+		unregister_kprobes(kps, n);
+	kfree(kp);
+}
+
+/* Which hook feeds a counter. */
+static const enum ephport_hook_id ephport_counter_hook[EPHPORT_NCOUNTERS] = {
+	[EPHPORT_TCP_CONNECT_OK] = EPHPORT_HOOK_CONNECT,
+	[EPHPORT_TCP_CONNECT_FAIL] = EPHPORT_HOOK_CONNECT,
+	[EPHPORT_TCP_BIND_OK] = EPHPORT_HOOK_TCP_BIND,
+	[EPHPORT_TCP_BIND_FAIL] = EPHPORT_HOOK_TCP_BIND,
+	[EPHPORT_UDP_OK] = EPHPORT_HOOK_UDP_BIND,
+	[EPHPORT_UDP_FAIL] = EPHPORT_HOOK_UDP_BIND,
+	[EPHPORT_SELF_CONNECT] = EPHPORT_HOOK_CONNECT,
+};
+
+/*
+ * What the state needs to know of the hooks: which counters are fed,
+ * whether every bind and release hook is in place (events can then keep
+ * the counts), and where to read the events missed.
+ */
+void ephport_hooks_env(struct ephport_netns_env *env)
+{
+	int i;
+
+	env->supported = 0;
+	for (i = 0; i < EPHPORT_NCOUNTERS; i++)
+		if (ephport_hooks[ephport_counter_hook[i]].registered)
+			env->supported |= BIT(i);
+	/* search_ns comes from the connect hook. */
+	env->search_supported = ephport_hooks[EPHPORT_HOOK_CONNECT].registered;
+	env->exact = true;
+	for (i = 0; i < EPHPORT_NHOOKS; i++)
+		if (!ephport_hooks[i].registered)
+			env->exact = false;
+	env->missed = ephport_backend_missed;
+}
+
+/* /sys/kernel/ephport/probes */
+int ephport_hooks_show(char *buf)
+{
+	int len = 0;
+	int i;
+
+	for (i = 0; i < EPHPORT_NHOOKS; i++) {
+		const struct ephport_hook *h = &ephport_hooks[i];
+
+		len += sysfs_emit_at(buf, len, "%s %s hits=%lu nmissed=%lu via=%s\n",
+				     h->symbol,
+				     h->registered ? "registered" : "unsupported",
+				     ephport_hook_hits(i),
+				     ephport_backend_hook_missed(h),
+				     ephport_backend_kind(h));
+	}
+	return len;
+}
+
+int ephport_hooks_init(void)
+{
+	int registered = 0, shared = 0;
+	int i, ret;
+
+	ephport_hooks_resolve();
+	ephport_backend_register_shared();
+	for (i = 0; i < EPHPORT_NHOOKS; i++) {
+		struct ephport_hook *h = &ephport_hooks[i];
+
+		if (h->registered) {
+			registered++;
+			shared++;
+			continue;
+		}
+		ret = ephport_backend_register(h);
+		if (ret) {
+			pr_warn("%s: unsupported on this kernel (%d)\n",
+				h->symbol, ret);
+			continue;
+		}
+		h->registered = true;
+		registered++;
+	}
+	if (!registered) {
+		pr_err("no hook could be registered\n");
+		return -ENOENT;
+	}
+	pr_info("%d of %d hooks registered, %d of them in shared probes\n",
+		registered, EPHPORT_NHOOKS, shared);
+	return 0;
+}
+
+void ephport_hooks_uninit(void)
+{
+	int i;
+
+	ephport_backend_unregister_shared();
+	for (i = EPHPORT_NHOOKS - 1; i >= 0; i--) {
+		struct ephport_hook *h = &ephport_hooks[i];
+
+		if (h->registered && !h->shared)
+			ephport_backend_unregister(h);
+		h->registered = false;
+		h->shared = false;
+	}
+}

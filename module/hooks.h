@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ephport: the hooks, the glue between the kernel's port functions and
+ * each namespace's state.
+ *
+ *   hooks.c		the hook table: what each probed function means
+ *   hooks_fprobe.c	registering them as fprobes (kernels with fprobe)
+ *   hooks_kretprobe.c	as kretprobes and ftrace_ops (kernels without)
+ *   redirect.c		random mode's redirect of the port choice
+ *
+ * Kbuild builds one of the two backends, per the target kernel. The
+ * backends call no function of hooks.c: they find the handlers in the
+ * table.
+ */
+#ifndef _EPHPORT_HOOKS_H
+#define _EPHPORT_HOOKS_H
+
+#include <linux/compiler.h>
+#include <linux/percpu.h>
+#include <linux/types.h>
+
+struct pt_regs;
+struct sock;
+struct ephport_netns_env;
+
+enum ephport_hook_id {
+	EPHPORT_HOOK_CONNECT,		/* TCP connect() autobind, v4 and v6 */
+	EPHPORT_HOOK_TCP_BIND,		/* TCP bind()/listen(), port 0 included */
+	EPHPORT_HOOK_UDP_BIND,		/* UDP bind() and autobind, v4 and v6 */
+	EPHPORT_HOOK_TCP_PUT,		/* a TCP socket lets go of its port */
+	EPHPORT_HOOK_TW_UNHASH,		/* a TIME_WAIT socket leaves the bind hash */
+	EPHPORT_HOOK_UDP_UNHASH,	/* a UDP socket lets go of its port */
+	EPHPORT_NHOOKS,
+};
+
+/* What an entry handler leaves for its return handler. */
+struct ephport_call {
+	struct sock *sk;
+	struct net *net;
+	u64 start_ns;
+	u32 port;
+	bool autobind;
+};
+
+/* One hook: a kernel function, with a handler at entry and at return. */
+struct ephport_hook {
+	const char *symbol;
+	bool (*entry)(struct ephport_call *c, struct pt_regs *regs);
+	void (*ret)(struct ephport_call *c, int ret);
+	/*
+	 * An entry-only release handler, for a backend without return
+	 * handlers that cannot miss (ftrace); NULL where the kernel's
+	 * structures do not allow judging a release at entry.
+	 */
+	void (*leave)(struct pt_regs *regs);
+	/*
+	 * The function's ftrace location, the address an ftrace handler is
+	 * called with; 0 if unknown: the hook then has a probe of its own.
+	 */
+	unsigned long ip;
+	bool registered;	/* written only at init and exit */
+	bool shared;		/* in a shared probe; the same */
+};
+
+extern struct ephport_hook ephport_hooks[EPHPORT_NHOOKS];
+
+/* Calls seen by each hook, before any filtering; per CPU, no sharing. */
+DECLARE_PER_CPU(unsigned long [EPHPORT_NHOOKS], ephport_hits);
+
+static inline unsigned int ephport_hook_index(const struct ephport_hook *h)
+{
+	return h - ephport_hooks;
+}
+
+static inline void ephport_hit(const struct ephport_hook *h)
+{
+	this_cpu_inc(ephport_hits[ephport_hook_index(h)]);
+}
+
+/*
+ * The hook a shared probe's handler was called for: @ip is the ftrace
+ * location of the function entered. Inlined, so that an ftrace handler
+ * calls nothing traceable before its recursion guard.
+ */
+static __always_inline struct ephport_hook *ephport_hook_at(unsigned long ip)
+{
+	int i;
+
+	for (i = 0; i < EPHPORT_NHOOKS; i++)
+		if (ephport_hooks[i].ip == ip)
+			return &ephport_hooks[i];
+	return NULL;
+}
+
+/* ---- hooks.c ---- */
+
+int ephport_hooks_init(void);
+void ephport_hooks_uninit(void);
+void ephport_hooks_env(struct ephport_netns_env *env);
+int ephport_hooks_show(char *buf);
+
+/* ---- hooks_fprobe.c or hooks_kretprobe.c ---- */
+
+void ephport_backend_register_shared(void);
+void ephport_backend_unregister_shared(void);
+int ephport_backend_register(struct ephport_hook *h);
+void ephport_backend_unregister(struct ephport_hook *h);
+unsigned long ephport_backend_missed(void);
+unsigned long ephport_backend_hook_missed(const struct ephport_hook *h);
+const char *ephport_backend_kind(const struct ephport_hook *h);
+
+/* ---- redirect.c ---- */
+
+int ephport_redirect_init(void);
+void ephport_redirect_uninit(void);
+bool ephport_steer_inner(const struct sock *sk);
+int ephport_redirect_show(char *buf);
+
+#endif /* _EPHPORT_HOOKS_H */

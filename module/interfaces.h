@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ephport: the interfaces to each namespace's state.
+ *
+ *   sysfs.c	/sys/kernel/ephport/: global settings, a directory per
+ *		namespace
+ *   procfs.c	/proc/net/ephport: the reader's own namespace
+ *   sysctl.c	net.ephport.*: a namespace's own settings
+ *   params.c	the module parameters: the settings at load
+ *
+ * Each registers its own pernet_operations after the state's, so its
+ * files are made after a namespace's state and removed before it.
+ */
+#ifndef _EPHPORT_INTERFACES_H
+#define _EPHPORT_INTERFACES_H
+
+int ephport_sysfs_init(void);
+void ephport_sysfs_uninit(void);
+int ephport_procfs_init(void);
+void ephport_procfs_uninit(void);
+int ephport_sysctl_init(void);
+void ephport_sysctl_uninit(void);
+
+#endif /* _EPHPORT_INTERFACES_H */

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for ephport's pure core (core.h), part one: counting bound
+ * ports in a range that moves, peaks, the alarm's hysteresis, search_ns
+ * bucketing (usage.c) and the parsing of sysfs writes (parse.c). Part two
+ * is kunit_choose.c; both build ephport_kunit.ko.
+ */
+#include <kunit/test.h>
+#include <linux/bitmap.h>
+#include <linux/limits.h>
+#include <linux/string.h>
+
+#include "core.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+static struct ephport_usage *usage_new(struct kunit *test, u32 lo, u32 hi)
+{
+	struct ephport_usage *u = kunit_kzalloc(test, sizeof(*u), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, u);
+	u->bound = kunit_kzalloc(test, BITS_TO_LONGS(EPHPORT_NPORTS) *
+				 sizeof(unsigned long), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, u->bound);
+	u->lo = 1;
+	u->hi = 0;
+	ephport_usage_set_range(u, lo, hi);
+	return u;
+}
+
+/* ---- suite "ephport": the module as a whole, and the writes ---- */
+
+static void ephport_version_test(struct kunit *test)
+{
+	KUNIT_EXPECT_GT(test, strlen(EPHPORT_VERSION), 0);
+}
+
+static void ephport_parse_pct_test(struct kunit *test)
+{
+	static const char *const bad[] = {
+		"0", "101", "", "\n", "abc", "-5", "5 5", "90x", "1000000000000",
+	};
+	u32 pct = 42;
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_pct("90", &pct));
+	KUNIT_EXPECT_EQ(test, 90, pct);
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_pct("1\n", &pct));
+	KUNIT_EXPECT_EQ(test, 1, pct);
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_pct("100", &pct));
+	KUNIT_EXPECT_EQ(test, 100, pct);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, -EINVAL, ephport_parse_pct(bad[i], &pct),
+				    "\"%s\"", bad[i]);
+		KUNIT_EXPECT_EQ_MSG(test, 100, pct, "\"%s\" changed it", bad[i]);
+	}
+}
+
+static void ephport_parse_peak_reset_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_peak_reset("0"));
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_peak_reset("0\n"));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ephport_parse_peak_reset("1"));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ephport_parse_peak_reset(""));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ephport_parse_peak_reset("zero"));
+	KUNIT_EXPECT_EQ(test, -EINVAL, ephport_parse_peak_reset("-0x"));
+}
+
+static struct kunit_case ephport_test_cases[] = {
+	KUNIT_CASE(ephport_version_test),
+	KUNIT_CASE(ephport_parse_pct_test),
+	KUNIT_CASE(ephport_parse_peak_reset_test),
+	{}
+};
+
+static struct kunit_suite ephport_test_suite = {
+	.name = "ephport",
+	.test_cases = ephport_test_cases,
+};
+
+/* ---- suite "ephport_stats": counting, peaks, histogram ---- */
+
+static void ephport_bits_in_range_test(struct kunit *test)
+{
+	struct ephport_usage *u = usage_new(test, 1, 0);
+	unsigned long *map = u->bound;
+
+	KUNIT_EXPECT_EQ(test, 0, ephport_bits_in_range(map, 0, 65535));
+	__set_bit(0, map);
+	__set_bit(63, map);
+	__set_bit(64, map);
+	__set_bit(65535, map);
+	KUNIT_EXPECT_EQ(test, 4, ephport_bits_in_range(map, 0, 65535));
+	KUNIT_EXPECT_EQ(test, 3, ephport_bits_in_range(map, 1, 65535));
+	KUNIT_EXPECT_EQ(test, 1, ephport_bits_in_range(map, 63, 63));
+	KUNIT_EXPECT_EQ(test, 2, ephport_bits_in_range(map, 63, 64));
+	KUNIT_EXPECT_EQ(test, 0, ephport_bits_in_range(map, 65, 65534));
+	KUNIT_EXPECT_EQ(test, 1, ephport_bits_in_range(map, 65535, 65535));
+	/* An empty or impossible range counts nothing. */
+	KUNIT_EXPECT_EQ(test, 0, ephport_bits_in_range(map, 64, 63));
+	KUNIT_EXPECT_EQ(test, 0, ephport_bits_in_range(map, 0, 65536));
+}
+
+static void ephport_usage_bind_test(struct kunit *test)
+{
+	struct ephport_usage *u = usage_new(test, 32768, 60999);
+
+	KUNIT_EXPECT_TRUE(test, ephport_usage_bind(u, 32768));
+	KUNIT_EXPECT_TRUE(test, ephport_usage_bind(u, 60999));
+	KUNIT_EXPECT_EQ(test, 2, u->in_use);
+	/* A port bound twice (shared by sockets) counts once. */
+	KUNIT_EXPECT_FALSE(test, ephport_usage_bind(u, 32768));
+	KUNIT_EXPECT_EQ(test, 2, u->in_use);
+	/* Outside the range: remembered, not counted. */
+	KUNIT_EXPECT_TRUE(test, ephport_usage_bind(u, 32767));
+	KUNIT_EXPECT_TRUE(test, ephport_usage_bind(u, 61000));
+	KUNIT_EXPECT_EQ(test, 2, u->in_use);
+	/* No such port. */
+	KUNIT_EXPECT_FALSE(test, ephport_usage_bind(u, 65536));
+	KUNIT_EXPECT_EQ(test, 2, u->peak);
+}
+
+static void ephport_usage_release_test(struct kunit *test)
+{
+	struct ephport_usage *u = usage_new(test, 100, 199);
+
+	ephport_usage_bind(u, 100);
+	ephport_usage_bind(u, 150);
+	ephport_usage_bind(u, 250);
+	KUNIT_EXPECT_TRUE(test, ephport_usage_release(u, 150));
+	KUNIT_EXPECT_EQ(test, 1, u->in_use);
+	/* Releasing a free port changes nothing. */
+	KUNIT_EXPECT_FALSE(test, ephport_usage_release(u, 150));
+	KUNIT_EXPECT_FALSE(test, ephport_usage_release(u, 151));
+	KUNIT_EXPECT_FALSE(test, ephport_usage_release(u, 70000));
+	KUNIT_EXPECT_EQ(test, 1, u->in_use);
+	KUNIT_EXPECT_TRUE(test, ephport_usage_release(u, 250));
+	KUNIT_EXPECT_EQ(test, 1, u->in_use);
+	KUNIT_EXPECT_TRUE(test, ephport_usage_release(u, 100));
+	KUNIT_EXPECT_EQ(test, 0, u->in_use);
+	KUNIT_EXPECT_EQ(test, 2, u->peak);
+}
+
+/* The sysctl moves the range: counts follow, bound ports are not lost. */
+static void ephport_usage_set_range_test(struct kunit *test)
+{
+	struct ephport_usage *u = usage_new(test, 1000, 1009);
+
+	ephport_usage_bind(u, 1000);
+	ephport_usage_bind(u, 1005);
+	ephport_usage_bind(u, 2000);
+	KUNIT_EXPECT_EQ(test, 2, u->in_use);
+	ephport_usage_set_range(u, 1000, 2000);
+	KUNIT_EXPECT_EQ(test, 3, u->in_use);
+	KUNIT_EXPECT_EQ(test, 3, u->peak);
+	ephport_usage_set_range(u, 1001, 1004);
+	KUNIT_EXPECT_EQ(test, 0, u->in_use);
+	/* Binding and releasing while the range excludes the port. */
+	ephport_usage_release(u, 1005);
+	ephport_usage_set_range(u, 1000, 1009);
+	KUNIT_EXPECT_EQ(test, 1, u->in_use);
+	/* lo == hi */
+	ephport_usage_set_range(u, 2000, 2000);
+	KUNIT_EXPECT_EQ(test, 1, u->in_use);
+	KUNIT_EXPECT_TRUE(test, ephport_usage_release(u, 2000));
+	KUNIT_EXPECT_EQ(test, 0, u->in_use);
+	KUNIT_EXPECT_EQ(test, 3, u->peak);
+}
+
+/* The whole range 1..65535, every port bound; port 0 is never counted. */
+static void ephport_usage_full_range_test(struct kunit *test)
+{
+	struct ephport_usage *u = usage_new(test, 1, 65535);
+	u32 p;
+
+	for (p = 0; p < EPHPORT_NPORTS; p++)
+		ephport_usage_bind(u, p);
+	KUNIT_EXPECT_EQ(test, 65535, u->in_use);
+	KUNIT_EXPECT_EQ(test, 65535, u->peak);
+	ephport_usage_recount(u);
+	KUNIT_EXPECT_EQ(test, 65535, u->in_use);
+	for (p = 1; p < EPHPORT_NPORTS; p += 2)
+		ephport_usage_release(u, p);
+	KUNIT_EXPECT_EQ(test, 32767, u->in_use);
+	KUNIT_EXPECT_EQ(test, 65535, u->peak);
+}
+
+/*
+ * ip_local_reserved_ports: the kernel never chooses them, but a socket
+ * may bind one explicitly, and then it is in use like any other.
+ */
+static void ephport_usage_reserved_port_test(struct kunit *test)
+{
+	struct ephport_usage *u = usage_new(test, 40000, 40009);
+
+	/* Say 40005 is reserved: 9 ports can be chosen, 10 can be bound. */
+	ephport_usage_bind(u, 40005);
+	KUNIT_EXPECT_EQ(test, 1, u->in_use);
+	ephport_usage_release(u, 40005);
+	KUNIT_EXPECT_EQ(test, 0, u->in_use);
+}
+
+static void ephport_usage_peak_test(struct kunit *test)
+{
+	struct ephport_usage *u = usage_new(test, 1, 100);
+	u32 p;
+
+	for (p = 1; p <= 10; p++)
+		ephport_usage_bind(u, p);
+	for (p = 1; p <= 7; p++)
+		ephport_usage_release(u, p);
+	KUNIT_EXPECT_EQ(test, 3, u->in_use);
+	KUNIT_EXPECT_EQ(test, 10, u->peak);
+	ephport_usage_reset_peak(u);
+	KUNIT_EXPECT_EQ(test, 3, u->peak);
+	ephport_usage_bind(u, 50);
+	KUNIT_EXPECT_EQ(test, 4, u->peak);
+	/* A pass forgets the bits, keeps the peak, and recounts. */
+	ephport_usage_reset(u);
+	KUNIT_EXPECT_EQ(test, 0, u->in_use);
+	KUNIT_EXPECT_EQ(test, 4, u->peak);
+	__set_bit(60, u->bound);
+	ephport_usage_recount(u);
+	KUNIT_EXPECT_EQ(test, 1, u->in_use);
+	KUNIT_EXPECT_EQ(test, 4, u->peak);
+}
+
+static void ephport_hist_bucket_test(struct kunit *test)
+{
+	unsigned int last = EPHPORT_HIST_BUCKETS - 1;
+
+	KUNIT_EXPECT_EQ(test, 0, ephport_hist_bucket(0));
+	KUNIT_EXPECT_EQ(test, 0, ephport_hist_bucket(1));
+	KUNIT_EXPECT_EQ(test, 0, ephport_hist_bucket(1024));
+	KUNIT_EXPECT_EQ(test, 1, ephport_hist_bucket(1025));
+	KUNIT_EXPECT_EQ(test, 1, ephport_hist_bucket(2048));
+	KUNIT_EXPECT_EQ(test, 2, ephport_hist_bucket(2049));
+	KUNIT_EXPECT_EQ(test, last, ephport_hist_bucket(1ULL << 32));
+	KUNIT_EXPECT_EQ(test, last, ephport_hist_bucket((1ULL << 32) + 1));
+	KUNIT_EXPECT_EQ(test, last, ephport_hist_bucket(U64_MAX));
+	KUNIT_EXPECT_EQ(test, 1024ULL, ephport_hist_bound(0));
+	KUNIT_EXPECT_EQ(test, 1ULL << 32, ephport_hist_bound(last));
+}
+
+/* Every duration lands in the bucket whose bounds hold it. */
+static void ephport_hist_bounds_test(struct kunit *test)
+{
+	u64 ns;
+
+	for (ns = 1; ns < (1ULL << 33); ns = ns * 3 + 1) {
+		unsigned int b = ephport_hist_bucket(ns);
+
+		if (b < EPHPORT_HIST_BUCKETS - 1)
+			KUNIT_EXPECT_LE(test, ns, ephport_hist_bound(b));
+		if (b > 0)
+			KUNIT_EXPECT_GT(test, ns, ephport_hist_bound(b - 1));
+	}
+}
+
+static struct kunit_case ephport_stats_test_cases[] = {
+	KUNIT_CASE(ephport_bits_in_range_test),
+	KUNIT_CASE(ephport_usage_bind_test),
+	KUNIT_CASE(ephport_usage_release_test),
+	KUNIT_CASE(ephport_usage_set_range_test),
+	KUNIT_CASE(ephport_usage_full_range_test),
+	KUNIT_CASE(ephport_usage_reserved_port_test),
+	KUNIT_CASE(ephport_usage_peak_test),
+	KUNIT_CASE(ephport_hist_bucket_test),
+	KUNIT_CASE(ephport_hist_bounds_test),
+	{}
+};
+
+static struct kunit_suite ephport_stats_test_suite = {
+	.name = "ephport_stats",
+	.test_cases = ephport_stats_test_cases,
+};
+
+/* ---- suite "ephport_alarm": threshold and hysteresis ---- */
+
+static void ephport_alarm_hysteresis_test(struct kunit *test)
+{
+	bool alarm = false;
+
+	/* 100 ports, alarm at 90%: on at 90, off at 85 or less. */
+	KUNIT_EXPECT_FALSE(test, ephport_alarm_update(&alarm, 89, 1, 100, 90));
+	KUNIT_EXPECT_FALSE(test, alarm);
+	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, 90, 1, 100, 90));
+	KUNIT_EXPECT_TRUE(test, alarm);
+	KUNIT_EXPECT_FALSE(test, ephport_alarm_update(&alarm, 86, 1, 100, 90));
+	KUNIT_EXPECT_TRUE(test, alarm);
+	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, 85, 1, 100, 90));
+	KUNIT_EXPECT_FALSE(test, alarm);
+	KUNIT_EXPECT_FALSE(test, ephport_alarm_update(&alarm, 89, 1, 100, 90));
+	KUNIT_EXPECT_FALSE(test, alarm);
+}
+
+static void ephport_alarm_edges_test(struct kunit *test)
+{
+	bool alarm = false;
+
+	/* lo == hi: one port, in use is 100%. */
+	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, 1, 7, 7, 90));
+	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, 0, 7, 7, 90));
+	/* alarm_pct 100: only a full range; clears at 95%. */
+	KUNIT_EXPECT_FALSE(test, ephport_alarm_update(&alarm, 99, 1, 100, 100));
+	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, 100, 1, 100, 100));
+	KUNIT_EXPECT_FALSE(test, ephport_alarm_update(&alarm, 96, 1, 100, 100));
+	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, 95, 1, 100, 100));
+	/* alarm_pct 3: on at 3%, off only when nothing is in use. */
+	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, 3, 1, 100, 3));
+	KUNIT_EXPECT_FALSE(test, ephport_alarm_update(&alarm, 1, 1, 100, 3));
+	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, 0, 1, 100, 3));
+	/* No range at all: never on. */
+	KUNIT_EXPECT_FALSE(test, ephport_alarm_update(&alarm, 5, 10, 9, 1));
+	KUNIT_EXPECT_FALSE(test, alarm);
+	/* The whole range: 65535 ports, no overflow. */
+	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, 65535, 1, 65535, 90));
+	KUNIT_EXPECT_FALSE(test, ephport_alarm_update(&alarm, 58982, 1, 65535, 90));
+	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, 55704, 1, 65535, 90));
+}
+
+/* A range change alone can raise or clear the alarm. */
+static void ephport_alarm_range_change_test(struct kunit *test)
+{
+	struct ephport_usage *u = usage_new(test, 100, 109);
+	bool alarm = false;
+	u32 p;
+
+	for (p = 100; p < 109; p++)
+		ephport_usage_bind(u, p);
+	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, u->in_use, u->lo,
+						     u->hi, 90));
+	ephport_usage_set_range(u, 100, 199);
+	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, u->in_use, u->lo,
+						     u->hi, 90));
+	KUNIT_EXPECT_FALSE(test, alarm);
+}
+
+static struct kunit_case ephport_alarm_test_cases[] = {
+	KUNIT_CASE(ephport_alarm_hysteresis_test),
+	KUNIT_CASE(ephport_alarm_edges_test),
+	KUNIT_CASE(ephport_alarm_range_change_test),
+	{}
+};
+
+static struct kunit_suite ephport_alarm_test_suite = {
+	.name = "ephport_alarm",
+	.test_cases = ephport_alarm_test_cases,
+};
+
+kunit_test_suites(&ephport_test_suite, &ephport_stats_test_suite,
+		  &ephport_alarm_test_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for ephport");

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ephport: each namespace's state, with one owner.
+ *
+ *   netns.c		the state's life (one pernet_operations), the
+ *			list of namespaces, the settings
+ *   counting.c	bound ports from events and passes, what readers
+ *			see, the alarm and its notification
+ *   release.c		releases: is the port still held in the namespace?
+ *   random_mode.c	random mode's part: choosing, resting ports
+ *   tables.c		the kernel's bind hash and UDP tables
+ *
+ * This layer calls the pure core (core.h) and the kernel, nothing above
+ * it: the hooks (hooks.c, redirect.c) and the interfaces (sysfs.c,
+ * procfs.c, sysctl.c, params.c) call into it. What it needs to know of
+ * the hooks is handed to it by ephport_netns_start().
+ */
+#ifndef _EPHPORT_NETNS_H
+#define _EPHPORT_NETNS_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
+#include <net/netns/generic.h>
+
+#include "core.h"
+
+struct kernfs_node;
+struct net;
+struct sock;
+struct hlist_node;
+
+enum ephport_counter {
+#define EPHPORT_OBSERVE_COUNTER(id, ...) EPHPORT_##id,
+#include "ephport_counters.h"
+	EPHPORT_NCOUNTERS,
+};
+
+enum ephport_rcounter {
+#define EPHPORT_RANDOM_COUNTER(id, ...) EPHPORT_##id,
+#include "ephport_counters.h"
+	EPHPORT_NRCOUNTERS,
+};
+
+extern const char *const ephport_counter_names[EPHPORT_NCOUNTERS];
+extern const char *const ephport_rcounter_names[EPHPORT_NRCOUNTERS];
+extern const char *const ephport_proto_names[EPHPORT_NPROTO];
+
+/*
+ * What the hooks tell the state, handed to it once they are in place:
+ * which counters and whether search_ns are fed, whether every bind and
+ * release is seen (events may then keep the counts exact), and how many
+ * events the hooks have missed so far.
+ */
+struct ephport_netns_env {
+	unsigned long supported;	/* bit c: counter c has its hook */
+	bool search_supported;
+	bool exact;
+	unsigned long (*missed)(void);
+};
+
+struct ephport_net {
+	struct net *net;		/* owner; valid while tracked */
+	struct list_head node;		/* in ephport_nets */
+	bool tracked;			/* in ephport_nets */
+	bool alive;			/* handlers may use it (RCU-published) */
+	/* The sysfs alarm file, for poll() wakeups; set by the interface. */
+	struct kernfs_node *alarm_kn;
+
+	/*
+	 * Protects usage[] (bitmaps included), passing, pass_seq, dirty_seq,
+	 * clean_seq and alarm_changed. A leaf lock: taken in probe handlers,
+	 * inside bind hash and UDP slot locks, never the other way round.
+	 */
+	spinlock_t lock;
+	struct ephport_usage usage[EPHPORT_NPROTO];
+	bool passing;			/* a pass is rebuilding the bitmaps */
+	unsigned long pass_seq;		/* dirty_seq when that pass began */
+	unsigned long dirty_seq;	/* bumped when the bitmaps may be wrong */
+	unsigned long clean_seq;	/* dirty_seq a pass last made right */
+	bool alarm_changed;		/* the work has to notify alarm readers */
+
+	atomic_long_t counters[EPHPORT_NCOUNTERS];
+	atomic_long_t search_ns[EPHPORT_HIST_BUCKETS];
+
+	/* Random mode. */
+	int mode;			/* net.ephport.mode: READ_ONCE/WRITE_ONCE */
+	int delay_ms;			/* net.ephport.reuse_delay_ms: the same */
+	/* Present while in random mode; replaced under ephport_nets_lock. */
+	struct ephport_rest __rcu *rest;
+	/*
+	 * Protects *rest. Taken outside lock (a sweep reads the bitmaps),
+	 * never inside it; taken inside bind hash and UDP slot locks on
+	 * release.
+	 */
+	spinlock_t rest_lock;
+	atomic_long_t rcounters[EPHPORT_NRCOUNTERS];
+};
+
+/*
+ * Protects the list of namespaces (ephport_nets), each one's tracked
+ * flag and alarm_kn, the pass's bookkeeping in netns.c, and every
+ * namespace's rest pointer (allocated and freed under it). Serializes
+ * passes and mode changes. Process context only.
+ */
+extern struct mutex ephport_nets_lock;
+extern struct list_head ephport_nets;
+extern unsigned int ephport_net_id;
+
+/* The settings (READ_ONCE/WRITE_ONCE; written under ephport_nets_lock). */
+extern unsigned int ephport_alarm_pct;
+extern int ephport_default_mode;
+extern int ephport_default_delay_ms;
+
+/*
+ * A namespace's state, for an interface's pernet init and exit: theirs
+ * run after the state's init and before its exit.
+ */
+static inline struct ephport_net *ephport_net_of(const struct net *net)
+{
+	return net_generic(net, ephport_net_id);
+}
+
+/* Caller holds rcu_read_lock(). NULL once the namespace is leaving. */
+static inline struct ephport_net *ephport_net_get(const struct net *net)
+{
+	struct ephport_net *en = net_generic(net, ephport_net_id);
+
+	if (!en || !READ_ONCE(en->alive))
+		return NULL;
+	return en;
+}
+
+static inline void ephport_net_count(struct ephport_net *en,
+				     enum ephport_counter c)
+{
+	atomic_long_inc(&en->counters[c]);
+}
+
+static inline void ephport_net_rcount(struct ephport_net *en,
+				      enum ephport_rcounter c)
+{
+	atomic_long_inc(&en->rcounters[c]);
+}
+
+/* The effective mode: the namespace's own, or the default. */
+static inline enum ephport_mode ephport_net_mode(const struct ephport_net *en)
+{
+	int m = READ_ONCE(en->mode);
+
+	return m == EPHPORT_MODE_DEFAULT ? READ_ONCE(ephport_default_mode) : m;
+}
+
+static inline u32 ephport_net_delay(const struct ephport_net *en)
+{
+	int d = READ_ONCE(en->delay_ms);
+
+	return d < 0 ? READ_ONCE(ephport_default_delay_ms) : d;
+}
+
+/* What a reader sees of a namespace's usage. */
+struct ephport_values {
+	u32 lo, hi;
+	u32 in_use[EPHPORT_NPROTO];
+	u32 peak[EPHPORT_NPROTO];
+	bool alarm;
+};
+
+/* ---- netns.c ---- */
+
+int ephport_netns_init(void);
+void ephport_netns_uninit(void);
+void ephport_netns_start(const struct ephport_netns_env *env);
+void ephport_netns_stop(void);
+int ephport_nets_count(void);
+int ephport_set_default_mode(enum ephport_mode mode);
+void ephport_set_default_delay(int ms);
+int ephport_net_set_mode(struct ephport_net *en, enum ephport_mode mode);
+void ephport_net_set_delay(struct ephport_net *en, int ms);
+
+/* ---- counting.c ---- */
+
+void ephport_counting_start(const struct ephport_netns_env *env);
+void ephport_counting_stop(void);
+void ephport_counting_join(struct ephport_net *en);
+void ephport_counting_uninit(void);
+void ephport_netns_kick(void);
+
+/* Events, from the hooks (atomic context). */
+void ephport_net_bound(struct ephport_net *en, enum ephport_proto proto,
+		       u32 port);
+bool ephport_net_unbind(struct ephport_net *en, enum ephport_proto proto,
+			u32 port);
+void ephport_net_search(struct ephport_net *en, u64 ns);
+
+/* Readers and writers, from the interfaces (process context). */
+bool ephport_counter_supported(enum ephport_counter c);
+bool ephport_search_supported(void);
+unsigned long ephport_net_counter(struct ephport_net *en,
+				  enum ephport_counter c);
+unsigned long ephport_net_searches(struct ephport_net *en,
+				   unsigned int bucket);
+unsigned long ephport_net_rcounter(struct ephport_net *en,
+				   enum ephport_rcounter c);
+void ephport_net_values(struct ephport_net *en, struct ephport_values *v);
+void ephport_net_reset_peak(struct ephport_net *en, enum ephport_proto proto);
+void ephport_net_watch_alarm(struct ephport_net *en, struct kernfs_node *kn);
+void ephport_set_alarm_pct(unsigned int pct);
+
+/* ---- release.c: a socket of the namespace let go of a port ---- */
+
+void ephport_net_released(struct ephport_net *en, enum ephport_proto proto,
+			  u32 port);
+void ephport_net_released_locked(struct ephport_net *en, u32 port);
+void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
+			     const struct hlist_node *leaving, bool locked);
+void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
+			     const struct sock *sk);
+
+/* ---- random_mode.c ---- */
+
+bool ephport_random_active(struct ephport_net *en);
+int ephport_random_choose(struct sock *sk, enum ephport_proto proto,
+			  int avoid, u32 *port);
+void ephport_random_chosen(struct sock *sk, u32 port);
+void ephport_random_refused(struct sock *sk);
+void ephport_random_released(struct ephport_net *en, u32 port);
+u32 ephport_random_resting(struct ephport_net *en);
+int ephport_random_update(struct ephport_net *en);
+void ephport_random_free(struct ephport_net *en);
+
+#endif /* _EPHPORT_NETNS_H */

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephport: the parsing of every control, part of the pure core (core.h).
+ * Each function accepts one value, with one trailing newline, and leaves
+ * its result alone on anything else.
+ */
+#include <linux/kernel.h>
+#include <linux/kstrtox.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <kunit/visibility.h>
+
+#include "core.h"
+
+/* alarm_pct: a decimal integer 1..100. */
+int ephport_parse_pct(const char *buf, u32 *pct)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(buf, 10, &v);
+	if (ret)
+		return -EINVAL;
+	if (v < 1 || v > 100)
+		return -EINVAL;
+	*pct = v;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_parse_pct);
+
+/* *_peak: only "0" (resetting) is accepted. */
+int ephport_parse_peak_reset(const char *buf)
+{
+	unsigned int v;
+
+	if (kstrtouint(buf, 10, &v) || v)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_parse_peak_reset);
+
+static const char *const ephport_mode_names[] = {
+	[EPHPORT_MODE_DEFAULT] = "default",
+	[EPHPORT_MODE_OBSERVE] = "observe",
+	[EPHPORT_MODE_RANDOM] = "random",
+};
+
+const char *ephport_mode_name(enum ephport_mode mode)
+{
+	if ((unsigned int)mode >= ARRAY_SIZE(ephport_mode_names))
+		return "?";
+	return ephport_mode_names[mode];
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_mode_name);
+
+/* One of the words, exactly, with one trailing newline allowed. */
+int ephport_parse_mode(const char *buf, bool allow_default,
+		       enum ephport_mode *mode)
+{
+	int m;
+
+	for (m = 0; m < ARRAY_SIZE(ephport_mode_names); m++) {
+		if (m == EPHPORT_MODE_DEFAULT && !allow_default)
+			continue;
+		if (sysfs_streq(buf, ephport_mode_names[m])) {
+			*mode = m;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_parse_mode);
+
+/* A decimal 0..600000 (or -1 with @allow_follow), one newline allowed. */
+int ephport_parse_delay(const char *buf, bool allow_follow, int *ms)
+{
+	int v;
+
+	if (kstrtoint(buf, 10, &v))
+		return -EINVAL;
+	if (v == EPHPORT_DELAY_FOLLOW && allow_follow) {
+		*ms = v;
+		return 0;
+	}
+	if (v < 0 || v > EPHPORT_DELAY_MAX_MS)
+		return -EINVAL;
+	*ms = v;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_parse_delay);
