@@ -361,12 +361,21 @@ void ephport_set_alarm_pct(unsigned int pct)
 
 /* ---- the work: deferred passes, alarm notifications, sweeps ---- */
 
-/* Where to notify a change of the namespace's alarm (NULL: nowhere). */
-void ephport_net_watch_alarm(struct ephport_net *en, struct kernfs_node *kn)
+/*
+ * Where to notify a change of the namespace's alarm (NULL: nowhere),
+ * with a reference the state holds from now on. Returns the previous
+ * one, whose reference passes to the caller.
+ */
+struct kernfs_node *ephport_net_watch_alarm(struct ephport_net *en,
+					    struct kernfs_node *kn)
 {
+	struct kernfs_node *old;
+
 	mutex_lock(&ephport_nets_lock);
+	old = en->alarm_kn;
 	en->alarm_kn = kn;
 	mutex_unlock(&ephport_nets_lock);
+	return old;
 }
 
 /*

@@ -233,29 +233,44 @@ static void ephport_choose_self_connect_test(struct kunit *test)
 /* 16 ms units: a port rests at least the delay, never 32 ms more. */
 static void ephport_rest_expired_test(struct kunit *test)
 {
-	/* 100 ms = 6.25 units: resting through age 7, free at age 8. */
-	KUNIT_EXPECT_FALSE(test, ephport_rest_expired(1000, 1000, 100));
-	KUNIT_EXPECT_FALSE(test, ephport_rest_expired(1000, 1007, 100));
-	KUNIT_EXPECT_TRUE(test, ephport_rest_expired(1000, 1008, 100));
-	/* 16 ms exactly one unit: resting through age 1. */
-	KUNIT_EXPECT_FALSE(test, ephport_rest_expired(5, 6, 16));
-	KUNIT_EXPECT_TRUE(test, ephport_rest_expired(5, 7, 16));
-	/* Delay 0: nothing rests. */
-	KUNIT_EXPECT_TRUE(test, ephport_rest_expired(5, 5, 0));
-	/* The longest delay, 600 s = 37500 units. */
-	KUNIT_EXPECT_FALSE(test, ephport_rest_expired(0, 37500, 600000));
-	KUNIT_EXPECT_TRUE(test, ephport_rest_expired(0, 37501, 600000));
-	/* The clock wraps (u16 units) and the age stays right. */
-	KUNIT_EXPECT_FALSE(test, ephport_rest_expired(65530, 1, 100));
-	KUNIT_EXPECT_TRUE(test, ephport_rest_expired(65530, 2, 100));
-	KUNIT_EXPECT_FALSE(test, ephport_rest_expired(30000, 1964, 600000));
-	KUNIT_EXPECT_TRUE(test, ephport_rest_expired(30000, 1965, 600000));
-	/* Milliseconds to units, and the wrap of jiffies-based time. */
-	KUNIT_EXPECT_EQ(test, 0, ephport_rest_now(15));
-	KUNIT_EXPECT_EQ(test, 1, ephport_rest_now(16));
-	KUNIT_EXPECT_EQ(test, 65535, ephport_rest_now((1ULL << 20) - 1));
-	KUNIT_EXPECT_EQ(test, 0, ephport_rest_now(1ULL << 20));
-	KUNIT_EXPECT_EQ(test, 2, ephport_rest_now(U64_MAX - 15 + 48));
+	static const struct {
+		u16 stamp, now;
+		u32 delay_ms;
+		bool expired;
+	} cases[] = {
+		/* 100 ms = 6.25 units: resting through age 7, free at age 8. */
+		{ 1000, 1000, 100, false }, { 1000, 1007, 100, false },
+		{ 1000, 1008, 100, true },
+		/* 16 ms exactly one unit: resting through age 1; 0 rests nothing. */
+		{ 5, 6, 16, false }, { 5, 7, 16, true }, { 5, 5, 0, true },
+		/* The longest delay, 600 s = 37500 units. */
+		{ 0, 37500, 600000, false }, { 0, 37501, 600000, true },
+		/* The clock wraps (u16 units) and the age stays right. */
+		{ 65530, 1, 100, false }, { 65530, 2, 100, true },
+		{ 30000, 1964, 600000, false }, { 30000, 1965, 600000, true },
+	};
+	static const struct {
+		u64 msecs;
+		u16 unit;
+	} units[] = {
+		/* Milliseconds to units, and the wrap of jiffies-based time. */
+		{ 15, 0 }, { 16, 1 }, { (1ULL << 20) - 1, 65535 },
+		{ 1ULL << 20, 0 }, { U64_MAX - 15 + 48, 2 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		KUNIT_EXPECT_EQ_MSG(test, cases[i].expired,
+				    ephport_rest_expired(cases[i].stamp,
+							 cases[i].now,
+							 cases[i].delay_ms),
+				    "released at %u, now %u, delay %u ms",
+				    cases[i].stamp, cases[i].now,
+				    cases[i].delay_ms);
+	for (i = 0; i < ARRAY_SIZE(units); i++)
+		KUNIT_EXPECT_EQ_MSG(test, units[i].unit,
+				    ephport_rest_now(units[i].msecs),
+				    "%llu ms", units[i].msecs);
 }
 
 /* Released ports rest exactly the delay, then are chosen again. */
@@ -304,6 +319,16 @@ static void ephport_rest_sweep_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, test_bit(3003, r->resting));
 }
 
+/* Sweeps @r at @now (delay 100 ms) and checks whether @port rests. */
+static void sweep_expect(struct kunit *test, struct ephport_rest *r, u16 now,
+			 const unsigned long *tcp, const unsigned long *udp,
+			 u32 port, bool resting)
+{
+	ephport_rest_sweep(r, now, 100, tcp, udp);
+	KUNIT_EXPECT_EQ_MSG(test, resting, test_bit(port, r->resting),
+			    "port %u at unit %u", port, now);
+}
+
 /* A port ephport handed out rests until its release is seen, or missed. */
 static void ephport_rest_handout_test(struct kunit *test)
 {
@@ -324,20 +349,16 @@ static void ephport_rest_handout_test(struct kunit *test)
 	ephport_rest_sweep(r, 60002, 100, tcp, udp);
 	KUNIT_EXPECT_FALSE(test, test_bit(4000, r->out));
 	KUNIT_EXPECT_TRUE(test, test_bit(4000, r->resting));
-	ephport_rest_sweep(r, 60009, 100, tcp, udp);
-	KUNIT_EXPECT_TRUE(test, test_bit(4000, r->resting));
-	ephport_rest_sweep(r, 60010, 100, tcp, udp);
-	KUNIT_EXPECT_FALSE(test, test_bit(4000, r->resting));
+	sweep_expect(test, r, 60009, tcp, udp, 4000, true);
+	sweep_expect(test, r, 60010, tcp, udp, 4000, false);
 	/* Seen released: rests from the release. */
 	ephport_rest_handout(r, 4001);
 	__set_bit(4001, udp);
 	ephport_rest_release(r, 4001, 61000, 100);
 	__clear_bit(4001, udp);
 	KUNIT_EXPECT_FALSE(test, test_bit(4001, r->out));
-	ephport_rest_sweep(r, 61007, 100, tcp, udp);
-	KUNIT_EXPECT_TRUE(test, test_bit(4001, r->resting));
-	ephport_rest_sweep(r, 61008, 100, tcp, udp);
-	KUNIT_EXPECT_FALSE(test, test_bit(4001, r->resting));
+	sweep_expect(test, r, 61007, tcp, udp, 4001, true);
+	sweep_expect(test, r, 61008, tcp, udp, 4001, false);
 	/* No such port. */
 	ephport_rest_handout(r, 65536);
 	ephport_rest_release(r, 70000, 5, 100);

@@ -206,7 +206,8 @@ unsigned long ephport_net_rcounter(struct ephport_net *en,
 				   enum ephport_rcounter c);
 void ephport_net_values(struct ephport_net *en, struct ephport_values *v);
 void ephport_net_reset_peak(struct ephport_net *en, enum ephport_proto proto);
-void ephport_net_watch_alarm(struct ephport_net *en, struct kernfs_node *kn);
+struct kernfs_node *ephport_net_watch_alarm(struct ephport_net *en,
+					    struct kernfs_node *kn);
 void ephport_set_alarm_pct(unsigned int pct);
 
 /* ---- release.c: a socket of the namespace let go of a port ---- */

@@ -19,37 +19,69 @@
 #include "tables.h"
 
 /*
+ * Whether a socket of the namespace still holds @port. @leaving: the
+ * owner about to leave (TCP: its bind node; UDP: the socket), judged
+ * before the release; NULL after it. Caller holds @slot's lock.
+ */
+static bool ephport_held(struct net *net, enum ephport_proto proto, u32 port,
+			 void *slot, const void *leaving)
+{
+	if (proto == EPHPORT_UDP)
+		return ephport_udp_held(slot, net, port, leaving);
+	if (leaving)
+		return ephport_tcp_held_but(slot, net, port, leaving);
+	return ephport_tcp_held(slot, net, port);
+}
+
+/*
+ * The one judgement of every release: under the port's chain or slot
+ * lock (taken here, unless the caller holds it: @locked), the port's bit
+ * goes if no socket of the namespace holds the port any more.
+ */
+static void ephport_release(struct ephport_net *en, enum ephport_proto proto,
+			    u32 port, const void *leaving, bool locked)
+{
+	struct net *net = en->net;
+	unsigned long flags;
+	bool alarm = false;
+	spinlock_t *lock;	/* the port's chain or slot lock */
+	void *slot;
+
+	if (port >= EPHPORT_NPORTS)
+		return;
+	if (proto == EPHPORT_TCP) {
+		struct inet_bind_hashbucket *head = ephport_tcp_chain(net, port);
+
+		slot = head;
+		lock = &head->lock;
+	} else {
+		struct udp_hslot *hslot = ephport_udp_slot(net, port);
+
+		slot = hslot;
+		lock = &hslot->lock;
+	}
+	local_irq_save(flags);
+	if (locked)
+		lockdep_assert_held(lock);
+	else
+		spin_lock(lock);
+	if (!ephport_held(net, proto, port, slot, leaving))
+		alarm = ephport_net_unbind(en, proto, port);
+	if (!locked)
+		spin_unlock(lock);
+	local_irq_restore(flags);
+	if (alarm)
+		ephport_netns_kick();
+}
+
+/*
  * A socket of the namespace gave up @port: its release function has
  * returned and the kernel dropped the chain lock; it is taken again here.
  */
 void ephport_net_released(struct ephport_net *en, enum ephport_proto proto,
 			  u32 port)
 {
-	struct net *net = en->net;
-	unsigned long flags;
-	bool alarm = false;
-
-	if (port >= EPHPORT_NPORTS)
-		return;
-	local_irq_save(flags);
-	if (proto == EPHPORT_TCP) {
-		struct inet_bind_hashbucket *head = ephport_tcp_chain(net, port);
-
-		spin_lock(&head->lock);
-		if (!ephport_tcp_held(head, net, port))
-			alarm = ephport_net_unbind(en, proto, port);
-		spin_unlock(&head->lock);
-	} else {
-		struct udp_hslot *hslot = ephport_udp_slot(net, port);
-
-		spin_lock(&hslot->lock);
-		if (!ephport_udp_held(hslot, net, port, NULL))
-			alarm = ephport_net_unbind(en, proto, port);
-		spin_unlock(&hslot->lock);
-	}
-	local_irq_restore(flags);
-	if (alarm)
-		ephport_netns_kick();
+	ephport_release(en, proto, port, NULL, false);
 }
 
 /*
@@ -59,20 +91,7 @@ void ephport_net_released(struct ephport_net *en, enum ephport_proto proto,
  */
 void ephport_net_released_locked(struct ephport_net *en, u32 port)
 {
-	struct inet_bind_hashbucket *head;
-	unsigned long flags;
-	bool alarm = false;
-
-	if (port >= EPHPORT_NPORTS)
-		return;
-	head = ephport_tcp_chain(en->net, port);
-	lockdep_assert_held(&head->lock);
-	local_irq_save(flags);
-	if (!ephport_tcp_held(head, en->net, port))
-		alarm = ephport_net_unbind(en, EPHPORT_TCP, port);
-	local_irq_restore(flags);
-	if (alarm)
-		ephport_netns_kick();
+	ephport_release(en, EPHPORT_TCP, port, NULL, true);
 }
 
 /*
@@ -85,44 +104,12 @@ void ephport_net_released_locked(struct ephport_net *en, u32 port)
 void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
 			     const struct hlist_node *leaving, bool locked)
 {
-	struct inet_bind_hashbucket *head;
-	unsigned long flags;
-	bool alarm = false;
-
-	if (port >= EPHPORT_NPORTS)
-		return;
-	head = ephport_tcp_chain(en->net, port);
-	local_irq_save(flags);
-	if (locked)
-		lockdep_assert_held(&head->lock);
-	else
-		spin_lock(&head->lock);
-	if (!ephport_tcp_held_but(head, en->net, port, leaving))
-		alarm = ephport_net_unbind(en, EPHPORT_TCP, port);
-	if (!locked)
-		spin_unlock(&head->lock);
-	local_irq_restore(flags);
-	if (alarm)
-		ephport_netns_kick();
+	ephport_release(en, EPHPORT_TCP, port, leaving, locked);
 }
 
 /* @sk is about to leave the UDP table, from udp_lib_unhash(). */
 void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
 			     const struct sock *sk)
 {
-	struct udp_hslot *hslot;
-	unsigned long flags;
-	bool alarm = false;
-
-	if (port >= EPHPORT_NPORTS)
-		return;
-	hslot = ephport_udp_slot(en->net, port);
-	local_irq_save(flags);
-	spin_lock(&hslot->lock);
-	if (!ephport_udp_held(hslot, en->net, port, sk))
-		alarm = ephport_net_unbind(en, EPHPORT_UDP, port);
-	spin_unlock(&hslot->lock);
-	local_irq_restore(flags);
-	if (alarm)
-		ephport_netns_kick();
+	ephport_release(en, EPHPORT_UDP, port, sk, false);
 }

@@ -166,69 +166,47 @@ static ssize_t range_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute range_attr = __ATTR_RO_MODE(range, 0400);
 
-static ssize_t ephport_usage_show(struct kobject *kobj, char *buf,
-				  enum ephport_proto proto, bool peak)
+/* tcp_in_use, udp_in_use, tcp_peak, udp_peak: one show, one store. */
+struct ephport_usage_attr {
+	struct kobj_attribute attr;
+	enum ephport_proto proto;
+	bool peak;
+};
+
+static ssize_t ephport_usage_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
 {
+	struct ephport_usage_attr *ua;
 	struct ephport_values v;
 
+	ua = container_of(attr, struct ephport_usage_attr, attr);
 	ephport_net_values(ephport_kobj_net(kobj), &v);
-	return sysfs_emit(buf, "%u\n", peak ? v.peak[proto] : v.in_use[proto]);
+	return sysfs_emit(buf, "%u\n",
+			  ua->peak ? v.peak[ua->proto] : v.in_use[ua->proto]);
 }
 
-static ssize_t ephport_peak_store(struct kobject *kobj, const char *buf,
-				  size_t count, enum ephport_proto proto)
+/* Writing 0 to a peak: the watermark restarts from the current value. */
+static ssize_t ephport_peak_store(struct kobject *kobj,
+				  struct kobj_attribute *attr, const char *buf,
+				  size_t count)
 {
+	struct ephport_usage_attr *ua;
+
+	ua = container_of(attr, struct ephport_usage_attr, attr);
 	if (ephport_parse_peak_reset(buf))
 		return -EINVAL;
-	ephport_net_reset_peak(ephport_kobj_net(kobj), proto);
+	ephport_net_reset_peak(ephport_kobj_net(kobj), ua->proto);
 	return count;
 }
 
-static ssize_t tcp_in_use_show(struct kobject *kobj,
-			       struct kobj_attribute *attr, char *buf)
-{
-	return ephport_usage_show(kobj, buf, EPHPORT_TCP, false);
-}
-
-static struct kobj_attribute tcp_in_use_attr = __ATTR_RO_MODE(tcp_in_use, 0400);
-
-static ssize_t udp_in_use_show(struct kobject *kobj,
-			       struct kobj_attribute *attr, char *buf)
-{
-	return ephport_usage_show(kobj, buf, EPHPORT_UDP, false);
-}
-
-static struct kobj_attribute udp_in_use_attr = __ATTR_RO_MODE(udp_in_use, 0400);
-
-static ssize_t tcp_peak_show(struct kobject *kobj, struct kobj_attribute *attr,
-			     char *buf)
-{
-	return ephport_usage_show(kobj, buf, EPHPORT_TCP, true);
-}
-
-static ssize_t tcp_peak_store(struct kobject *kobj,
-			      struct kobj_attribute *attr, const char *buf,
-			      size_t count)
-{
-	return ephport_peak_store(kobj, buf, count, EPHPORT_TCP);
-}
-
-static struct kobj_attribute tcp_peak_attr = __ATTR_RW_MODE(tcp_peak, 0600);
-
-static ssize_t udp_peak_show(struct kobject *kobj, struct kobj_attribute *attr,
-			     char *buf)
-{
-	return ephport_usage_show(kobj, buf, EPHPORT_UDP, true);
-}
-
-static ssize_t udp_peak_store(struct kobject *kobj,
-			      struct kobj_attribute *attr, const char *buf,
-			      size_t count)
-{
-	return ephport_peak_store(kobj, buf, count, EPHPORT_UDP);
-}
-
-static struct kobj_attribute udp_peak_attr = __ATTR_RW_MODE(udp_peak, 0600);
+static struct ephport_usage_attr ephport_usage_attrs[] = {
+	{ __ATTR(tcp_in_use, 0400, ephport_usage_show, NULL), EPHPORT_TCP, false },
+	{ __ATTR(udp_in_use, 0400, ephport_usage_show, NULL), EPHPORT_UDP, false },
+	{ __ATTR(tcp_peak, 0600, ephport_usage_show, ephport_peak_store),
+	  EPHPORT_TCP, true },
+	{ __ATTR(udp_peak, 0600, ephport_usage_show, ephport_peak_store),
+	  EPHPORT_UDP, true },
+};
 
 static ssize_t alarm_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
@@ -330,10 +308,10 @@ ephport_counter_attrs[EPHPORT_NCOUNTERS + EPHPORT_NRCOUNTERS] = {
 
 static struct attribute *ephport_net_attrs[] = {
 	&range_attr.attr,
-	&tcp_in_use_attr.attr,
-	&udp_in_use_attr.attr,
-	&tcp_peak_attr.attr,
-	&udp_peak_attr.attr,
+	&ephport_usage_attrs[0].attr.attr,
+	&ephport_usage_attrs[1].attr.attr,
+	&ephport_usage_attrs[2].attr.attr,
+	&ephport_usage_attrs[3].attr.attr,
 	&search_ns_attr.attr,
 	&alarm_attr.attr,
 	&ephport_net_mode_attr.attr,
@@ -360,17 +338,12 @@ static const struct kobj_type ephport_net_ktype = {
 	.default_groups = ephport_net_groups,
 };
 
-/* A namespace's directory, and the alarm file it tells of changes. */
-struct ephport_sysfs_net {
-	struct kobject *kobj;
-	struct kernfs_node *alarm_kn;
-};
-
+/* Each namespace's directory (a struct kobject *), for its removal. */
 static unsigned int ephport_sysfs_net_id __read_mostly;
 
 static int __net_init ephport_sysfs_net_init(struct net *net)
 {
-	struct ephport_sysfs_net *sn = net_generic(net, ephport_sysfs_net_id);
+	struct kobject **dir = net_generic(net, ephport_sysfs_net_id);
 	struct ephport_net *en = ephport_net_of(net);
 	struct ephport_net_kobj *nk;
 	int ret;
@@ -385,30 +358,28 @@ static int __net_init ephport_sysfs_net_init(struct net *net)
 		kobject_put(&nk->kobj);
 		return ret;
 	}
-	sn->kobj = &nk->kobj;
-	sn->alarm_kn = sysfs_get_dirent(nk->kobj.sd, "alarm");
-	ephport_net_watch_alarm(en, sn->alarm_kn);
+	*dir = &nk->kobj;
+	/* The state notifies alarm changes there; the reference is its. */
+	ephport_net_watch_alarm(en, sysfs_get_dirent(nk->kobj.sd, "alarm"));
 	return 0;
 }
 
 static void __net_exit ephport_sysfs_net_exit(struct net *net)
 {
-	struct ephport_sysfs_net *sn = net_generic(net, ephport_sysfs_net_id);
+	struct kobject **dir = net_generic(net, ephport_sysfs_net_id);
 
-	ephport_net_watch_alarm(ephport_net_of(net), NULL);
-	sysfs_put(sn->alarm_kn);
-	sn->alarm_kn = NULL;
+	sysfs_put(ephport_net_watch_alarm(ephport_net_of(net), NULL));
 	/* Waits for running show/store calls: none uses the state after. */
-	kobject_del(sn->kobj);
-	kobject_put(sn->kobj);
-	sn->kobj = NULL;
+	kobject_del(*dir);
+	kobject_put(*dir);
+	*dir = NULL;
 }
 
 static struct pernet_operations ephport_sysfs_net_ops = {
 	.init = ephport_sysfs_net_init,
 	.exit = ephport_sysfs_net_exit,
 	.id = &ephport_sysfs_net_id,
-	.size = sizeof(struct ephport_sysfs_net),
+	.size = sizeof(struct kobject *),
 };
 
 int ephport_sysfs_init(void)
