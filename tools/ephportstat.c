@@ -5,31 +5,19 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ephportstat.h"
+#include "util.h"
 
 #ifndef EPHPORTSTAT_VERSION
 #define EPHPORTSTAT_VERSION "unknown"
 #endif
 
 enum ep_format { EP_TABLE, EP_ONE, EP_JSON, EP_PROMETHEUS };
-
-void ep_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("ephportstat: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void usage(FILE *f)
 {
@@ -67,6 +55,7 @@ static int show(FILE *f, enum ep_format fmt, unsigned long inum)
 
 	if (ep_snapshot(&snap, inum))
 		return 1;
+	ep_name_all(&snap);
 	ep_sort(&snap);
 	switch (fmt) {
 	case EP_TABLE:

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ephportstat: ephport's sysfs tree, per network namespace, by name.
+ *
+ * main (ephportstat.c) reads a snapshot (snapshot.c), names its namespaces
+ * (names.c) and prints it (output.c). These parts share the types below
+ * and call only util.c (errors, paths), never each other.
  */
 #ifndef _EPHPORTSTAT_H
 #define _EPHPORTSTAT_H
@@ -97,28 +101,20 @@ struct ep_snap {
 	int nr;
 };
 
-/* snapshot.c */
-extern const char *ep_root;
-int ep_path(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* snapshot.c: reads the tree, names nothing */
 bool ep_loaded(void);
 int ep_snapshot(struct ep_snap *snap, unsigned long only_inum);
 void ep_snap_free(struct ep_snap *snap);
-long long ep_range_size(const struct ep_ns *ns);
-int ep_share_permille(const struct ep_ns *ns, enum ep_field in_use);
 
-/* names.c */
-int ep_name_all(struct ep_snap *snap);
+/* names.c: names the namespaces of a snapshot */
+void ep_name_all(struct ep_snap *snap);
 int ep_resolve(const char *arg, unsigned long *inum);
 
-/* output.c */
+/* output.c: prints a named snapshot */
 void ep_sort(struct ep_snap *snap);
 void ep_print_table(FILE *f, const struct ep_snap *snap);
 void ep_print_one(FILE *f, const struct ep_ns *ns);
 void ep_print_json(FILE *f, const struct ep_snap *snap);
 void ep_print_prometheus(FILE *f, const struct ep_snap *snap);
-
-/* ephportstat.c */
-void ep_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* _EPHPORTSTAT_H */

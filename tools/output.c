@@ -40,14 +40,29 @@ static long long sum(long long a, long long b)
 	return a + b;
 }
 
+static long long range_size(const struct ep_ns *ns)
+{
+	return ns->lo == EP_NONE ? EP_NONE : ns->hi - ns->lo + 1;
+}
+
+/* Share of the range in use, in 1/1000, or -1 if unknown. */
+static int share_permille(const struct ep_ns *ns, enum ep_field in_use)
+{
+	long long size = range_size(ns);
+
+	if (size <= 0 || ns->val[in_use] == EP_NONE)
+		return -1;
+	return ns->val[in_use] * 1000 / size;
+}
+
 /* ---- the table ---- */
 
 #define BAR_WIDTH	10
 
 static int fullness(const struct ep_ns *ns)
 {
-	int t = ep_share_permille(ns, EP_TCP_IN_USE);
-	int u = ep_share_permille(ns, EP_UDP_IN_USE);
+	int t = share_permille(ns, EP_TCP_IN_USE);
+	int u = share_permille(ns, EP_UDP_IN_USE);
 
 	return t > u ? t : u;
 }
@@ -75,7 +90,7 @@ void ep_sort(struct ep_snap *snap)
 static void share(char *pct, char *bar, size_t size, const struct ep_ns *ns,
 		  enum ep_field in_use)
 {
-	int pm = ep_share_permille(ns, in_use);
+	int pm = share_permille(ns, in_use);
 	int i, fill;
 
 	if (pm < 0) {
@@ -117,7 +132,7 @@ static void table_row(FILE *f, const struct ep_ns *ns, bool tcp)
 			col2[0] = '\0';
 		else
 			snprintf(col2, sizeof(col2), "%5lld ports",
-				 ep_range_size(ns));
+				 range_size(ns));
 		failed = ns->val[EP_UDP_FAIL];
 	}
 	share(pct, bar, sizeof(pct), ns, in_use);
@@ -201,7 +216,7 @@ void ep_print_one(FILE *f, const struct ep_ns *ns)
 		fprintf(f, "  %-18s -\n", "range");
 	else
 		fprintf(f, "  %-18s %lld-%lld (%lld ports)\n", "range",
-			ns->lo, ns->hi, ep_range_size(ns));
+			ns->lo, ns->hi, range_size(ns));
 	fprintf(f, "  %-18s %s\n", "mode", ns->mode[0] ? ns->mode : "-");
 	if (v[EP_REUSE_DELAY_MS] == EP_NONE)
 		fprintf(f, "  %-18s -\n", "reuse delay");
@@ -306,7 +321,7 @@ static void json_ns(FILE *f, const struct ep_ns *ns)
 		fputs(",\n      \"range\": null", f);
 	else
 		fprintf(f, ",\n      \"range\": {\"lo\": %lld, \"hi\": %lld, \"size\": %lld}",
-			ns->lo, ns->hi, ep_range_size(ns));
+			ns->lo, ns->hi, range_size(ns));
 	fputs(",\n      \"mode\": ", f);
 	if (ns->mode[0])
 		json_str(f, ns->mode);
@@ -577,7 +592,7 @@ void ep_print_prometheus(FILE *f, const struct ep_snap *snap)
 	prom_probes(f, snap);
 	prom_ns_gauge(f, snap, "range_low", "Lowest port of the namespace's ip_local_port_range.", get_lo);
 	prom_ns_gauge(f, snap, "range_high", "Highest port of the namespace's ip_local_port_range.", get_hi);
-	prom_ns_gauge(f, snap, "range_ports", "Ports in the namespace's ip_local_port_range.", ep_range_size);
+	prom_ns_gauge(f, snap, "range_ports", "Ports in the namespace's ip_local_port_range.", range_size);
 	prom_fields(f, snap);
 	prom_mode(f, snap);
 	prom_hist(f, snap);

@@ -9,17 +9,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ephportstat.h"
-
-/* Prefix of every path read, for a fake tree in tests ("" normally). */
-const char *ep_root = "";
-
-#define EP_SYSFS	"/sys/kernel/ephport"
+#include "util.h"
 
 const struct ep_field_desc ep_fields[EP_NFIELDS] = {
 	[EP_TCP_IN_USE] = { "tcp_in_use", "ports_in_use", "tcp", EP_PROM_GAUGE,
@@ -53,22 +48,6 @@ const struct ep_field_desc ep_fields[EP_NFIELDS] = {
 	[EP_SELF_CONNECT_AVOIDED] = { "self_connect_avoided", "self_connect_avoided_total", NULL, EP_PROM_COUNTER,
 		"TCP connects for which random mode avoided source port == destination port." },
 };
-
-int ep_path(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n, m;
-
-	n = snprintf(buf, size, "%s", ep_root);
-	va_start(ap, fmt);
-	m = vsnprintf(buf + n, size - n, fmt, ap);
-	va_end(ap);
-	if (m < 0 || (size_t)(n + m) >= size) {
-		ep_err("path too long: %s", buf);
-		return -1;
-	}
-	return 0;
-}
 
 /* The contents of a file, NUL-terminated; its length or -errno. */
 static int read_text(const char *path, char *buf, size_t size)
@@ -439,7 +418,7 @@ int ep_snapshot(struct ep_snap *snap, unsigned long only_inum)
 		ep_err("no namespace with inode %lu in %s", only_inum, path);
 		goto err_free;
 	}
-	return ep_name_all(snap) ? -1 : 0;
+	return 0;
 
 err_close:
 	closedir(dir);
@@ -453,19 +432,4 @@ void ep_snap_free(struct ep_snap *snap)
 	free(snap->ns);
 	snap->ns = NULL;
 	snap->nr = 0;
-}
-
-long long ep_range_size(const struct ep_ns *ns)
-{
-	return ns->lo == EP_NONE ? EP_NONE : ns->hi - ns->lo + 1;
-}
-
-/* Share of the range in use, in 1/1000, or -1 if unknown. */
-int ep_share_permille(const struct ep_ns *ns, enum ep_field in_use)
-{
-	long long size = ep_range_size(ns);
-
-	if (size <= 0 || ns->val[in_use] == EP_NONE)
-		return -1;
-	return ns->val[in_use] * 1000 / size;
 }
