@@ -15,6 +15,56 @@ static const char *const naming_names[] = {
 	[EP_NAMED_PID] = "pid",
 };
 
+enum ep_kind { EP_PROM_GAUGE, EP_PROM_COUNTER };
+
+/*
+ * The fields --json and --prometheus show, in this order. JSON's key is the
+ * field's file name; the Prometheus metric (after "ephport_"), its proto
+ * label, type and help are ephportstat's own. The fields of one metric are
+ * printed together, under the help of the first. The module's other
+ * counters (random_fallback by cause) are read but not shown.
+ */
+static const struct ep_shown {
+	enum ep_field field;
+	const char *metric;
+	const char *proto;	/* or NULL */
+	enum ep_kind kind;
+	const char *help;
+} shown[] = {
+	{ EP_TCP_IN_USE, "ports_in_use", "tcp", EP_PROM_GAUGE,
+		"Distinct ports of the ephemeral range bound in the namespace (TIME_WAIT included)." },
+	{ EP_UDP_IN_USE, "ports_in_use", "udp", EP_PROM_GAUGE, NULL },
+	{ EP_TCP_PEAK, "ports_peak", "tcp", EP_PROM_GAUGE,
+		"High-watermark of ports_in_use since the module loaded or the peak was reset." },
+	{ EP_UDP_PEAK, "ports_peak", "udp", EP_PROM_GAUGE, NULL },
+	{ EP_TCP_CONNECT_OK, "connect_ok_total", "tcp", EP_PROM_COUNTER,
+		"connect() calls that got an ephemeral port from the kernel." },
+	{ EP_TCP_CONNECT_FAIL, "connect_fail_total", "tcp", EP_PROM_COUNTER,
+		"connect() calls that found no free ephemeral port (EADDRNOTAVAIL)." },
+	{ EP_TCP_BIND_OK, "bind_ok_total", "tcp", EP_PROM_COUNTER,
+		"Kernel-chosen port assignments that succeeded (TCP: bind() to port 0; UDP: autobind)." },
+	{ EP_TCP_BIND_FAIL, "bind_fail_total", "tcp", EP_PROM_COUNTER,
+		"Kernel-chosen port assignments that failed for lack of a port (TCP: bind() to port 0; UDP: autobind)." },
+	{ EP_UDP_OK, "bind_ok_total", "udp", EP_PROM_COUNTER, NULL },
+	{ EP_UDP_FAIL, "bind_fail_total", "udp", EP_PROM_COUNTER, NULL },
+	{ EP_SELF_CONNECT, "self_connect_total", "tcp", EP_PROM_COUNTER,
+		"TCP connections connected to themselves (same address and port on both ends)." },
+	{ EP_ALARM, "alarm", NULL, EP_PROM_GAUGE,
+		"1 while a protocol's share of the range is above alarm_pct." },
+	{ EP_REUSE_DELAY_MS, "reuse_delay_seconds", NULL, EP_PROM_GAUGE,
+		"How long a released port rests before ephport hands it out again." },
+	{ EP_RANDOM_OK, "random_ok_total", NULL, EP_PROM_COUNTER,
+		"Ports ephport chose at random." },
+	{ EP_RANDOM_FALLBACK, "random_fallback_total", NULL, EP_PROM_COUNTER,
+		"Random mode choices left to the kernel's algorithm (range full or all resting)." },
+	{ EP_RESTING, "resting_ports", NULL, EP_PROM_GAUGE,
+		"Released ports resting for reuse_delay before they can be chosen again." },
+	{ EP_SELF_CONNECT_AVOIDED, "self_connect_avoided_total", NULL, EP_PROM_COUNTER,
+		"TCP connects for which random mode avoided source port == destination port." },
+};
+
+#define NSHOWN	((int)(sizeof(shown) / sizeof(shown[0])))
+
 /* A count in at most 5 characters: 12345, 1234k, 1234M. */
 static const char *num5(char *buf, size_t size, long long v)
 {
@@ -327,9 +377,9 @@ static void json_ns(FILE *f, const struct ep_ns *ns)
 		json_str(f, ns->mode);
 	else
 		fputs("null", f);
-	for (i = 0; i < EP_NFIELDS; i++) {
-		fprintf(f, ",\n      \"%s\": ", ep_fields[i].file);
-		json_num(f, ns->val[i]);
+	for (i = 0; i < NSHOWN; i++) {
+		fprintf(f, ",\n      \"%s\": ", ep_field_files[shown[i].field]);
+		json_num(f, ns->val[shown[i].field]);
 	}
 	fputs(",\n      \"search_ns\": ", f);
 	if (ns->nhist < 0) {
@@ -439,22 +489,22 @@ static void prom_fields(FILE *f, const struct ep_snap *snap)
 {
 	int i, j, k;
 
-	for (i = 0; i < EP_NFIELDS; i++) {
-		const struct ep_field_desc *d = &ep_fields[i];
+	for (i = 0; i < NSHOWN; i++) {
+		const struct ep_shown *d = &shown[i];
 		bool first = true;
 
 		for (j = 0; j < i; j++)
-			if (!strcmp(ep_fields[j].metric, d->metric))
+			if (!strcmp(shown[j].metric, d->metric))
 				break;
 		if (j < i)
 			continue;	/* printed with its family */
-		for (j = i; j < EP_NFIELDS; j++) {
-			const struct ep_field_desc *e = &ep_fields[j];
+		for (j = i; j < NSHOWN; j++) {
+			const struct ep_shown *e = &shown[j];
 
 			if (strcmp(e->metric, d->metric))
 				continue;
 			for (k = 0; k < snap->nr; k++) {
-				long long v = snap->ns[k].val[j];
+				long long v = snap->ns[k].val[e->field];
 
 				if (v == EP_NONE)
 					continue;
@@ -466,7 +516,7 @@ static void prom_fields(FILE *f, const struct ep_snap *snap)
 				prom_start(f, d->metric, &snap->ns[k]);
 				if (e->proto)
 					fprintf(f, ",proto=\"%s\"", e->proto);
-				if (j == EP_REUSE_DELAY_MS)
+				if (e->field == EP_REUSE_DELAY_MS)
 					fprintf(f, "} %lld.%03lld\n",
 						v / 1000, v % 1000);
 				else

@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephportstat: error messages and paths, for every other part.
+ * ephportstat: error messages, paths and the fields' file names, for every
+ * other part.
  */
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "ephportstat.h"
 #include "util.h"
 
 const char *ep_root = "";
+
+#define EP_FIELD_FILE(id, file)	[EP_##id] = #file,
+const char *const ep_field_files[EP_NFIELDS] = {
+	EP_FIELDS(EP_FIELD_FILE)
+};
 
 int ep_path(char *buf, size_t size, const char *fmt, ...)
 {

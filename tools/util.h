@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ephportstat: what every part uses and that calls no part: error messages
- * and the paths of the files read.
+ * and the paths of the files read (the fields' file names, ep_field_files,
+ * are declared with the fields in ephportstat.h).
  */
 #ifndef _EPHPORTSTAT_UTIL_H
 #define _EPHPORTSTAT_UTIL_H
