@@ -43,9 +43,10 @@ static void usage(FILE *f)
 "  -V, --version      print ephportstat's version\n"
 "  -h, --help         this help\n"
 "\n"
-"Values that this ephport does not provide are shown as \"-\" (null in JSON,\n"
-"absent in Prometheus). Exits 1 if ephport is not loaded or a namespace's\n"
-"files cannot be read (nothing else is printed then), 2 on bad usage.\n");
+"A value the module does not give (\"unsupported\" on this kernel, or no file)\n"
+"is shown as \"-\" (null in JSON, absent in Prometheus). Exits 1 if ephport is\n"
+"not loaded or a namespace's files cannot be read (nothing else is printed\n"
+"then), 2 on bad usage.\n");
 }
 
 /* Print one snapshot; 0, or 1 (said) if it could not be read. */

@@ -15,7 +15,11 @@
 
 #include "../module/ephport_counters.h"
 
-/* A value that is absent (older module) or not a number ("unsupported"). */
+/*
+ * No value: the file says "unsupported" (the kernel lacks what the module
+ * needs to count it), holds no number, or is not there (a namespace read
+ * while ephport adds or removes its files).
+ */
 #define EP_NONE		(-1LL)
 
 /*

@@ -339,10 +339,7 @@ int ep_snapshot(struct ep_snap *snap, unsigned long only_inum)
 		return -1;
 	dir = opendir(path);
 	if (!dir) {
-		if (errno == ENOENT)
-			ep_err("this ephport has no per-namespace tree (no %s)", path);
-		else
-			ep_err("cannot read %s: %s", path, strerror(errno));
+		ep_err("cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(dir))) {
