@@ -5,31 +5,19 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ephportstat.h"
+#include "util.h"
 
 #ifndef EPHPORTSTAT_VERSION
 #define EPHPORTSTAT_VERSION "unknown"
 #endif
 
 enum ep_format { EP_TABLE, EP_ONE, EP_JSON, EP_PROMETHEUS };
-
-void ep_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("ephportstat: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void usage(FILE *f)
 {
@@ -55,9 +43,10 @@ static void usage(FILE *f)
 "  -V, --version      print ephportstat's version\n"
 "  -h, --help         this help\n"
 "\n"
-"Values that this ephport does not provide are shown as \"-\" (null in JSON,\n"
-"absent in Prometheus). Exits 1 if ephport is not loaded or a namespace's\n"
-"files cannot be read (nothing else is printed then), 2 on bad usage.\n");
+"A value the module does not give (\"unsupported\" on this kernel, or no file)\n"
+"is shown as \"-\" (null in JSON, absent in Prometheus). Exits 1 if ephport is\n"
+"not loaded or a namespace's files cannot be read (nothing else is printed\n"
+"then), 2 on bad usage.\n");
 }
 
 /* Print one snapshot; 0, or 1 (said) if it could not be read. */
@@ -67,6 +56,7 @@ static int show(FILE *f, enum ep_format fmt, unsigned long inum)
 
 	if (ep_snapshot(&snap, inum))
 		return 1;
+	ep_name_all(&snap);
 	ep_sort(&snap);
 	switch (fmt) {
 	case EP_TABLE:

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ephportstat: ephport's sysfs tree, per network namespace, by name.
+ *
+ * main (ephportstat.c) reads a snapshot (snapshot.c), names its namespaces
+ * (names.c) and prints it (output.c). These parts share the types below
+ * and use only util.c (errors, paths, the fields' file names), never each
+ * other.
  */
 #ifndef _EPHPORTSTAT_H
 #define _EPHPORTSTAT_H
@@ -8,45 +13,44 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* A value that is absent (older module) or not a number ("unsupported"). */
+#include "../module/ephport_counters.h"
+
+/*
+ * No value: the file says "unsupported" (the kernel lacks what the module
+ * needs to count it), holds no number, or is not there (a namespace read
+ * while ephport adds or removes its files).
+ */
 #define EP_NONE		(-1LL)
 
 /*
- * The per-namespace files that hold one number. The last five come with
- * random mode (issue 4): absent before it.
+ * The per-namespace files that hold one number, X(ID, file) like the
+ * module's counter lists: what a namespace is at (ports in use, peaks,
+ * alarm, reuse delay, resting ports), then the module's event counters,
+ * named once in module/ephport_counters.h.
  */
+#define EP_STATE_FIELDS(X)			\
+	X(TCP_IN_USE, tcp_in_use)		\
+	X(UDP_IN_USE, udp_in_use)		\
+	X(TCP_PEAK, tcp_peak)			\
+	X(UDP_PEAK, udp_peak)			\
+	X(ALARM, alarm)				\
+	X(REUSE_DELAY_MS, reuse_delay_ms)	\
+	X(RESTING, resting)
+
+#define EP_FIELDS(X)				\
+	EP_STATE_FIELDS(X)			\
+	EPHPORT_OBSERVE_COUNTERS(X)		\
+	EPHPORT_RANDOM_COUNTERS(X)
+
+#define EP_FIELD_ID(id, file)	EP_##id,
 enum ep_field {
-	EP_TCP_IN_USE,
-	EP_UDP_IN_USE,
-	EP_TCP_PEAK,
-	EP_UDP_PEAK,
-	EP_TCP_CONNECT_OK,
-	EP_TCP_CONNECT_FAIL,
-	EP_TCP_BIND_OK,
-	EP_TCP_BIND_FAIL,
-	EP_UDP_OK,
-	EP_UDP_FAIL,
-	EP_SELF_CONNECT,
-	EP_ALARM,
-	EP_REUSE_DELAY_MS,
-	EP_RANDOM_OK,
-	EP_RANDOM_FALLBACK,
-	EP_RESTING,
-	EP_SELF_CONNECT_AVOIDED,
+	EP_FIELDS(EP_FIELD_ID)
 	EP_NFIELDS,
 };
+#undef EP_FIELD_ID
 
-enum ep_kind { EP_PROM_GAUGE, EP_PROM_COUNTER };
-
-struct ep_field_desc {
-	const char *file;	/* name in /sys/kernel/ephport/net/<inum>/ */
-	const char *metric;	/* Prometheus name, after "ephport_" */
-	const char *proto;	/* the proto label, or NULL */
-	enum ep_kind kind;
-	const char *help;
-};
-
-extern const struct ep_field_desc ep_fields[EP_NFIELDS];
+/* util.c: each field's file in /sys/kernel/ephport/net/<inum>/ */
+extern const char *const ep_field_files[EP_NFIELDS];
 
 /* One line of search_ns: connect() port searches that took <= le ns. */
 struct ep_bucket {
@@ -97,28 +101,20 @@ struct ep_snap {
 	int nr;
 };
 
-/* snapshot.c */
-extern const char *ep_root;
-int ep_path(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* snapshot.c: reads the tree, names nothing */
 bool ep_loaded(void);
 int ep_snapshot(struct ep_snap *snap, unsigned long only_inum);
 void ep_snap_free(struct ep_snap *snap);
-long long ep_range_size(const struct ep_ns *ns);
-int ep_share_permille(const struct ep_ns *ns, enum ep_field in_use);
 
-/* names.c */
-int ep_name_all(struct ep_snap *snap);
+/* names.c: names the namespaces of a snapshot */
+void ep_name_all(struct ep_snap *snap);
 int ep_resolve(const char *arg, unsigned long *inum);
 
-/* output.c */
+/* output.c: prints a named snapshot */
 void ep_sort(struct ep_snap *snap);
 void ep_print_table(FILE *f, const struct ep_snap *snap);
 void ep_print_one(FILE *f, const struct ep_ns *ns);
 void ep_print_json(FILE *f, const struct ep_snap *snap);
 void ep_print_prometheus(FILE *f, const struct ep_snap *snap);
-
-/* ephportstat.c */
-void ep_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* _EPHPORTSTAT_H */

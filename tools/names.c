@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ephportstat.h"
+#include "util.h"
 
 /* ip netns keeps its names in /var/run/netns, which is /run/netns. */
 static const char *const netns_dirs[] = { "/run/netns", "/var/run/netns" };
@@ -154,7 +155,7 @@ static void find_pids(struct ep_snap *snap)
 				  sizeof(snap->ns[i].comm));
 }
 
-int ep_name_all(struct ep_snap *snap)
+void ep_name_all(struct ep_snap *snap)
 {
 	struct ep_ns *ns;
 	int i;
@@ -177,7 +178,6 @@ int ep_name_all(struct ep_snap *snap)
 	for (i = 0; i < snap->nr; i++)
 		if (snap->ns[i].naming == EP_NAMED_NONE)
 			strcpy(snap->ns[i].name, "-");
-	return 0;
 }
 
 /*
@@ -218,7 +218,7 @@ int ep_resolve(const char *arg, unsigned long *inum)
 		return -1;
 	}
 	if (!strchr(arg, '/')) {
-		if (ep_path(path, sizeof(path), "/sys/kernel/ephport/net/%s", pid))
+		if (ep_path(path, sizeof(path), EP_SYSFS "/net/%s", pid))
 			return -1;
 		if (!access(path, F_OK)) {
 			*inum = strtoul(pid, NULL, 10);

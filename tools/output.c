@@ -15,6 +15,56 @@ static const char *const naming_names[] = {
 	[EP_NAMED_PID] = "pid",
 };
 
+enum ep_kind { EP_PROM_GAUGE, EP_PROM_COUNTER };
+
+/*
+ * The fields --json and --prometheus show, in this order. JSON's key is the
+ * field's file name; the Prometheus metric (after "ephport_"), its proto
+ * label, type and help are ephportstat's own. The fields of one metric are
+ * printed together, under the help of the first. The module's other
+ * counters (random_fallback by cause) are read but not shown.
+ */
+static const struct ep_shown {
+	enum ep_field field;
+	const char *metric;
+	const char *proto;	/* or NULL */
+	enum ep_kind kind;
+	const char *help;
+} shown[] = {
+	{ EP_TCP_IN_USE, "ports_in_use", "tcp", EP_PROM_GAUGE,
+		"Distinct ports of the ephemeral range bound in the namespace (TIME_WAIT included)." },
+	{ EP_UDP_IN_USE, "ports_in_use", "udp", EP_PROM_GAUGE, NULL },
+	{ EP_TCP_PEAK, "ports_peak", "tcp", EP_PROM_GAUGE,
+		"High-watermark of ports_in_use since the module loaded or the peak was reset." },
+	{ EP_UDP_PEAK, "ports_peak", "udp", EP_PROM_GAUGE, NULL },
+	{ EP_TCP_CONNECT_OK, "connect_ok_total", "tcp", EP_PROM_COUNTER,
+		"connect() calls that got an ephemeral port from the kernel." },
+	{ EP_TCP_CONNECT_FAIL, "connect_fail_total", "tcp", EP_PROM_COUNTER,
+		"connect() calls that found no free ephemeral port (EADDRNOTAVAIL)." },
+	{ EP_TCP_BIND_OK, "bind_ok_total", "tcp", EP_PROM_COUNTER,
+		"Kernel-chosen port assignments that succeeded (TCP: bind() to port 0; UDP: autobind)." },
+	{ EP_TCP_BIND_FAIL, "bind_fail_total", "tcp", EP_PROM_COUNTER,
+		"Kernel-chosen port assignments that failed for lack of a port (TCP: bind() to port 0; UDP: autobind)." },
+	{ EP_UDP_OK, "bind_ok_total", "udp", EP_PROM_COUNTER, NULL },
+	{ EP_UDP_FAIL, "bind_fail_total", "udp", EP_PROM_COUNTER, NULL },
+	{ EP_SELF_CONNECT, "self_connect_total", "tcp", EP_PROM_COUNTER,
+		"TCP connections connected to themselves (same address and port on both ends)." },
+	{ EP_ALARM, "alarm", NULL, EP_PROM_GAUGE,
+		"1 while a protocol's share of the range is above alarm_pct." },
+	{ EP_REUSE_DELAY_MS, "reuse_delay_seconds", NULL, EP_PROM_GAUGE,
+		"How long a released port rests before ephport hands it out again." },
+	{ EP_RANDOM_OK, "random_ok_total", NULL, EP_PROM_COUNTER,
+		"Ports ephport chose at random." },
+	{ EP_RANDOM_FALLBACK, "random_fallback_total", NULL, EP_PROM_COUNTER,
+		"Random mode choices left to the kernel's algorithm (range full or all resting)." },
+	{ EP_RESTING, "resting_ports", NULL, EP_PROM_GAUGE,
+		"Released ports resting for reuse_delay before they can be chosen again." },
+	{ EP_SELF_CONNECT_AVOIDED, "self_connect_avoided_total", NULL, EP_PROM_COUNTER,
+		"TCP connects for which random mode avoided source port == destination port." },
+};
+
+#define NSHOWN	((int)(sizeof(shown) / sizeof(shown[0])))
+
 /* A count in at most 5 characters: 12345, 1234k, 1234M. */
 static const char *num5(char *buf, size_t size, long long v)
 {
@@ -40,14 +90,29 @@ static long long sum(long long a, long long b)
 	return a + b;
 }
 
+static long long range_size(const struct ep_ns *ns)
+{
+	return ns->lo == EP_NONE ? EP_NONE : ns->hi - ns->lo + 1;
+}
+
+/* Share of the range in use, in 1/1000, or -1 if unknown. */
+static int share_permille(const struct ep_ns *ns, enum ep_field in_use)
+{
+	long long size = range_size(ns);
+
+	if (size <= 0 || ns->val[in_use] == EP_NONE)
+		return -1;
+	return ns->val[in_use] * 1000 / size;
+}
+
 /* ---- the table ---- */
 
 #define BAR_WIDTH	10
 
 static int fullness(const struct ep_ns *ns)
 {
-	int t = ep_share_permille(ns, EP_TCP_IN_USE);
-	int u = ep_share_permille(ns, EP_UDP_IN_USE);
+	int t = share_permille(ns, EP_TCP_IN_USE);
+	int u = share_permille(ns, EP_UDP_IN_USE);
 
 	return t > u ? t : u;
 }
@@ -75,7 +140,7 @@ void ep_sort(struct ep_snap *snap)
 static void share(char *pct, char *bar, size_t size, const struct ep_ns *ns,
 		  enum ep_field in_use)
 {
-	int pm = ep_share_permille(ns, in_use);
+	int pm = share_permille(ns, in_use);
 	int i, fill;
 
 	if (pm < 0) {
@@ -117,7 +182,7 @@ static void table_row(FILE *f, const struct ep_ns *ns, bool tcp)
 			col2[0] = '\0';
 		else
 			snprintf(col2, sizeof(col2), "%5lld ports",
-				 ep_range_size(ns));
+				 range_size(ns));
 		failed = ns->val[EP_UDP_FAIL];
 	}
 	share(pct, bar, sizeof(pct), ns, in_use);
@@ -201,7 +266,7 @@ void ep_print_one(FILE *f, const struct ep_ns *ns)
 		fprintf(f, "  %-18s -\n", "range");
 	else
 		fprintf(f, "  %-18s %lld-%lld (%lld ports)\n", "range",
-			ns->lo, ns->hi, ep_range_size(ns));
+			ns->lo, ns->hi, range_size(ns));
 	fprintf(f, "  %-18s %s\n", "mode", ns->mode[0] ? ns->mode : "-");
 	if (v[EP_REUSE_DELAY_MS] == EP_NONE)
 		fprintf(f, "  %-18s -\n", "reuse delay");
@@ -306,15 +371,15 @@ static void json_ns(FILE *f, const struct ep_ns *ns)
 		fputs(",\n      \"range\": null", f);
 	else
 		fprintf(f, ",\n      \"range\": {\"lo\": %lld, \"hi\": %lld, \"size\": %lld}",
-			ns->lo, ns->hi, ep_range_size(ns));
+			ns->lo, ns->hi, range_size(ns));
 	fputs(",\n      \"mode\": ", f);
 	if (ns->mode[0])
 		json_str(f, ns->mode);
 	else
 		fputs("null", f);
-	for (i = 0; i < EP_NFIELDS; i++) {
-		fprintf(f, ",\n      \"%s\": ", ep_fields[i].file);
-		json_num(f, ns->val[i]);
+	for (i = 0; i < NSHOWN; i++) {
+		fprintf(f, ",\n      \"%s\": ", ep_field_files[shown[i].field]);
+		json_num(f, ns->val[shown[i].field]);
 	}
 	fputs(",\n      \"search_ns\": ", f);
 	if (ns->nhist < 0) {
@@ -424,22 +489,22 @@ static void prom_fields(FILE *f, const struct ep_snap *snap)
 {
 	int i, j, k;
 
-	for (i = 0; i < EP_NFIELDS; i++) {
-		const struct ep_field_desc *d = &ep_fields[i];
+	for (i = 0; i < NSHOWN; i++) {
+		const struct ep_shown *d = &shown[i];
 		bool first = true;
 
 		for (j = 0; j < i; j++)
-			if (!strcmp(ep_fields[j].metric, d->metric))
+			if (!strcmp(shown[j].metric, d->metric))
 				break;
 		if (j < i)
 			continue;	/* printed with its family */
-		for (j = i; j < EP_NFIELDS; j++) {
-			const struct ep_field_desc *e = &ep_fields[j];
+		for (j = i; j < NSHOWN; j++) {
+			const struct ep_shown *e = &shown[j];
 
 			if (strcmp(e->metric, d->metric))
 				continue;
 			for (k = 0; k < snap->nr; k++) {
-				long long v = snap->ns[k].val[j];
+				long long v = snap->ns[k].val[e->field];
 
 				if (v == EP_NONE)
 					continue;
@@ -451,7 +516,7 @@ static void prom_fields(FILE *f, const struct ep_snap *snap)
 				prom_start(f, d->metric, &snap->ns[k]);
 				if (e->proto)
 					fprintf(f, ",proto=\"%s\"", e->proto);
-				if (j == EP_REUSE_DELAY_MS)
+				if (e->field == EP_REUSE_DELAY_MS)
 					fprintf(f, "} %lld.%03lld\n",
 						v / 1000, v % 1000);
 				else
@@ -577,7 +642,7 @@ void ep_print_prometheus(FILE *f, const struct ep_snap *snap)
 	prom_probes(f, snap);
 	prom_ns_gauge(f, snap, "range_low", "Lowest port of the namespace's ip_local_port_range.", get_lo);
 	prom_ns_gauge(f, snap, "range_high", "Highest port of the namespace's ip_local_port_range.", get_hi);
-	prom_ns_gauge(f, snap, "range_ports", "Ports in the namespace's ip_local_port_range.", ep_range_size);
+	prom_ns_gauge(f, snap, "range_ports", "Ports in the namespace's ip_local_port_range.", range_size);
 	prom_fields(f, snap);
 	prom_mode(f, snap);
 	prom_hist(f, snap);

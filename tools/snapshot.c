@@ -9,66 +9,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ephportstat.h"
-
-/* Prefix of every path read, for a fake tree in tests ("" normally). */
-const char *ep_root = "";
-
-#define EP_SYSFS	"/sys/kernel/ephport"
-
-const struct ep_field_desc ep_fields[EP_NFIELDS] = {
-	[EP_TCP_IN_USE] = { "tcp_in_use", "ports_in_use", "tcp", EP_PROM_GAUGE,
-		"Distinct ports of the ephemeral range bound in the namespace (TIME_WAIT included)." },
-	[EP_UDP_IN_USE] = { "udp_in_use", "ports_in_use", "udp", EP_PROM_GAUGE, NULL },
-	[EP_TCP_PEAK] = { "tcp_peak", "ports_peak", "tcp", EP_PROM_GAUGE,
-		"High-watermark of ports_in_use since the module loaded or the peak was reset." },
-	[EP_UDP_PEAK] = { "udp_peak", "ports_peak", "udp", EP_PROM_GAUGE, NULL },
-	[EP_TCP_CONNECT_OK] = { "tcp_connect_ok", "connect_ok_total", "tcp", EP_PROM_COUNTER,
-		"connect() calls that got an ephemeral port from the kernel." },
-	[EP_TCP_CONNECT_FAIL] = { "tcp_connect_fail", "connect_fail_total", "tcp", EP_PROM_COUNTER,
-		"connect() calls that found no free ephemeral port (EADDRNOTAVAIL)." },
-	[EP_TCP_BIND_OK] = { "tcp_bind_ok", "bind_ok_total", "tcp", EP_PROM_COUNTER,
-		"Kernel-chosen port assignments that succeeded (TCP: bind() to port 0; UDP: autobind)." },
-	[EP_TCP_BIND_FAIL] = { "tcp_bind_fail", "bind_fail_total", "tcp", EP_PROM_COUNTER,
-		"Kernel-chosen port assignments that failed for lack of a port (TCP: bind() to port 0; UDP: autobind)." },
-	[EP_UDP_OK] = { "udp_ok", "bind_ok_total", "udp", EP_PROM_COUNTER, NULL },
-	[EP_UDP_FAIL] = { "udp_fail", "bind_fail_total", "udp", EP_PROM_COUNTER, NULL },
-	[EP_SELF_CONNECT] = { "self_connect", "self_connect_total", "tcp", EP_PROM_COUNTER,
-		"TCP connections connected to themselves (same address and port on both ends)." },
-	[EP_ALARM] = { "alarm", "alarm", NULL, EP_PROM_GAUGE,
-		"1 while a protocol's share of the range is above alarm_pct." },
-	[EP_REUSE_DELAY_MS] = { "reuse_delay_ms", "reuse_delay_seconds", NULL, EP_PROM_GAUGE,
-		"How long a released port rests before ephport hands it out again." },
-	[EP_RANDOM_OK] = { "random_ok", "random_ok_total", NULL, EP_PROM_COUNTER,
-		"Ports ephport chose at random." },
-	[EP_RANDOM_FALLBACK] = { "random_fallback", "random_fallback_total", NULL, EP_PROM_COUNTER,
-		"Random mode choices left to the kernel's algorithm (range full or all resting)." },
-	[EP_RESTING] = { "resting", "resting_ports", NULL, EP_PROM_GAUGE,
-		"Released ports resting for reuse_delay before they can be chosen again." },
-	[EP_SELF_CONNECT_AVOIDED] = { "self_connect_avoided", "self_connect_avoided_total", NULL, EP_PROM_COUNTER,
-		"TCP connects for which random mode avoided source port == destination port." },
-};
-
-int ep_path(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n, m;
-
-	n = snprintf(buf, size, "%s", ep_root);
-	va_start(ap, fmt);
-	m = vsnprintf(buf + n, size - n, fmt, ap);
-	va_end(ap);
-	if (m < 0 || (size_t)(n + m) >= size) {
-		ep_err("path too long: %s", buf);
-		return -1;
-	}
-	return 0;
-}
+#include "util.h"
 
 /* The contents of a file, NUL-terminated; its length or -errno. */
 static int read_text(const char *path, char *buf, size_t size)
@@ -218,7 +164,7 @@ static int read_ns(struct ep_ns *ns)
 
 	for (i = 0; i < EP_NFIELDS; i++) {
 		snprintf(name, sizeof(name), "net/%lu/%s", ns->inum,
-			 ep_fields[i].file);
+			 ep_field_files[i]);
 		ret = read_sys(name, buf, sizeof(buf));
 		if (ret < 0)
 			return -1;
@@ -393,10 +339,7 @@ int ep_snapshot(struct ep_snap *snap, unsigned long only_inum)
 		return -1;
 	dir = opendir(path);
 	if (!dir) {
-		if (errno == ENOENT)
-			ep_err("this ephport has no per-namespace tree (no %s)", path);
-		else
-			ep_err("cannot read %s: %s", path, strerror(errno));
+		ep_err("cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(dir))) {
@@ -439,7 +382,7 @@ int ep_snapshot(struct ep_snap *snap, unsigned long only_inum)
 		ep_err("no namespace with inode %lu in %s", only_inum, path);
 		goto err_free;
 	}
-	return ep_name_all(snap) ? -1 : 0;
+	return 0;
 
 err_close:
 	closedir(dir);
@@ -453,19 +396,4 @@ void ep_snap_free(struct ep_snap *snap)
 	free(snap->ns);
 	snap->ns = NULL;
 	snap->nr = 0;
-}
-
-long long ep_range_size(const struct ep_ns *ns)
-{
-	return ns->lo == EP_NONE ? EP_NONE : ns->hi - ns->lo + 1;
-}
-
-/* Share of the range in use, in 1/1000, or -1 if unknown. */
-int ep_share_permille(const struct ep_ns *ns, enum ep_field in_use)
-{
-	long long size = ep_range_size(ns);
-
-	if (size <= 0 || ns->val[in_use] == EP_NONE)
-		return -1;
-	return ns->val[in_use] * 1000 / size;
 }

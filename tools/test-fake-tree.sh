@@ -36,7 +36,8 @@ case_() {
 
 stat() { "$BIN" --root "$R" "$@"; }
 
-# mkns INUM LO HI TCP UDP: a namespace directory with every file of issue 3.
+# mkns INUM LO HI TCP UDP: a namespace directory without the random-mode files
+# (mode, reuse_delay_ms, random_*, resting), as while ephport still adds them.
 mkns() {
 	local d=$R/sys/kernel/ephport/net/$1 f i
 	mkdir -p "$d"

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephportstat: error messages, paths and the fields' file names, for every
+ * other part.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "ephportstat.h"
+#include "util.h"
+
+const char *ep_root = "";
+
+#define EP_FIELD_FILE(id, file)	[EP_##id] = #file,
+const char *const ep_field_files[EP_NFIELDS] = {
+	EP_FIELDS(EP_FIELD_FILE)
+};
+
+int ep_path(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n, m;
+
+	n = snprintf(buf, size, "%s", ep_root);
+	va_start(ap, fmt);
+	m = vsnprintf(buf + n, size - n, fmt, ap);
+	va_end(ap);
+	if (m < 0 || (size_t)(n + m) >= size) {
+		ep_err("path too long: %s", buf);
+		return -1;
+	}
+	return 0;
+}
+
+void ep_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("ephportstat: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
