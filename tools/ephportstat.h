@@ -13,8 +13,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../module/ephport_counters.h"
-
 /*
  * No value: the file says "unsupported" (the kernel lacks what the module
  * needs to count it), holds no number, or is not there (a namespace read
@@ -37,14 +35,13 @@
 	X(REUSE_DELAY_MS, reuse_delay_ms)	\
 	X(RESTING, resting)
 
-#define EP_FIELDS(X)				\
-	EP_STATE_FIELDS(X)			\
-	EPHPORT_OBSERVE_COUNTERS(X)		\
-	EPHPORT_RANDOM_COUNTERS(X)
-
+/* The tool's own fields, then the module's counters, in this order. */
 #define EP_FIELD_ID(id, file)	EP_##id,
 enum ep_field {
-	EP_FIELDS(EP_FIELD_ID)
+	EP_STATE_FIELDS(EP_FIELD_ID)
+#define EPHPORT_OBSERVE_COUNTER(id, name)	EP_##id,
+#define EPHPORT_RANDOM_COUNTER(id, name)	EP_##id,
+#include "../module/ephport_counters.h"
 	EP_NFIELDS,
 };
 #undef EP_FIELD_ID

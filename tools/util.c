@@ -13,7 +13,10 @@ const char *ep_root = "";
 
 #define EP_FIELD_FILE(id, file)	[EP_##id] = #file,
 const char *const ep_field_files[EP_NFIELDS] = {
-	EP_FIELDS(EP_FIELD_FILE)
+	EP_STATE_FIELDS(EP_FIELD_FILE)
+#define EPHPORT_OBSERVE_COUNTER(id, name)	EP_FIELD_FILE(id, name)
+#define EPHPORT_RANDOM_COUNTER(id, name)	EP_FIELD_FILE(id, name)
+#include "../module/ephport_counters.h"
 };
 
 int ep_path(char *buf, size_t size, const char *fmt, ...)
