@@ -175,6 +175,7 @@ bool ephport_net_unbind(struct ephport_net *en, enum ephport_proto proto,
 void ephport_net_search(struct ephport_net *en, u64 ns)
 {
 	atomic_long_inc(&en->search_ns[ephport_hist_bucket(ns)]);
+	atomic64_add(ns, &en->search_ns_sum);
 }
 
 /* ---- the pass ---- */
@@ -288,6 +289,11 @@ unsigned long ephport_net_searches(struct ephport_net *en,
 				   unsigned int bucket)
 {
 	return atomic_long_read(&en->search_ns[bucket]);
+}
+
+u64 ephport_net_search_sum(struct ephport_net *en)
+{
+	return atomic64_read(&en->search_ns_sum);
 }
 
 unsigned long ephport_net_rcounter(struct ephport_net *en,

@@ -84,6 +84,8 @@ struct ephport_net {
 
 	atomic_long_t counters[EPHPORT_NCOUNTERS];
 	atomic_long_t search_ns[EPHPORT_HIST_BUCKETS];
+	/* Their total in ns, for a histogram's sum: the buckets cannot tell. */
+	atomic64_t search_ns_sum;
 
 	/* Random mode. */
 	int mode;			/* net.ephport.mode: READ_ONCE/WRITE_ONCE */
@@ -202,6 +204,7 @@ unsigned long ephport_net_counter(struct ephport_net *en,
 				  enum ephport_counter c);
 unsigned long ephport_net_searches(struct ephport_net *en,
 				   unsigned int bucket);
+u64 ephport_net_search_sum(struct ephport_net *en);
 unsigned long ephport_net_rcounter(struct ephport_net *en,
 				   enum ephport_rcounter c);
 void ephport_net_values(struct ephport_net *en, struct ephport_values *v);

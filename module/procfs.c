@@ -38,6 +38,9 @@ static void ephport_proc_observe(struct seq_file *seq, struct ephport_net *en)
 		seq_printf(seq, "search_ns_le_%llu %lu\n", ephport_hist_bound(i),
 			   ephport_net_searches(en, i));
 	}
+	if (ephport_search_supported())
+		seq_printf(seq, "search_ns_sum %llu\n",
+			   ephport_net_search_sum(en));
 	seq_printf(seq, "alarm %d\n", val.alarm);
 }
 

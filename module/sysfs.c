@@ -237,6 +237,18 @@ static ssize_t search_ns_show(struct kobject *kobj,
 
 static struct kobj_attribute search_ns_attr = __ATTR_RO_MODE(search_ns, 0400);
 
+static ssize_t search_ns_sum_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	if (!ephport_search_supported())
+		return sysfs_emit(buf, "unsupported\n");
+	return sysfs_emit(buf, "%llu\n",
+			  ephport_net_search_sum(ephport_kobj_net(kobj)));
+}
+
+static struct kobj_attribute search_ns_sum_attr =
+	__ATTR_RO_MODE(search_ns_sum, 0400);
+
 static ssize_t ephport_net_mode_show(struct kobject *kobj,
 				     struct kobj_attribute *attr, char *buf)
 {
@@ -313,6 +325,7 @@ static struct attribute *ephport_net_attrs[] = {
 	&ephport_usage_attrs[2].attr.attr,
 	&ephport_usage_attrs[3].attr.attr,
 	&search_ns_attr.attr,
+	&search_ns_sum_attr.attr,
 	&alarm_attr.attr,
 	&ephport_net_mode_attr.attr,
 	&ephport_net_delay_attr.attr,
