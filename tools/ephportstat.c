@@ -4,9 +4,11 @@
  * (a table, one namespace in full) and for machines (JSON, Prometheus).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,22 +24,31 @@ enum ep_format { EP_TABLE, EP_ONE, EP_JSON, EP_PROMETHEUS };
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: ephportstat [-w SECONDS] [-n NAME|INUM|PID] [--json | --prometheus]\n"
-"                   [--root DIR]\n"
+"usage: ephportstat [-n NAME|INUM|PID] [--json | --prometheus | --textfile PATH]\n"
+"                   [-w SECONDS [-c COUNT]] [--root DIR]\n"
 "\n"
 "Shows ephport's view of every network namespace (from /sys/kernel/ephport):\n"
 "ephemeral ports in use per protocol and their share of the namespace's\n"
 "ip_local_port_range, peaks, failed port assignments, mode and alarm. The\n"
 "fullest namespace comes first. A namespace is named by its ip netns name\n"
-"(/run/netns), \"host\" for the namespace of PID 1, else \"PID/comm\" of the\n"
-"lowest PID in it; the inode number (as in lsns -t net) is under the name.\n"
+"(/run/netns), else the name of another mount of it (/run/docker/netns/NAME),\n"
+"\"host\" for the namespace of PID 1, else \"PID/comm\" of the lowest PID in it;\n"
+"the inode number (as in lsns -t net) is under the name. Who may not read\n"
+"/sys/kernel/ephport (a user, a container) sees its own namespace, from\n"
+"/proc/net/ephport.\n"
 "\n"
 "  -n, --netns X      only namespace X, in full (search-time histogram too):\n"
-"                     an ip netns name, \"host\", an inode number or a PID\n"
-"  -w, --watch S      refresh every S seconds, in place (table and -n)\n"
+"                     an ip netns or mount name, \"host\", an inode or a PID\n"
+"  -w, --watch S      again every S seconds: the table and -n in place, with\n"
+"                     the counters' changes since the previous screen (the\n"
+"                     first: since load); --json one object per line;\n"
+"                     --textfile rewrites the file\n"
+"  -c, --count N      with -w: stop after N times\n"
 "  -j, --json         print JSON (keys are the sysfs file names)\n"
-"  -p, --prometheus   print Prometheus' text format, for node_exporter's\n"
-"                     textfile collector\n"
+"  -p, --prometheus   print Prometheus' text format\n"
+"      --textfile P   write it to file P for node_exporter's textfile\n"
+"                     collector, atomically (a temporary file in P's\n"
+"                     directory, fsync, rename), mode 0644\n"
 "      --root DIR     read DIR/sys, DIR/proc and DIR/run instead of /sys, /proc\n"
 "                     and /run (a test tree); also $EPHPORTSTAT_ROOT\n"
 "  -V, --version      print ephportstat's version\n"
@@ -45,114 +56,326 @@ static void usage(FILE *f)
 "\n"
 "A value the module does not give (\"unsupported\" on this kernel, or no file)\n"
 "is shown as \"-\" (null in JSON, absent in Prometheus). Exits 1 if ephport is\n"
-"not loaded or a namespace's files cannot be read (nothing else is printed\n"
-"then), 2 on bad usage.\n");
+"not loaded or a namespace's files cannot be read (nothing else is printed,\n"
+"the textfile is left as it was), 2 on bad usage.\n");
 }
 
-/* Print one snapshot; 0, or 1 (said) if it could not be read. */
-static int show(FILE *f, enum ep_format fmt, unsigned long inum)
-{
-	struct ep_snap snap;
+/* What to show and how often. */
+struct ep_run {
+	enum ep_format fmt;
+	unsigned long inum;	/* -n's namespace, 0: all */
+	const char *textfile;	/* --textfile, or NULL */
+	double interval;	/* -w, 0: once */
+	long count;		/* -c, 0: for ever */
+};
 
-	if (ep_snapshot(&snap, inum))
-		return 1;
-	ep_name_all(&snap);
-	ep_sort(&snap);
-	switch (fmt) {
+/* Print one snapshot (prev: the last screen's in watch mode, or NULL). */
+static void print(FILE *f, const struct ep_run *run, const struct ep_snap *snap,
+		  const struct ep_snap *prev)
+{
+	bool watch = run->interval > 0;
+
+	switch (run->fmt) {
 	case EP_TABLE:
-		ep_print_table(f, &snap);
+		ep_print_table(f, snap, watch, prev);
 		break;
 	case EP_ONE:
-		ep_print_one(f, &snap.ns[0]);
+		ep_print_one(f, &snap->ns[0], watch, prev);
 		break;
 	case EP_JSON:
-		ep_print_json(f, &snap);
+		ep_print_json(f, snap, watch);
 		break;
 	case EP_PROMETHEUS:
-		ep_print_prometheus(f, &snap);
+		ep_print_prometheus(f, snap);
 		break;
 	}
-	ep_snap_free(&snap);
+}
+
+static int take(struct ep_snap *snap, unsigned long inum)
+{
+	if (ep_snapshot(snap, inum))
+		return 1;
+	ep_name_all(snap);
+	ep_sort(snap);
 	return 0;
 }
 
-/* Like watch(1): a header, the output, again every interval, in place. */
-static int watch(enum ep_format fmt, unsigned long inum, double interval)
+/* The directory of path, for a temporary file beside it. */
+static void dir_of(char *dir, size_t size, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, size, ".");
+	else if (slash == path)
+		snprintf(dir, size, "/");
+	else
+		snprintf(dir, size, "%.*s", (int)(slash - path), path);
+}
+
+/*
+ * Replace path with text so that a reader (node_exporter) sees the old
+ * file or the new one, whole, never a part: a temporary file in the same
+ * directory (a name node_exporter ignores: hidden, not *.prom), written,
+ * fsync()ed and renamed over path, then the directory fsync()ed so the
+ * rename survives a crash. 0, or 1 (said, the temporary file removed).
+ */
+static int write_textfile(const char *path, const char *text, size_t len)
+{
+	char dir[4096], tmp[4096 + 32];
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *what = "write";
+	size_t done = 0;
+	int fd, dfd;
+
+	if (!*base || strlen(path) >= sizeof(dir)) {
+		ep_err("--textfile: not a file name: '%s'", path);
+		return 1;
+	}
+	dir_of(dir, sizeof(dir), path);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, base);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ep_err("cannot create a file in %s: %s", dir, strerror(errno));
+		return 1;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto err;
+		done += n;
+	}
+	what = "fsync";
+	if (fsync(fd))
+		goto err;
+	/* As any file node_exporter reads, whoever writes it (umask aside). */
+	what = "chmod";
+	if (fchmod(fd, 0644))
+		goto err;
+	what = "close";
+	if (close(fd)) {
+		fd = -1;
+		goto err;
+	}
+	fd = -1;
+	what = "rename";
+	if (rename(tmp, path))
+		goto err;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+err:
+	ep_err("cannot write %s (%s %s): %s", path, what, tmp,
+	       errno ? strerror(errno) : "short write");
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return 1;
+}
+
+/* One snapshot printed to stdout, or written to the textfile. */
+static int once(const struct ep_run *run)
+{
+	struct ep_snap snap;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	if (take(&snap, run->inum))
+		return 1;
+	if (!run->textfile) {
+		print(stdout, run, &snap, NULL);
+		ep_snap_free(&snap);
+		return 0;
+	}
+	f = open_memstream(&text, &len);
+	if (!f) {
+		ep_snap_free(&snap);
+		ep_err("out of memory");
+		return 1;
+	}
+	print(f, run, &snap, NULL);
+	ep_snap_free(&snap);
+	if (fclose(f)) {
+		free(text);
+		ep_err("out of memory");
+		return 1;
+	}
+	ret = write_textfile(run->textfile, text, len);
+	free(text);
+	return ret;
+}
+
+static void pause_for(double interval)
 {
 	struct timespec ts = {
 		.tv_sec = (time_t)interval,
 		.tv_nsec = (long)((interval - (time_t)interval) * 1e9),
 	};
 
-	for (;;) {
-		char *text = NULL, stamp[64];
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * Like watch(1): a header and the table (or -n), again every interval, in
+ * place: each line cleared to its end, then what is below, so nothing of
+ * a longer screen stays (no "ONf" where "off" became "ON"). The counters'
+ * columns count since the previous screen, like vmstat.
+ */
+static int watch_screen(const struct ep_run *run)
+{
+	struct ep_snap prev = { 0 }, snap;
+	bool have_prev = false;
+	long n;
+
+	for (n = 0; !run->count || n < run->count; n++) {
+		char *text = NULL, stamp[64], head[80], *line, *nl;
 		size_t len = 0;
 		time_t now = time(NULL);
-		FILE *f = open_memstream(&text, &len);
+		FILE *f;
 
+		if (n)
+			pause_for(run->interval);
+		if (take(&snap, run->inum))
+			goto err;
+		f = open_memstream(&text, &len);
 		if (!f) {
 			ep_err("out of memory");
-			return 1;
+			ep_snap_free(&snap);
+			goto err;
 		}
 		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S",
 			 localtime(&now));
-		fprintf(f, "Every %gs: ephportstat%*s\n\n", interval,
-			(int)(79 - 21 - 2), stamp);
-		if (show(f, fmt, inum)) {
-			fclose(f);
-			free(text);
-			return 1;
-		}
+		snprintf(head, sizeof(head),
+			 "Every %gs: ephportstat, counts since the %s",
+			 run->interval,
+			 have_prev ? "last screen" : "module loaded");
+		fprintf(f, "%s%*s\n\n", head, 79 - (int)strlen(head), stamp);
+		print(f, run, &snap, have_prev ? &prev : NULL);
 		fclose(f);
-		/* Home, the new text, then clear whatever the old one left. */
-		printf("\033[H%s\033[J", text);
+		fputs("\033[H", stdout);
+		for (line = text; *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			if (!nl) {
+				fputs(line, stdout);
+				break;
+			}
+			fwrite(line, 1, nl - line, stdout);
+			fputs("\033[K\n", stdout);
+		}
+		fputs("\033[J", stdout);
 		fflush(stdout);
 		free(text);
-		nanosleep(&ts, NULL);
+		if (have_prev)
+			ep_snap_free(&prev);
+		prev = snap;
+		have_prev = true;
 	}
+	if (have_prev)
+		ep_snap_free(&prev);
+	return 0;
+err:
+	if (have_prev)
+		ep_snap_free(&prev);
+	return 1;
+}
+
+/*
+ * JSON: one object per line, as a stream. The textfile: rewritten every
+ * interval; a round that fails (ephport unloaded for a while) is said and
+ * leaves the file as it was: the next may succeed.
+ */
+static int watch_lines(const struct ep_run *run)
+{
+	int ret = 0;
+	long n;
+
+	for (n = 0; !run->count || n < run->count; n++) {
+		if (n)
+			pause_for(run->interval);
+		ret = once(run);
+		if (ret && !run->textfile)
+			return ret;
+		fflush(stdout);
+	}
+	return ret;
+}
+
+/* A number option: 0, or 2 (said) if arg is not in [min, max]. */
+static int number(const char *opt, const char *arg, double min, double max,
+		  double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(*v >= min && *v <= max)) {
+		ep_err("%s wants %g to %g: '%s'", opt, min, max, arg);
+		return 2;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	enum { OPT_ROOT = 256, OPT_TEXTFILE };
 	static const struct option opts[] = {
 		{ "netns", required_argument, NULL, 'n' },
 		{ "watch", required_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "prometheus", no_argument, NULL, 'p' },
-		{ "root", required_argument, NULL, 'r' },
+		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
+		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum ep_format fmt = EP_TABLE;
+	struct ep_run run = { .fmt = EP_TABLE };
 	const char *only = NULL;
-	unsigned long inum = 0;
-	double interval = 0;
-	char *end;
+	double v;
 	int c;
 
 	if (getenv("EPHPORTSTAT_ROOT"))
 		ep_root = getenv("EPHPORTSTAT_ROOT");
-	while ((c = getopt_long(argc, argv, "n:w:jpVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:w:c:jpVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			only = optarg;
 			break;
 		case 'w':
-			errno = 0;
-			interval = strtod(optarg, &end);
-			if (errno || *end || !(interval >= 0.1 && interval <= 86400)) {
-				ep_err("-w wants seconds, 0.1 to 86400: '%s'", optarg);
+			if (number("-w", optarg, 0.1, 86400, &run.interval))
+				return 2;
+			break;
+		case 'c':
+			if (number("-c", optarg, 1, 1e9, &v))
+				return 2;
+			run.count = (long)v;
+			if (run.count != v) {
+				ep_err("-c wants a whole number: '%s'", optarg);
 				return 2;
 			}
 			break;
 		case 'j':
-			fmt = EP_JSON;
-			break;
 		case 'p':
-			fmt = EP_PROMETHEUS;
+		case OPT_TEXTFILE:
+			if (run.fmt != EP_TABLE) {
+				ep_err("one of --json, --prometheus and --textfile");
+				return 2;
+			}
+			run.fmt = c == 'j' ? EP_JSON : EP_PROMETHEUS;
+			if (c == OPT_TEXTFILE)
+				run.textfile = optarg;
 			break;
-		case 'r':
+		case OPT_ROOT:
 			ep_root = optarg;
 			break;
 		case 'V':
@@ -175,18 +398,24 @@ int main(int argc, char **argv)
 		ep_err("--root: path too long");
 		return 2;
 	}
-	if (interval && (fmt == EP_JSON || fmt == EP_PROMETHEUS)) {
-		ep_err("-w refreshes the table or -n, not --json or --prometheus");
+	if (run.count && !run.interval) {
+		ep_err("-c counts the times of -w");
+		return 2;
+	}
+	if (run.interval && run.fmt == EP_PROMETHEUS && !run.textfile) {
+		ep_err("-w refreshes the table, -n, --json or --textfile, not --prometheus");
 		return 2;
 	}
 
 	if (only) {
-		if (!ep_loaded() || ep_resolve(only, &inum))
+		if (!ep_loaded() || ep_resolve(only, &run.inum))
 			return 1;
-		if (fmt == EP_TABLE)
-			fmt = EP_ONE;
+		if (run.fmt == EP_TABLE)
+			run.fmt = EP_ONE;
 	}
-	if (interval)
-		return watch(fmt, inum, interval);
-	return show(stdout, fmt, inum);
+	if (!run.interval)
+		return once(&run);
+	if (run.fmt == EP_TABLE || run.fmt == EP_ONE)
+		return watch_screen(&run);
+	return watch_lines(&run);
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 /*
  * No value: the file says "unsupported" (the kernel lacks what the module
@@ -61,14 +62,22 @@ struct ep_bucket {
 enum ep_naming {
 	EP_NAMED_NONE,		/* no name, no process: shown by inode */
 	EP_NAMED_NETNS,		/* ip netns (/run/netns/NAME) */
+	EP_NAMED_MOUNT,		/* its nsfs file mounted elsewhere (Docker's
+				 * /run/docker/netns/NAME): the basename */
 	EP_NAMED_HOST,		/* the namespace of PID 1 */
 	EP_NAMED_PID,		/* the lowest PID in it, "PID/comm" */
 };
 
+/*
+ * Names and commands are any bytes but NUL and '/' (a file name) or any
+ * but NUL (a comm, a mount point): every output escapes or replaces what
+ * its format cannot hold.
+ */
 struct ep_ns {
 	unsigned long inum;
 	enum ep_naming naming;
 	char name[272];		/* what the table shows */
+	char *nsfs;		/* the mounted nsfs file that named it, or NULL */
 	int pid;		/* lowest PID in it, 0 if unknown */
 	char comm[32];		/* that PID's command name */
 
@@ -77,6 +86,7 @@ struct ep_ns {
 	long long val[EP_NFIELDS];
 	struct ep_bucket hist[EP_MAX_BUCKETS];
 	int nhist;		/* -1: no search_ns file */
+	long long search_sum;	/* search_ns_sum, in ns; EP_NONE if absent */
 };
 
 /* One line of /sys/kernel/ephport/probes. */
@@ -89,6 +99,13 @@ struct ep_probe {
 #define EP_MAX_PROBES	32
 
 struct ep_snap {
+	struct timespec when;	/* CLOCK_REALTIME, as it was read */
+	/*
+	 * EP_SYSFS: every namespace. EP_PROC: only the reader's own, from
+	 * the world-readable /proc/net/ephport, for a user who may not read
+	 * the sysfs tree or a container that does not see it.
+	 */
+	const char *source;
 	char version[64];
 	long long netns;	/* /sys/kernel/ephport/netns */
 	long long alarm_pct;
@@ -107,11 +124,17 @@ void ep_snap_free(struct ep_snap *snap);
 void ep_name_all(struct ep_snap *snap);
 int ep_resolve(const char *arg, unsigned long *inum);
 
-/* output.c: prints a named snapshot */
+/*
+ * output.c: prints a named snapshot. In watch mode (watch true) the table
+ * and -n show the counters' changes since prev, the previous screen's
+ * snapshot (NULL on the first: since the module loaded, like vmstat).
+ */
 void ep_sort(struct ep_snap *snap);
-void ep_print_table(FILE *f, const struct ep_snap *snap);
-void ep_print_one(FILE *f, const struct ep_ns *ns);
-void ep_print_json(FILE *f, const struct ep_snap *snap);
+void ep_print_table(FILE *f, const struct ep_snap *snap, bool watch,
+		    const struct ep_snap *prev);
+void ep_print_one(FILE *f, const struct ep_ns *ns, bool watch,
+		  const struct ep_snap *prev);
+void ep_print_json(FILE *f, const struct ep_snap *snap, bool one_line);
 void ep_print_prometheus(FILE *f, const struct ep_snap *snap);
 
 #endif /* _EPHPORTSTAT_H */

@@ -2,18 +2,109 @@
 /*
  * ephportstat: the four ways of showing a snapshot: a table that fits 80
  * columns, one namespace in full, JSON, and Prometheus' text format.
+ *
+ * Names come from tenants (an ip netns name, a mount point, a command
+ * name: any bytes), so each format gets them in a form it can hold: the
+ * terminal printable characters, JSON escaped valid UTF-8, Prometheus
+ * label values escaped valid UTF-8. Bytes that are not UTF-8 become
+ * U+FFFD (JSON, Prometheus) or '?' (the terminal).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ephportstat.h"
+#include "util.h"
 
 static const char *const naming_names[] = {
 	[EP_NAMED_NONE] = NULL,
 	[EP_NAMED_NETNS] = "netns",
+	[EP_NAMED_MOUNT] = "mount",
 	[EP_NAMED_HOST] = "host",
 	[EP_NAMED_PID] = "pid",
 };
+
+/*
+ * The length of the well-formed UTF-8 sequence at s (1 to 4 bytes, the
+ * code point in *cp), or 0 if s does not start one: a stray byte, an
+ * overlong form, a surrogate, a code point above U+10FFFF, or a sequence
+ * cut short (the string's NUL included).
+ */
+static int utf8_seq(const unsigned char *s, unsigned int *cp)
+{
+	unsigned int c = s[0], n, i;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		*cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		*cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		*cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = *cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && *cp < 0x800) || (n == 4 && *cp < 0x10000) ||
+	    *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * s for a terminal, at most width characters (0: any), padded with spaces
+ * to width if pad: controls (C0, DEL, C1: a name could move the cursor or
+ * retitle the terminal) and bytes that are not UTF-8 as '?', a longer
+ * text cut to width - 1 characters and '~'. Characters are counted as
+ * one column each.
+ */
+static const char *term(char *out, size_t size, const char *s, int width,
+			bool pad)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = 0;
+	int chars = 0, total = 0;
+	unsigned int cp;
+	int n;
+
+	for (; *p; p += n ? n : 1, total++)
+		n = utf8_seq(p, &cp);
+	p = (const unsigned char *)s;
+	while (*p && (!width || chars < (total > width ? width - 1 : width))) {
+		n = utf8_seq(p, &cp);
+		if (!n || cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+			if (len + 1 < size)
+				out[len++] = '?';
+			p += n ? n : 1;
+		} else {
+			if (len + n < size) {
+				memcpy(out + len, p, n);
+				len += n;
+			}
+			p += n;
+		}
+		chars++;
+	}
+	if (width && total > width && len + 1 < size) {
+		out[len++] = '~';
+		chars++;
+	}
+	while (pad && chars < width && len + 1 < size) {
+		out[len++] = ' ';
+		chars++;
+	}
+	out[len] = '\0';
+	return out;
+}
 
 enum ep_kind { EP_PROM_GAUGE, EP_PROM_COUNTER };
 
@@ -90,6 +181,33 @@ static long long sum(long long a, long long b)
 	return a + b;
 }
 
+/* The namespace of the previous screen's snapshot with ns's inode. */
+static const struct ep_ns *prev_of(const struct ep_snap *prev,
+				   const struct ep_ns *ns)
+{
+	int i;
+
+	for (i = 0; prev && i < prev->nr; i++)
+		if (prev->ns[i].inum == ns->inum)
+			return &prev->ns[i];
+	return NULL;
+}
+
+/*
+ * How much a counter grew since the previous screen: all of it if there
+ * was none (the first screen, a new namespace) or it went down (the
+ * module was loaded again).
+ */
+static long long delta(long long now, const struct ep_ns *old,
+		       enum ep_field field)
+{
+	long long then = old ? old->val[field] : EP_NONE;
+
+	if (now == EP_NONE || then == EP_NONE || now < then)
+		return now;
+	return now - then;
+}
+
 static long long range_size(const struct ep_ns *ns)
 {
 	return ns->lo == EP_NONE ? EP_NONE : ns->hi - ns->lo + 1;
@@ -157,40 +275,63 @@ static void share(char *pct, char *bar, size_t size, const struct ep_ns *ns,
 
 /*
  * Two lines per namespace, one per protocol: the name and the range on the
- * first, the inode number and the range's size under them.
+ * first, the inode number and the range's size under them. In watch mode
+ * the bar gives way to the port assignments that succeeded (OK) and
+ * failed (FAIL) since the previous screen (old: its namespace, if any).
  */
-static void table_row(FILE *f, const struct ep_ns *ns, bool tcp)
+static void table_row(FILE *f, const struct ep_ns *ns, bool tcp, bool watch,
+		      const struct ep_ns *old)
 {
-	char col1[32], col2[32], used[24], pct[16], bar[16], peak[24], fail[24];
+	char col1[64], col2[32], used[24], pct[16], bar[16], peak[24], fail[24];
+	char ok[24];
 	enum ep_field in_use = tcp ? EP_TCP_IN_USE : EP_UDP_IN_USE;
-	long long failed;
+	long long failed, oks;
 
 	if (tcp) {
-		if (strlen(ns->name) > 13)
-			snprintf(col1, sizeof(col1), "%.12s~", ns->name);
-		else
-			snprintf(col1, sizeof(col1), "%.13s", ns->name);
+		term(col1, sizeof(col1), ns->name, 13, true);
 		if (ns->lo == EP_NONE)
 			snprintf(col2, sizeof(col2), "-");
 		else
 			snprintf(col2, sizeof(col2), "%lld-%lld", ns->lo, ns->hi);
-		failed = sum(ns->val[EP_TCP_CONNECT_FAIL],
-			     ns->val[EP_TCP_BIND_FAIL]);
+		if (watch) {
+			failed = sum(delta(ns->val[EP_TCP_CONNECT_FAIL], old,
+					   EP_TCP_CONNECT_FAIL),
+				     delta(ns->val[EP_TCP_BIND_FAIL], old,
+					   EP_TCP_BIND_FAIL));
+			oks = sum(delta(ns->val[EP_TCP_CONNECT_OK], old,
+					EP_TCP_CONNECT_OK),
+				  delta(ns->val[EP_TCP_BIND_OK], old,
+					EP_TCP_BIND_OK));
+		} else {
+			failed = sum(ns->val[EP_TCP_CONNECT_FAIL],
+				     ns->val[EP_TCP_BIND_FAIL]);
+			oks = EP_NONE;
+		}
 	} else {
-		snprintf(col1, sizeof(col1), "%lu", ns->inum);
+		snprintf(col1, sizeof(col1), "%-13lu", ns->inum);
 		if (ns->lo == EP_NONE)
 			col2[0] = '\0';
 		else
 			snprintf(col2, sizeof(col2), "%5lld ports",
 				 range_size(ns));
-		failed = ns->val[EP_UDP_FAIL];
+		failed = watch ? delta(ns->val[EP_UDP_FAIL], old, EP_UDP_FAIL) :
+			 ns->val[EP_UDP_FAIL];
+		oks = watch ? delta(ns->val[EP_UDP_OK], old, EP_UDP_OK) :
+		      EP_NONE;
 	}
 	share(pct, bar, sizeof(pct), ns, in_use);
-	fprintf(f, "%-13s %-11s %-5s %5s %4s %-10s %5s %5s",
-		col1, col2, tcp ? "tcp" : "udp",
-		num5(used, sizeof(used), ns->val[in_use]), pct, bar,
-		num5(peak, sizeof(peak), ns->val[tcp ? EP_TCP_PEAK : EP_UDP_PEAK]),
-		num5(fail, sizeof(fail), failed));
+	num5(peak, sizeof(peak), ns->val[tcp ? EP_TCP_PEAK : EP_UDP_PEAK]);
+	if (watch)
+		fprintf(f, "%s %-11s %-5s %5s %4s %5s %8s %7s",
+			col1, col2, tcp ? "tcp" : "udp",
+			num5(used, sizeof(used), ns->val[in_use]), pct, peak,
+			num5(ok, sizeof(ok), oks),
+			num5(fail, sizeof(fail), failed));
+	else
+		fprintf(f, "%s %-11s %-5s %5s %4s %-10s %5s %5s",
+			col1, col2, tcp ? "tcp" : "udp",
+			num5(used, sizeof(used), ns->val[in_use]), pct, bar,
+			peak, num5(fail, sizeof(fail), failed));
 	if (tcp)
 		fprintf(f, " %-7.7s %s", ns->mode[0] ? ns->mode : "-",
 			ns->val[EP_ALARM] == EP_NONE ? "-" :
@@ -198,12 +339,18 @@ static void table_row(FILE *f, const struct ep_ns *ns, bool tcp)
 	fputc('\n', f);
 }
 
-void ep_print_table(FILE *f, const struct ep_snap *snap)
+void ep_print_table(FILE *f, const struct ep_snap *snap, bool watch,
+		    const struct ep_snap *prev)
 {
+	char version[64];
 	int i;
 
-	fprintf(f, "ephport %s, %d namespace%s", snap->version, snap->nr,
-		snap->nr == 1 ? "" : "s");
+	term(version, sizeof(version), snap->version, 20, false);
+	if (!strcmp(snap->source, EP_PROC))
+		fprintf(f, "ephport %s, this namespace only", version);
+	else
+		fprintf(f, "ephport %s, %d namespace%s", version, snap->nr,
+			snap->nr == 1 ? "" : "s");
 	if (snap->alarm_pct != EP_NONE)
 		fprintf(f, ", alarm at %lld%%", snap->alarm_pct);
 	if (snap->nprobes >= 0) {
@@ -218,78 +365,127 @@ void ep_print_table(FILE *f, const struct ep_snap *snap)
 			missed);
 	}
 	fputc('\n', f);
-	fprintf(f, "%-13s %-11s %-5s %5s %4s %-10s %5s %5s %-7s %s\n",
-		"NETNS", "RANGE", "PROTO", "USED", "USE%", "", "PEAK", "FAIL",
-		"MODE", "ALARM");
+	if (watch)
+		fprintf(f, "%-13s %-11s %-5s %5s %4s %5s %8s %7s %-7s %s\n",
+			"NETNS", "RANGE", "PROTO", "USED", "USE%", "PEAK", "OK",
+			"FAIL", "MODE", "ALARM");
+	else
+		fprintf(f, "%-13s %-11s %-5s %5s %4s %-10s %5s %5s %-7s %s\n",
+			"NETNS", "RANGE", "PROTO", "USED", "USE%", "", "PEAK",
+			"FAIL", "MODE", "ALARM");
 	for (i = 0; i < snap->nr; i++) {
-		table_row(f, &snap->ns[i], true);
-		table_row(f, &snap->ns[i], false);
+		const struct ep_ns *old = prev_of(prev, &snap->ns[i]);
+
+		table_row(f, &snap->ns[i], true, watch, old);
+		table_row(f, &snap->ns[i], false, watch, old);
 	}
 }
 
 /* ---- one namespace in full ---- */
 
-static void one_value(FILE *f, const char *label, long long v)
+/* What -n shows: a namespace, and in watch mode the previous screen's. */
+struct one {
+	FILE *f;
+	const struct ep_ns *ns;
+	bool watch;
+	const struct ep_ns *old;
+};
+
+static const char *num(char *buf, size_t size, long long v)
 {
-	if (v == EP_NONE)
-		fprintf(f, "  %-18s -\n", label);
-	else
-		fprintf(f, "  %-18s %lld\n", label, v);
+	snprintf(buf, size, v == EP_NONE ? "-" : "%lld", v);
+	return buf;
 }
 
-static void one_row(FILE *f, const char *label, long long tcp, long long udp)
+/* A counter, and in watch mode its change since the previous screen. */
+static void one_value(const struct one *o, const char *label,
+		      enum ep_field field)
 {
-	char t[24] = "", u[24] = "";
+	char v[24], d[24];
 
-	if (tcp != EP_NONE || udp != EP_NONE) {
-		snprintf(t, sizeof(t), tcp == EP_NONE ? "-" : "%lld", tcp);
-		snprintf(u, sizeof(u), udp == EP_NONE ? "-" : "%lld", udp);
-	}
-	fprintf(f, "  %-18s %12s %12s\n", label, t[0] ? t : "-", u[0] ? u : "-");
+	fprintf(o->f, "  %-18s %s", label,
+		num(v, sizeof(v), o->ns->val[field]));
+	if (o->watch && o->ns->val[field] != EP_NONE)
+		fprintf(o->f, " (+%s)",
+			num(d, sizeof(d), delta(o->ns->val[field], o->old, field)));
+	fputc('\n', o->f);
 }
 
-void ep_print_one(FILE *f, const struct ep_ns *ns)
+/*
+ * A row of TCP and UDP values (a field of -1: none); counters in watch
+ * mode have their changes since the previous screen in two more columns.
+ */
+static void one_row(const struct one *o, const char *label, int tcp, int udp,
+		    bool counter)
 {
+	const long long *v = o->ns->val;
+	char t[24], u[24], dt[24], du[24];
+
+	fprintf(o->f, "  %-18s %12s %12s", label,
+		num(t, sizeof(t), tcp < 0 ? EP_NONE : v[tcp]),
+		num(u, sizeof(u), udp < 0 ? EP_NONE : v[udp]));
+	if (o->watch && counter)
+		fprintf(o->f, " %12s %12s",
+			num(dt, sizeof(dt), tcp < 0 ? EP_NONE :
+			    delta(v[tcp], o->old, tcp)),
+			num(du, sizeof(du), udp < 0 ? EP_NONE :
+			    delta(v[udp], o->old, udp)));
+	fputc('\n', o->f);
+}
+
+void ep_print_one(FILE *f, const struct ep_ns *ns, bool watch,
+		  const struct ep_snap *prev)
+{
+	const struct one o = { f, ns, watch, prev_of(prev, ns) };
 	const long long *v = ns->val;
 	unsigned long long max = 0, total = 0;
-	char pct[16], bar[16];
+	char pct[16], bar[16], text[1024];
 	int i;
 
 	fprintf(f, "netns %lu", ns->inum);
 	if (ns->naming != EP_NAMED_NONE)
-		fprintf(f, " (%s)", ns->name);
+		fprintf(f, " (%s)", term(text, sizeof(text), ns->name, 0, false));
 	fputc('\n', f);
+	if (ns->nsfs)
+		fprintf(f, "  %-18s %s\n", "mounted at",
+			term(text, sizeof(text), ns->nsfs, 0, false));
 	if (ns->pid)
 		fprintf(f, "  %-18s %d (%s)\n", "lowest pid", ns->pid,
-			ns->comm[0] ? ns->comm : "?");
+			ns->comm[0] ? term(text, sizeof(text), ns->comm, 0, false) :
+			"?");
 	if (ns->lo == EP_NONE)
 		fprintf(f, "  %-18s -\n", "range");
 	else
 		fprintf(f, "  %-18s %lld-%lld (%lld ports)\n", "range",
 			ns->lo, ns->hi, range_size(ns));
-	fprintf(f, "  %-18s %s\n", "mode", ns->mode[0] ? ns->mode : "-");
+	fprintf(f, "  %-18s %s\n", "mode",
+		ns->mode[0] ? term(text, sizeof(text), ns->mode, 0, false) : "-");
 	if (v[EP_REUSE_DELAY_MS] == EP_NONE)
 		fprintf(f, "  %-18s -\n", "reuse delay");
 	else
 		fprintf(f, "  %-18s %lld ms\n", "reuse delay", v[EP_REUSE_DELAY_MS]);
 	fprintf(f, "  %-18s %s\n", "alarm", v[EP_ALARM] == EP_NONE ? "-" :
 		v[EP_ALARM] ? "ON" : "off");
-	one_value(f, "random ok", v[EP_RANDOM_OK]);
-	one_value(f, "random fallback", v[EP_RANDOM_FALLBACK]);
-	one_value(f, "resting ports", v[EP_RESTING]);
-	one_value(f, "self-conn avoided", v[EP_SELF_CONNECT_AVOIDED]);
-	fprintf(f, "  %-18s %12s %12s\n", "", "tcp", "udp");
-	one_row(f, "in use", v[EP_TCP_IN_USE], v[EP_UDP_IN_USE]);
+	one_value(&o, "random ok", EP_RANDOM_OK);
+	one_value(&o, "random fallback", EP_RANDOM_FALLBACK);
+	fprintf(f, "  %-18s %s\n", "resting ports",
+		num(text, sizeof(text), v[EP_RESTING]));
+	one_value(&o, "self-conn avoided", EP_SELF_CONNECT_AVOIDED);
+	fprintf(f, "  %-18s %12s %12s", "", "tcp", "udp");
+	if (watch)
+		fprintf(f, " %12s %12s", "tcp +", "udp +");
+	fputc('\n', f);
+	one_row(&o, "in use", EP_TCP_IN_USE, EP_UDP_IN_USE, false);
 	share(pct, bar, sizeof(pct), ns, EP_TCP_IN_USE);
 	fprintf(f, "  %-18s %12s", "share", pct);
 	share(pct, bar, sizeof(pct), ns, EP_UDP_IN_USE);
 	fprintf(f, " %12s\n", pct);
-	one_row(f, "peak", v[EP_TCP_PEAK], v[EP_UDP_PEAK]);
-	one_row(f, "connect ok", v[EP_TCP_CONNECT_OK], EP_NONE);
-	one_row(f, "connect fail", v[EP_TCP_CONNECT_FAIL], EP_NONE);
-	one_row(f, "bind/autobind ok", v[EP_TCP_BIND_OK], v[EP_UDP_OK]);
-	one_row(f, "bind/autobind fail", v[EP_TCP_BIND_FAIL], v[EP_UDP_FAIL]);
-	one_row(f, "self connect", v[EP_SELF_CONNECT], EP_NONE);
+	one_row(&o, "peak", EP_TCP_PEAK, EP_UDP_PEAK, false);
+	one_row(&o, "connect ok", EP_TCP_CONNECT_OK, -1, true);
+	one_row(&o, "connect fail", EP_TCP_CONNECT_FAIL, -1, true);
+	one_row(&o, "bind/autobind ok", EP_TCP_BIND_OK, EP_UDP_OK, true);
+	one_row(&o, "bind/autobind fail", EP_TCP_BIND_FAIL, EP_UDP_FAIL, true);
+	one_row(&o, "self connect", EP_SELF_CONNECT, -1, true);
 
 	if (ns->nhist < 0) {
 		fprintf(f, "connect() port search time: -\n");
@@ -300,7 +496,11 @@ void ep_print_one(FILE *f, const struct ep_ns *ns)
 		if (ns->hist[i].count > max)
 			max = ns->hist[i].count;
 	}
-	fprintf(f, "connect() port search time (%llu searches):\n", total);
+	fprintf(f, "connect() port search time (%llu searches", total);
+	if (ns->search_sum != EP_NONE && total)
+		fprintf(f, ", mean %llu ns",
+			(unsigned long long)ns->search_sum / total);
+	fputs("):\n", f);
 	for (i = 0; i < ns->nhist; i++) {
 		int len = max ? (int)(ns->hist[i].count * 40 / max) : 0;
 
@@ -322,20 +522,44 @@ void ep_print_one(FILE *f, const struct ep_ns *ns)
 
 /* ---- JSON ---- */
 
+/*
+ * A string as RFC 8259 wants it: '"', '\\' and controls escaped (DEL too),
+ * valid UTF-8 as it is, each byte that is not UTF-8 as U+FFFD.
+ */
 static void json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned int cp;
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	fputc('"', f);
+	while (*p) {
+		int n = utf8_seq(p, &cp);
+
+		if (!n) {
+			fputs("\\ufffd", f);
+			n = 1;
+		} else if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p);
+		} else if (*p == '\n') {
+			fputs("\\n", f);
+		} else if (*p == '\t') {
+			fputs("\\t", f);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p);
+		} else {
+			fwrite(p, 1, n, f);
+		}
+		p += n;
 	}
 	fputc('"', f);
+}
+
+static void json_str_or_null(FILE *f, const char *s)
+{
+	if (s)
+		json_str(f, s);
+	else
+		fputs("null", f);
 }
 
 static void json_num(FILE *f, long long v)
@@ -346,69 +570,101 @@ static void json_num(FILE *f, long long v)
 		fprintf(f, "%lld", v);
 }
 
-static void json_ns(FILE *f, const struct ep_ns *ns)
-{
-	int i;
+/* Pretty JSON, or all on one line (a stream of snapshots, one per line). */
+static bool json_one_line;
 
-	fprintf(f, "    {\n      \"inum\": %lu,\n      \"name\": ", ns->inum);
-	if (ns->naming == EP_NAMED_NONE)
-		fputs("null", f);
+/* Before a value of an object or array at depth: a new line, indented. */
+static void json_nl(FILE *f, int depth)
+{
+	if (json_one_line)
+		fputc(' ', f);
 	else
-		json_str(f, ns->name);
-	fputs(",\n      \"named_by\": ", f);
-	if (ns->naming == EP_NAMED_NONE)
-		fputs("null", f);
-	else
-		json_str(f, naming_names[ns->naming]);
-	fputs(",\n      \"pid\": ", f);
-	json_num(f, ns->pid ? ns->pid : EP_NONE);
-	fputs(",\n      \"comm\": ", f);
-	if (ns->pid)
-		json_str(f, ns->comm);
-	else
-		fputs("null", f);
-	if (ns->lo == EP_NONE)
-		fputs(",\n      \"range\": null", f);
-	else
-		fprintf(f, ",\n      \"range\": {\"lo\": %lld, \"hi\": %lld, \"size\": %lld}",
-			ns->lo, ns->hi, range_size(ns));
-	fputs(",\n      \"mode\": ", f);
-	if (ns->mode[0])
-		json_str(f, ns->mode);
-	else
-		fputs("null", f);
-	for (i = 0; i < NSHOWN; i++) {
-		fprintf(f, ",\n      \"%s\": ", ep_field_files[shown[i].field]);
-		json_num(f, ns->val[shown[i].field]);
-	}
-	fputs(",\n      \"search_ns\": ", f);
-	if (ns->nhist < 0) {
-		fputs("null\n    }", f);
-		return;
-	}
-	fputc('[', f);
-	for (i = 0; i < ns->nhist; i++) {
-		fprintf(f, "%s\n        {\"le\": ", i ? "," : "");
-		if (ns->hist[i].le)
-			fprintf(f, "%llu", ns->hist[i].le);
-		else
-			fputs("null", f);
-		fprintf(f, ", \"count\": %llu}", ns->hist[i].count);
-	}
-	fputs(ns->nhist ? "\n      ]\n    }" : "]\n    }", f);
+		fprintf(f, "\n%*s", 2 * depth, "");
 }
 
-void ep_print_json(FILE *f, const struct ep_snap *snap)
+/* A key of an object at depth, after a comma unless it is the first. */
+static void jkey(FILE *f, int depth, bool first, const char *key)
+{
+	if (!first)
+		fputc(',', f);
+	json_nl(f, depth);
+	fprintf(f, "\"%s\": ", key);
+}
+
+static void json_ns(FILE *f, const struct ep_ns *ns)
+{
+	bool named = ns->naming != EP_NAMED_NONE;
+	int i;
+
+	fputc('{', f);
+	jkey(f, 3, true, "inum");
+	fprintf(f, "%lu", ns->inum);
+	jkey(f, 3, false, "name");
+	json_str_or_null(f, named ? ns->name : NULL);
+	jkey(f, 3, false, "named_by");
+	json_str_or_null(f, naming_names[ns->naming]);
+	jkey(f, 3, false, "nsfs");
+	json_str_or_null(f, ns->nsfs);
+	jkey(f, 3, false, "pid");
+	json_num(f, ns->pid ? ns->pid : EP_NONE);
+	jkey(f, 3, false, "comm");
+	json_str_or_null(f, ns->pid ? ns->comm : NULL);
+	jkey(f, 3, false, "range");
+	if (ns->lo == EP_NONE)
+		fputs("null", f);
+	else
+		fprintf(f, "{\"lo\": %lld, \"hi\": %lld, \"size\": %lld}",
+			ns->lo, ns->hi, range_size(ns));
+	jkey(f, 3, false, "mode");
+	json_str_or_null(f, ns->mode[0] ? ns->mode : NULL);
+	for (i = 0; i < NSHOWN; i++) {
+		jkey(f, 3, false, ep_field_files[shown[i].field]);
+		json_num(f, ns->val[shown[i].field]);
+	}
+	jkey(f, 3, false, "search_ns_sum");
+	json_num(f, ns->search_sum);
+	jkey(f, 3, false, "search_ns");
+	if (ns->nhist < 0) {
+		fputs("null", f);
+	} else {
+		fputc('[', f);
+		for (i = 0; i < ns->nhist; i++) {
+			if (i)
+				fputc(',', f);
+			json_nl(f, 4);
+			fputs("{\"le\": ", f);
+			if (ns->hist[i].le)
+				fprintf(f, "%llu", ns->hist[i].le);
+			else
+				fputs("null", f);
+			fprintf(f, ", \"count\": %llu}", ns->hist[i].count);
+		}
+		if (ns->nhist)
+			json_nl(f, 3);
+		fputc(']', f);
+	}
+	json_nl(f, 2);
+	fputc('}', f);
+}
+
+void ep_print_json(FILE *f, const struct ep_snap *snap, bool one_line)
 {
 	int i;
 
-	fputs("{\n  \"version\": ", f);
+	json_one_line = one_line;
+	fputc('{', f);
+	jkey(f, 1, true, "version");
 	json_str(f, snap->version);
-	fputs(",\n  \"netns\": ", f);
+	jkey(f, 1, false, "time");
+	fprintf(f, "%lld.%03ld", (long long)snap->when.tv_sec,
+		snap->when.tv_nsec / 1000000);
+	jkey(f, 1, false, "source");
+	json_str(f, snap->source);
+	jkey(f, 1, false, "netns");
 	json_num(f, snap->netns);
-	fputs(",\n  \"alarm_pct\": ", f);
+	jkey(f, 1, false, "alarm_pct");
 	json_num(f, snap->alarm_pct);
-	fputs(",\n  \"probes\": ", f);
+	jkey(f, 1, false, "probes");
 	if (snap->nprobes < 0) {
 		fputs("null", f);
 	} else {
@@ -416,7 +672,10 @@ void ep_print_json(FILE *f, const struct ep_snap *snap)
 		for (i = 0; i < snap->nprobes; i++) {
 			const struct ep_probe *p = &snap->probes[i];
 
-			fprintf(f, "%s\n    {\"symbol\": ", i ? "," : "");
+			if (i)
+				fputc(',', f);
+			json_nl(f, 2);
+			fputs("{\"symbol\": ", f);
 			json_str(f, p->symbol);
 			fprintf(f, ", \"registered\": %s, \"hits\": ",
 				p->registered ? "true" : "false");
@@ -425,27 +684,52 @@ void ep_print_json(FILE *f, const struct ep_snap *snap)
 			json_num(f, p->nmissed);
 			fputc('}', f);
 		}
-		fputs(snap->nprobes ? "\n  ]" : "]", f);
+		if (snap->nprobes)
+			json_nl(f, 1);
+		fputc(']', f);
 	}
-	fputs(",\n  \"namespaces\": [", f);
+	jkey(f, 1, false, "namespaces");
+	fputc('[', f);
 	for (i = 0; i < snap->nr; i++) {
-		fputs(i ? ",\n" : "\n", f);
+		if (i)
+			fputc(',', f);
+		json_nl(f, 2);
 		json_ns(f, &snap->ns[i]);
 	}
-	fputs(snap->nr ? "\n  ]\n}\n" : "]\n}\n", f);
+	if (snap->nr)
+		json_nl(f, 1);
+	fputs("]", f);
+	if (!one_line)
+		fputc('\n', f);
+	fputs("}\n", f);
 }
 
 /* ---- Prometheus text format (node_exporter's textfile collector) ---- */
 
+/*
+ * A label value as the text format wants it: '\\', '"' and newlines
+ * escaped, valid UTF-8 as it is, each byte that is not UTF-8 as U+FFFD
+ * (the format is UTF-8: Prometheus drops a file that is not).
+ */
 static void prom_escaped(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(f, "\\%c", *s);
-		else if (*s == '\n')
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned int cp;
+
+	while (*p) {
+		int n = utf8_seq(p, &cp);
+
+		if (!n) {
+			fputs("\xef\xbf\xbd", f);
+			n = 1;
+		} else if (*p == '\\' || *p == '"') {
+			fprintf(f, "\\%c", *p);
+		} else if (*p == '\n') {
 			fputs("\\n", f);
-		else
-			fputc(*s, f);
+		} else {
+			fwrite(p, 1, n, f);
+		}
+		p += n;
 	}
 }
 
@@ -456,13 +740,34 @@ static void prom_family(FILE *f, const char *name, const char *type,
 		name, help, name, type);
 }
 
-/* "ephport_NAME{netns="...",name="..."" with the brace left open. */
+/*
+ * "ephport_NAME{netns="..."" with the brace left open. A namespace's
+ * series carry only its inode, stable while it lives: its name, which can
+ * change, is on ephport_netns_info alone.
+ */
 static void prom_start(FILE *f, const char *name, const struct ep_ns *ns)
 {
-	fprintf(f, "ephport_%s{netns=\"%lu\",name=\"", name, ns->inum);
-	if (ns->naming != EP_NAMED_NONE)
-		prom_escaped(f, ns->name);
-	fputc('"', f);
+	fprintf(f, "ephport_%s{netns=\"%lu\"", name, ns->inum);
+}
+
+/* The names, the info-metric way: join on netns to label a series. */
+static void prom_info(FILE *f, const struct ep_snap *snap)
+{
+	int i;
+
+	if (!snap->nr)
+		return;
+	prom_family(f, "netns_info", "gauge",
+		    "A namespace's name (ip netns, mount, host or PID/comm; empty if none), 1.");
+	for (i = 0; i < snap->nr; i++) {
+		const struct ep_ns *ns = &snap->ns[i];
+
+		prom_start(f, "netns_info", ns);
+		fputs(",name=\"", f);
+		if (ns->naming != EP_NAMED_NONE)
+			prom_escaped(f, ns->name);
+		fputs("\"} 1\n", f);
+	}
 }
 
 static void prom_ns_gauge(FILE *f, const struct ep_snap *snap,
@@ -575,18 +880,25 @@ static void prom_mode(FILE *f, const struct ep_snap *snap)
 	}
 }
 
-/* Nanoseconds as exact decimal seconds: 1024 -> "0.000001024". */
-static const char *seconds(char *buf, size_t size, unsigned long long ns)
+/* whole + frac / 10^digits, exactly, without trailing zeros. */
+static const char *decimal(char *buf, size_t size, unsigned long long whole,
+			   unsigned long long frac, int digits)
 {
 	size_t n;
 
-	snprintf(buf, size, "%llu.%09llu", ns / 1000000000, ns % 1000000000);
+	snprintf(buf, size, "%llu.%0*llu", whole, digits, frac);
 	n = strlen(buf);
 	while (buf[n - 1] == '0')
 		buf[--n] = '\0';
 	if (buf[n - 1] == '.')
 		buf[--n] = '\0';
 	return buf;
+}
+
+/* Nanoseconds as exact decimal seconds: 1024 -> "0.000001024". */
+static const char *seconds(char *buf, size_t size, unsigned long long ns)
+{
+	return decimal(buf, size, ns / 1000000000, ns % 1000000000, 9);
 }
 
 /* The log2 search-time buckets as a histogram in seconds. */
@@ -618,6 +930,11 @@ static void prom_hist(FILE *f, const struct ep_snap *snap)
 		}
 		prom_start(f, "connect_search_seconds_bucket", ns);
 		fprintf(f, ",proto=\"tcp\",le=\"+Inf\"} %llu\n", cum);
+		if (ns->search_sum != EP_NONE) {
+			prom_start(f, "connect_search_seconds_sum", ns);
+			fprintf(f, ",proto=\"tcp\"} %s\n",
+				seconds(le, sizeof(le), ns->search_sum));
+		}
 		prom_start(f, "connect_search_seconds_count", ns);
 		fprintf(f, ",proto=\"tcp\"} %llu\n", cum);
 	}
@@ -635,11 +952,16 @@ void ep_print_prometheus(FILE *f, const struct ep_snap *snap)
 		fprintf(f, "ephport_netns %lld\n", snap->netns);
 	}
 	if (snap->alarm_pct != EP_NONE) {
-		prom_family(f, "alarm_pct", "gauge",
-			    "Share of the range (percent) above which a namespace's alarm is raised.");
-		fprintf(f, "ephport_alarm_pct %lld\n", snap->alarm_pct);
+		char ratio[48];
+
+		prom_family(f, "alarm_threshold_ratio", "gauge",
+			    "Share of the range (0-1, alarm_pct / 100) above which a namespace's alarm is raised.");
+		fprintf(f, "ephport_alarm_threshold_ratio %s\n",
+			decimal(ratio, sizeof(ratio), snap->alarm_pct / 100,
+				snap->alarm_pct % 100, 2));
 	}
 	prom_probes(f, snap);
+	prom_info(f, snap);
 	prom_ns_gauge(f, snap, "range_low", "Lowest port of the namespace's ip_local_port_range.", get_lo);
 	prom_ns_gauge(f, snap, "range_high", "Highest port of the namespace's ip_local_port_range.", get_hi);
 	prom_ns_gauge(f, snap, "range_ports", "Ports in the namespace's ip_local_port_range.", range_size);

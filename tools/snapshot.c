@@ -4,6 +4,13 @@
  *
  * Every value is read before anything is printed, so an error (module not
  * loaded, a namespace the user may not read) never leaves half a table.
+ *
+ * The sysfs tree is root's (its namespace files are 0400). Who may not
+ * read it, a user or a container's root, still has /proc/net/ephport:
+ * the same values for the reader's own namespace, world-readable. So a
+ * permission error in the tree, or a tree that is not there (a container
+ * that does not see it) while /proc/net/ephport is, gives that namespace
+ * alone instead of an error.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -11,6 +18,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ephportstat.h"
@@ -203,6 +211,102 @@ static int read_ns(struct ep_ns *ns)
 		failed_errno = EBADMSG;
 		return -1;
 	}
+
+	snprintf(name, sizeof(name), "net/%lu/search_ns_sum", ns->inum);
+	ret = read_sys(name, buf, sizeof(buf));
+	if (ret < 0)
+		return -1;
+	ns->search_sum = ret ? EP_NONE : parse_num(buf);
+	return 0;
+}
+
+/* A bare value from /proc/net/ephport into its field, if it is one. */
+static bool proc_field(struct ep_ns *ns, const char *key, const char *val)
+{
+	int i;
+
+	for (i = 0; i < EP_NFIELDS; i++) {
+		if (strcmp(key, ep_field_files[i]))
+			continue;
+		ns->val[i] = parse_num(val);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The reader's own namespace from /proc/net/ephport ("name value" lines,
+ * the sysfs files' names; search_ns as search_ns_le_<bound> lines). 0, or
+ * -1 (noted in failed_path and failed_errno).
+ */
+static int read_proc(struct ep_ns *ns)
+{
+	char path[2048], buf[8192], *line, *save = NULL;
+	long long lo, hi;
+	int i, ret;
+
+	if (ep_path(path, sizeof(path), "/proc/self/ns/net"))
+		return -1;
+	ns->inum = ep_link_inum(path);
+	if (!ns->inum) {
+		snprintf(failed_path, sizeof(failed_path), "%s", path);
+		failed_errno = errno;
+		return -1;
+	}
+	if (ep_path(path, sizeof(path), EP_PROC))
+		return -1;
+	ret = read_opt(path, buf, sizeof(buf));
+	if (ret > 0) {
+		snprintf(failed_path, sizeof(failed_path), "%s", path);
+		failed_errno = ENOENT;
+	}
+	if (ret)
+		return -1;
+
+	for (i = 0; i < EP_NFIELDS; i++)
+		ns->val[i] = EP_NONE;
+	ns->lo = ns->hi = EP_NONE;
+	ns->mode[0] = '\0';
+	ns->nhist = -1;
+	ns->search_sum = EP_NONE;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *val = line + strcspn(line, " ");
+		unsigned long long le, count;
+
+		if (*val)
+			*val++ = '\0';
+		if (proc_field(ns, line, val))
+			continue;
+		if (!strcmp(line, "range")) {
+			if (sscanf(val, "%lld %lld", &lo, &hi) == 2 &&
+			    lo >= 0 && lo <= hi && hi <= 65535) {
+				ns->lo = lo;
+				ns->hi = hi;
+			}
+		} else if (!strcmp(line, "mode")) {
+			trim(val);
+			snprintf(ns->mode, sizeof(ns->mode), "%.*s",
+				 (int)sizeof(ns->mode) - 1, val);
+		} else if (!strcmp(line, "search_ns_sum")) {
+			ns->search_sum = parse_num(val);
+		} else if (sscanf(line, "search_ns_le_%llu", &le) == 1 &&
+			   sscanf(val, "%llu", &count) == 1) {
+			if (ns->nhist < 0)
+				ns->nhist = 0;
+			if (ns->nhist == EP_MAX_BUCKETS)
+				continue;
+			ns->hist[ns->nhist].le = le;
+			ns->hist[ns->nhist].count = count;
+			ns->nhist++;
+		}
+	}
+	if (ns->lo == EP_NONE) {
+		/* Empty: the namespace is leaving, or not ephport's file. */
+		snprintf(failed_path, sizeof(failed_path), "%s", path);
+		failed_errno = EBADMSG;
+		return -1;
+	}
 	return 0;
 }
 
@@ -248,22 +352,34 @@ static void parse_probes(struct ep_snap *snap, char *text)
 	}
 }
 
-/* Whether /sys/kernel/ephport is there; if not, says so. */
-bool ep_loaded(void)
+/* Whether a file of ep_root is there: 1, 0 (ENOENT), or -1 (errno). */
+static int exists(const char *name)
 {
 	char path[2048];
 
-	if (ep_path(path, sizeof(path), EP_SYSFS))
-		return false;
+	if (ep_path(path, sizeof(path), "%s", name))
+		return -1;
 	if (!access(path, F_OK))
+		return 1;
+	return errno == ENOENT ? 0 : -1;
+}
+
+/* Whether ephport is loaded (its sysfs tree or /proc/net/ephport is there); if not, says so. */
+bool ep_loaded(void)
+{
+	int sys = exists(EP_SYSFS);
+	int err = errno;
+
+	if (sys > 0 || exists(EP_PROC) > 0)
 		return true;
-	if (errno == ENOENT)
-		ep_err("ephport is not loaded (no %s)", path);
+	if (sys == 0)
+		ep_err("ephport is not loaded (no %s%s)", ep_root, EP_SYSFS);
 	else
-		ep_err("cannot read %s: %s", path, strerror(errno));
+		ep_err("cannot read %s%s: %s", ep_root, EP_SYSFS, strerror(err));
 	return false;
 }
 
+/* The global files; those that are not there (a container) are left out. */
 static int read_global(struct ep_snap *snap)
 {
 	char buf[4096];
@@ -321,6 +437,54 @@ static bool parse_inum(const char *s, unsigned long *inum)
 }
 
 /*
+ * The reader's own namespace alone, from /proc/net/ephport, after the
+ * sysfs tree could not be read (why in failed_path, failed_errno if
+ * sys_failed). Fails if only_inum is another namespace, saying the sysfs
+ * error that hid it.
+ */
+static int snapshot_proc(struct ep_snap *snap, unsigned long only_inum,
+			 bool sys_failed)
+{
+	char sys_path[sizeof(failed_path)];
+	int sys_errno = failed_errno;
+
+	snprintf(sys_path, sizeof(sys_path), "%s", failed_path);
+	ep_snap_free(snap);
+	snap->ns = calloc(1, sizeof(*snap->ns));
+	if (!snap->ns) {
+		ep_err("out of memory");
+		return -1;
+	}
+	snap->source = EP_PROC;
+	if (read_proc(&snap->ns[0])) {
+		if (sys_failed)
+			ep_err("cannot read %s: %s", sys_path, strerror(sys_errno));
+		else
+			say_failed();
+		goto err;
+	}
+	snap->nr = 1;
+	if (only_inum && snap->ns[0].inum != only_inum) {
+		if (sys_failed)
+			ep_err("cannot read %s: %s", sys_path, strerror(sys_errno));
+		else
+			ep_err("no namespace with inode %lu here: %s%s shows only this one",
+			       only_inum, ep_root, EP_PROC);
+		goto err;
+	}
+	return 0;
+err:
+	ep_snap_free(snap);
+	return -1;
+}
+
+/* A read that failed for want of permission: the tree is not ours to read. */
+static bool denied(int err)
+{
+	return err == EACCES || err == EPERM;
+}
+
+/*
  * Read every namespace (or only the one with inode only_inum, if not 0)
  * into snap. 0, or -1 after saying why in one line.
  */
@@ -332,14 +496,22 @@ int ep_snapshot(struct ep_snap *snap, unsigned long only_inum)
 	int i, alloc = 0;
 
 	memset(snap, 0, sizeof(*snap));
+	clock_gettime(CLOCK_REALTIME, &snap->when);
+	snap->source = EP_SYSFS;
 	if (read_global(snap))
 		return -1;
+	if (exists(EP_SYSFS) == 0)
+		return snapshot_proc(snap, only_inum, false);
 
 	if (ep_path(path, sizeof(path), EP_SYSFS "/net"))
 		return -1;
 	dir = opendir(path);
 	if (!dir) {
-		ep_err("cannot read %s: %s", path, strerror(errno));
+		snprintf(failed_path, sizeof(failed_path), "%s", path);
+		failed_errno = errno;
+		if (denied(errno))
+			return snapshot_proc(snap, only_inum, true);
+		say_failed();
 		return -1;
 	}
 	while ((de = readdir(dir))) {
@@ -373,6 +545,8 @@ int ep_snapshot(struct ep_snap *snap, unsigned long only_inum)
 			snap->ns[i--] = snap->ns[--snap->nr];
 			continue;
 		}
+		if (ret && denied(failed_errno))
+			return snapshot_proc(snap, only_inum, true);
 		if (ret) {
 			say_failed();
 			goto err_free;
@@ -393,6 +567,10 @@ err_free:
 
 void ep_snap_free(struct ep_snap *snap)
 {
+	int i;
+
+	for (i = 0; i < snap->nr; i++)
+		free(snap->ns[i].nsfs);
 	free(snap->ns);
 	snap->ns = NULL;
 	snap->nr = 0;

@@ -1,13 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # ephportstat against fake /sys, /proc and /run trees (--root): no module,
-# no VM. Naming, absent and "unsupported" files, widths, -n, JSON (python3),
-# Prometheus (promtool, installed with apt-get if missing and root), the
-# not-loaded and may-not-read cases. Run by "make -C tools check".
+# no VM. Naming (ip netns, mounts, host, PID), absent and "unsupported"
+# files, widths, -n, JSON (python3 and ephport-jsoncheck), Prometheus
+# (promtool, installed with apt-get if missing and root), names no tenant
+# can break any output with, the textfile writer, /proc/net/ephport for who
+# may not read the sysfs tree, watch mode, the not-loaded and may-not-read
+# cases; the example alert rules (promtool check rules, test rules). Run by
+# "make -C tools check".
 # Prints TAP; exits non-zero if a case fails.
 set -u
 cd "$(dirname "$0")" || exit 1
 BIN=${EPHPORTSTAT:-$PWD/ephportstat}
+JSONCHECK=${JSONCHECK:-$PWD/ephport-jsoncheck}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 R=$TMP/root
@@ -56,6 +61,48 @@ mkns() {
 	for i in $(seq 0 22); do
 		echo "$((1 << (i + 10))) $((i == 3 ? 7 : 0))"
 	done >"$d/search_ns"
+	echo 123456 >"$d/search_ns_sum"
+}
+
+# mkprocnet INUM LO HI TCP UDP: /proc/net/ephport and /proc/self/ns/net of
+# a reader in namespace INUM, as the module writes them.
+mkprocnet() {
+	local i f
+	mkdir -p "$R/proc/net" "$R/proc/self/ns"
+	ln -sfn "net:[$1]" "$R/proc/self/ns/net"
+	{
+		echo "range $2 $3"
+		echo "tcp_in_use $4"
+		echo "udp_in_use $5"
+		echo "tcp_peak $4"
+		echo "udp_peak $5"
+		i=1
+		for f in tcp_connect_ok tcp_connect_fail tcp_bind_ok tcp_bind_fail \
+			udp_ok udp_fail self_connect; do
+			echo "$f $((i * 10))"
+			i=$((i + 1))
+		done
+		for i in $(seq 0 22); do
+			echo "search_ns_le_$((1 << (i + 10))) $((i == 2 ? 70 : 0))"
+		done
+		echo "search_ns_sum 300000"
+		echo "alarm 1"
+		echo "mode random"
+		echo "reuse_delay_ms 1500"
+		for f in random_ok random_fallback random_fallback_full \
+			random_fallback_resting random_fallback_refused \
+			self_connect_avoided resting; do
+			echo "$f 3"
+		done
+	} >"$R/proc/net/ephport"
+}
+
+# mkmount INUM MOUNTPOINT: a line of /proc/self/mountinfo, a mount of
+# namespace INUM's nsfs file (octal escapes as the kernel writes them).
+mkmount() {
+	printf '%s 25 0:4 net:[%s] %s rw,nosuid,nodev shared:5 - nsfs nsfs rw\n' \
+		"$((40 + $(wc -l <"$R/proc/self/mountinfo")))" "$1" "$2" \
+		>>"$R/proc/self/mountinfo"
 }
 
 # mkproc PID COMM INUM
@@ -84,6 +131,13 @@ setup() {
 	mkns 4026532003 1 65535 0 0		# whole range, "unsupported" counters
 	echo unsupported >"$R/sys/kernel/ephport/net/4026532003/tcp_connect_ok"
 	echo unsupported >"$R/sys/kernel/ephport/net/4026532003/search_ns"
+	echo unsupported >"$R/sys/kernel/ephport/net/4026532003/search_ns_sum"
+	mkns 4026532004 50000 50999 2 2		# Docker's: /run/docker/netns/ab c
+	mkdir -p "$R/proc/self"
+	echo '22 1 0:21 / /proc rw,nosuid - proc proc rw' >"$R/proc/self/mountinfo"
+	mkmount "$BLUE" /run/netns/blue
+	mkmount 4026532004 '/run/docker/netns/ab\040c'
+	mkmount 4026532004 '/run/docker/netns/zz'
 	rm "$R/sys/kernel/ephport/net/4026532003/udp_fail"
 	echo random >"$R/sys/kernel/ephport/net/4026532003/mode"
 	echo 60000 >"$R/sys/kernel/ephport/net/4026532003/reuse_delay_ms"
@@ -102,6 +156,7 @@ t_names() {
 		grep -q '^host ' "$TMP/t" &&
 		grep -q '^300/a long c~ ' "$TMP/t" &&
 		grep -q '^400/sleep ' "$TMP/t" &&
+		grep -q '^ab c .*50000-50999 ' "$TMP/t" &&
 		grep -q '^- .*30000-30999 ' "$TMP/t"
 }
 
@@ -122,14 +177,16 @@ t_absent() {
 
 t_one() {
 	local a
-	for a in blue aa-blue 4026532001 300 300/whatever 77 host; do
+	for a in blue aa-blue 4026532001 300 300/whatever 77 host "ab c" zz; do
 		stat -n "$a" >"$TMP/one" || return 1
 		head -n 1 "$TMP/one"
 	done
 	stat -n 300 | grep -q '^netns 4026532001 (300/a long command)$' &&
 		stat -n 77 | grep -q "^netns $BLUE (aa-blue)$" &&
 		stat -n host | grep -q '^netns 4026531840 (host)$' &&
-		stat -n blue | grep -q 'search time (7 searches)' &&
+		stat -n zz | grep -q '^netns 4026532004 (ab c)$' &&
+		stat -n 'ab c' | grep -q '^  mounted at  *\/run\/docker\/netns\/ab c$' &&
+		stat -n blue | grep -q 'search time (7 searches, mean 17636 ns)' &&
 		stat -n 4026532003 | grep -q 'search time: -' &&
 		stat -n 4026532003 | grep -q 'reuse delay *60000 ms'
 }
@@ -142,11 +199,13 @@ t_one_unknown() {
 
 t_json() {
 	stat --json >"$TMP/j" || return 1
+	"$JSONCHECK" <"$TMP/j" || return 1
 	python3 - "$TMP/j" "$R" <<'EOF'
-import json, os, sys
+import json, os, sys, time
 d = json.load(open(sys.argv[1]))
 root = sys.argv[2] + "/sys/kernel/ephport"
 assert d["version"] == "0.1.0" and d["netns"] == 5 and d["alarm_pct"] == 90
+assert d["source"] == "/sys/kernel/ephport" and abs(d["time"] - time.time()) < 60
 assert len(d["probes"]) == 2 and d["probes"][0]["hits"] == 10
 assert len(d["namespaces"]) == len(os.listdir(root + "/net"))
 for ns in d["namespaces"]:
@@ -169,25 +228,124 @@ assert byname[None]["pid"] is None
 assert byname["400/sleep"]["mode"] == "random"
 assert byname["400/sleep"]["search_ns"] is None
 assert byname["aa-blue"]["search_ns"][3] == {"le": 8192, "count": 7}
+assert byname["aa-blue"]["search_ns_sum"] == 123456
+assert byname["aa-blue"]["nsfs"] == "/run/netns/aa-blue"
+assert byname["400/sleep"]["search_ns_sum"] is None
+assert byname["ab c"]["named_by"] == "mount"
+assert byname["ab c"]["nsfs"] == "/run/docker/netns/ab c"
 print("json ok")
 EOF
 }
 
-t_prometheus() {
-	stat --prometheus >"$TMP/p" || return 1
+need_promtool() {
 	if ! command -v promtool >/dev/null && [ "$(id -u)" = 0 ]; then
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 			--no-install-recommends prometheus >/dev/null 2>&1
 	fi
 	command -v promtool >/dev/null || { echo "no promtool"; return 1; }
+}
+
+t_prometheus() {
+	local rc
+	stat --prometheus >"$TMP/p" || return 1
+	need_promtool || return 1
 	promtool check metrics <"$TMP/p" || return 1
-	grep -q '^ephport_ports_in_use{netns="4026532001",name="300/a long command",proto="udp"} 60$' "$TMP/p" &&
-		grep -q '^ephport_bind_fail_total{netns="4026532002",name="",proto="udp"} 6$' "$TMP/p" &&
+	# Names on the info metric alone; every namespace series keyed by netns.
+	grep -q '^ephport_netns_info{netns="4026532001",name="300/a long command"} 1$' "$TMP/p" &&
+		grep -q '^ephport_netns_info{netns="4026532002",name=""} 1$' "$TMP/p" &&
+		grep -q '^ephport_netns_info{netns="4026532004",name="ab c"} 1$' "$TMP/p" &&
+		[ "$(grep -c '^ephport_netns_info{' "$TMP/p")" = 6 ] &&
+		! grep -v '^ephport_netns_info{' "$TMP/p" | grep -q 'name=' &&
+		grep -q '^ephport_ports_in_use{netns="4026532001",proto="udp"} 60$' "$TMP/p" &&
+		grep -q '^ephport_bind_fail_total{netns="4026532002",proto="udp"} 6$' "$TMP/p" &&
 		! grep -q 'netns="4026532003".*proto="udp"} ' <(grep bind_fail "$TMP/p") &&
-		grep -q '^ephport_reuse_delay_seconds{netns="4026532003",name="400/sleep"} 60.000$' "$TMP/p" &&
-		grep -q '^ephport_mode{netns="4026532003",name="400/sleep",mode="random"} 1$' "$TMP/p" &&
-		grep -q "^ephport_connect_search_seconds_bucket{netns=\"$BLUE\",name=\"aa-blue\",proto=\"tcp\",le=\"0.000008192\"} 7$" "$TMP/p" &&
-		grep -q "^ephport_connect_search_seconds_count{netns=\"$BLUE\",name=\"aa-blue\",proto=\"tcp\"} 7$" "$TMP/p"
+		grep -q '^ephport_reuse_delay_seconds{netns="4026532003"} 60.000$' "$TMP/p" &&
+		grep -q '^ephport_mode{netns="4026532003",mode="random"} 1$' "$TMP/p" &&
+		grep -q "^ephport_connect_search_seconds_bucket{netns=\"$BLUE\",proto=\"tcp\",le=\"0.000008192\"} 7$" "$TMP/p" &&
+		grep -q "^ephport_connect_search_seconds_sum{netns=\"$BLUE\",proto=\"tcp\"} 0.000123456$" "$TMP/p" &&
+		grep -q "^ephport_connect_search_seconds_count{netns=\"$BLUE\",proto=\"tcp\"} 7$" "$TMP/p" &&
+		! grep -q 'search_seconds_sum{netns="4026532003"' "$TMP/p" &&
+		grep -q '^ephport_alarm_threshold_ratio 0.9$' "$TMP/p" &&
+		! grep -q '^ephport_alarm_pct' "$TMP/p" &&
+		echo 5 >"$R/sys/kernel/ephport/alarm_pct" &&
+		stat --prometheus | grep -q '^ephport_alarm_threshold_ratio 0.05$' &&
+		echo 100 >"$R/sys/kernel/ephport/alarm_pct" &&
+		stat --prometheus | grep -q '^ephport_alarm_threshold_ratio 1$'
+	rc=$?
+	echo 90 >"$R/sys/kernel/ephport/alarm_pct"
+	return $rc
+}
+
+t_alert_rules() {
+	local m
+	need_promtool || return 1
+	promtool check rules ephport-alerts.yml &&
+		promtool test rules ephport-alerts.test.yml || return 1
+	# The rules use the tool's metrics, by their names.
+	stat --prometheus >"$TMP/p" || return 1
+	for m in $(grep -o 'ephport_[a-z_]*' ephport-alerts.yml | sort -u); do
+		grep -q "^# TYPE $m " "$TMP/p" || { echo "no $m"; return 1; }
+	done
+}
+
+# Names with every byte a tenant can put in one: not UTF-8, quotes,
+# backslashes, newlines, controls, an escape sequence.
+HOSTILE=$'\xff\xfe"q\\b\x01\nend\x1b[2J'
+
+t_hostile() {
+	local inum
+	mkns 4026532009 45000 45099 1 1
+	mkns 4026532010 46000 46099 1 1
+	mkns 4026532011 47000 47099 1 1
+	touch "$R/run/netns/$HOSTILE"
+	inum=$(command stat -c %i "$R/run/netns/$HOSTILE")
+	mv "$R/sys/kernel/ephport/net/4026532009" "$R/sys/kernel/ephport/net/$inum"
+	mkproc 600 "$HOSTILE" 4026532010
+	# mountinfo escapes a newline as \012 and a backslash as \134.
+	mkmount 4026532011 $'/run/docker/netns/\xc3\xa9\\012\\134"\x7f\xc3'
+	stat --prometheus >"$TMP/hp" &&
+		stat --json >"$TMP/hj" &&
+		stat >"$TMP/ht" &&
+		stat -n 600 >"$TMP/hn" &&
+		stat --json -w 0.1 -c 2 >"$TMP/hl"
+	local rc=$?
+	rm -f "$R/run/netns/$HOSTILE"
+	rm -rf "$R/sys/kernel/ephport/net/$inum" "$R/proc/600" \
+		"$R/sys/kernel/ephport/net/4026532010" "$R/sys/kernel/ephport/net/4026532011"
+	sed -i '$d' "$R/proc/self/mountinfo"
+	[ $rc = 0 ] || return 1
+	promtool check metrics <"$TMP/hp" || return 1
+	"$JSONCHECK" <"$TMP/hj" || return 1
+	"$JSONCHECK" -l <"$TMP/hl" || return 1
+	python3 - "$TMP" "$inum" <<'EOF'
+import json, sys
+tmp, inum = sys.argv[1], sys.argv[2]
+rep = '\ufffd\ufffd"q\\b\x01\nend\x1b[2J'
+# Prometheus: UTF-8, the label values escaped as the format says.
+p = open(tmp + "/hp", "rb").read().decode("utf-8", "strict")
+want = '\ufffd\ufffd\\"q\\\\b\x01\\nend\x1b[2J'
+assert 'ephport_netns_info{netns="%s",name="%s"} 1\n' % (inum, want) in p, p
+assert 'ephport_netns_info{netns="4026532010",name="600/%s"} 1\n' % want in p
+assert 'ephport_netns_info{netns="4026532011",name="\u00e9\\n\\\\\\"\x7f\ufffd"} 1\n' in p
+# JSON: strict UTF-8, the same names back.
+texts = [open(tmp + "/hj", "rb").read()] + open(tmp + "/hl", "rb").read().splitlines()
+for text in texts:
+    d = json.loads(text.decode("utf-8", "strict"),
+                   parse_constant=lambda c: sys.exit("not JSON: " + c))
+    by = {ns["inum"]: ns for ns in d["namespaces"]}
+    assert by[int(inum)]["name"] == rep, by[int(inum)]["name"]
+    assert by[4026532010]["comm"] == rep and by[4026532010]["name"] == "600/" + rep
+    assert by[4026532011]["name"] == '\u00e9\n\\"\x7f\ufffd'
+    assert by[4026532011]["nsfs"] == '/run/docker/netns/\u00e9\n\\"\x7f\ufffd'
+# The terminal: UTF-8, no control but the newlines, 80 columns.
+for f in ("ht", "hn"):
+    t = open(tmp + "/" + f, "rb").read().decode("utf-8", "strict")
+    bad = [c for c in t if c != "\n" and (ord(c) < 32 or 0x7f <= ord(c) < 0xa0)]
+    assert not bad, (f, bad)
+    assert max(len(l) for l in t.splitlines()) <= 80
+assert "??\"q\\b??end?[2J" in open(tmp + "/hn", encoding="utf-8").read()
+print("hostile names ok")
+EOF
 }
 
 t_hist_formats() {
@@ -233,17 +391,223 @@ t_unreadable() {
 	[ $rc = 0 ] && grep -q 'Permission denied' "$TMP/err"
 }
 
+# as_nobody CMD...: CMD as a user who may not read root's 0400 files.
+as_nobody() {
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+	else
+		"$@"
+	fi
+}
+
+# The module's namespace files are root's, 0400: a user reads
+# /proc/net/ephport instead, for the own namespace alone.
+t_proc_user() {
+	local rc rc2
+	if [ "$(id -u)" = 0 ]; then
+		command -v setpriv >/dev/null || { echo "no setpriv"; return 1; }
+		chmod 0755 "$TMP"
+	fi
+	mkprocnet 4026532001 20000 20099 50 60
+	find "$R/sys/kernel/ephport/net" -type f -exec chmod 0000 {} +
+	as_nobody "$BIN" --root "$R" >"$TMP/t" 2>"$TMP/err" &&
+		as_nobody "$BIN" --root "$R" --json >"$TMP/j" 2>>"$TMP/err" &&
+		as_nobody "$BIN" --root "$R" --prometheus >"$TMP/p" 2>>"$TMP/err" &&
+		as_nobody "$BIN" --root "$R" -n 300 >"$TMP/one" 2>>"$TMP/err"
+	rc=$?
+	as_nobody "$BIN" --root "$R" -n host >"$TMP/out" 2>"$TMP/err2"
+	rc2=$?
+	find "$R/sys/kernel/ephport/net" -type f -exec chmod 0644 {} +
+	rm -rf "$R/proc/net" "$R/proc/self/ns"
+	cat "$TMP/t" "$TMP/err" "$TMP/err2"
+	[ $rc = 0 ] && [ ! -s "$TMP/err" ] || return 1
+	# -n of another namespace: the sysfs error, one line, exit 1.
+	[ $rc2 = 1 ] && [ ! -s "$TMP/out" ] && [ "$(wc -l <"$TMP/err2")" = 1 ] &&
+		grep -q 'Permission denied' "$TMP/err2" || return 1
+	grep -q '^ephport 0.1.0, this namespace only, alarm at 90%' "$TMP/t" &&
+		[ "$(grep -c ' tcp ' "$TMP/t")" = 1 ] &&
+		grep -q '^300/a long c~ 20000-20099 tcp      50  50% #####.....    50    60 random  ON$' "$TMP/t" &&
+		grep -q '^4026532001      100 ports udp      60  60% ######....    60    60$' "$TMP/t" &&
+		grep -q 'search time (70 searches, mean 4285 ns)' "$TMP/one" &&
+		grep -q '^ephport_ports_in_use{netns="4026532001",proto="udp"} 60$' "$TMP/p" &&
+		grep -q '^ephport_connect_search_seconds_sum{netns="4026532001",proto="tcp"} 0.0003$' "$TMP/p" &&
+		promtool check metrics <"$TMP/p" &&
+		"$JSONCHECK" <"$TMP/j" &&
+		python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["source"] == "/proc/net/ephport" and d["version"] == "0.1.0"
+[ns] = d["namespaces"]
+assert ns["inum"] == 4026532001 and ns["name"] == "300/a long command"
+assert ns["tcp_connect_fail"] == 20 and ns["udp_fail"] == 60 and ns["alarm"] == 1
+assert ns["reuse_delay_ms"] == 1500 and ns["mode"] == "random"
+assert ns["range"] == {"lo": 20000, "hi": 20099, "size": 100}
+assert ns["search_ns"][2] == {"le": 4096, "count": 70} and ns["search_ns_sum"] == 300000
+' "$TMP/j"
+}
+
+# A container sees no sysfs tree of ephport but its /proc/net/ephport.
+t_proc_container() {
+	local C=$TMP/container
+	rm -rf "$C"
+	mkdir -p "$C/proc/self"
+	(R=$C; mkprocnet 4026532555 1024 1123 100 0) || return 1
+	"$BIN" --root "$C" >"$TMP/t" || return 1
+	cat "$TMP/t"
+	grep -q '^ephport -, this namespace only$' "$TMP/t" &&
+		grep -q '^-  *1024-1123   tcp     100 100% ##########   100    60 random  ON$' "$TMP/t" &&
+		"$BIN" --root "$C" -n 4026532555 | grep -q '^netns 4026532555$' &&
+		"$BIN" --root "$C" --prometheus | promtool check metrics &&
+		say_one_line "$BIN" --root "$C" -n 4026532556 &&
+		grep -q "no namespace named '4026532556'" "$TMP/err" &&
+		rm "$C/proc/net/ephport" &&
+		say_one_line "$BIN" --root "$C" && grep -q 'not loaded' "$TMP/err"
+}
+
+t_textfile() {
+	local D=$TMP/tf rc w reads=0
+	rm -rf "$D"
+	mkdir -p "$D"
+	(umask 077 && stat --textfile "$D/ephport.prom") || return 1
+	stat --prometheus >"$TMP/p"
+	cmp "$TMP/p" "$D/ephport.prom" &&
+		[ "$(command stat -c %a "$D/ephport.prom")" = 644 ] &&
+		[ "$(ls -A "$D")" = ephport.prom ] || return 1
+	# Rewritten while read: every read sees one whole file.
+	stat -w 0.1 -c 20 --textfile "$D/ephport.prom" &
+	w=$!
+	while kill -0 $w 2>/dev/null; do
+		cmp -s "$TMP/p" "$D/ephport.prom" ||
+			{ echo "a read saw part of a file"; kill $w; return 1; }
+		reads=$((reads + 1))
+	done
+	wait $w || return 1
+	echo "$reads whole reads while it was rewritten"
+	[ "$(ls -A "$D")" = ephport.prom ] || { ls -A "$D"; return 1; }
+	# Failures: one line, exit 1, the file as it was, nothing left behind.
+	say_one_line "$BIN" --root "$TMP/empty" --textfile "$D/ephport.prom" &&
+		cmp "$TMP/p" "$D/ephport.prom" &&
+		say_one_line stat --textfile "$D/nosuchdir/ephport.prom" &&
+		say_one_line stat --textfile "$D/" || return 1
+	if [ "$(id -u)" = 0 ]; then
+		chmod 0755 "$TMP" "$D"
+		say_one_line as_nobody "$BIN" --root "$R" --textfile "$D/ephport.prom"
+	else
+		chmod 0555 "$D"
+		say_one_line stat --textfile "$D/ephport.prom"
+	fi
+	rc=$?
+	chmod 0755 "$D"
+	[ $rc = 0 ] && grep -q 'Permission denied' "$TMP/err" &&
+		cmp "$TMP/p" "$D/ephport.prom" && [ "$(ls -A "$D")" = ephport.prom ]
+}
+
 t_usage() {
 	"$BIN" --help | grep -q '^usage: ephportstat' &&
 		"$BIN" --version | grep -q '^ephportstat ' &&
 		{ "$BIN" --bogus 2>/dev/null; [ $? = 2 ]; } &&
 		{ "$BIN" -w 0 2>/dev/null; [ $? = 2 ]; } &&
-		{ "$BIN" -w 1 --json 2>/dev/null; [ $? = 2 ]; }
+		{ "$BIN" -w 1 --prometheus 2>/dev/null; [ $? = 2 ]; } &&
+		{ "$BIN" -c 3 2>/dev/null; [ $? = 2 ]; } &&
+		{ "$BIN" -w 1 -c 1.5 2>/dev/null; [ $? = 2 ]; } &&
+		{ "$BIN" --json --textfile x 2>/dev/null; [ $? = 2 ]; } &&
+		"$BIN" --help | grep -q -- '--textfile' &&
+		"$BIN" --help | grep -q -- '--count'
 }
 
 t_watch() {
 	timeout 2 "$BIN" --root "$R" -w 0.3 >"$TMP/w"
-	[ "$(grep -c '^NETNS' "$TMP/w")" -ge 3 ] && grep -q $'\e\\[H' "$TMP/w"
+	[ "$(grep -c '^NETNS' "$TMP/w")" -ge 3 ] && grep -q $'\e\\[H' "$TMP/w" &&
+		timeout 5 "$BIN" --root "$R" -w 0.1 -c 3 >"$TMP/w" &&
+		[ "$(grep -c '^NETNS' "$TMP/w")" = 3 ] &&
+		timeout 5 "$BIN" --root "$R" -n blue -w 0.1 -c 2 >"$TMP/w" &&
+		grep -q '^  connect fail  *2  *-  *0  *-' "$TMP/w" &&
+		grep -q '^  random ok  *-' "$TMP/w"
+}
+
+# The screen a terminal shows after the watch output: each frame homes
+# the cursor, clears each line's end and what is below.
+screen() {
+	python3 - "$1" <<'EOF'
+import re, sys
+data = open(sys.argv[1], encoding="utf-8").read()
+rows, r, c = [[]], 0, 0
+for tok in re.findall(r"\x1b\[[0-9;]*[A-Za-z]|\n|[^\x1b\n]", data):
+    while len(rows) <= r:
+        rows.append([])
+    row = rows[r]
+    if tok == "\x1b[H":
+        r = c = 0
+    elif tok == "\x1b[K":
+        del row[c:]
+    elif tok == "\x1b[J":
+        del row[c:]
+        del rows[r + 1:]
+    elif tok.startswith("\x1b"):
+        sys.exit("unexpected escape " + repr(tok))
+    elif tok == "\n":
+        r, c = r + 1, 0
+    else:
+        row.extend(" " * (c + 1 - len(row)))
+        row[c] = tok
+        c += 1
+print("\n".join("".join(x).rstrip() for x in rows).rstrip("\n"))
+EOF
+}
+
+# vmstat-like: the counters' columns count since the previous screen; a
+# screen clears what the one before left ("off" -> "ON", not "ONf").
+t_watch_changes() {
+	local d=$R/sys/kernel/ephport/net/$BLUE w
+	"$BIN" --root "$R" -w 1 -c 3 >"$TMP/w" &
+	w=$!
+	sleep 1.5
+	echo 7 >"$d/tcp_connect_fail"
+	echo 1 >"$d/alarm"
+	wait $w || return 1
+	echo 2 >"$d/tcp_connect_fail"
+	echo 0 >"$d/alarm"
+	screen "$TMP/w" >"$TMP/screen" || return 1
+	cat "$TMP/screen"
+	# The screen shows the last frame as it was printed.
+	awk '/\x1b\[H/ { f = "" } { f = f $0 "\n" } END { printf "%s", f }' "$TMP/w" |
+		sed 's/\x1b\[[HKJ]//g; s/ *$//' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' |
+		diff - "$TMP/screen" || return 1
+	# aa-blue tcp: OK 1+3 and FAIL 2+4 since load, then 0 and 0, then
+	# 0 and the 5 more connect failures; its alarm ON, cleared.
+	sed 's/\x1b\[[HKJ]//g' "$TMP/w" | awk '/^aa-blue/ { printf "%s %s %s ", $7, $8, $NF }' >"$TMP/cols"
+	cat "$TMP/cols"
+	echo
+	[ "$(cat "$TMP/cols")" = "4 6 off 0 0 off 0 5 ON " ] &&
+		grep -q '^aa-blue .* ON$' "$TMP/screen" && ! grep -q 'ONf' "$TMP/screen" &&
+		head -n 1 "$TMP/screen" | grep -q '^Every 1s: ephportstat, counts since the last screen  *[0-9-]* [0-9:]*$'
+}
+
+t_json_stream() {
+	timeout 10 "$BIN" --root "$R" --json -w 0.2 -c 3 >"$TMP/js" || return 1
+	"$JSONCHECK" -l <"$TMP/js" && [ "$(wc -l <"$TMP/js")" = 3 ] &&
+		python3 -c '
+import json, sys
+t = [json.loads(l)["time"] for l in open(sys.argv[1])]
+assert t[0] < t[1] < t[2], t
+' "$TMP/js"
+}
+
+t_jsoncheck() {
+	local bad
+	# Valid: one text, and one per line.
+	printf '{"a": [1, -2.5e3, "\\u00e9\\ud83d\\ude00 \xc3\xa9", null, true, {}]}\n' |
+		"$JSONCHECK" &&
+		printf '{}\n[1]\n' | "$JSONCHECK" -l || return 1
+	for bad in '{"a":1,}' '{"a":1,"a":2}' '"\ud800"' '"\udc00"' '01' '1.' \
+		'NaN' '"\x"' $'"\xff"' $'"\xc0\xaf"' $'"\xed\xa0\x80"' $'"a\tb"' \
+		$'"a\nb"' '[1] x' "{'a': 1}" '' '[1,]'; do
+		if printf '%s' "$bad" | "$JSONCHECK" 2>/dev/null; then
+			echo "accepted: $bad"
+			return 1
+		fi
+	done
+	! printf '{}\n{\n}\n' | "$JSONCHECK" -l 2>/dev/null
 }
 
 setup
@@ -254,11 +618,19 @@ case_ "-n by name, inode, PID, PID/comm, host" t_one
 case_ "-n with an unknown name: one line, exit 1" t_one_unknown
 case_ "--json: values equal the files" t_json
 case_ "--prometheus: promtool check metrics, values" t_prometheus
+case_ "alert rules: promtool check rules, test rules" t_alert_rules
+case_ "hostile names: JSON, Prometheus, the terminal" t_hostile
 case_ "search_ns: le_N and +Inf lines" t_hist_formats
 case_ "not loaded: one line, exit 1" t_not_loaded
 case_ "unreadable namespace: one line, exit 1" t_unreadable
+case_ "a user: this namespace from /proc/net/ephport" t_proc_user
+case_ "a container: /proc/net/ephport, no sysfs tree" t_proc_container
+case_ "--textfile: atomic, 0644, failures keep the file" t_textfile
 case_ "usage, --version, bad options" t_usage
-case_ "-w refreshes" t_watch
+case_ "-w refreshes, -c counts" t_watch
+case_ "-w: changes since the last screen, lines cleared" t_watch_changes
+case_ "--json -w: one object per line" t_json_stream
+case_ "ephport-jsoncheck rejects what is not JSON" t_jsoncheck
 echo "1..$n"
 echo "# $((n - failed)) passed, $failed failed"
 [ $failed = 0 ]

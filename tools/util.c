@@ -3,8 +3,10 @@
  * ephportstat: error messages, paths and the fields' file names, for every
  * other part.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "ephportstat.h"
 #include "util.h"
@@ -33,6 +35,23 @@ int ep_path(char *buf, size_t size, const char *fmt, ...)
 		return -1;
 	}
 	return 0;
+}
+
+unsigned long ep_link_inum(const char *path)
+{
+	char buf[64], c;
+	unsigned long inum;
+	ssize_t n;
+
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "net:[%lu]%c", &inum, &c) != 1) {
+		errno = EINVAL;
+		return 0;
+	}
+	return inum;
 }
 
 void ep_err(const char *fmt, ...)

@@ -9,8 +9,9 @@
 
 #include <stddef.h>
 
-/* ephport's tree, under ep_root. */
+/* ephport's tree, under ep_root, and the reader's own namespace's file. */
 #define EP_SYSFS	"/sys/kernel/ephport"
+#define EP_PROC		"/proc/net/ephport"
 
 /* Prefix of every path read, for a fake tree in tests ("" normally). */
 extern const char *ep_root;
@@ -18,6 +19,12 @@ extern const char *ep_root;
 /* path = ep_root + fmt...; 0, or -1 if it does not fit (said). */
 int ep_path(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * The namespace inode a /proc/PID/ns/net link (path, under ep_root)
+ * names; 0 if none (errno says why).
+ */
+unsigned long ep_link_inum(const char *path);
 
 /* "ephportstat: <message>" on stderr, after whatever stdout holds. */
 void ep_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
