@@ -3,9 +3,13 @@
 # ephportstat against the real module: the host, a named (ip netns) and an
 # unnamed (unshare) namespace are listed by the right names with exactly the
 # values their sysfs files hold, in the table, with -n (name, inode number,
-# PID), as JSON (checked by a JSON parser in awk) and for Prometheus (checked
-# by promtool when the VM has it, and by a format check in awk always); the
-# not-loaded and the may-not-read cases say so in one line and fail.
+# PID), as JSON (checked by a JSON parser in awk and by ephport-jsoncheck)
+# and for Prometheus (checked by promtool when the VM has it, and by a
+# format check in awk always); names a tenant chose to break them (bytes
+# that are not UTF-8, quotes, backslashes, newlines, controls) and a
+# Docker-style mount; the textfile writer; a user and a user namespace
+# (a container) see their own namespace; the not-loaded case says so in
+# one line and fails.
 . "$(dirname "$0")/lib.sh"
 
 DIR=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +20,14 @@ NINUM=
 UINUM=
 UPID=
 HINUM=
+# The hostile-name namespaces: one named by a process's comm, one by an
+# ip netns name, one by a mount in /run/docker/netns.
+XPID=
+XINUM=
+ODD=
+OINUM=
+DOCK=/run/docker/netns/ephdock$$
+DINUM=
 
 # ---- helpers ----
 
@@ -82,15 +94,19 @@ kill_ns() {
 cleanup() {
 	[ -n "$UINUM" ] && kill_ns "/proc/$UPID/ns/net"
 	[ -n "$NINUM" ] && kill_ns "/run/netns/$NAMED"
+	[ -n "$XINUM" ] && kill_ns "/proc/$XPID/ns/net"
 	[ -n "$HCONN" ] && kill "$HCONN" 2>/dev/null
 	if [ -e "/run/netns/$NAMED" ]; then
 		ip netns del "$NAMED" 2>/dev/null ||
 			{ umount "/run/netns/$NAMED"; rm -f "/run/netns/$NAMED"; }
 	fi
+	for f in "/run/netns/$ODD" "$DOCK"; do
+		[ -n "$ODD" ] && [ -e "$f" ] && { umount "$f"; rm -f "$f"; }
+	done
 	[ -d "$SYSFS/net" ] && chmod 0755 "$SYSFS/net/$NINUM" 2>/dev/null
 	sed -i '/^ephstat:/d' /etc/passwd /etc/group 2>/dev/null
 	rm -rf "$TMP"
-	UINUM= NINUM= HCONN=
+	UINUM= NINUM= HCONN= XINUM= ODD=
 }
 
 # check NAME CMD...: one KTAP case, passing if CMD does.
@@ -462,6 +478,7 @@ one_histogram() {
 
 json_parses() {
 	ephportstat --json >"$TMP/json" || return 1
+	ephport-jsoncheck <"$TMP/json" || return 1
 	json_flat <"$TMP/json" >"$TMP/flat" || return 1
 	grep -q '^\.namespaces\.0\.inum=' "$TMP/flat"
 }
@@ -500,6 +517,11 @@ json_values() {
 			for f in $FILES; do
 				eval "echo \"$inum.$f=\$v_$f\""
 			done
+			read -r v <"$d/search_ns_sum"
+			case "$v" in
+			''|*[!0-9]*) v=null ;;
+			esac
+			echo "$inum.search_ns_sum=$v"
 			grep -q unsupported "$d/search_ns" ||
 				awk -v i="$inum" '{ k = i ".search_ns." NR - 1
 					print k ".le=" $1; print k ".count=" $2 }' "$d/search_ns"
@@ -527,14 +549,15 @@ prom_promtool() {
 prom_values() {
 	ephportstat --prometheus >"$TMP/prom" || return 1
 	# The named namespace's part, for the log (empty buckets left out).
-	awk -v n="name=\"$NAMED\"" '/^# HELP/ { h = $0 } /^# TYPE/ { t = $0 }
+	awk -v n="netns=\"$NINUM\"" '/^# HELP/ { h = $0 } /^# TYPE/ { t = $0 }
 		index($0, n) && !/_bucket.*le="[0-9.]*"} 0$/ {
 			if (h) print h; if (t) print t; h = t = ""; print }' "$TMP/prom" |
 		sed 's/^/# /'
 	for inum in $HINUM $NINUM $UINUM; do
 		want_name "$inum"
 		load "$inum"
-		l="netns=\"$inum\",name=\"$W\""
+		echo "ephport_netns_info{netns=\"$inum\",name=\"$W\"} 1"
+		l="netns=\"$inum\""
 		for m in \
 			"range_low{$l} $v_lo" \
 			"range_high{$l} $v_hi" \
@@ -574,21 +597,161 @@ watch_refreshes() {
 	printf '\033[H' >"$TMP/esc"
 	homes=$(grep -c -F -f "$TMP/esc" "$TMP/watch")
 	ktap_print_msg "-w 0.5: $(grep -c '^NETNS' "$TMP/watch") tables, $homes redraws"
-	frames && [ "$homes" -ge 3 ]
+	frames && [ "$homes" -ge 3 ] || return 1
+	# -c: that many screens, then exit 0; every line cleared to its end.
+	ephportstat -w 0.5 -c 2 >"$TMP/watch" || return 1
+	lines=$(grep -c . "$TMP/watch")
+	cleared=$(awk -v k="$(printf '\033[K')" \
+		'substr($0, length($0) - 2) == k { n++ } END { print n + 0 }' "$TMP/watch")
+	ktap_print_msg "-w 0.5 -c 2: $(grep -c '^NETNS' "$TMP/watch") tables, $cleared of $lines lines cleared"
+	[ "$(grep -c '^NETNS.* OK ' "$TMP/watch")" = 2 ] && [ "$cleared" -ge $((lines - 1)) ]
 }
 
-not_readable() {
+textfile() {
+	mkdir -p "$TMP/tf"
+	(umask 077 && ephportstat --textfile "$TMP/tf/ephport.prom") || return 1
+	f=$TMP/tf/ephport.prom
+	[ "$(stat -c %a "$f")" = 644 ] || say "mode $(stat -c %a "$f"), want 644" || return 1
+	[ "$(ls -A "$TMP/tf")" = ephport.prom ] || say "left: $(ls -A "$TMP/tf")" || return 1
+	promtool check metrics <"$f" >"$TMP/promtool" 2>&1 || { show "$TMP/promtool"; return 1; }
+	prom_check <"$f" || return 1
+	read -r pct <"$SYSFS/alarm_pct"
+	ratio=$(awk -v p="$pct" 'BEGIN { printf "%g", p / 100 }')
+	grep -qx "ephport_alarm_threshold_ratio $ratio" "$f" ||
+		say "no ephport_alarm_threshold_ratio $ratio" || return 1
+	grep -qx "ephport_netns_info{netns=\"$NINUM\",name=\"$NAMED\"} 1" "$f" ||
+		say "no info metric for $NAMED" || return 1
+	# The histogram's sum, in seconds: the module's nanoseconds.
+	read -r sum <"$SYSFS/net/$NINUM/search_ns_sum"
+	got=$(sed -n "s/^ephport_connect_search_seconds_sum{netns=\"$NINUM\",proto=\"tcp\"} //p" "$f")
+	want=$(awk -v n="$sum" 'BEGIN { printf "%.9f", n / 1e9 }')
+	awk -v g="$got" -v w="$want" 'BEGIN { exit !(g != "" && g + 0 == w + 0 && w > 0) }' ||
+		say "_sum '$got', want $want (search_ns_sum $sum)"
+}
+
+user_setup() {
 	grep -q '^ephstat:' /etc/passwd 2>/dev/null ||
 		echo 'ephstat:x:65534:65534:ephstat:/:/bin/sh' >>/etc/passwd
 	grep -q '^ephstat:' /etc/group 2>/dev/null ||
 		echo 'ephstat:x:65534:' >>/etc/group
-	chmod 0700 "$SYSFS/net/$NINUM" || return 1
+}
+
+# A user may not read the namespace files (0400): the own namespace from
+# /proc/net/ephport, the same values; another namespace: one line, exit 1.
+as_user() {
+	user_setup
 	su -s /bin/sh ephstat -c ephportstat >"$TMP/out" 2>"$TMP/err"
 	rc=$?
-	chmod 0755 "$SYSFS/net/$NINUM"
-	ktap_print_msg "as uid 65534: rc $rc: $(cat "$TMP/err")"
+	show "$TMP/out"
+	[ $rc = 0 ] && [ ! -s "$TMP/err" ] || say "as uid 65534: rc $rc: $(cat "$TMP/err")" || return 1
+	head -n 1 "$TMP/out" | grep -q '^ephport .*, this namespace only' || return 1
+	[ "$(awk '$4 == "udp"' "$TMP/out" | wc -l)" = 1 ] || say "not one namespace" || return 1
+	want=$(table_want "$HINUM" x | cut -d' ' -f2-)
+	got=$(table_got "$HINUM" "$TMP/out" | cut -d' ' -f2-)
+	[ "$got" = "$want" ] || say "got '$got', want '$want'" || return 1
+	su -s /bin/sh ephstat -c "ephportstat -n $NINUM" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	ktap_print_msg "as uid 65534, -n $NINUM: rc $rc: $(cat "$TMP/err")"
 	[ $rc = 1 ] && [ ! -s "$TMP/out" ] &&
 		[ "$(wc -l <"$TMP/err")" = 1 ] && grep -q 'Permission denied' "$TMP/err"
+}
+
+# A container: root of its own user namespace, which owns nothing in
+# sysfs, in a new network namespace: that namespace, from /proc/net/ephport.
+as_container() {
+	user_setup
+	su -s /bin/sh ephstat -c "unshare -rn ephportstat --json" >"$TMP/cj" 2>"$TMP/err"
+	rc=$?
+	[ $rc = 0 ] || say "unshare -rn ephportstat: rc $rc: $(cat "$TMP/err")" || return 1
+	ephport-jsoncheck <"$TMP/cj" && json_flat <"$TMP/cj" >"$TMP/cflat" || return 1
+	inum=$(sed -n 's/^\.namespaces\.0\.inum=//p' "$TMP/cflat")
+	ktap_print_msg "in a user namespace: namespace $inum"
+	grep -qx '\.source=/proc/net/ephport' "$TMP/cflat" &&
+		[ "$(grep -c '^\.namespaces\.[0-9]*\.inum=' "$TMP/cflat")" = 1 ] &&
+		[ -n "$inum" ] && [ "$inum" != "$HINUM" ] && [ "$inum" != "$NINUM" ] &&
+		grep -qx '\.namespaces\.0\.tcp_in_use=0' "$TMP/cflat" &&
+		grep -qx '\.namespaces\.0\.range\.lo=[0-9]*' "$TMP/cflat"
+}
+
+# The names a tenant can choose: a process renames itself (what prctl
+# PR_SET_NAME does) to bytes that are not UTF-8, a newline, a quote, a
+# backslash and a control; an ip netns name with such bytes; a namespace
+# mounted where Docker mounts its own.
+hostile_setup() {
+	printf '%s\n' "printf '\\377\\376\\n\"\\\\\\001x' >/proc/self/comm" \
+		'sleep 600' >"$TMP/rename.sh"
+	unshare -n sh "$TMP/rename.sh" &
+	XPID=$!
+	poll 10 ns_moved $XPID || return 1
+	XINUM=$(ns_of $XPID)
+	comm_renamed() { [ "$(wc -c <"/proc/$XPID/comm")" = 8 ]; }
+	poll 10 comm_renamed || say "comm not renamed" || return 1
+	ODD=$(printf 'ephodd%s\377"\\\001\nz' $$)
+	mkdir -p /run/netns /run/docker/netns
+	unshare -n sleep 600 &
+	p=$!
+	unshare -n sleep 600 &
+	q=$!
+	poll 10 ns_moved $p && poll 10 ns_moved $q || return 1
+	touch "/run/netns/$ODD" "$DOCK"
+	mount --bind "/proc/$p/ns/net" "/run/netns/$ODD" &&
+		mount --bind "/proc/$q/ns/net" "$DOCK" || return 1
+	kill $p $q
+	OINUM=$(stat -L -c %i "/run/netns/$ODD")
+	DINUM=$(stat -L -c %i "$DOCK")
+	ktap_print_msg "hostile comm $XINUM (pid $XPID), odd ip netns name $OINUM, $DOCK $DINUM"
+	[ -d "$SYSFS/net/$XINUM" ] && [ -d "$SYSFS/net/$OINUM" ] && [ -d "$SYSFS/net/$DINUM" ]
+}
+
+hostile_prom() {
+	ephportstat --prometheus >"$TMP/hprom" || return 1
+	promtool check metrics <"$TMP/hprom" >"$TMP/promtool" 2>&1
+	rc=$?
+	show "$TMP/promtool"
+	[ $rc = 0 ] && prom_check <"$TMP/hprom" || return 1
+	# U+FFFD for what is not UTF-8; \n, \" and \\ escaped; the rest as is.
+	for want in \
+		"$(printf 'ephport_netns_info{netns="%s",name="%s/\357\277\275\357\277\275\134n\134\042\134\134\001x"} 1' "$XINUM" "$XPID")" \
+		"$(printf 'ephport_netns_info{netns="%s",name="ephodd%s\357\277\275\134\042\134\134\001\134nz"} 1' "$OINUM" $$)"; do
+		grep -qxF -- "$want" "$TMP/hprom" || say "not in the output: $want" || return 1
+	done
+}
+
+hostile_json() {
+	ephportstat --json >"$TMP/hjson" || return 1
+	ephport-jsoncheck <"$TMP/hjson" && json_flat <"$TMP/hjson" >/dev/null || return 1
+	ephportstat --json -w 0.5 -c 2 >"$TMP/hjl" || return 1
+	ephport-jsoncheck -l <"$TMP/hjl" || return 1
+	[ "$(wc -l <"$TMP/hjl")" = 2 ] || say "-w 0.5 -c 2: $(wc -l <"$TMP/hjl") lines" || return 1
+	for want in \
+		"$(printf '"comm": "\134ufffd\134ufffd\134n\134\042\134\134\134u0001x"')" \
+		"$(printf '"name": "%s/\134ufffd\134ufffd\134n\134\042\134\134\134u0001x"' "$XPID")" \
+		"$(printf '"name": "ephodd%s\134ufffd\134\042\134\134\134u0001\134nz"' $$)"; do
+		grep -qF -- "$want" "$TMP/hjson" || say "not in the output: $want" || return 1
+	done
+}
+
+hostile_table() {
+	ephportstat >"$TMP/ht" && ephportstat -n "$XPID" >"$TMP/hn" &&
+		ephportstat -n "$ODD" >"$TMP/ho" || return 1
+	show "$TMP/ht"
+	head -n 1 "$TMP/hn" "$TMP/ho" | sed 's/^/# /'
+	# Printable ASCII only (the names have no valid non-ASCII character).
+	n=$(cat "$TMP/ht" "$TMP/hn" "$TMP/ho" | tr -d '\n -~' | wc -c)
+	[ "$n" = 0 ] || say "$n bytes that are not printable" || return 1
+	awk 'length($0) > 80 { print "too wide: " $0; exit 1 }' "$TMP/ht" &&
+		head -n 1 "$TMP/hn" | grep -qxF "netns $XINUM ($XPID/???\"\\?x)" &&
+		head -n 1 "$TMP/ho" | grep -qxF "netns $OINUM (ephodd$$?\"\\??z)"
+}
+
+# As lsns shows it: a namespace's nsfs file mounted outside /run/netns.
+docker_name() {
+	ephportstat >"$TMP/table" && ephportstat -n "ephdock$$" >"$TMP/one" || return 1
+	got=$(table_got "$DINUM" "$TMP/table" | head -n 1 | cut -d' ' -f1)
+	[ "$got" = "ephdock$$" ] || say "$DINUM: named '$got'" || return 1
+	head -n 2 "$TMP/one" | sed 's/^/# /'
+	head -n 1 "$TMP/one" | grep -qxF "netns $DINUM (ephdock$$)" &&
+		grep -q "^  mounted at  *$DOCK\$" "$TMP/one"
 }
 
 # ---- main ----
@@ -598,7 +761,7 @@ ktap_print_header
 [ -f "$EPHPORT_KO" ] || { ktap_skip_all "no $EPHPORT_KO"; exit "$KSFT_SKIP"; }
 command -v ephportstat >/dev/null ||
 	{ ktap_skip_all "no ephportstat in PATH"; exit "$KSFT_SKIP"; }
-ktap_set_plan 17
+ktap_set_plan 23
 trap cleanup EXIT
 
 ephport_unload
@@ -627,7 +790,22 @@ else
 fi
 check "--prometheus: values equal sysfs" try prom_values
 check "-w refreshes in place" watch_refreshes
-check "a namespace the user may not read: one line, exit 1" not_readable
+check "--textfile: written whole, 0644, promtool" textfile
+check "a user: own namespace from /proc/net/ephport" as_user
+check "a user namespace (container): its own namespace" as_container
+if hostile_setup; then
+	check "hostile names: promtool, format, escaped" try hostile_prom
+	check "hostile names: strict JSON, escaped" try hostile_json
+	check "hostile names: the table holds no control" hostile_table
+	check "a mount in /run/docker/netns names its namespace" docker_name
+else
+	for t in "hostile names: promtool, format, escaped" \
+		"hostile names: strict JSON, escaped" \
+		"hostile names: the table holds no control" \
+		"a mount in /run/docker/netns names its namespace"; do
+		ktap_test_fail "$t (setting up the namespaces failed)"
+	done
+fi
 
 cleanup
 ephport_unload
