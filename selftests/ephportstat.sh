@@ -464,7 +464,7 @@ one_check() {
 		return
 	fi
 	total=$(awk '{ s += $2 } END { print s + 0 }' "$SYSFS/net/$2/search_ns")
-	grep -q "search time ($total searches)" "$TMP/one" ||
+	grep -q "search time ($total searches[,)]" "$TMP/one" ||
 		say "-n $1: want $total searches: $(grep 'search time' "$TMP/one")"
 }
 
@@ -735,7 +735,7 @@ hostile_table() {
 	ephportstat >"$TMP/ht" && ephportstat -n "$XPID" >"$TMP/hn" &&
 		ephportstat -n "$ODD" >"$TMP/ho" || return 1
 	show "$TMP/ht"
-	head -n 1 "$TMP/hn" "$TMP/ho" | sed 's/^/# /'
+	head -q -n 1 "$TMP/hn" "$TMP/ho" | sed 's/^/# /'
 	# Printable ASCII only (the names have no valid non-ASCII character).
 	n=$(cat "$TMP/ht" "$TMP/hn" "$TMP/ho" | tr -d '\n -~' | wc -c)
 	[ "$n" = 0 ] || say "$n bytes that are not printable" || return 1
