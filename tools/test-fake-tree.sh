@@ -380,7 +380,7 @@ t_not_loaded() {
 t_unreadable() {
 	local d=$R/sys/kernel/ephport/net/4026532002 run=()
 	if [ "$(id -u)" = 0 ]; then
-		command -v setpriv >/dev/null || { echo "no setpriv"; return 0; }
+		command -v setpriv >/dev/null || { echo "no setpriv"; return 1; }
 		run=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 		chmod 0755 "$TMP"
 	fi
