@@ -57,6 +57,22 @@ host_pkgs
 # Kernel coding style of every file in module/.
 case_result style "$VM/style.sh"
 
+# ephportstat against fake trees, no module: its output, hostile names,
+# the textfile writer, the example alert rules. Each "ok"/"not ok" counts.
+tools_suite() {
+	local rc=0 p f
+	suites+=(tools)
+	make -s -C "$EPHPORT_TOP/tools" check >"$logs/tools.log" 2>&1 || rc=$?
+	p=$(grep -c '^ok ' "$logs/tools.log")
+	f=$(grep -c '^not ok ' "$logs/tools.log")
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		f=1
+	fi
+	[ "$f" = 0 ] || sed 's/^/#   /' "$logs/tools.log" | tail -n 30
+	record tools "$p" "$f" 0
+}
+tools_suite
+
 # The selftests, their static binaries, the tools and ephport.ko (per
 # kernel) are the same for every VM run: each run takes them from here.
 export EPHPORT_VM_PREBUILT=$logs/.prebuilt
