@@ -23,23 +23,9 @@
  * Results are lines "R case=... key=value ..."; anything else is a note.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <sched.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
+
+#include "ephport_test.h"	/* the selftests' helpers */
 
 #define LISTEN_PORT	5000	/* below every range the benchmark uses */
 #define SINK_PORT	5001
@@ -60,98 +46,45 @@ static void die(const char *fmt, ...)
 	exit(2);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
-static void loopback(struct sockaddr_in *a, int port)
-{
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	a->sin_port = htons(port);
-}
-
-static void lo_up(void)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (fd < 0)
-		die("socket");
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
-		die("SIOCGIFFLAGS lo");
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr))
-		die("SIOCSIFFLAGS lo");
-	close(fd);
-}
-
 /* A new network namespace for this process, loopback up. */
 static void new_netns(void)
 {
-	if (unshare(CLONE_NEWNET))
-		die("unshare(CLONE_NEWNET)");
-	lo_up();
+	int err = ep_enter_netns();
+
+	if (err) {
+		errno = -err;
+		die("a new network namespace with lo up");
+	}
 }
 
+/* A listener (TCP) or a sink (UDP) on 127.0.0.1:@port. */
 static int make_listener(int type, int port)
 {
-	struct sockaddr_in a;
-	int one = 1, fd = socket(AF_INET, type, 0);
+	int fd = type == SOCK_STREAM ? ep_listener(AF_INET, port) :
+		 ep_bind(AF_INET, type, port, SO_REUSEADDR);
 
-	if (fd < 0)
-		die("socket");
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	loopback(&a, port);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
-		die("bind listener %d", port);
-	if (type == SOCK_STREAM && listen(fd, 4096))
-		die("listen");
+	if (fd < 0) {
+		errno = -fd;
+		die("listener on port %d", port);
+	}
 	return fd;
-}
-
-static void rst_close(int fd)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
 }
 
 /* One more connection to the listener; 0 and both fds, or -1. */
 static int connect_one(int lfd, int *cfd, int *afd, double *secs)
 {
-	struct sockaddr_in a;
+	struct sockaddr_storage ss;
+	socklen_t len = ep_loopback(AF_INET, &ss, LISTEN_PORT);
 	double t0;
 	int fd, r;
 
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		return -1;
-	loopback(&a, LISTEN_PORT);
-	t0 = now();
-	r = connect(fd, (struct sockaddr *)&a, sizeof(a));
+	t0 = ep_now();
+	r = connect(fd, (struct sockaddr *)&ss, len);
 	if (secs)
-		*secs = now() - t0;
+		*secs = ep_now() - t0;
 	if (r) {
 		close(fd);
 		return -1;
@@ -163,43 +96,9 @@ static int connect_one(int lfd, int *cfd, int *afd, double *secs)
 
 static void hang_up(int cfd, int afd)
 {
-	rst_close(cfd);
+	ep_close_now(cfd);
 	if (afd >= 0)
 		close(afd);
-}
-
-/*
- * A counter of this process's namespace: its file in the namespace's sysfs
- * directory, else its "name value" line in /proc/net/ephport; -1 if
- * neither has it (module not loaded, counter unsupported or unknown).
- */
-static long ephport_value(const char *name)
-{
-	char path[256], line[256], key[128];
-	long val, ret = -1;
-	struct stat st;
-	FILE *f;
-
-	if (!stat("/proc/self/ns/net", &st)) {
-		snprintf(path, sizeof(path), "/sys/kernel/ephport/net/%lu/%s",
-			 (unsigned long)st.st_ino, name);
-		f = fopen(path, "r");
-		if (f) {
-			if (fscanf(f, "%ld", &val) == 1)
-				ret = val;
-			fclose(f);
-			return ret;
-		}
-	}
-	f = fopen("/proc/net/ephport", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%127s %ld", key, &val) == 2 &&
-		    !strcmp(key, name))
-			ret = val;
-	fclose(f);
-	return ret;
 }
 
 static int op_connect(int lfd)
@@ -228,16 +127,12 @@ static int op_bind(void)
 
 static int op_udp(void)
 {
-	struct sockaddr_in a;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	ssize_t n;
+	int fd = ep_udp_autobind(AF_INET, SINK_PORT);
 
 	if (fd < 0)
 		return -1;
-	loopback(&a, SINK_PORT);
-	n = sendto(fd, "x", 1, 0, (struct sockaddr *)&a, sizeof(a));
 	close(fd);
-	return n == 1 ? 0 : -1;
+	return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -292,7 +187,7 @@ static int cmd_tput(int argc, char **argv)
 	for (i = 0; i < 200; i++)
 		op ? op() : op_connect(lfd);
 
-	t0 = now();
+	t0 = ep_now();
 	tb = t0;
 	do {
 		for (i = 0; i < TPUT_BATCH; i++) {
@@ -301,7 +196,7 @@ static int cmd_tput(int argc, char **argv)
 			else
 				ops++;
 		}
-		t = now();
+		t = ep_now();
 		batch[nb++] = t - tb;
 		tb = t;
 		t -= t0;
@@ -310,8 +205,8 @@ static int cmd_tput(int argc, char **argv)
 
 	printf("R case=%s ops=%ld fail=%ld secs=%.3f ops_s=%.1f batches=%ld ops_s_med=%.1f hooked=%ld random_ok=%ld random_fallback=%ld\n",
 	       what, ops, fails, t, ops / t, nb, TPUT_BATCH / batch[nb / 2],
-	       ephport_value(counter), ephport_value("random_ok"),
-	       ephport_value("random_fallback"));
+	       ep_nsval(counter), ep_nsval("random_ok"),
+	       ep_nsval("random_fallback"));
 	free(batch);
 	if (lfd >= 0)
 		close(lfd);
@@ -347,7 +242,7 @@ static int cmd_sweep(int argc, char **argv)
 	int lo, hi, size, nsamples, held = 0, lfd, i, fails = 0;
 	int *cfds, *afds;
 	double *samples, *sorted;
-	char range[64], *pcts, *p;
+	char *pcts, *p;
 	const char *delay;
 
 	if (argc != 4)
@@ -369,9 +264,8 @@ static int cmd_sweep(int argc, char **argv)
 		die("calloc");
 
 	new_netns();
-	snprintf(range, sizeof(range), "%d %d", lo, hi);
-	if (write_file("/proc/sys/net/ipv4/ip_local_port_range", range))
-		die("ip_local_port_range %s", range);
+	if (ep_set_range(lo, hi))
+		die("ip_local_port_range %d %d", lo, hi);
 	/*
 	 * Random mode rests a released port for reuse_delay_ms: with the
 	 * default delay, a few samples would leave every free port resting
@@ -379,7 +273,7 @@ static int cmd_sweep(int argc, char **argv)
 	 * 0 where the per-namespace sysctl exists (run.sh sets the global
 	 * one otherwise).
 	 */
-	delay = write_file("/proc/sys/net/ephport/reuse_delay_ms", "0") ?
+	delay = ep_write("/proc/sys/net/ephport/reuse_delay_ms", "0") ?
 		"global" : "netns";
 	lfd = make_listener(SOCK_STREAM, LISTEN_PORT);
 
@@ -395,7 +289,7 @@ static int cmd_sweep(int argc, char **argv)
 			held++;
 		}
 		/* Ports ephport chose for the samples, not for the fill. */
-		ok0 = ephport_value("random_ok");
+		ok0 = ep_nsval("random_ok");
 		fails = 0;
 		for (i = 0; i < nsamples; i++) {
 			int cfd, afd;
@@ -414,7 +308,7 @@ static int cmd_sweep(int argc, char **argv)
 		printf("R case=sweep pct=%d held=%d n=%d fail=%d delay=%s med_us=%.1f p99_us=%.1f mean_us=%.1f random_ok_samples=%ld samples=",
 		       pct, held, n, fails, delay, quantile(sorted, n, 0.5),
 		       quantile(sorted, n, 0.99), n ? sum / n : 0,
-		       ok0 < 0 ? -1 : ephport_value("random_ok") - ok0);
+		       ok0 < 0 ? -1 : ep_nsval("random_ok") - ok0);
 		for (i = 0; i < n; i++)
 			printf("%s%.1f", i ? "," : "", samples[i]);
 		printf("\n");
@@ -445,7 +339,7 @@ static void snap_meminfo(const char *phase, int nr)
 
 	/* Let RCU-deferred frees and the module's work finish. */
 	sync();
-	write_file("/proc/sys/vm/drop_caches", "3");
+	ep_write("/proc/sys/vm/drop_caches", "3");
 	sleep(2);
 	f = fopen("/proc/meminfo", "r");
 	if (!f)
@@ -468,7 +362,7 @@ static double read_dir(const char *dir)
 {
 	char path[512], buf[8192];
 	struct dirent *de;
-	double t0 = now();
+	double t0 = ep_now();
 	DIR *d = opendir(dir);
 	int fd;
 
@@ -486,13 +380,13 @@ static double read_dir(const char *dir)
 		close(fd);
 	}
 	closedir(d);
-	return now() - t0;
+	return ep_now() - t0;
 }
 
 static double read_file(const char *path)
 {
 	char buf[8192];
-	double t0 = now();
+	double t0 = ep_now();
 	int fd = open(path, O_RDONLY);
 
 	if (fd < 0)
@@ -500,7 +394,7 @@ static double read_file(const char *path)
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	close(fd);
-	return now() - t0;
+	return ep_now() - t0;
 }
 
 #define COLD_READS	3
@@ -588,7 +482,7 @@ static int cmd_netns(int argc, char **argv)
 	time_reads("observe", 1, homefd, homefd);
 	run(unload);
 
-	t0 = now();
+	t0 = ep_now();
 	for (i = 0; i < nr; i++) {
 		new_netns();
 		fds[i] = open("/proc/self/ns/net", O_RDONLY);
@@ -598,12 +492,12 @@ static int cmd_netns(int argc, char **argv)
 	}
 	if (setns(homefd, CLONE_NEWNET))
 		die("setns home");
-	printf("R case=netns_create netns=%d secs=%.2f\n", nr, now() - t0);
+	printf("R case=netns_create netns=%d secs=%.2f\n", nr, ep_now() - t0);
 	snap_meminfo("netns", nr);
 
-	t0 = now();
+	t0 = ep_now();
 	run(load);
-	printf("R case=load netns=%d secs=%.2f\n", nr, now() - t0);
+	printf("R case=load netns=%d secs=%.2f\n", nr, ep_now() - t0);
 	for (i = 0; i < nr; i++)
 		touch_netns(fds[i]);
 	if (setns(homefd, CLONE_NEWNET))

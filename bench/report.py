@@ -270,7 +270,7 @@ class Report:
                 vals["observe"] = (f("observe") - f("netns") - fixed) / n
                 if f("random") is not None:
                     vals["random"] = vals["observe"] + (f("random") - f("observe")) / n
-            # Issue 4's bound is on what random mode adds (the resting ports).
+            # Random mode's bound is on what it adds (the resting ports).
             extra = (None if None in (vals["random"], vals["observe"])
                      else vals["random"] - vals["observe"])
             met = {"observe": None if vals["observe"] is None

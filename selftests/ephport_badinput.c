@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ephport_badinput: hostile input to every writable file, sysctl and
- * module parameter (issue 5, item 5).
+ * module parameter.
  *
  * A table of inputs per kind of value (empty, whitespace, signs, overflow,
  * huge strings, non-numeric, trailing garbage, several values, a write in
@@ -10,9 +10,6 @@
  * ABI document says. Then random bytes (EPHPORT_WRITES writes: 10000, or
  * 1000 on the KASAN kernel, where one takes 25 ms) across all of them, and
  * the module must still count. The module parameters get the same treatment at load.
- *
- * Files of random mode (issue 4) are tested once the module has them;
- * until then their cases are skipped with the reason.
  */
 #define _GNU_SOURCE
 #include <sys/wait.h>
@@ -50,7 +47,7 @@ static const struct target targets[] = {
 	{ "net.ephport.reuse_delay_ms", EP_SYSCTL "/reuse_delay_ms", K_INT, -1,
 	  600000, {}, "1234", 1 },
 };
-#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
+#define NTARGETS ARRAY_SIZE(targets)
 
 /* This test's network namespace, once it is in its own. */
 static unsigned long cur_inum;
@@ -237,9 +234,7 @@ FIXTURE_SETUP(table)
 	ASSERT_EQ(0, ep_new_netns(40000, 40099)) TH_LOG("new namespace");
 	cur_inum = ep_inum();
 	target_path(t, path, sizeof(path));
-	if (!ep_exists(path))
-		SKIP(return, "%s: no %s in this module yet (random mode, issue 4)",
-		     t->name, path);
+	ASSERT_TRUE(ep_exists(path)) TH_LOG("%s: no %s", t->name, path);
 	snap(&self->saved);
 }
 
@@ -453,7 +448,7 @@ FIXTURE_TEARDOWN(fuzz)
 TEST_F_TIMEOUT(fuzz, random_writes, 250)
 {
 	long writes = ep_figure("EPHPORT_WRITES", 10000, 1000);
-	unsigned int live[NTARGETS], nlive = 0, i;
+	unsigned int i;
 	long accepted = 0, rejected = 0, w;
 	char buf[64], v[64], path[128];
 	struct snapshot before, after;
@@ -462,15 +457,12 @@ TEST_F_TIMEOUT(fuzz, random_writes, 250)
 
 	for (i = 0; i < NTARGETS; i++) {
 		target_path(&targets[i], path, sizeof(path));
-		if (ep_exists(path))
-			live[nlive++] = i;
-		else
-			TH_LOG("%s: not in this module yet, left out", targets[i].name);
+		ASSERT_TRUE(ep_exists(path)) TH_LOG("%s: no %s", targets[i].name, path);
 	}
-	TH_LOG("figures: %ld random writes over %u files", writes, nlive);
+	TH_LOG("figures: %ld random writes over %zu files", writes, NTARGETS);
 	snap(&before);
 	for (w = 0; w < writes; w++) {
-		unsigned int ti = live[rng() % nlive];
+		unsigned int ti = rng() % NTARGETS;
 		const struct target *t = &targets[ti];
 		size_t len = random_input(buf);
 		int ret;
@@ -634,8 +626,7 @@ TEST_F_TIMEOUT(params, load_with_bad_values, 250)
 		}
 	}
 	TH_LOG("figures: %d parameters tested, %d loads", tested, loads);
-	if (!tested)
-		SKIP(return, "the module has no mode= or reuse_delay_ms= parameter yet (random mode, issue 4)");
+	ASSERT_EQ(2, tested) TH_LOG("the module's mode= and reuse_delay_ms=");
 }
 
 TEST_HARNESS_MAIN

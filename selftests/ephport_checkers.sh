@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The kernel checkers the suite relies on are really on (issue 5, item 1):
-# every kernel turns a warning and an oops into a panic; the debug kernel
+# The kernel checkers the suite relies on are really on: every kernel
+# turns a warning and an oops into a panic; the debug kernel
 # (CONFIG_KASAN=y) also has every checker built in and kmemleak running,
 # so that the scan at the end of the run (vm/guest-init.sh) can report.
 . "$(dirname "$0")/lib.sh"

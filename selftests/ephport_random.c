@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephport_random: random mode (issue 4).
+ * ephport_random: random mode.
  *
  * Every case runs in a namespace of its own (the harness forks each
  * case; unshare(CLONE_NEWNET)) with the range pinned and the namespace
  * put in random mode through net.ephport.mode: uniform ports, the reuse
  * delay, no self-connect, the same capacity as the kernel's algorithm
  * (fallback), every protocol path, the controls and module parameters,
- * and mode changes under traffic. Loads ephport if it is not loaded.
+ * and mode changes under traffic. No case needs another to have run:
+ * each fixture's setup loads ephport if it is not loaded.
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
@@ -38,13 +39,8 @@ static int set_ns(const char *mode, int delay_ms)
 /* A namespace with [lo, hi], in @mode with @delay_ms. */
 static int setup_ns(int lo, int hi, const char *mode, int delay_ms)
 {
-	int err = ep_ensure_loaded();
+	int err = ep_new_netns(lo, hi);
 
-	if (err)
-		return err;
-	if (!ep_has_random())
-		return -ENOSYS;
-	err = ep_new_netns(lo, hi);
 	return err ? err : set_ns(mode, delay_ms);
 }
 
@@ -95,13 +91,28 @@ static double clustered(const int *ports, int n)
 	return n > 1 ? (double)near / (n - 1) : 0;
 }
 
-/* Cases that take longer than the harness's default 30 s under TCG. */
+/* Cases that need ephport loaded and nothing else set up. */
+FIXTURE(loaded) {
+	int unused;
+};
+
+FIXTURE_SETUP(loaded)
+{
+	ASSERT_EQ(0, ep_ensure_loaded()) TH_LOG("load ephport");
+}
+
+FIXTURE_TEARDOWN(loaded)
+{
+}
+
+/* The same, for cases that take longer than the harness's default 30 s under TCG. */
 FIXTURE(slow) {
 	int unused;
 };
 
 FIXTURE_SETUP(slow)
 {
+	ASSERT_EQ(0, ep_ensure_loaded()) TH_LOG("load ephport");
 }
 
 FIXTURE_TEARDOWN(slow)
@@ -126,8 +137,6 @@ TEST_F_TIMEOUT(slow, uniform_connect, 240)
 
 	ASSERT_NE(NULL, ports);
 	err = setup_ns(LO, LO + 999, "random", 0);
-	if (err == -ENOSYS)
-		SKIP(return, "no random mode in this module");
 	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
 	lfd = ep_listener(AF_INET, EP_SERVER_PORT);
 	ASSERT_LE(0, lfd);
@@ -178,14 +187,12 @@ static int bind0_close(int family, int type)
  * (every port rests) and still succeeds; after the delay nothing rests
  * and ephport chooses again.
  */
-TEST(reuse_delay)
+TEST_F(loaded, reuse_delay)
 {
 	int seen[10] = {}, p, i, err, delay = 1000;
 	long ok0, fb0;
 
 	err = setup_ns(LO, LO + 9, "random", delay);
-	if (err == -ENOSYS)
-		SKIP(return, "no random mode in this module");
 	ASSERT_EQ(0, err);
 	ASSERT_EQ(delay, ep_nsval("reuse_delay_ms"));
 	ok0 = ep_nsval("random_ok");
@@ -241,8 +248,6 @@ TEST_F_TIMEOUT(slow, self_connect, 120)
 
 	/* Delay 0: no port rests, so ephport chooses every time. */
 	err = setup_ns(LO, LO + 9, "random", 0);
-	if (err == -ENOSYS)
-		SKIP(return, "no random mode in this module");
 	ASSERT_EQ(0, err);
 	avoided0 = ep_nsval("self_connect_avoided");
 	fb0 = ep_nsval("random_fallback");
@@ -296,8 +301,6 @@ TEST_F_TIMEOUT(slow, capacity, 120)
 	long ok0, full0;
 
 	err = setup_ns(LO, LO + CAP_RANGE - 1, "observe", 60000);
-	if (err == -ENOSYS)
-		SKIP(return, "no random mode in this module");
 	ASSERT_EQ(0, err);
 	for (i = 0; i < NDEST; i++) {
 		lfd[i] = ep_listener(AF_INET, EP_SERVER_PORT + i);
@@ -359,12 +362,9 @@ FIXTURE_VARIANT_ADD(path, udp6_local_port_range) { AF_INET6, SOCK_DGRAM, OP_SOCK
 
 FIXTURE_SETUP(path)
 {
-	int err = setup_ns(LO, LO + 999, "random", 0);
-
 	self->lfd = -1;
-	if (err == -ENOSYS)
-		SKIP(return, "no random mode in this module");
-	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, ep_ensure_loaded()) TH_LOG("load ephport");
+	ASSERT_EQ(0, setup_ns(LO, LO + 999, "random", 0));
 	if (variant->type == SOCK_STREAM) {
 		self->lfd = ep_listener(variant->family, EP_SERVER_PORT);
 		ASSERT_LE(0, self->lfd);
@@ -492,7 +492,7 @@ static void read_trim(const char *path, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = 0;
 }
 
-TEST(controls)
+TEST_F(loaded, controls)
 {
 	/* (A write of 0 bytes never reaches the module.) */
 	static const char *const bad_mode[] = { "\n", "RANDOM", "rand", "randomx",
@@ -504,8 +504,6 @@ TEST(controls)
 	int err;
 
 	err = setup_ns(LO, LO + 99, "default", -1);
-	if (err == -ENOSYS)
-		SKIP(return, "no random mode in this module");
 	ASSERT_EQ(0, err);
 	snprintf(path, sizeof(path), EP_SYSFS "/net/%lu/mode", ep_inum());
 
@@ -565,12 +563,6 @@ TEST_F_TIMEOUT(slow, module_params, 120)
 	err = ep_reload("mode=random reuse_delay_ms=1234");
 	ASSERT_EQ(0, err) TH_LOG("load with mode=random reuse_delay_ms=1234: %s",
 				 strerror(-err));
-	if (!ep_has_random()) {
-		ep_unload();
-		if (was)
-			ep_load(NULL);
-		SKIP(return, "no random mode in this module");
-	}
 	read_trim(EP_SYSFS "/mode", v, sizeof(v));
 	ASSERT_STREQ("random", v);
 	ASSERT_EQ(1234, ep_readl(EP_SYSFS "/reuse_delay_ms"));
@@ -638,8 +630,6 @@ TEST_F_TIMEOUT(slow, toggle_under_traffic, 120)
 
 	ASSERT_NE(MAP_FAILED, (void *)stop);
 	err = setup_ns(LO, LO + 999, "random", 100);
-	if (err == -ENOSYS)
-		SKIP(return, "no random mode in this module");
 	ASSERT_EQ(0, err);
 	lfd4 = ep_listener(AF_INET, EP_SERVER_PORT);
 	lfd6 = ep_listener(AF_INET6, EP_SERVER_PORT);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephport_stress: ephport under load (issue 5, items 2 to 4).
+ * ephport_stress: ephport under load.
  *
- *  - load/unload under traffic: cycles of load (observe, and random mode
- *    once the module has it), unload, while 4 namespaces connect(),
+ *  - load/unload under traffic: cycles of load (observe, and random
+ *    mode), unload, while 4 namespaces connect(),
  *    bind(0) and autobind UDP without pause: no socket call fails, and
  *    nothing of ephport remains after the last unload;
  *  - namespace churn: namespaces created and destroyed with traffic while
@@ -394,15 +394,6 @@ FIXTURE_SETUP(cycles)
 	self->was_loaded = ep_loaded();
 	if (!ep_exists(ep_ko_path()))
 		SKIP(return, "no %s", ep_ko_path());
-	if (variant->random) {
-		int has;
-
-		ASSERT_EQ(0, ep_ensure_loaded()) TH_LOG("load ephport");
-		has = ep_has_random();
-		if (!has)
-			SKIP(return, "ephport has no random mode yet (no %s/mode)",
-			     EP_SYSFS);
-	}
 	ASSERT_EQ(0, ep_loaded() ? ep_unload() : 0) TH_LOG("unload ephport first");
 	self->ws = workers_map();
 	ASSERT_NE(NULL, self->ws) TH_LOG("shared memory for the workers");
@@ -423,8 +414,8 @@ FIXTURE_TEARDOWN(cycles)
  *           or unloaded, and run while it is loaded (the mode switch
  *           included): under QEMU TCG with more than one vCPU, a vCPU that
  *           runs a function while another live-patches its ftrace site
- *           kills the guest, with or without ephport (bugs/ISSUE5-FINDINGS.md,
- *           F1);
+ *           kills the guest, with or without ephport (finding F1 in
+ *           bugs/);
  *  pinned   everything on CPU 0, the workers at nice 19.
  * The default is free, except under TCG with several CPUs online: quiesce.
  * make check runs this test in a one-vCPU VM, in free mode.
@@ -555,13 +546,13 @@ struct churn {
 	long failed_ops;
 };
 
+/* Every file of a namespace's directory in /sys/kernel/ephport/net. */
 static const char *const ns_files[] = {
 	"range", "tcp_in_use", "udp_in_use", "tcp_peak", "udp_peak",
-	"tcp_connect_ok", "tcp_connect_fail", "tcp_bind_ok", "tcp_bind_fail",
-	"udp_ok", "udp_fail", "self_connect", "search_ns", "alarm",
-	"mode", "reuse_delay_ms",
+	EP_COUNTER_NAMES
+	"search_ns", "alarm", "mode", "reuse_delay_ms", "resting",
 };
-#define NS_NFILES (sizeof(ns_files) / sizeof(ns_files[0]))
+#define NS_NFILES ARRAY_SIZE(ns_files)
 
 static int read_fd_again(int fd)
 {
@@ -803,10 +794,6 @@ FIXTURE_SETUP(heavy)
 {
 	self->ws = NULL;
 	ASSERT_EQ(0, ep_ensure_loaded()) TH_LOG("load ephport");
-	if (variant->random && !ep_has_random())
-		SKIP(return, "ephport has no random mode yet (no %s/mode)", EP_SYSFS);
-	if (variant->random && !ep_exists(EP_SYSCTL "/mode"))
-		SKIP(return, "ephport has no net.ephport.mode sysctl yet");
 	self->ws = workers_map();
 	ASSERT_NE(NULL, self->ws);
 }

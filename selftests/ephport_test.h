@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by ephport's hardening selftests (issue 5): files, the
- * module, namespaces, sockets, and the figures each test scales.
- * Header-only (static functions): each test is one static binary.
+ * Helpers shared by ephport's C selftests and bench/ephport_bench.c:
+ * files, the per-namespace values, the module, namespaces, sockets, and
+ * the figures each test scales. Plain C without the kselftest harness,
+ * header-only (static functions): each program is one static binary.
  */
 #ifndef EPHPORT_TEST_H
 #define EPHPORT_TEST_H
@@ -32,6 +33,8 @@
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
+
+#include "../module/ephport_counters.h"
 
 #define EP_SYSFS	"/sys/kernel/ephport"
 #define EP_SYSCTL	"/proc/sys/net/ephport"
@@ -125,6 +128,42 @@ static inline long ep_nsval(const char *name)
 	return ep_netval(ep_inum(), name);
 }
 
+/*
+ * The value @name of this process's namespace in /proc/net/ephport, the
+ * same as ep_nsval() gives from sysfs; -1 if absent or not a number.
+ */
+static inline long ep_procval(const char *name)
+{
+	char line[128], *end;
+	size_t len = strlen(name);
+	long v = -1;
+	FILE *f;
+
+	f = fopen("/proc/net/ephport", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, name, len) && line[len] == ' ') {
+			v = strtol(line + len + 1, &end, 10);
+			if (end == line + len + 1)
+				v = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+/*
+ * The names of every per-namespace counter, from the module's own list
+ * (ephport_counters.h), as string literals each followed by a comma: for
+ * an initializer, { "tcp_in_use", EP_COUNTER_NAMES "alarm" }.
+ */
+#define EP_COUNTER_NAME(id, name)	#name,
+#define EP_COUNTER_NAMES						\
+	EPHPORT_OBSERVE_COUNTERS(EP_COUNTER_NAME)			\
+	EPHPORT_RANDOM_COUNTERS(EP_COUNTER_NAME)
+
 /* ---- the module ---- */
 
 static inline const char *ep_ko_path(void)
@@ -197,12 +236,6 @@ static inline int ep_ensure_loaded(void)
 	for (i = 0; i < 500 && ep_loaded(); i++)
 		usleep(10000);
 	return ep_load(NULL);
-}
-
-/* Random mode (issue 4) exists once the module has /sys/kernel/ephport/mode. */
-static inline int ep_has_random(void)
-{
-	return ep_exists(EP_SYSFS "/mode");
 }
 
 /*
@@ -318,8 +351,8 @@ static inline int ep_set_range(int lo, int hi)
 	return ep_write("/proc/sys/net/ipv4/ip_local_port_range", range);
 }
 
-/* Into a new network namespace with lo up and the range [lo, hi]. */
-static inline int ep_new_netns(int lo, int hi)
+/* Into a new network namespace with lo up (and the kernel's default range). */
+static inline int ep_enter_netns(void)
 {
 	struct ifreq ifr = { .ifr_name = "lo" };
 	int fd, err = 0;
@@ -335,6 +368,14 @@ static inline int ep_new_netns(int lo, int hi)
 	if (!err && ioctl(fd, SIOCSIFFLAGS, &ifr))
 		err = -errno;
 	close(fd);
+	return err;
+}
+
+/* Into a new network namespace with lo up and the range [lo, hi]. */
+static inline int ep_new_netns(int lo, int hi)
+{
+	int err = ep_enter_netns();
+
 	return err ? err : ep_set_range(lo, hi);
 }
 
