@@ -33,7 +33,9 @@
 /* The numbers both sysfs and /proc/net/ephport show. */
 static const char *const values[] = {
 	"tcp_in_use", "udp_in_use", "tcp_peak", "udp_peak",
-	EP_COUNTER_NAMES
+#define EPHPORT_OBSERVE_COUNTER(id, name) #name,
+#define EPHPORT_RANDOM_COUNTER(id, name) #name,
+#include "../module/ephport_counters.h"
 	"alarm", "reuse_delay_ms", "resting",
 };
 

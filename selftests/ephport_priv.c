@@ -160,8 +160,10 @@ static const char *const ns_write_files[] = { "tcp_peak", "udp_peak" };
 /* Every file of a namespace's directory in /sys/kernel/ephport/net. */
 static const char *const ns_read_files[] = {
 	"range", "tcp_in_use", "udp_in_use", "tcp_peak", "udp_peak",
-	EP_COUNTER_NAMES
-	"search_ns", "alarm", "mode", "reuse_delay_ms", "resting",
+#define EPHPORT_OBSERVE_COUNTER(id, name) #name,
+#define EPHPORT_RANDOM_COUNTER(id, name) #name,
+#include "../module/ephport_counters.h"
+	"search_ns", "search_ns_sum", "alarm", "mode", "reuse_delay_ms", "resting",
 };
 static const char *const sysctls[] = { EP_SYSCTL "/mode", EP_SYSCTL "/reuse_delay_ms" };
 static const char *const sysctl_vals[] = { "random", "1000" };

@@ -549,8 +549,10 @@ struct churn {
 /* Every file of a namespace's directory in /sys/kernel/ephport/net. */
 static const char *const ns_files[] = {
 	"range", "tcp_in_use", "udp_in_use", "tcp_peak", "udp_peak",
-	EP_COUNTER_NAMES
-	"search_ns", "alarm", "mode", "reuse_delay_ms", "resting",
+#define EPHPORT_OBSERVE_COUNTER(id, name) #name,
+#define EPHPORT_RANDOM_COUNTER(id, name) #name,
+#include "../module/ephport_counters.h"
+	"search_ns", "search_ns_sum", "alarm", "mode", "reuse_delay_ms", "resting",
 };
 #define NS_NFILES ARRAY_SIZE(ns_files)
 

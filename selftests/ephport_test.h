@@ -34,7 +34,6 @@
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
 
-#include "../module/ephport_counters.h"
 
 #define EP_SYSFS	"/sys/kernel/ephport"
 #define EP_SYSCTL	"/proc/sys/net/ephport"
@@ -155,14 +154,12 @@ static inline long ep_procval(const char *name)
 }
 
 /*
- * The names of every per-namespace counter, from the module's own list
- * (ephport_counters.h), as string literals each followed by a comma: for
- * an initializer, { "tcp_in_use", EP_COUNTER_NAMES "alarm" }.
+ * The names of every per-namespace counter come from the module's own
+ * list: in an initializer,
+ *	#define EPHPORT_OBSERVE_COUNTER(id, name) #name,
+ *	#define EPHPORT_RANDOM_COUNTER(id, name) #name,
+ *	#include "../module/ephport_counters.h"
  */
-#define EP_COUNTER_NAME(id, name)	#name,
-#define EP_COUNTER_NAMES						\
-	EPHPORT_OBSERVE_COUNTERS(EP_COUNTER_NAME)			\
-	EPHPORT_RANDOM_COUNTERS(EP_COUNTER_NAME)
 
 /* ---- the module ---- */
 
