@@ -16,7 +16,7 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
 		find . -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' | xargs rm -f
 	rm -rf selftests/out
-	rm -f ephport-dkms_*_all.deb
+	rm -f ephport-dkms_*_all.deb ephport-tools_*.deb
 
 install: module tools
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
@@ -40,8 +40,9 @@ bench:
 style:
 	selftests/vm/style.sh
 
-# The Debian package ephport-dkms_<version>_all.deb (debian/), from dkms.conf's
-# version and the working tree.
+# The Debian packages ephport-dkms_<version>_all.deb and
+# ephport-tools_<version>_<arch>.deb (debian/), from dkms.conf's version and
+# the working tree.
 deb:
 	debian/build-deb.sh
 

@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# "make deb": ephport-dkms_<version>_all.deb in the top directory, built by
-# debhelper and dh-dkms from a copy of the working tree in a temporary
-# directory. The version is dkms.conf's PACKAGE_VERSION: debian/changelog
+# "make deb": ephport-dkms_<version>_all.deb and
+# ephport-tools_<version>_<arch>.deb in the top directory, built by debhelper
+# and dh-dkms from a copy of the working tree in a temporary directory; their
+# paths on standard output, one a line. The version is dkms.conf's PACKAGE_VERSION: debian/changelog
 # is written from it here and is never checked in.
 set -euo pipefail
 . "$(dirname "$0")/../selftests/vm/lib.sh"
 
-need_pkgs debhelper dh-dkms dpkg-dev
+need_pkgs build-essential debhelper dh-dkms dpkg-dev
 top=$EPHPORT_TOP
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 [ -n "$ver" ] || die "no PACKAGE_VERSION in dkms.conf"
@@ -19,7 +20,7 @@ tmp=$(mktemp -d /tmp/ephport-deb.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 src=$tmp/ephport-$ver
 mkdir -p "$src"
-cp -a "$top"/{Kbuild,Makefile,dkms.conf,module,debian} "$src/"
+cp -a "$top"/{Kbuild,Makefile,dkms.conf,module,tools,man,system,Documentation,debian} "$src/"
 rm -f "$src/debian/build-deb.sh"
 cat >"$src/debian/changelog" <<CHANGELOG
 ephport ($ver) unstable; urgency=medium
@@ -29,8 +30,12 @@ ephport ($ver) unstable; urgency=medium
  -- $maint  $when
 CHANGELOG
 
-(cd "$src" && dpkg-buildpackage --build=all --no-sign) >"$tmp/build.log" 2>&1 ||
+# Whatever a build by hand left in tools/ is not the package's.
+make -s -C "$src/tools" clean
+(cd "$src" && dpkg-buildpackage --build=binary --no-sign) >"$tmp/build.log" 2>&1 ||
 	{ cat "$tmp/build.log" >&2; die "dpkg-buildpackage failed"; }
-deb=ephport-dkms_${ver}_all.deb
-cp "$tmp/$deb" "$top/$deb"
-echo "$top/$deb"
+arch=$(dpkg --print-architecture)
+for deb in ephport-dkms_${ver}_all.deb ephport-tools_${ver}_$arch.deb; do
+	cp "$tmp/$deb" "$top/$deb"
+	echo "$top/$deb"
+done

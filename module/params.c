@@ -6,6 +6,7 @@
  *
  *   mode=observe|random	the default of every namespace
  *   reuse_delay_ms=0..600000	how long a released port rests
+ *   alarm_pct=1..100		the share of a range in use that sets alarm
  */
 #include <linux/moduleparam.h>
 #include <linux/kernel.h>
@@ -63,3 +64,28 @@ static const struct kernel_param_ops ephport_delay_param_ops = {
 module_param_cb(reuse_delay_ms, &ephport_delay_param_ops, NULL, 0444);
 __MODULE_PARM_TYPE(reuse_delay_ms, "uint");
 MODULE_PARM_DESC(reuse_delay_ms, "Default time in ms a released port rests before random mode hands it out again: 0..600000, default 60000");
+
+static int ephport_param_pct_set(const char *val,
+				 const struct kernel_param *kp)
+{
+	u32 pct;
+
+	if (!val || ephport_parse_pct(val, &pct))
+		return -EINVAL;
+	ephport_set_alarm_pct(pct);
+	return 0;
+}
+
+static int ephport_param_pct_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%u\n", READ_ONCE(ephport_alarm_pct));
+}
+
+static const struct kernel_param_ops ephport_pct_param_ops = {
+	.set = ephport_param_pct_set,
+	.get = ephport_param_pct_get,
+};
+
+module_param_cb(alarm_pct, &ephport_pct_param_ops, NULL, 0444);
+__MODULE_PARM_TYPE(alarm_pct, "uint");
+MODULE_PARM_DESC(alarm_pct, "Share of a namespace's port range in use, in percent, at which its alarm is set: 1..100, default 90");

@@ -551,6 +551,13 @@ static const struct param_case delay_cases[] = {
 	{ "5abc", 0, NULL }, { "0x10", 0, NULL }, { "\"5 6\"", 0, NULL },
 };
 
+static const struct param_case pct_cases[] = {
+	{ "1", 1, "1" }, { "100", 1, "100" }, { "50", 1, "50" },
+	{ "", 0, NULL }, { NULL, 0, NULL }, { "0", 0, NULL }, { "101", 0, NULL },
+	{ "-1", 0, NULL }, { "4294967346", 0, NULL }, { "abc", 0, NULL },
+	{ "50%", 0, NULL }, { "0x50", 0, NULL }, { "\"5 6\"", 0, NULL },
+};
+
 FIXTURE(params) {
 	int was_loaded;
 };
@@ -592,9 +599,13 @@ TEST_F_TIMEOUT(params, load_with_bad_values, 250)
 		} else if (!strcmp(names[i], "reuse_delay_ms")) {
 			pc = delay_cases;
 			ncases = sizeof(delay_cases) / sizeof(delay_cases[0]);
+		} else if (!strcmp(names[i], "alarm_pct")) {
+			pc = pct_cases;
+			ncases = sizeof(pct_cases) / sizeof(pct_cases[0]);
 		} else {
-			TH_LOG("parameter %s: no table for it here", names[i]);
-			continue;
+			/* A parameter nobody tries bad values on is a gap. */
+			ASSERT_TRUE(0) TH_LOG("parameter %s: no table of values for it here",
+					      names[i]);
 		}
 		tested++;
 		snprintf(path, sizeof(path), EP_SYSFS "/%s", names[i]);
@@ -626,7 +637,8 @@ TEST_F_TIMEOUT(params, load_with_bad_values, 250)
 		}
 	}
 	TH_LOG("figures: %d parameters tested, %d loads", tested, loads);
-	ASSERT_EQ(2, tested) TH_LOG("the module's mode= and reuse_delay_ms=");
+	ASSERT_EQ(3, tested)
+		TH_LOG("the module's mode=, reuse_delay_ms= and alarm_pct=");
 }
 
 TEST_HARNESS_MAIN

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # ephport installed the way DKMS installs it (updates/dkms in the kernel's
 # own module tree), used through kmod: modprobe, options on the command
-# line and in /etc/modprobe.d, modprobe -r, modinfo. Needs the VM of
-# "vm.sh --debian-modules"; skips elsewhere.
+# line and in /etc/modprobe.d, modprobe -r, modinfo, and the udev rule that
+# applies /etc/sysctl.d's net.ephport.* at load, run by systemd-udevd. Needs
+# the VM of "vm.sh --debian-modules"; skips elsewhere.
 . "$(dirname "$0")/lib.sh"
 
 CONF=/etc/modprobe.d/ephport.conf
@@ -11,7 +12,10 @@ CONF=/etc/modprobe.d/ephport.conf
 # Debian's kmod: busybox's sh would run its own applets of these names.
 modprobe() { /sbin/modprobe "$@"; }
 modinfo() { /sbin/modinfo "$@"; }
-PARAMS="mode reuse_delay_ms"
+PARAMS="mode reuse_delay_ms alarm_pct"
+SYSCTL_CONF=/etc/sysctl.d/ephport.conf
+RULE=/lib/udev/rules.d/60-ephport.rules
+UDEVD=/lib/systemd/systemd-udevd
 
 # skip_case DESC REASON: a skipped case that says why.
 skip_case() {
@@ -67,7 +71,7 @@ if ! modinfo -n ephport 2>/dev/null | grep -q /updates/; then
 	ktap_skip_all "ephport is not installed under updates/ (vm.sh --debian-modules)"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 10
+ktap_set_plan 15
 ephport_unload
 rm -f $CONF
 dmesg_mark modprobe
@@ -122,6 +126,30 @@ else
 fi
 modprobe -r ephport
 rm -f $CONF
+
+# alarm_pct, the third global setting, at load; values out of 1..100
+# refuse the load (EINVAL) and leave nothing behind.
+if modprobe ephport alarm_pct=50 &&
+   [ "$(cat $SYSFS/alarm_pct)" = 50 ] &&
+   [ "$(cat /sys/module/ephport/parameters/alarm_pct)" = 50 ]; then
+	ktap_test_pass "modprobe ephport alarm_pct=50"
+else
+	ktap_test_fail "modprobe ephport alarm_pct=50"
+fi
+modprobe -r ephport
+ok=1
+for v in 0 101 abc -5 4294967346; do
+	if out=$(modprobe ephport alarm_pct=$v 2>&1); then
+		ktap_print_msg "alarm_pct=$v loaded"
+		modprobe -r ephport
+		ok=0
+	fi
+	ktap_print_msg "alarm_pct=$v: $out"
+	case "$out" in *"Invalid argument"*) ;; *) ok=0 ;; esac
+	left=$(ephport_leftovers)
+	[ -z "$left" ] || { ktap_print_msg "left behind: $left"; ok=0; }
+done
+case_if "modprobe refuses alarm_pct out of 1..100 (EINVAL), nothing left" test $ok = 1
 left=$(ephport_leftovers)
 [ -z "$left" ] || ktap_print_msg "left behind: $left"
 case_if "modprobe -r after options" test -z "$left"
@@ -133,6 +161,42 @@ else
 	ktap_test_fail "a load without options has the defaults"
 fi
 modprobe -r ephport
+
+# /etc/sysctl.d's net.ephport.* when the module loads after
+# systemd-sysctl.service has run: ephport-dkms's udev rule, run by the real
+# systemd-udevd on the module's "add" event (this VM's init is busybox: the
+# test starts udevd itself, as systemd does at boot).
+mkdir -p /etc/sysctl.d
+printf 'net.ephport.mode = random\nnet.ephport.reuse_delay_ms = 5000\n' >$SYSCTL_CONF
+sysctl_values() {
+	echo "$(cat /proc/sys/net/ephport/mode 2>&1) $(cat /proc/sys/net/ephport/reuse_delay_ms 2>&1)"
+}
+# Without udevd, nothing applies the file: the module starts from its defaults.
+modprobe ephport
+got=$(sysctl_values)
+ktap_print_msg "without udevd: net.ephport.mode, reuse_delay_ms: $got"
+case_if "without udevd, $SYSCTL_CONF is not applied at load" test "$got" = "default -1"
+modprobe -r ephport
+if [ -x $UDEVD ] && [ -f $RULE ]; then
+	ktap_print_msg "rule: $(grep -v '^#' $RULE)"
+	$UDEVD --daemon
+	udevadm settle -t 30
+	modprobe ephport
+	udevadm settle -t 30
+	got=$(sysctl_values)
+	ktap_print_msg "with udevd: net.ephport.mode, reuse_delay_ms: $got"
+	case_if "systemd-udevd's run of the rule applies $SYSCTL_CONF at load" \
+		test "$got" = "random 5000"
+	# The host namespace only: a new namespace keeps its own defaults.
+	got=$(unshare -n cat /proc/sys/net/ephport/mode 2>&1)
+	case_if "a new namespace still starts at mode 'default' ($got)" test "$got" = default
+	modprobe -r ephport
+	udevadm control --exit
+else
+	ktap_test_fail "systemd-udevd's run of the rule applies $SYSCTL_CONF at load (no $UDEVD or $RULE)"
+	ktap_test_fail "a new namespace still starts at mode 'default'"
+fi
+rm -f $SYSCTL_CONF
 
 # At boot, systemd-modules-load loads what /etc/modules-load.d names,
 # with the options /etc/modprobe.d gives.

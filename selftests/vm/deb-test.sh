@@ -1,22 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The Debian package, installed for real. A Debian 12 chroot with dkms and
-# the linux-headers of both kernel lines (the releases debian-kernel.sh
-# reports) is built once per machine and cached; each run works on an
-# overlay of it: "apt-get install ./ephport-dkms_<version>_all.deb" must
-# build and install ephport for both kernels, installing a higher version
-# must replace those modules, "apt-get remove" must take every built module
-# away again. Prints KTAP; exits non-zero on a failure.
+# The Debian packages, installed for real. A Debian 12 chroot with dkms,
+# man-db, systemd and the linux-headers of both kernel lines (the releases
+# debian-kernel.sh reports) is built once per machine and cached; each run
+# works on an overlay of it: "apt-get install ./ephport-dkms_<version>_all.deb
+# ./ephport-tools_<version>_<arch>.deb" must build and install ephport for
+# both kernels and give a working ephportstat, its man pages and its timer;
+# installing a higher version must replace those modules, "apt-get remove"
+# must take every built module away again, and "apt-get purge" of both must
+# leave no file of theirs in /usr, /etc or /var/lib. Prints KTAP; exits
+# non-zero on a failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
 	cat <<USAGE
-usage: $0 [DEB]
-Tests DEB (default: build one with make deb) in an overlay of a cached
-Debian 12 chroot, \$EPHPORT_CACHE/deb-chroot/<key>/, made with debootstrap
-from deb.debian.org the first time (dkms, linux-headers for 6.1 and 6.12).
-The upgrade goes to a package of the working tree with DEB's version + "+1".
+usage: $0 [DKMS-DEB TOOLS-DEB]
+Tests the two packages (default: build them with make deb) in an overlay of
+a cached Debian 12 chroot, \$EPHPORT_CACHE/deb-chroot/<key>/, made with
+debootstrap from deb.debian.org the first time (dkms, man-db, systemd,
+linux-headers for 6.1 and 6.12). The upgrade goes to packages of the working
+tree with DKMS-DEB's version + "+1".
 USAGE
 }
 case "${1:-}" in -h|--help) usage; exit 0 ;; -*) usage >&2; exit 2 ;; esac
@@ -48,7 +52,10 @@ krels=${krels# }
 # The cached chroot, keyed by the kernel releases and this recipe.
 suite=bookworm
 mirror=http://deb.debian.org/debian
-pkgs="dkms openssl"
+# man-db: "man -w" finds the man pages ephport-tools installs; systemd:
+# systemd-analyze checks its units, deb-systemd-helper enables its timer,
+# and the udev rule of ephport-dkms runs systemd-sysctl.
+pkgs="dkms openssl man-db systemd"
 for k in $krels; do
 	pkgs="$pkgs linux-headers-$k"
 done
@@ -114,9 +121,13 @@ cleanup() {
 trap cleanup EXIT
 
 if [ -n "${1:-}" ]; then
+	[ -n "${2:-}" ] || { usage >&2; exit 2; }
 	deb=$(realpath "$1")
+	tools_deb=$(realpath "$2")
 else
-	deb=$("$EPHPORT_TOP/debian/build-deb.sh")
+	debs=$("$EPHPORT_TOP/debian/build-deb.sh")
+	deb=$(echo "$debs" | grep '/ephport-dkms_')
+	tools_deb=$(echo "$debs" | grep '/ephport-tools_')
 fi
 ver=$(dpkg-deb -f "$deb" Version)
 src=/usr/src/ephport-$ver
@@ -125,25 +136,56 @@ src=/usr/src/ephport-$ver
 # PACKAGE_VERSION, packaged the same way.
 next_ver=$ver+1
 mkdir -p "$work/next/selftests/vm"
-cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module,debian} "$work/next/"
+cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module,tools,man,system,Documentation,debian} \
+	"$work/next/"
 cp "$EPHPORT_TOP/selftests/vm/lib.sh" "$work/next/selftests/vm/"
 sed -i "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$next_ver\"/" "$work/next/dkms.conf"
-next_deb=$("$work/next/debian/build-deb.sh")
+next_debs=$("$work/next/debian/build-deb.sh")
+next_deb=$(echo "$next_debs" | grep '/ephport-dkms_')
+next_tools_deb=$(echo "$next_debs" | grep '/ephport-tools_')
 
 echo "TAP version 13"
-echo "1..18"
+echo "1..34"
 echo "# chroot $base ($((t1 - t0)) s to get it), kernels $krels"
 
-# What the package ships: the module's sources, nothing else.
+# What ephport-dkms ships: the module's sources and the udev rule, nothing
+# else.
 dpkg-deb -c "$deb" | awk '{print $6}' | sed '/\/$/d; s#^\./##' >"$work/contents"
 sed 's/^/# deb: /' "$work/contents"
-unexpected=$(grep -v -E "^usr/share/doc/ephport-dkms/(changelog\.gz|copyright)$|^${src#/}/(Kbuild|Makefile|dkms\.conf|module/[a-z_]+\.[ch])$" \
+unexpected=$(grep -v -E "^usr/share/doc/ephport-dkms/(changelog\.gz|copyright)$|^${src#/}/(Kbuild|Makefile|dkms\.conf|module/[a-z_]+\.[ch])$|^lib/udev/rules\.d/60-ephport\.rules$" \
 	"$work/contents" || true)
 [ -z "$unexpected" ] || echo "$unexpected" | sed 's/^/# unexpected: /'
-ktap_check "the package holds only the module's sources" \
+ktap_check "ephport-dkms holds only the module's sources and udev rule" \
 	test -z "$unexpected"
 ktap_check "the package holds no tests" \
 	bash -c "! grep -q -E 'kunit|selftest|_test' '$work/contents'"
+
+# What ephport-tools ships, exactly.
+dpkg-deb -c "$tools_deb" | awk '{print $6}' | sed '/\/$/d; s#^\./##' | sort >"$work/tools-contents"
+sed 's/^/# tools deb: /' "$work/tools-contents"
+doc=usr/share/doc/ephport-tools
+sort >"$work/tools-expected" <<EXPECTED
+lib/systemd/system/ephport-textfile.service
+lib/systemd/system/ephport-textfile.timer
+usr/bin/ephportstat
+usr/share/man/man1/ephportstat.1.gz
+usr/share/man/man7/ephport.7.gz
+$doc/README.md.gz
+$doc/changelog.gz
+$doc/copyright
+$doc/runbook.md.gz
+$doc/examples/modprobe.d/ephport.conf
+$doc/examples/modules-load.d/ephport.conf
+$doc/examples/sysctl.d/ephport.conf
+EXPECTED
+diff "$work/tools-expected" "$work/tools-contents" | sed 's/^/# /' || true
+ktap_check "ephport-tools holds the tool, man pages, units, runbook and examples" \
+	cmp -s "$work/tools-expected" "$work/tools-contents"
+# The examples are examples: not one line of them is active.
+active=$(dpkg-deb --fsys-tarfile "$tools_deb" |
+	tar -x -O --wildcards "./$doc/examples/*" | grep -v -E '^[[:space:]]*(#|$)' || true)
+[ -z "$active" ] || echo "$active" | sed 's/^/# active: /'
+ktap_check "every line of the configuration examples is a comment" test -z "$active"
 
 # dkms.conf's BUILD_EXCLUSIVE_CONFIG: for a kernel without kprobes, dkms
 # declines to build (exit 77, which the package's install script skips).
@@ -166,19 +208,26 @@ mount -t overlay overlay \
 	-o "lowerdir=$base/root,upperdir=$work/upper,workdir=$work/ovl" "$work/root"
 root=$work/root
 chroot_mount "$root"
-cp "$deb" "$next_deb" "$root/tmp/"
+cp "$deb" "$next_deb" "$tools_deb" "$next_tools_deb" "$root/tmp/"
 
-# apt_install DEB: "apt-get install ./DEB" in the chroot, as one case.
+# What is in the chroot before the packages, to compare after the purge.
+snapshot() {
+	(cd "$root" && find usr etc var/lib -xdev \( -type f -o -type l \) | sort)
+}
+snapshot >"$work/before"
+
+# apt_install DEB...: "apt-get install ./DEB..." in the chroot, as one case.
 apt_install() {
-	local name t
-	name=$(basename "$1")
+	local names t
+	names=$(for d in "$@"; do printf './%s ' "$(basename "$d")"; done)
+	names=${names% }
 	t=$(date +%s)
-	if in_chroot sh -c "cd /tmp && apt-get install -y -q ./$name" \
+	if in_chroot sh -c "cd /tmp && apt-get install -y -q $names" \
 		>"$work/install.log" 2>&1; then
-		ktap_ok "apt-get install ./$name"
+		ktap_ok "apt-get install $names"
 	else
 		sed 's/^/# /' "$work/install.log"
-		ktap_notok "apt-get install ./$name"
+		ktap_notok "apt-get install $names"
 	fi
 	echo "# apt-get install took $(($(date +%s) - t)) s"
 	grep -E '^(Removing|Building|Done|Skipped|Module build|It is likely)' \
@@ -219,11 +268,88 @@ check_installed() {
 	done
 }
 
-apt_install "$deb"
+# check_tools VERSION: ephport-tools works as installed.
+check_tools() {
+	local v=$1 out
+	out=$(in_chroot ephportstat --version 2>&1) || true
+	echo "# ephportstat --version: $out"
+	ktap_check "ephportstat --version says $v" test "$out" = "ephportstat $v"
+	out=$(in_chroot man -w ephportstat 2>&1) || true
+	echo "# man -w ephportstat: $out"
+	ktap_check "man -w ephportstat finds its page" \
+		test "$out" = /usr/share/man/man1/ephportstat.1.gz
+	out=$(in_chroot man -w 7 ephport 2>&1) || true
+	echo "# man -w 7 ephport: $out"
+	ktap_check "man -w 7 ephport finds the module's page" \
+		test "$out" = /usr/share/man/man7/ephport.7.gz
+}
+
+apt_install "$deb" "$tools_deb"
 check_installed "$ver"
+check_tools "$ver"
+
+# The units: systemd's own check (syntax, ExecStart's binary, the man pages
+# of Documentation=), and the timer enabled the way dh_installsystemd does.
+units="/lib/systemd/system/ephport-textfile.service /lib/systemd/system/ephport-textfile.timer"
+# shellcheck disable=SC2086
+ktap_check "systemd-analyze verify accepts the service and the timer" \
+	in_chroot systemd-analyze verify $units
+ktap_check "the timer is enabled (timers.target wants it)" \
+	test -L "$root/etc/systemd/system/timers.target.wants/ephport-textfile.timer"
+# The udev rule runs a program that exists, on the module's "add" only.
+rule=$root/lib/udev/rules.d/60-ephport.rules
+prog=$(sed -n 's/.*RUN+="\([^ "]*\).*/\1/p' "$rule" 2>/dev/null)
+echo "# udev rule: $(grep -v '^#' "$rule" 2>/dev/null)"
+ktap_check "the udev rule runs $prog, present in the chroot" \
+	test -n "$prog" -a -x "$root$prog"
+
+# The service's command, as systemd would run it (no module in a chroot).
+exec_start=$(sed -n 's/^ExecStart=//p' "$root/lib/systemd/system/ephport-textfile.service")
+textdir=/var/lib/prometheus/node-exporter
+echo "# ExecStart: $exec_start"
+mkdir -p "$root$textdir"
+rc=0
+# shellcheck disable=SC2086
+in_chroot $exec_start >"$work/exec.out" 2>"$work/exec.err" || rc=$?
+sed 's/^/# stdout: /' "$work/exec.out"
+sed 's/^/# stderr: /' "$work/exec.err"
+ktap_check "without the module, ExecStart exits 1 (not loaded) and writes nothing" \
+	test "$rc" = 1 -a ! -s "$work/exec.out" -a -z "$(ls -A "$root$textdir")" -a \
+	"$(grep -c 'not loaded' "$work/exec.err")" = 1
+# With a tree that has ephport's files (ephportstat --root, through the
+# environment), the same command writes the metrics, and only them.
+fake=/tmp/fake
+mkdir -p "$root$fake/sys/kernel/ephport/net/4026531840" "$root$fake/proc/1/ns" "$root$fake/run"
+(
+	cd "$root$fake/sys/kernel/ephport"
+	echo "$ver" >version
+	echo 90 >alarm_pct
+	echo 1 >netns
+	cd net/4026531840
+	echo "32768 60999" >range
+	for f in tcp_in_use udp_in_use tcp_peak udp_peak tcp_connect_ok \
+		tcp_connect_fail tcp_bind_ok tcp_bind_fail udp_ok udp_fail \
+		self_connect alarm; do
+		echo 0 >$f
+	done
+	for i in $(seq 0 22); do echo "$((1 << (i + 10))) 0"; done >search_ns
+)
+ln -s "net:[4026531840]" "$root$fake/proc/1/ns/net"
+echo systemd >"$root$fake/proc/1/comm"
+rc=0
+# shellcheck disable=SC2086
+in_chroot EPHPORTSTAT_ROOT=$fake $exec_start >"$work/exec.out" 2>"$work/exec.err" || rc=$?
+sed 's/^/# stderr: /' "$work/exec.err"
+ls -A "$root$textdir" | sed 's/^/# in the directory: /'
+ktap_check "with ephport's files, ExecStart writes ephport.prom, and nothing else" \
+	test "$rc" = 0 -a "$(ls -A "$root$textdir")" = ephport.prom -a \
+	"$(grep -c '^ephport_.*[0-9]$' "$root$textdir/ephport.prom" 2>/dev/null)" -gt 0
+rm -rf "${root:?}$textdir" "$root/var/lib/prometheus" "${root:?}$fake"
+
 # An upgrade replaces the old version's modules for every kernel.
-apt_install "$next_deb"
+apt_install "$next_deb" "$next_tools_deb"
 check_installed "$next_ver"
+check_tools "$next_ver"
 
 # Removal takes every trace of the build away.
 if in_chroot apt-get remove -y -q ephport-dkms >"$work/remove.log" 2>&1; then
@@ -244,5 +370,26 @@ for k in $krels; do
 	ktap_check "modprobe --dry-run no longer finds ephport for $k" \
 		bash -c "! chroot '$root' modprobe -S '$k' --dry-run ephport 2>/dev/null"
 done
+
+# Purge: no file of either package, and nothing they made, is left. dkms's
+# signing key (made by dkms for every module it builds, and enrolled as a
+# MOK once) is dkms's and stays; so do depmod's indexes, made by dkms's
+# depmod here because the chroot has headers but no kernel image (on a
+# machine they come with the kernel; none names ephport, checked above).
+if in_chroot apt-get purge -y -q ephport-tools ephport-dkms >"$work/purge.log" 2>&1; then
+	ktap_ok "apt-get purge ephport-tools ephport-dkms"
+else
+	sed 's/^/# /' "$work/purge.log"
+	ktap_notok "apt-get purge ephport-tools ephport-dkms"
+fi
+snapshot >"$work/after"
+left=$(comm -13 "$work/before" "$work/after" |
+	grep -v -E '^var/lib/dkms/mok\.(key|pub)$|^var/lib/(apt|dpkg)/|^usr/lib/modules/[^/]+/modules\.[a-z.]+$' ||
+	true)
+[ -z "$left" ] || echo "$left" | sed 's/^/# left behind: /'
+ktap_check "after the purge, no new file in /usr, /etc or /var/lib" test -z "$left"
+left=$(cd "$root" && find usr etc var/lib -xdev -name "*ephport*" || true)
+[ -z "$left" ] || echo "$left" | sed 's/^/# left behind: /'
+ktap_check "after the purge, nothing named ephport in /usr, /etc or /var/lib" test -z "$left"
 echo "# run took $(($(date +%s) - t0)) s"
 ktap_end

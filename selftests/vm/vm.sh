@@ -30,8 +30,10 @@ and streams the serial console.
                 EPHPORT_CYCLES=200 (see selftests/ephport_stress.c)
   --debian-modules  (6.1 / 6.12) the image's /lib/modules tree (without
                 drivers/, veth aside, and sound/), ephport built by dkms
-                in updates/dkms instead of extra/, and Debian's kmod as
-                modprobe/modinfo/depmod (for ephport_modprobe.sh)
+                in updates/dkms instead of extra/, Debian's kmod as
+                modprobe/modinfo/depmod, and systemd-modules-load,
+                systemd-sysctl and systemd-udevd with ephport's udev rule
+                (for ephport_modprobe.sh)
 
 Exits 0 only if the run ended, its tests passed, and the kernel printed no
 oops, WARN, BUG, KASAN, UBSAN, lockdep or kmemleak report.
@@ -98,6 +100,32 @@ if [ -n "$kunit" ]; then
 fi
 [ -z "$debmods" ] || [ -n "$KMODS" ] || die "--debian-modules needs a Debian kernel"
 
+# systemd_tree: a directory with Debian's systemd, udev and libsystemd-shared
+# of one version unpacked (apt-get download, not installed on this machine),
+# made once per version in the cache.
+systemd_tree() {
+	local v dir
+	v=$(apt-cache policy udev | sed -n 's/^ *Candidate: //p')
+	[ -n "$v" ] && [ "$v" != "(none)" ] || die "apt knows no udev package (apt-get update?)"
+	dir=$EPHPORT_CACHE/systemd/$v
+	(
+		flock 9
+		[ -e "$dir/.done" ] && exit 0
+		rm -rf "$dir"
+		mkdir -p "$dir/debs"
+		(cd "$dir/debs" &&
+		 apt-get download -q "udev=$v" "systemd=$v" "libsystemd-shared=$v") \
+			>"$dir/download.log" 2>&1 ||
+			{ cat "$dir/download.log" >&2; exit 1; }
+		for d in "$dir"/debs/*.deb; do
+			dpkg-deb -x "$d" "$dir"
+		done
+		rm -rf "$dir/debs"
+		touch "$dir/.done"
+	) 9>"$EPHPORT_CACHE/.systemd-tree.lock" || die "cannot unpack systemd $v"
+	echo "$dir"
+}
+
 # ephport.ko, built from a copy of the tree so runs for different kernels
 # never share objects; with EPHPORT_VM_PREBUILT, once per kernel.
 build_module() {
@@ -157,7 +185,6 @@ if [ -n "$debmods" ]; then
 	# As on a Debian machine: the image's module tree, ephport from dkms
 	# in updates/dkms, kmod and systemd-modules-load (what reads
 	# /etc/modules-load.d at boot) with the libraries ldd names.
-	need_pkgs systemd
 	rm -rf "$stage/lib/modules/$KREL/extra"
 	# Without drivers/ (but veth) and sound/: 300 MB less to unpack
 	# under emulation, and nothing the tests load.
@@ -175,11 +202,22 @@ if [ -n "$debmods" ]; then
 			"$stage/lib/modules/$KREL/updates/dkms" >"$work/dkms.log" 2>&1 ||
 			{ cat "$work/dkms.log" >&2; die "dkms build for $KREL failed"; }
 	fi
-	mkdir -p "$stage/lib/systemd"
+	# systemd's programs of one version (they share a private library):
+	# systemd-modules-load, systemd-sysctl and udevd with ephport-dkms's udev
+	# rule, which applies /etc/sysctl.d's net.ephport.* when the module loads.
+	st=$(systemd_tree)
+	stlib=$st/usr/lib/x86_64-linux-gnu/systemd
+	mkdir -p "$stage/lib/systemd" "$stage/lib/udev/rules.d" "$stage/usr/lib/x86_64-linux-gnu/systemd"
 	cp /usr/bin/kmod "$stage/usr/bin/kmod"
-	cp /lib/systemd/systemd-modules-load "$stage/lib/systemd/"
-	for lib in $(ldd /usr/bin/kmod /lib/systemd/systemd-modules-load |
-		     grep -o '/[^ ]*\.so[^ ]*' | sort -u); do
+	cp "$st/lib/systemd/systemd-modules-load" "$st/lib/systemd/systemd-sysctl" \
+		"$stage/lib/systemd/"
+	cp "$st/bin/udevadm" "$stage/bin/udevadm"
+	ln -s /bin/udevadm "$stage/lib/systemd/systemd-udevd"
+	cp "$stlib"/libsystemd-shared-*.so "$stage/usr/lib/x86_64-linux-gnu/systemd/"
+	cp "$EPHPORT_TOP/system/60-ephport.rules" "$stage/lib/udev/rules.d/"
+	for lib in $(LD_LIBRARY_PATH=$stlib ldd /usr/bin/kmod "$st/bin/udevadm" \
+		     "$st/lib/systemd/systemd-modules-load" "$st/lib/systemd/systemd-sysctl" |
+		     grep -o '/[^ ]*\.so[^ ]*' | grep -v libsystemd-shared | sort -u); do
 		mkdir -p "$stage$(dirname "$lib")"
 		cp -L "$lib" "$stage$lib"
 	done
