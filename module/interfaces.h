@@ -5,6 +5,7 @@
  *   sysfs.c	/sys/kernel/ephport/: global settings, a directory per
  *		namespace
  *   procfs.c	/proc/net/ephport: the reader's own namespace
+ *   procfs_dests.c	/proc/net/ephport_dests: its TCP destinations
  *   sysctl.c	net.ephport.*: a namespace's own settings
  *   params.c	the module parameters: the settings at load
  *
@@ -18,6 +19,8 @@ int ephport_sysfs_init(void);
 void ephport_sysfs_uninit(void);
 int ephport_procfs_init(void);
 void ephport_procfs_uninit(void);
+int ephport_procfs_dests_init(void);
+void ephport_procfs_dests_uninit(void);
 int ephport_sysctl_init(void);
 void ephport_sysctl_uninit(void);
 

@@ -33,10 +33,15 @@ static int __init ephport_init(void)
 		pr_err("cannot create /proc/net/ephport: %d\n", ret);
 		goto err_sysfs;
 	}
+	ret = ephport_procfs_dests_init();
+	if (ret) {
+		pr_err("cannot create /proc/net/ephport_dests: %d\n", ret);
+		goto err_procfs;
+	}
 	ret = ephport_sysctl_init();
 	if (ret) {
 		pr_err("cannot register net.ephport: %d\n", ret);
-		goto err_procfs;
+		goto err_procfs_dests;
 	}
 	/*
 	 * Random mode's kprobes before the observe hooks: where those are
@@ -59,6 +64,8 @@ err_redirect:
 	ephport_redirect_uninit();
 err_sysctl:
 	ephport_sysctl_uninit();
+err_procfs_dests:
+	ephport_procfs_dests_uninit();
 err_procfs:
 	ephport_procfs_uninit();
 err_sysfs:
@@ -74,6 +81,7 @@ static void __exit ephport_exit(void)
 	ephport_hooks_uninit();
 	ephport_redirect_uninit();
 	ephport_sysctl_uninit();
+	ephport_procfs_dests_uninit();
 	ephport_procfs_uninit();
 	ephport_sysfs_uninit();
 	ephport_netns_uninit();

@@ -119,6 +119,7 @@ static void ephport_net_free(struct ephport_net *en)
 		kfree(en->usage[p].bound);
 		en->usage[p].bound = NULL;
 	}
+	ephport_dests_free(en);
 }
 
 static int __net_init ephport_net_init(struct net *net)
@@ -130,6 +131,7 @@ static int __net_init ephport_net_init(struct net *net)
 	en->net = net;
 	spin_lock_init(&en->lock);
 	spin_lock_init(&en->rest_lock);
+	ephport_dests_init(en);
 	INIT_LIST_HEAD(&en->node);
 	en->mode = EPHPORT_MODE_DEFAULT;
 	en->delay_ms = EPHPORT_DELAY_FOLLOW;

@@ -53,6 +53,17 @@ static void ephport_proc_random(struct seq_file *seq, struct ephport_net *en)
 	seq_printf(seq, "resting %u\n", ephport_random_resting(en));
 }
 
+/* The fullest destination (/proc/net/ephport_dests) and what the alarm follows. */
+static void ephport_proc_dests(struct seq_file *seq, struct ephport_net *en)
+{
+	u32 max;
+
+	if (!ephport_net_dest_max(en, &max))
+		seq_printf(seq, "tcp_dest_max %u\n", max);
+	seq_printf(seq, "alarm_basis %s\n",
+		   ephport_basis_name(READ_ONCE(ephport_alarm_basis)));
+}
+
 static int ephport_proc_show(struct seq_file *seq, void *v)
 {
 	struct ephport_net *en;
@@ -65,6 +76,7 @@ static int ephport_proc_show(struct seq_file *seq, void *v)
 		return 0;
 	ephport_proc_observe(seq, en);
 	ephport_proc_random(seq, en);
+	ephport_proc_dests(seq, en);
 	return 0;
 }
 
