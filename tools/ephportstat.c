@@ -24,6 +24,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: ephportstat [-w SECONDS] [-n NAME|INUM|PID] [--json | --prometheus]\n"
 "                   [--root DIR]\n"
+"       ephportstat --dests [-n NAME|INUM|PID]\n"
 "\n"
 "Shows ephport's view of every network namespace (from /sys/kernel/ephport):\n"
 "ephemeral ports in use per protocol and their share of the namespace's\n"
@@ -38,6 +39,9 @@ static void usage(FILE *f)
 "  -j, --json         print JSON (keys are the sysfs file names)\n"
 "  -p, --prometheus   print Prometheus' text format, for node_exporter's\n"
 "                     textfile collector\n"
+"  -d, --dests        the TCP destinations toward which the namespace (ours,\n"
+"                     or -n's) holds the most ports, and the headroom left\n"
+"                     toward each (/proc/net/ephport_dests)\n"
 "      --root DIR     read DIR/sys, DIR/proc and DIR/run instead of /sys, /proc\n"
 "                     and /run (a test tree); also $EPHPORTSTAT_ROOT\n"
 "  -V, --version      print ephportstat's version\n"
@@ -119,6 +123,7 @@ int main(int argc, char **argv)
 		{ "watch", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "prometheus", no_argument, NULL, 'p' },
+		{ "dests", no_argument, NULL, 'd' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -128,12 +133,13 @@ int main(int argc, char **argv)
 	const char *only = NULL;
 	unsigned long inum = 0;
 	double interval = 0;
+	bool dests = false;
 	char *end;
 	int c;
 
 	if (getenv("EPHPORTSTAT_ROOT"))
 		ep_root = getenv("EPHPORTSTAT_ROOT");
-	while ((c = getopt_long(argc, argv, "n:w:jpVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:w:jpdVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			only = optarg;
@@ -151,6 +157,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			fmt = EP_PROMETHEUS;
+			break;
+		case 'd':
+			dests = true;
 			break;
 		case 'r':
 			ep_root = optarg;
@@ -180,12 +189,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (dests && (interval || fmt != EP_TABLE)) {
+		ep_err("--dests prints a table: not with -w, --json or --prometheus");
+		return 2;
+	}
 	if (only) {
 		if (!ep_loaded() || ep_resolve(only, &inum))
 			return 1;
 		if (fmt == EP_TABLE)
 			fmt = EP_ONE;
 	}
+	if (dests)
+		return ep_print_dests(stdout, inum);
 	if (interval)
 		return watch(fmt, inum, interval);
 	return show(stdout, fmt, inum);

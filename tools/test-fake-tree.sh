@@ -246,6 +246,22 @@ t_watch() {
 	[ "$(grep -c '^NETNS' "$TMP/w")" -ge 3 ] && grep -q $'\e\\[H' "$TMP/w"
 }
 
+t_dests() {
+	echo 42 >"$R/sys/kernel/ephport/net/4026532001/tcp_dest_max"
+	mkdir -p "$R/proc/net"
+	printf '%s\n' 'proto daddr dport held time_wait headroom' \
+		'tcp 10.0.0.7 5432 60 20 40' 'tcp6 2001:db8::5 443 30 0 70' \
+		>"$R/proc/net/ephport_dests"
+	stat --dests >"$TMP/d" || return 1
+	cat "$TMP/d"
+	stat --prometheus >"$TMP/p" || return 1
+	head -1 "$TMP/d" | grep -q '^PROTO  *DESTINATION  *PORT  *HELD  *TIME_WAIT  *HEADROOM$' &&
+		grep -q '^tcp  *10.0.0.7  *5432  *60  *20  *40$' "$TMP/d" &&
+		grep -q '^tcp6  *2001:db8::5  *443  *30  *0  *70$' "$TMP/d" &&
+		grep -q '^ephport_dest_ports_held_max{netns="4026532001",name="300/a long command",proto="tcp"} 42$' "$TMP/p" &&
+		{ stat --dests --json 2>/dev/null; [ $? = 2 ]; }
+}
+
 setup
 case_ "names: ip netns, host, PID/comm, none" t_names
 case_ "table: fullest first, under 80 columns" t_order_width
@@ -259,6 +275,7 @@ case_ "not loaded: one line, exit 1" t_not_loaded
 case_ "unreadable namespace: one line, exit 1" t_unreadable
 case_ "usage, --version, bad options" t_usage
 case_ "-w refreshes" t_watch
+case_ "--dests: the table; tcp_dest_max in --prometheus" t_dests
 echo "1..$n"
 echo "# $((n - failed)) passed, $failed failed"
 [ $failed = 0 ]
