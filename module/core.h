@@ -130,4 +130,13 @@ int ephport_parse_mode(const char *buf, bool allow_default,
 int ephport_parse_delay(const char *buf, bool allow_follow, int *ms);
 const char *ephport_mode_name(enum ephport_mode mode);
 
+/* What drives the TCP part of a namespace's alarm (alarm_basis). */
+enum ephport_basis {
+	EPHPORT_BASIS_PORTS,	/* distinct local ports of the range bound */
+	EPHPORT_BASIS_DEST,	/* local ports held toward one destination */
+};
+
+int ephport_parse_basis(const char *buf, enum ephport_basis *basis);
+const char *ephport_basis_name(enum ephport_basis basis);
+
 #endif /* _EPHPORT_CORE_H */

@@ -23,6 +23,11 @@
  *
  * Random mode (random_mode.c) uses the same bitmaps as the set of bound
  * ports, and hears of every release from here.
+ *
+ * The TCP alarm may follow the fullest destination instead
+ * (alarm_basis): this file asks dests.c to walk them when a reader or
+ * the work needs the alarm up to date, and dests.c hands the result back
+ * to ephport_net_alarm(). The two call each other for that one alarm.
  */
 #include <linux/bitops.h>
 #include <linux/jiffies.h>
@@ -53,6 +58,7 @@ static bool ephport_live;
 static struct ephport_netns_env ephport_env;	/* valid while live */
 
 unsigned int ephport_alarm_pct = 90;
+int ephport_alarm_basis = EPHPORT_BASIS_PORTS;
 
 const char *const ephport_proto_names[EPHPORT_NPROTO] = {
 	[EPHPORT_TCP] = "tcp",
@@ -62,10 +68,13 @@ const char *const ephport_proto_names[EPHPORT_NPROTO] = {
 static void ephport_work_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(ephport_work, ephport_work_fn);
 
-/* The work does deferred passes and alarm notifications. */
+/*
+ * The work does deferred passes and alarm notifications (soon, even if
+ * it is due later: the per-destination alarm's rounds, below).
+ */
 void ephport_netns_kick(void)
 {
-	schedule_delayed_work(&ephport_work, 1);
+	mod_delayed_work(system_wq, &ephport_work, 1);
 }
 
 static void ephport_net_range(const struct net *net, u32 *lo, u32 *hi)
@@ -101,10 +110,29 @@ static bool ephport_net_exact(struct ephport_net *en)
 	return !en->passing && en->dirty_seq == en->clean_seq;
 }
 
-static bool ephport_net_alarm(struct ephport_net *en)
+/*
+ * The alarm readers see. TCP's part depends on alarm_basis: the share of
+ * distinct ports of the range bound ("ports"), or the share held toward
+ * the fullest destination ("dest"), which only the last walk of the
+ * destinations (dests.c) knows; a destination cannot hold more ports
+ * than are bound, so the first gates the second. UDP's part is always
+ * its share of distinct ports.
+ */
+static bool ephport_net_alarm_now(struct ephport_net *en)
+{
+	bool tcp = en->usage[EPHPORT_TCP].alarm;
+
+	if (READ_ONCE(ephport_alarm_basis) == EPHPORT_BASIS_DEST)
+		tcp = tcp && en->dest_alarm;
+	return tcp || en->usage[EPHPORT_UDP].alarm;
+}
+
+/* Judges the alarm again; true if it changed. Caller holds en->lock. */
+bool ephport_net_alarm(struct ephport_net *en)
 {
 	unsigned int pct = READ_ONCE(ephport_alarm_pct);
 	bool changed = false;
+	bool now;
 	int p;
 
 	lockdep_assert_held(&en->lock);
@@ -114,6 +142,9 @@ static bool ephport_net_alarm(struct ephport_net *en)
 		changed |= ephport_alarm_update(&u->alarm, u->in_use, u->lo,
 						u->hi, pct);
 	}
+	now = ephport_net_alarm_now(en);
+	changed |= now != en->alarm_on;
+	en->alarm_on = now;
 	if (changed)
 		en->alarm_changed = true;
 	return changed;
@@ -279,29 +310,6 @@ bool ephport_search_supported(void)
 	return READ_ONCE(ephport_live) && ephport_env.search_supported;
 }
 
-unsigned long ephport_net_counter(struct ephport_net *en,
-				  enum ephport_counter c)
-{
-	return atomic_long_read(&en->counters[c]);
-}
-
-unsigned long ephport_net_searches(struct ephport_net *en,
-				   unsigned int bucket)
-{
-	return atomic_long_read(&en->search_ns[bucket]);
-}
-
-u64 ephport_net_search_sum(struct ephport_net *en)
-{
-	return atomic64_read(&en->search_ns_sum);
-}
-
-unsigned long ephport_net_rcounter(struct ephport_net *en,
-				   enum ephport_rcounter c)
-{
-	return atomic_long_read(&en->rcounters[c]);
-}
-
 /*
  * The values of a namespace for a reader. A pass serves every namespace:
  * it runs only if something is dirty or the last one is 1 s old.
@@ -317,6 +325,8 @@ void ephport_net_values(struct ephport_net *en, struct ephport_values *v)
 	    time_after_eq(jiffies, ephport_last_pass + HZ))
 		ephport_pass_locked();
 	mutex_unlock(&ephport_nets_lock);
+	/* At most one walk a second; without memory, the last one stands. */
+	ephport_net_dests_alarm(en);
 
 	ephport_net_range(en->net, &lo, &hi);
 	spin_lock_irq(&en->lock);
@@ -326,7 +336,7 @@ void ephport_net_values(struct ephport_net *en, struct ephport_values *v)
 		v->peak[p] = en->usage[p].peak;
 	}
 	alarm = ephport_net_alarm(en);
-	v->alarm = en->usage[EPHPORT_TCP].alarm || en->usage[EPHPORT_UDP].alarm;
+	v->alarm = en->alarm_on;
 	spin_unlock_irq(&en->lock);
 	v->lo = lo;
 	v->hi = hi;
@@ -347,49 +357,44 @@ void ephport_net_reset_peak(struct ephport_net *en, enum ephport_proto proto)
 
 /* ---- settings ---- */
 
-/* A new threshold: every namespace's alarm is judged again. */
-void ephport_set_alarm_pct(unsigned int pct)
+/*
+ * Every namespace's alarm judged again, its per-destination part
+ * included, after a new threshold or basis. Caller holds
+ * ephport_nets_lock.
+ */
+void ephport_alarms_rejudge(void)
 {
 	struct ephport_net *en;
 	bool alarm = false;
 
-	mutex_lock(&ephport_nets_lock);
-	WRITE_ONCE(ephport_alarm_pct, pct);
+	lockdep_assert_held(&ephport_nets_lock);
 	list_for_each_entry(en, &ephport_nets, node) {
+		ephport_net_dests_alarm(en);
 		spin_lock_irq(&en->lock);
 		alarm |= ephport_net_alarm(en);
 		spin_unlock_irq(&en->lock);
 	}
-	mutex_unlock(&ephport_nets_lock);
 	if (alarm)
 		ephport_netns_kick();
 }
 
-/* ---- the work: deferred passes, alarm notifications, sweeps ---- */
-
-/*
- * Where to notify a change of the namespace's alarm (NULL: nowhere),
- * with a reference the state holds from now on. Returns the previous
- * one, whose reference passes to the caller.
- */
-struct kernfs_node *ephport_net_watch_alarm(struct ephport_net *en,
-					    struct kernfs_node *kn)
+void ephport_set_alarm_pct(unsigned int pct)
 {
-	struct kernfs_node *old;
-
 	mutex_lock(&ephport_nets_lock);
-	old = en->alarm_kn;
-	en->alarm_kn = kn;
+	WRITE_ONCE(ephport_alarm_pct, pct);
+	ephport_alarms_rejudge();
 	mutex_unlock(&ephport_nets_lock);
-	return old;
 }
+
+/* ---- the work: deferred passes, alarm notifications, sweeps ---- */
 
 /*
  * Takes one namespace's pending alarm change, with what its message
  * needs; a reference on its alarm file keeps that alive without the lock.
  */
 static struct kernfs_node *ephport_take_alarm(struct ephport_usage *u,
-					      unsigned int *inum)
+					      unsigned int *inum, u32 *dest_max,
+					      bool *dest_alarm)
 {
 	struct kernfs_node *kn = NULL;
 	struct ephport_net *en;
@@ -402,6 +407,8 @@ static struct kernfs_node *ephport_take_alarm(struct ephport_usage *u,
 		changed = en->alarm_changed;
 		en->alarm_changed = false;
 		memcpy(u, en->usage, sizeof(en->usage));
+		*dest_max = en->dest_max;
+		*dest_alarm = en->dest_alarm;
 		spin_unlock_irq(&en->lock);
 		if (!changed || !en->alarm_kn)
 			continue;
@@ -418,23 +425,35 @@ static void ephport_work_fn(struct work_struct *work)
 	struct ephport_usage u[EPHPORT_NPROTO];
 	struct kernfs_node *kn;
 	unsigned int inum;
+	bool dest_alarm, dest, again;
+	u32 dest_max;
 	int p;
 
 	mutex_lock(&ephport_nets_lock);
 	if (ephport_need_pass())
 		ephport_pass_locked();
+	again = ephport_dests_round();
 	mutex_unlock(&ephport_nets_lock);
 
 	/* Notify outside the lock: sysfs readers take it. */
 	for (;;) {
 		mutex_lock(&ephport_nets_lock);
-		kn = ephport_take_alarm(u, &inum);
+		kn = ephport_take_alarm(u, &inum, &dest_max, &dest_alarm);
 		mutex_unlock(&ephport_nets_lock);
 		if (!kn)
 			break;
+		dest = READ_ONCE(ephport_alarm_basis) == EPHPORT_BASIS_DEST;
 		for (p = 0; p < EPHPORT_NPROTO; p++) {
 			if (!u[p].alarm)
 				continue;
+			if (p == EPHPORT_TCP && dest) {
+				if (dest_alarm)
+					pr_warn_ratelimited("netns %u: tcp ephemeral ports %u of %u held toward one destination, alarm at %u%%\n",
+							    inum, dest_max,
+							    u[p].hi - u[p].lo + 1,
+							    READ_ONCE(ephport_alarm_pct));
+				continue;
+			}
 			pr_warn_ratelimited("netns %u: %s ephemeral ports %u of %u in use, alarm at %u%%\n",
 					    inum, ephport_proto_names[p],
 					    u[p].in_use, u[p].hi - u[p].lo + 1,
@@ -443,6 +462,8 @@ static void ephport_work_fn(struct work_struct *work)
 		sysfs_notify_dirent(kn);
 		kernfs_put(kn);
 	}
+	if (again)
+		schedule_delayed_work(&ephport_work, HZ);
 }
 
 /* ---- start and stop: the hooks are in place, or about to go ---- */

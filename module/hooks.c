@@ -26,6 +26,7 @@
 #include <net/udp.h>
 
 #include "compat.h"
+#include "ephport_trace.h"
 #include "hooks.h"
 #include "netns.h"
 
@@ -95,10 +96,13 @@ static void ephport_connect_ret(struct ephport_call *c, int ret)
 			ephport_net_bound(en, EPHPORT_TCP, inet_sk(sk)->inet_num);
 		} else if (ret == -EADDRNOTAVAIL) {
 			ephport_net_count(en, EPHPORT_TCP_CONNECT_FAIL);
+			trace_ephport_port_fail(sk, EPHPORT_TRACE_CONNECT);
 		}
 	}
-	if (!ret && ephport_self_connected(sk))
+	if (!ret && ephport_self_connected(sk)) {
 		ephport_net_count(en, EPHPORT_SELF_CONNECT);
+		trace_ephport_self_connect(sk, EPHPORT_TRACE_CONNECT);
+	}
 out:
 	rcu_read_unlock();
 }
@@ -132,10 +136,12 @@ static void ephport_bind_ret(struct ephport_call *c, int ret,
 		goto out;
 	if (!ret)
 		ephport_net_bound(en, proto, inet_sk(c->sk)->inet_num);
-	if (c->autobind && !ret)
+	if (c->autobind && !ret) {
 		ephport_net_count(en, ok);
-	else if (c->autobind && (!no_port || ret == no_port))
+	} else if (c->autobind && (!no_port || ret == no_port)) {
 		ephport_net_count(en, fail);
+		trace_ephport_port_fail(c->sk, EPHPORT_TRACE_BIND);
+	}
 out:
 	rcu_read_unlock();
 }

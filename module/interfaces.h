@@ -4,7 +4,8 @@
  *
  *   sysfs.c	/sys/kernel/ephport/: global settings, a directory per
  *		namespace
- *   procfs.c	/proc/net/ephport: the reader's own namespace
+ *   procfs.c	/proc/net/ephport, /proc/net/ephport_dests: the
+ *		reader's own namespace
  *   sysctl.c	net.ephport.*: a namespace's own settings
  *   params.c	the module parameters: the settings at load
  *

@@ -9,6 +9,7 @@
  */
 #include <linux/atomic.h>
 #include <linux/bitops.h>
+#include <linux/kernfs.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -75,6 +76,23 @@ void ephport_set_default_delay(int ms)
 	WRITE_ONCE(ephport_default_delay_ms, ms);
 }
 
+/*
+ * Where to notify a change of the namespace's alarm (NULL: nowhere),
+ * with a reference the state holds from now on. Returns the previous
+ * one, whose reference passes to the caller.
+ */
+struct kernfs_node *ephport_net_watch_alarm(struct ephport_net *en,
+					    struct kernfs_node *kn)
+{
+	struct kernfs_node *old;
+
+	mutex_lock(&ephport_nets_lock);
+	old = en->alarm_kn;
+	en->alarm_kn = kn;
+	mutex_unlock(&ephport_nets_lock);
+	return old;
+}
+
 /* A namespace's own mode; unchanged if random mode's memory is lacking. */
 int ephport_net_set_mode(struct ephport_net *en, enum ephport_mode mode)
 {
@@ -119,6 +137,7 @@ static void ephport_net_free(struct ephport_net *en)
 		kfree(en->usage[p].bound);
 		en->usage[p].bound = NULL;
 	}
+	ephport_dests_free(en);
 }
 
 static int __net_init ephport_net_init(struct net *net)
@@ -130,6 +149,7 @@ static int __net_init ephport_net_init(struct net *net)
 	en->net = net;
 	spin_lock_init(&en->lock);
 	spin_lock_init(&en->rest_lock);
+	ephport_dests_init(en);
 	INIT_LIST_HEAD(&en->node);
 	en->mode = EPHPORT_MODE_DEFAULT;
 	en->delay_ms = EPHPORT_DELAY_FOLLOW;

@@ -19,6 +19,7 @@
 #define _EPHPORT_NETNS_H
 
 #include <linux/atomic.h>
+#include <linux/in6.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
@@ -71,8 +72,9 @@ struct ephport_net {
 
 	/*
 	 * Protects usage[] (bitmaps included), passing, pass_seq, dirty_seq,
-	 * clean_seq and alarm_changed. A leaf lock: taken in probe handlers,
-	 * inside bind hash and UDP slot locks, never the other way round.
+	 * clean_seq, alarm_changed, alarm_on, dest_max and dest_alarm. A
+	 * leaf lock: taken in probe handlers, inside bind hash and UDP slot
+	 * locks, never the other way round.
 	 */
 	spinlock_t lock;
 	struct ephport_usage usage[EPHPORT_NPROTO];
@@ -81,6 +83,13 @@ struct ephport_net {
 	unsigned long dirty_seq;	/* bumped when the bitmaps may be wrong */
 	unsigned long clean_seq;	/* dirty_seq a pass last made right */
 	bool alarm_changed;		/* the work has to notify alarm readers */
+	bool alarm_on;			/* the alarm readers see (alarm_basis) */
+	u32 dest_max;			/* the last walk's tcp_dest_max */
+	bool dest_alarm;		/* dest_max's share above alarm_pct */
+
+	/* The destinations' last walk (dests.c); taken outside lock. */
+	struct mutex dests_lock;
+	struct ephport_dests *dests;	/* under dests_lock; NULL until read */
 
 	atomic_long_t counters[EPHPORT_NCOUNTERS];
 	atomic_long_t search_ns[EPHPORT_HIST_BUCKETS];
@@ -113,6 +122,7 @@ extern unsigned int ephport_net_id;
 
 /* The settings (READ_ONCE/WRITE_ONCE; written under ephport_nets_lock). */
 extern unsigned int ephport_alarm_pct;
+extern int ephport_alarm_basis;		/* enum ephport_basis */
 extern int ephport_default_mode;
 extern int ephport_default_delay_ms;
 
@@ -147,6 +157,30 @@ static inline void ephport_net_rcount(struct ephport_net *en,
 	atomic_long_inc(&en->rcounters[c]);
 }
 
+/* The counters, for readers. */
+static inline unsigned long
+ephport_net_counter(struct ephport_net *en, enum ephport_counter c)
+{
+	return atomic_long_read(&en->counters[c]);
+}
+
+static inline unsigned long
+ephport_net_searches(struct ephport_net *en, unsigned int bucket)
+{
+	return atomic_long_read(&en->search_ns[bucket]);
+}
+
+static inline u64 ephport_net_search_sum(struct ephport_net *en)
+{
+	return atomic64_read(&en->search_ns_sum);
+}
+
+static inline unsigned long
+ephport_net_rcounter(struct ephport_net *en, enum ephport_rcounter c)
+{
+	return atomic_long_read(&en->rcounters[c]);
+}
+
 /* The effective mode: the namespace's own, or the default. */
 static inline enum ephport_mode ephport_net_mode(const struct ephport_net *en)
 {
@@ -168,6 +202,29 @@ struct ephport_values {
 	u32 in_use[EPHPORT_NPROTO];
 	u32 peak[EPHPORT_NPROTO];
 	bool alarm;
+};
+
+/* Local ports of the range held toward one TCP destination. */
+struct ephport_dest {
+	struct in6_addr addr;		/* IPv4: v4-mapped */
+	__be16 port;
+	u32 held;			/* sockets, TIME_WAIT included */
+	u32 time_wait;			/* of which in TIME_WAIT */
+};
+
+#define EPHPORT_DESTS_TOP	32
+
+/* A walk's result: the EPHPORT_DESTS_TOP destinations holding the most. */
+struct ephport_dests {
+	bool valid;
+	unsigned long stamp;		/* jiffies of the walk */
+	u32 lo, hi;			/* the range then */
+	u32 reserved;			/* reserved ports in it */
+	u32 max;			/* the most held toward one destination */
+	u32 count;			/* destinations seen */
+	u32 dropped;			/* sockets left out: no memory */
+	u32 n;				/* entries in top[] */
+	struct ephport_dest top[EPHPORT_DESTS_TOP];
 };
 
 /* ---- netns.c ---- */
@@ -200,18 +257,27 @@ void ephport_net_search(struct ephport_net *en, u64 ns);
 /* Readers and writers, from the interfaces (process context). */
 bool ephport_counter_supported(enum ephport_counter c);
 bool ephport_search_supported(void);
-unsigned long ephport_net_counter(struct ephport_net *en,
-				  enum ephport_counter c);
-unsigned long ephport_net_searches(struct ephport_net *en,
-				   unsigned int bucket);
-u64 ephport_net_search_sum(struct ephport_net *en);
-unsigned long ephport_net_rcounter(struct ephport_net *en,
-				   enum ephport_rcounter c);
 void ephport_net_values(struct ephport_net *en, struct ephport_values *v);
 void ephport_net_reset_peak(struct ephport_net *en, enum ephport_proto proto);
 struct kernfs_node *ephport_net_watch_alarm(struct ephport_net *en,
 					    struct kernfs_node *kn);
 void ephport_set_alarm_pct(unsigned int pct);
+void ephport_alarms_rejudge(void);
+bool ephport_net_alarm(struct ephport_net *en);
+
+/* ---- dests.c: the TCP destinations, from the established hash ---- */
+
+void ephport_dests_init(struct ephport_net *en);
+void ephport_dests_free(struct ephport_net *en);
+int ephport_net_dests(struct ephport_net *en, struct ephport_dests *out);
+int ephport_net_dest_max(struct ephport_net *en, u32 *max);
+u32 ephport_dest_headroom(const struct ephport_dests *d,
+			  const struct ephport_dest *e);
+bool ephport_net_dests_alarm(struct ephport_net *en);
+void ephport_net_dests_seen(struct ephport_net *en, u32 max, u32 lo, u32 hi,
+			    u32 reserved);
+void ephport_set_alarm_basis(enum ephport_basis basis);
+bool ephport_dests_round(void);
 
 /* ---- release.c: a socket of the namespace let go of a port ---- */
 

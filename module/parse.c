@@ -88,3 +88,31 @@ int ephport_parse_delay(const char *buf, bool allow_follow, int *ms)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_parse_delay);
+
+static const char *const ephport_basis_names[] = {
+	[EPHPORT_BASIS_PORTS] = "ports",
+	[EPHPORT_BASIS_DEST] = "dest",
+};
+
+const char *ephport_basis_name(enum ephport_basis basis)
+{
+	if ((unsigned int)basis >= ARRAY_SIZE(ephport_basis_names))
+		return "?";
+	return ephport_basis_names[basis];
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_basis_name);
+
+/* "ports" or "dest", exactly, with one trailing newline allowed. */
+int ephport_parse_basis(const char *buf, enum ephport_basis *basis)
+{
+	int b;
+
+	for (b = 0; b < ARRAY_SIZE(ephport_basis_names); b++) {
+		if (sysfs_streq(buf, ephport_basis_names[b])) {
+			*basis = b;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_parse_basis);

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephport: /proc/net/ephport, an interface to the state: the reader's
- * own namespace's values, one "name value" per line, world-readable like
- * /proc/net/sockstat. Made and removed by its own pernet_operations,
- * registered after the state's.
+ * ephport: /proc/net/ephport and /proc/net/ephport_dests, an interface to
+ * the state: the reader's own namespace's values, world-readable like
+ * /proc/net/sockstat and /proc/net/tcp. Made and removed by their own
+ * pernet_operations, registered after the state's.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/uidgid.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 
 #include "interfaces.h"
@@ -56,6 +58,17 @@ static void ephport_proc_random(struct seq_file *seq, struct ephport_net *en)
 	seq_printf(seq, "resting %u\n", ephport_random_resting(en));
 }
 
+/* The fullest destination (/proc/net/ephport_dests) and what the alarm follows. */
+static void ephport_proc_dests(struct seq_file *seq, struct ephport_net *en)
+{
+	u32 max;
+
+	if (!ephport_net_dest_max(en, &max))
+		seq_printf(seq, "tcp_dest_max %u\n", max);
+	seq_printf(seq, "alarm_basis %s\n",
+		   ephport_basis_name(READ_ONCE(ephport_alarm_basis)));
+}
+
 static int ephport_proc_show(struct seq_file *seq, void *v)
 {
 	struct ephport_net *en;
@@ -68,20 +81,70 @@ static int ephport_proc_show(struct seq_file *seq, void *v)
 		return 0;
 	ephport_proc_observe(seq, en);
 	ephport_proc_random(seq, en);
+	ephport_proc_dests(seq, en);
 	return 0;
 }
 
-static int __net_init ephport_proc_net_init(struct net *net)
+/*
+ * /proc/net/ephport_dests: the TCP destinations toward which the reader's
+ * own namespace holds the most local ports of its range (dests.c):
+ *
+ *   proto daddr dport held time_wait headroom
+ *   tcp 10.0.0.7 5432 27950 120 282
+ *
+ * proto is tcp (IPv4, v4-mapped IPv6 included) or tcp6; held counts the
+ * ports of the range held toward the destination, TIME_WAIT included, of
+ * which time_wait are in TIME_WAIT; headroom is the range's size minus
+ * its reserved ports minus held: the connect()s to that destination that
+ * can still get a port. At most EPHPORT_DESTS_TOP lines, the most held
+ * first; at most 1 s old.
+ */
+static int ephport_dests_show(struct seq_file *seq, void *v)
+{
+	struct ephport_dests *d;
+	struct ephport_net *en;
+	u32 i;
+	int ret;
+
+	rcu_read_lock();
+	en = ephport_net_get(seq_file_single_net(seq));
+	rcu_read_unlock();
+	/* Nothing once the namespace is leaving; the state outlives us. */
+	if (!en)
+		return 0;
+	d = kmalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
+	if (!d)
+		return -ENOMEM;
+	ret = ephport_net_dests(en, d);
+	if (ret)
+		goto out;
+	seq_puts(seq, "proto daddr dport held time_wait headroom\n");
+	for (i = 0; i < d->n; i++) {
+		const struct ephport_dest *e = &d->top[i];
+
+		if (ipv6_addr_v4mapped(&e->addr))
+			seq_printf(seq, "tcp %pI4", &e->addr.s6_addr32[3]);
+		else
+			seq_printf(seq, "tcp6 %pI6c", &e->addr);
+		seq_printf(seq, " %u %u %u %u\n", ntohs(e->port), e->held,
+			   e->time_wait, ephport_dest_headroom(d, e));
+	}
+out:
+	kfree(d);
+	return ret;
+}
+
+/* A file of /proc/net, owned by the namespace's root like the rest. */
+static int ephport_proc_create(struct net *net, const char *name,
+			       int (*show)(struct seq_file *, void *))
 {
 	struct proc_dir_entry *pde;
 	kuid_t uid;
 	kgid_t gid;
 
-	pde = proc_create_net_single("ephport", 0444, net->proc_net,
-				     ephport_proc_show, NULL);
+	pde = proc_create_net_single(name, 0444, net->proc_net, show, NULL);
 	if (!pde)
 		return -ENOMEM;
-	/* Owned by the namespace's root, like the rest of /proc/net. */
 	uid = make_kuid(net->user_ns, 0);
 	gid = make_kgid(net->user_ns, 0);
 	if (uid_valid(uid) && gid_valid(gid))
@@ -89,8 +152,26 @@ static int __net_init ephport_proc_net_init(struct net *net)
 	return 0;
 }
 
+static int __net_init ephport_proc_net_init(struct net *net)
+{
+	int ret;
+
+	ret = ephport_proc_create(net, "ephport", ephport_proc_show);
+	if (ret)
+		return ret;
+	ret = ephport_proc_create(net, "ephport_dests", ephport_dests_show);
+	if (ret)
+		goto err_ephport;
+	return 0;
+
+err_ephport:
+	remove_proc_entry("ephport", net->proc_net);
+	return ret;
+}
+
 static void __net_exit ephport_proc_net_exit(struct net *net)
 {
+	remove_proc_entry("ephport_dests", net->proc_net);
 	remove_proc_entry("ephport", net->proc_net);
 }
 

@@ -79,6 +79,27 @@ static ssize_t alarm_pct_store(struct kobject *kobj,
 
 static struct kobj_attribute alarm_pct_attr = __ATTR_RW(alarm_pct);
 
+static ssize_t alarm_basis_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  ephport_basis_name(READ_ONCE(ephport_alarm_basis)));
+}
+
+static ssize_t alarm_basis_store(struct kobject *kobj,
+				 struct kobj_attribute *attr, const char *buf,
+				 size_t count)
+{
+	enum ephport_basis b;
+
+	if (ephport_parse_basis(buf, &b))
+		return -EINVAL;
+	ephport_set_alarm_basis(b);
+	return count;
+}
+
+static struct kobj_attribute alarm_basis_attr = __ATTR_RW(alarm_basis);
+
 static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *attr,
 			 char *buf)
 {
@@ -130,6 +151,7 @@ static struct attribute *ephport_attrs[] = {
 	&mode_attr.attr,
 	&reuse_delay_ms_attr.attr,
 	&redirects_attr.attr,
+	&alarm_basis_attr.attr,
 	NULL,
 };
 
@@ -218,6 +240,22 @@ static ssize_t alarm_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 static struct kobj_attribute alarm_attr = __ATTR_RO_MODE(alarm, 0400);
+
+/* At most 1 s old: a walk of the namespace's sockets (dests.c). */
+static ssize_t tcp_dest_max_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	u32 max;
+	int ret;
+
+	ret = ephport_net_dest_max(ephport_kobj_net(kobj), &max);
+	if (ret)
+		return ret;
+	return sysfs_emit(buf, "%u\n", max);
+}
+
+static struct kobj_attribute tcp_dest_max_attr =
+	__ATTR_RO_MODE(tcp_dest_max, 0400);
 
 static ssize_t search_ns_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
@@ -330,6 +368,7 @@ static struct attribute *ephport_net_attrs[] = {
 	&ephport_net_mode_attr.attr,
 	&ephport_net_delay_attr.attr,
 	&resting_attr.attr,
+	&tcp_dest_max_attr.attr,
 #define EPHPORT_OBSERVE_COUNTER(id, ...) \
 	(&ephport_counter_attrs[EPHPORT_##id].attr.attr),
 #define EPHPORT_RANDOM_COUNTER(id, ...) \

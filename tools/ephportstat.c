@@ -26,6 +26,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: ephportstat [-n NAME|INUM|PID] [--json | --prometheus | --textfile PATH]\n"
 "                   [-w SECONDS [-c COUNT]] [--root DIR]\n"
+"       ephportstat --dests [-n NAME|INUM|PID]\n"
 "\n"
 "Shows ephport's view of every network namespace (from /sys/kernel/ephport):\n"
 "ephemeral ports in use per protocol and their share of the namespace's\n"
@@ -49,6 +50,9 @@ static void usage(FILE *f)
 "      --textfile P   write it to file P for node_exporter's textfile\n"
 "                     collector, atomically (a temporary file in P's\n"
 "                     directory, fsync, rename), mode 0644\n"
+"  -d, --dests        the TCP destinations toward which the namespace (ours,\n"
+"                     or -n's) holds the most ports, and the headroom left\n"
+"                     toward each (/proc/net/ephport_dests)\n"
 "      --root DIR     read DIR/sys, DIR/proc and DIR/run instead of /sys, /proc\n"
 "                     and /run (a test tree); also $EPHPORTSTAT_ROOT\n"
 "  -V, --version      print ephportstat's version\n"
@@ -335,6 +339,7 @@ int main(int argc, char **argv)
 		{ "prometheus", no_argument, NULL, 'p' },
 		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "dests", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -342,11 +347,12 @@ int main(int argc, char **argv)
 	struct ep_run run = { .fmt = EP_TABLE };
 	const char *only = NULL;
 	double v;
+	bool dests = false;
 	int c;
 
 	if (getenv("EPHPORTSTAT_ROOT"))
 		ep_root = getenv("EPHPORTSTAT_ROOT");
-	while ((c = getopt_long(argc, argv, "n:w:c:jpVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:w:c:jpdVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			only = optarg;
@@ -374,6 +380,9 @@ int main(int argc, char **argv)
 			run.fmt = c == 'j' ? EP_JSON : EP_PROMETHEUS;
 			if (c == OPT_TEXTFILE)
 				run.textfile = optarg;
+			break;
+		case 'd':
+			dests = true;
 			break;
 		case OPT_ROOT:
 			ep_root = optarg;
@@ -407,12 +416,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (dests && (run.interval || run.fmt != EP_TABLE)) {
+		ep_err("--dests prints a table: not with -w, --json, --prometheus or --textfile");
+		return 2;
+	}
 	if (only) {
 		if (!ep_loaded() || ep_resolve(only, &run.inum))
 			return 1;
 		if (run.fmt == EP_TABLE)
 			run.fmt = EP_ONE;
 	}
+	if (dests)
+		return ep_print_dests(stdout, run.inum);
 	if (!run.interval)
 		return once(&run);
 	if (run.fmt == EP_TABLE || run.fmt == EP_ONE)

@@ -34,7 +34,8 @@
 	X(UDP_PEAK, udp_peak)			\
 	X(ALARM, alarm)				\
 	X(REUSE_DELAY_MS, reuse_delay_ms)	\
-	X(RESTING, resting)
+	X(RESTING, resting)			\
+	X(TCP_DEST_MAX, tcp_dest_max)
 
 /* The tool's own fields, then the module's counters, in this order. */
 #define EP_FIELD_ID(id, file)	EP_##id,
@@ -123,6 +124,9 @@ void ep_snap_free(struct ep_snap *snap);
 /* names.c: names the namespaces of a snapshot */
 void ep_name_all(struct ep_snap *snap);
 int ep_resolve(const char *arg, unsigned long *inum);
+
+/* dests.c: /proc/net/ephport_dests of one namespace (0: our own) */
+int ep_print_dests(FILE *f, unsigned long inum);
 
 /*
  * output.c: prints a named snapshot. In watch mode (watch true) the table

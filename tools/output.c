@@ -140,6 +140,8 @@ static const struct ep_shown {
 	{ EP_UDP_FAIL, "bind_fail_total", "udp", EP_PROM_COUNTER, NULL },
 	{ EP_SELF_CONNECT, "self_connect_total", "tcp", EP_PROM_COUNTER,
 		"TCP connections connected to themselves (same address and port on both ends)." },
+	{ EP_TCP_DEST_MAX, "dest_ports_held_max", "tcp", EP_PROM_GAUGE,
+		"The most ports of the range held toward one destination (address and port), TIME_WAIT included." },
 	{ EP_ALARM, "alarm", NULL, EP_PROM_GAUGE,
 		"1 while a protocol's share of the range is above alarm_pct." },
 	{ EP_REUSE_DELAY_MS, "reuse_delay_seconds", NULL, EP_PROM_GAUGE,

@@ -610,6 +610,22 @@ t_jsoncheck() {
 	! printf '{}\n{\n}\n' | "$JSONCHECK" -l 2>/dev/null
 }
 
+t_dests() {
+	echo 42 >"$R/sys/kernel/ephport/net/4026532001/tcp_dest_max"
+	mkdir -p "$R/proc/net"
+	printf '%s\n' 'proto daddr dport held time_wait headroom' \
+		'tcp 10.0.0.7 5432 60 20 40' 'tcp6 2001:db8::5 443 30 0 70' \
+		>"$R/proc/net/ephport_dests"
+	stat --dests >"$TMP/d" || return 1
+	cat "$TMP/d"
+	stat --prometheus >"$TMP/p" || return 1
+	head -1 "$TMP/d" | grep -q '^PROTO  *DESTINATION  *PORT  *HELD  *TIME_WAIT  *HEADROOM$' &&
+		grep -q '^tcp  *10.0.0.7  *5432  *60  *20  *40$' "$TMP/d" &&
+		grep -q '^tcp6  *2001:db8::5  *443  *30  *0  *70$' "$TMP/d" &&
+		grep -q '^ephport_dest_ports_held_max{netns="4026532001",proto="tcp"} 42$' "$TMP/p" &&
+		{ stat --dests --json 2>/dev/null; [ $? = 2 ]; }
+}
+
 setup
 case_ "names: ip netns, host, PID/comm, none" t_names
 case_ "table: fullest first, under 80 columns" t_order_width
@@ -631,6 +647,7 @@ case_ "-w refreshes, -c counts" t_watch
 case_ "-w: changes since the last screen, lines cleared" t_watch_changes
 case_ "--json -w: one object per line" t_json_stream
 case_ "ephport-jsoncheck rejects what is not JSON" t_jsoncheck
+case_ "--dests: the table; tcp_dest_max in --prometheus" t_dests
 echo "1..$n"
 echo "# $((n - failed)) passed, $failed failed"
 [ $failed = 0 ]

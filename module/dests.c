@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephport: each namespace's TCP destinations, and the local ports of the
+ * range held toward each (netns.h).
+ *
+ * For connect() a local port is shared between destinations: the kernel
+ * needs a free 4-tuple, not a free port. So what runs out is the range
+ * toward one destination (address and port): its headroom is the range
+ * size, minus the reserved ports in the range, minus the ports held
+ * toward it. A proxy talking to 200 backends may hold every port of its
+ * range and still connect; a client of one database fails after one
+ * range's worth of connections to it.
+ *
+ * Computed on demand from the kernel's established hash (sockets that
+ * connected, were accepted, or are in TIME_WAIT; the namespace's own when
+ * it has one, tcp_child_ehash_entries), at most once a second per
+ * namespace: a read within a second of the last walk gets its result.
+ * A walk visits every bucket of the hash, and in a shared hash every
+ * namespace's sockets, each chain under its lock for the time of the
+ * chain. Its table of destinations is allocated for the walk (charged to
+ * the reader's memory cgroup) and freed; the namespace keeps the top
+ * EPHPORT_DESTS_TOP entries.
+ *
+ * A port is counted once per socket: a namespace that connects from
+ * several local addresses may hold a port twice toward one destination.
+ *
+ * This file and counting.c call each other, on purpose: the alarm is one
+ * (counting.c judges it and notifies it), and its per-destination part
+ * is fed by the walks here, which counting.c asks for when a reader or
+ * its work needs the alarm up to date.
+ */
+#include <linux/jhash.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <net/inet_hashtables.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/tcp_states.h>
+
+#include "compat.h"
+#include "netns.h"
+
+/* The table of one walk: open addressing, a power of two in size. */
+struct ephport_dest_table {
+	struct ephport_dest *slot;	/* held == 0: free */
+	u32 size;
+	u32 used;
+	u32 dropped;			/* sockets that found no room */
+};
+
+#define EPHPORT_DESTS_MIN	256
+#define EPHPORT_DESTS_MAX	BIT(20)
+/* Room kept free before each chain is walked (a chain is short). */
+#define EPHPORT_DESTS_SLACK	64
+
+static u32 ephport_dest_hash(const struct ephport_dest *d)
+{
+	return jhash2((const u32 *)&d->addr, 4, (__force u32)d->port);
+}
+
+static bool ephport_dest_same(const struct ephport_dest *a,
+			      const struct ephport_dest *b)
+{
+	return a->port == b->port && ipv6_addr_equal(&a->addr, &b->addr);
+}
+
+static struct ephport_dest *ephport_dest_find(struct ephport_dest_table *t,
+					      const struct ephport_dest *key)
+{
+	u32 i = ephport_dest_hash(key) & (t->size - 1);
+
+	while (t->slot[i].held && !ephport_dest_same(&t->slot[i], key))
+		i = (i + 1) & (t->size - 1);
+	return &t->slot[i];
+}
+
+/* Doubles the table when it is too full to take another chain. */
+static int ephport_dests_room(struct ephport_dest_table *t)
+{
+	struct ephport_dest_table n = {};
+	u32 i;
+
+	if ((t->used + EPHPORT_DESTS_SLACK) * 2 <= t->size ||
+	    t->size >= EPHPORT_DESTS_MAX)
+		return 0;
+	n.size = t->size * 2;
+	n.slot = kvcalloc(n.size, sizeof(*n.slot), GFP_KERNEL_ACCOUNT);
+	if (!n.slot)
+		return -ENOMEM;
+	for (i = 0; i < t->size; i++)
+		if (t->slot[i].held)
+			*ephport_dest_find(&n, &t->slot[i]) = t->slot[i];
+	n.used = t->used;
+	n.dropped = t->dropped;
+	kvfree(t->slot);
+	*t = n;
+	return 0;
+}
+
+/* One socket of the namespace (TIME_WAIT ones too): its destination. */
+static void ephport_dests_add(struct ephport_dest_table *t,
+			      const struct sock *sk)
+{
+	struct ephport_dest key = { .port = sk->sk_dport };
+	struct ephport_dest *d;
+
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6)
+		key.addr = sk->sk_v6_daddr;
+	else
+#endif
+		ipv6_addr_set_v4mapped(sk->sk_daddr, &key.addr);
+	d = ephport_dest_find(t, &key);
+	if (!d->held) {
+		/* Keep a free slot: the probe ends there. */
+		if ((t->used + 1) * 4 > t->size * 3) {
+			t->dropped++;
+			return;
+		}
+		*d = key;
+		t->used++;
+	}
+	d->held++;
+	if (sk->sk_state == TCP_TIME_WAIT)
+		d->time_wait++;
+}
+
+static int ephport_dests_walk(struct net *net, u32 lo, u32 hi,
+			      struct ephport_dest_table *t)
+{
+	struct inet_hashinfo *h = ephport_tcp_hashinfo(net);
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i <= h->ehash_mask; i++) {
+		struct inet_ehash_bucket *head = &h->ehash[i];
+		spinlock_t *lock = inet_ehash_lockp(h, i);
+		struct hlist_nulls_node *node;
+		struct sock *sk;
+
+		if (!(i & 1023))
+			cond_resched();
+		if (hlist_nulls_empty(&head->chain))
+			continue;
+		ret = ephport_dests_room(t);
+		if (ret)
+			return ret;
+		spin_lock_bh(lock);
+		sk_nulls_for_each(sk, node, &head->chain) {
+			if (!net_eq(sock_net(sk), net) ||
+			    sk->sk_state == TCP_NEW_SYN_RECV ||
+			    sk->sk_num < lo || sk->sk_num > hi)
+				continue;
+			ephport_dests_add(t, sk);
+		}
+		spin_unlock_bh(lock);
+	}
+	return 0;
+}
+
+/* The most held first; among equals, by address and port (stable output). */
+static bool ephport_dest_before(const struct ephport_dest *a,
+				const struct ephport_dest *b)
+{
+	int c;
+
+	if (a->held != b->held)
+		return a->held > b->held;
+	c = memcmp(&a->addr, &b->addr, sizeof(a->addr));
+	if (c)
+		return c < 0;
+	return ntohs(a->port) < ntohs(b->port);
+}
+
+static void ephport_dests_top(const struct ephport_dest_table *t,
+			      struct ephport_dests *d)
+{
+	u32 i, j;
+
+	d->n = 0;
+	d->max = 0;
+	d->count = t->used;
+	d->dropped = t->dropped;
+	for (i = 0; i < t->size; i++) {
+		const struct ephport_dest *e = &t->slot[i];
+
+		if (!e->held)
+			continue;
+		d->max = max(d->max, e->held);
+		if (d->n == EPHPORT_DESTS_TOP &&
+		    !ephport_dest_before(e, &d->top[d->n - 1]))
+			continue;
+		j = d->n < EPHPORT_DESTS_TOP ? d->n++ : d->n - 1;
+		for (; j > 0 && ephport_dest_before(e, &d->top[j - 1]); j--)
+			d->top[j] = d->top[j - 1];
+		d->top[j] = *e;
+	}
+}
+
+static int ephport_dests_compute(struct net *net, struct ephport_dests *d)
+{
+	struct ephport_dest_table t = { .size = EPHPORT_DESTS_MIN };
+	const unsigned long *reserved;
+	int lo, hi, ret;
+
+	inet_get_local_port_range(net, &lo, &hi);
+	t.slot = kvcalloc(t.size, sizeof(*t.slot), GFP_KERNEL_ACCOUNT);
+	if (!t.slot)
+		return -ENOMEM;
+	ret = ephport_dests_walk(net, lo, hi, &t);
+	if (!ret) {
+		d->lo = lo;
+		d->hi = hi;
+		reserved = net->ipv4.sysctl_local_reserved_ports;
+		d->reserved = reserved ?
+			ephport_bits_in_range(reserved, lo, hi) : 0;
+		ephport_dests_top(&t, d);
+		d->stamp = jiffies;
+		d->valid = true;
+	}
+	kvfree(t.slot);
+	return ret;
+}
+
+/*
+ * The namespace's destinations, at most 1 s old, copied into @out (if
+ * not NULL); 0 or -errno. Process context.
+ */
+int ephport_net_dests(struct ephport_net *en, struct ephport_dests *out)
+{
+	struct ephport_dests *d;
+	u32 max = 0, lo = 0, hi = 0, reserved = 0;
+	bool fresh = false;
+	int ret = 0;
+
+	mutex_lock(&en->dests_lock);
+	d = en->dests;
+	if (!d) {
+		d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
+		if (!d) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		en->dests = d;
+	}
+	if (!d->valid || time_after_eq(jiffies, d->stamp + HZ)) {
+		ret = ephport_dests_compute(en->net, d);
+		fresh = !ret;
+	}
+	if (!ret && out)
+		*out = *d;
+	max = d->max;
+	lo = d->lo;
+	hi = d->hi;
+	reserved = d->reserved;
+out:
+	mutex_unlock(&en->dests_lock);
+	/* The per-destination alarm follows each new walk. */
+	if (fresh)
+		ephport_net_dests_seen(en, max, lo, hi, reserved);
+	return ret;
+}
+
+/* tcp_dest_max: the most ports held toward one destination, 1 s old at most. */
+int ephport_net_dest_max(struct ephport_net *en, u32 *max)
+{
+	int ret = ephport_net_dests(en, NULL);
+
+	if (ret)
+		return ret;
+	mutex_lock(&en->dests_lock);
+	*max = en->dests->max;
+	mutex_unlock(&en->dests_lock);
+	return 0;
+}
+
+/* Headroom toward @e: range, minus reserved ports, minus those held. */
+u32 ephport_dest_headroom(const struct ephport_dests *d,
+			  const struct ephport_dest *e)
+{
+	u32 size = d->hi >= d->lo ? d->hi - d->lo + 1 : 0;
+	u32 used = d->reserved + e->held;
+
+	return size > used ? size - used : 0;
+}
+
+/* ---- the per-destination alarm (alarm_basis "dest") ---- */
+
+/* Whether the namespace's alarm waits on a walk of its destinations. */
+static bool ephport_net_alarm_on_dests(struct ephport_net *en)
+{
+	bool on;
+
+	if (READ_ONCE(ephport_alarm_basis) != EPHPORT_BASIS_DEST)
+		return false;
+	spin_lock_irq(&en->lock);
+	on = en->usage[EPHPORT_TCP].alarm;
+	spin_unlock_irq(&en->lock);
+	return on;
+}
+
+/*
+ * Brings the namespace's per-destination alarm up to date, if it has one
+ * (at most one walk a second; without memory, the last walk stands).
+ * Returns whether it has one.
+ */
+bool ephport_net_dests_alarm(struct ephport_net *en)
+{
+	if (!ephport_net_alarm_on_dests(en))
+		return false;
+	ephport_net_dests(en, NULL);
+	return true;
+}
+
+/*
+ * A walk of the destinations found @max ports held toward the
+ * fullest one: the per-destination alarm follows it, counting the
+ * reserved ports as held (what is left is the headroom).
+ */
+void ephport_net_dests_seen(struct ephport_net *en, u32 max, u32 lo, u32 hi,
+			    u32 reserved)
+{
+	bool alarm;
+
+	spin_lock_irq(&en->lock);
+	en->dest_max = max;
+	ephport_alarm_update(&en->dest_alarm, max + reserved, lo, hi,
+			     READ_ONCE(ephport_alarm_pct));
+	alarm = ephport_net_alarm(en);
+	spin_unlock_irq(&en->lock);
+	if (alarm)
+		ephport_netns_kick();
+}
+
+/* The alarm's basis for TCP: every namespace's alarm is judged again. */
+void ephport_set_alarm_basis(enum ephport_basis basis)
+{
+	mutex_lock(&ephport_nets_lock);
+	WRITE_ONCE(ephport_alarm_basis, basis);
+	ephport_alarms_rejudge();
+	mutex_unlock(&ephport_nets_lock);
+}
+
+/*
+ * With the per-destination basis, a namespace whose distinct TCP ports
+ * are above alarm_pct has its destinations walked once a second, so that
+ * its alarm moves (and poll() wakes) without a reader. Returns whether
+ * any namespace needs another round.
+ */
+bool ephport_dests_round(void)
+{
+	struct ephport_net *en;
+	bool again = false;
+
+	lockdep_assert_held(&ephport_nets_lock);
+	list_for_each_entry(en, &ephport_nets, node)
+		again |= ephport_net_dests_alarm(en);
+	return again;
+}
+
+void ephport_dests_init(struct ephport_net *en)
+{
+	mutex_init(&en->dests_lock);
+	en->dests = NULL;
+}
+
+void ephport_dests_free(struct ephport_net *en)
+{
+	kfree(en->dests);
+	en->dests = NULL;
+	mutex_destroy(&en->dests_lock);
+}

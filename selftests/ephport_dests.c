@@ -1,0 +1,769 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephport_dests: who runs out of ports toward where.
+ *
+ * - /proc/net/ephport_dests lists the destinations toward which the
+ *   namespace holds the most ports of its range, with TIME_WAIT and
+ *   headroom; tcp_dest_max is the most held toward one.
+ * - alarm_basis "dest": the alarm follows the fullest destination, not
+ *   the share of distinct ports (every port bound, no connect() failing).
+ * - The tracepoints ephport:ephport_port_fail and ephport:ephport_self_connect
+ *   name the namespace, the process (pid, comm, cgroup) and the destination
+ *   of every failure for lack of a port, read back from tracefs.
+ *
+ * Every case runs in a namespace of its own with the port range pinned,
+ * IPv4 and IPv6. Loads ephport if it is not loaded.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <mntent.h>
+#include <sys/mount.h>
+
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+#include "ephport_test.h"
+
+#define LO 40000		/* the pinned ranges start here */
+#define PORT_A 5000		/* the listeners, below every range */
+#define PORT_B 5001
+
+/* ---- addresses ---- */
+
+/*
+ * Local destination number @i (0, 1, ...) of @family: 127.0.0.(2+i), or
+ * fd00::(2+i), added to lo by ip_addrs().
+ */
+static socklen_t dest_addr(int family, int i, int port,
+			   struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		a->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, "fd00::", &a->sin6_addr);
+		a->sin6_addr.s6_addr[15] = 2 + i;
+		a->sin6_port = htons(port);
+		return sizeof(*a);
+	}
+	((struct sockaddr_in *)ss)->sin_family = AF_INET;
+	((struct sockaddr_in *)ss)->sin_addr.s_addr = htonl(0x7f000002 + i);
+	((struct sockaddr_in *)ss)->sin_port = htons(port);
+	return sizeof(struct sockaddr_in);
+}
+
+/* The text the module prints for destination @i. */
+static void dest_text(int family, int i, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+
+	dest_addr(family, i, 0, &ss);
+	if (family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+			  buf, len);
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+			  buf, len);
+}
+
+/* fd00::2 ... on lo (IPv4's 127/8 is there already); 0 or -errno. */
+static int ip_addrs(int family, int n)
+{
+	struct {
+		struct in6_addr addr;
+		unsigned int prefixlen;
+		int ifindex;
+	} ifr6 = { .prefixlen = 128, .ifindex = if_nametoindex("lo") };
+	struct sockaddr_storage ss;
+	int fd, i, err = 0;
+
+	if (family != AF_INET6)
+		return 0;
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < n && !err; i++) {
+		dest_addr(family, i, 0, &ss);
+		ifr6.addr = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+		if (ioctl(fd, SIOCSIFADDR, &ifr6))
+			err = -errno;
+	}
+	close(fd);
+	return err;
+}
+
+static int listen_on(int family, int i, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = dest_addr(family, i, port, &ss);
+	int one = 1;
+	int fd;
+
+	double end = ep_now() + 3;
+	int err;
+
+	fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* A new IPv6 address is tentative until addrconf's work has run. */
+	do {
+		err = bind(fd, (struct sockaddr *)&ss, len) ? errno : 0;
+		if (err == EADDRNOTAVAIL)
+			usleep(20000);
+	} while (err == EADDRNOTAVAIL && ep_now() < end);
+	if (err || listen(fd, 1024)) {
+		one = -errno;
+		close(fd);
+		return one;
+	}
+	return fd;
+}
+
+/*
+ * connect() to destination @i, from local port @bind_port first (with
+ * SO_REUSEADDR) unless 0; the fd, or -errno.
+ */
+static int connect_to(int family, int i, int port, int bind_port)
+{
+	struct sockaddr_storage ss, local;
+	socklen_t len = dest_addr(family, i, port, &ss);
+	int one = 1;
+	int fd, err;
+
+	fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind_port) {
+		socklen_t llen = ep_loopback(family, &local, bind_port);
+
+		/* The destination's own address: loopback routes it. */
+		if (family == AF_INET6)
+			((struct sockaddr_in6 *)&local)->sin6_addr =
+				((struct sockaddr_in6 *)&ss)->sin6_addr;
+		else
+			((struct sockaddr_in *)&local)->sin_addr.s_addr =
+				htonl(INADDR_LOOPBACK);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&local, llen)) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* ---- tracefs ---- */
+
+static char tracing[64];
+
+/* Where tracefs is, mounting it if needed; 0 if the kernel has none. */
+static int tracefs(void)
+{
+	static const char *const dirs[] = {
+		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
+	};
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/events", dirs[i]);
+		if (!ep_exists(path) && i == 0)
+			mount("nodev", dirs[i], "tracefs", 0, NULL);
+		if (ep_exists(path)) {
+			snprintf(tracing, sizeof(tracing), "%s", dirs[i]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int trace_event(const char *event, int on)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/events/ephport/%s/enable", tracing,
+		 event);
+	return ep_write(path, on ? "1" : "0");
+}
+
+/* Empties the trace buffer. */
+static int trace_clear(void)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/trace", tracing);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * The number of @event lines of the trace buffer in this namespace that
+ * contain every one of @want (NULL-terminated); the first in @line.
+ */
+static int trace_count(const char *event, const char *const *want,
+		       char *line, size_t len)
+{
+	char path[96], buf[1024], tag[64], ns[32];
+	const char *const *w;
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/trace", tracing);
+	snprintf(tag, sizeof(tag), " %s: ", event);
+	snprintf(ns, sizeof(ns), "netns=%lu ", ep_inum());
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(buf, sizeof(buf), f)) {
+		if (!strstr(buf, tag) || !strstr(buf, ns))
+			continue;
+		for (w = want; *w && strstr(buf, *w); w++)
+			;
+		if (*w)
+			continue;
+		if (!n++ && line)
+			snprintf(line, len, "%s", buf);
+	}
+	fclose(f);
+	return n;
+}
+
+/* ---- who we are, as the tracepoint says it ---- */
+
+static void my_comm(char *buf, size_t len)
+{
+	char *nl;
+
+	if (ep_read("/proc/self/comm", buf, len))
+		buf[0] = 0;
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = 0;
+}
+
+/*
+ * This process's cgroup v2 id (the inode of its cgroup directory): 0
+ * without cgroups, -1 if it cannot be found (why: in @why).
+ */
+static long long my_cgroup(char *why, size_t wlen)
+{
+	char buf[512], dir[] = "/tmp/ephport-cg.XXXXXX", path[700];
+	struct {
+		struct file_handle fh;
+		unsigned long long id;
+	} h = { .fh.handle_bytes = 8 };
+	const char *mnt = NULL;
+	struct mntent *m;
+	long long id = -1;
+	char *rel, *nl;
+	int mounted = 0;
+	FILE *f;
+	int mid;
+
+	if (!ep_exists("/proc/self/cgroup"))
+		return 0;
+	f = setmntent("/proc/self/mounts", "r");
+	while (f && (m = getmntent(f)))
+		if (!strcmp(m->mnt_type, "cgroup2")) {
+			snprintf(path, sizeof(path), "%s", m->mnt_dir);
+			mnt = path;
+			break;
+		}
+	if (f)
+		endmntent(f);
+	if (!mnt) {
+		if (!mkdtemp(dir) || mount("none", dir, "cgroup2", 0, NULL)) {
+			snprintf(why, wlen, "mounting cgroup2 on %s: %s", dir,
+				 strerror(errno));
+			return -1;
+		}
+		mounted = 1;
+		snprintf(path, sizeof(path), "%s", dir);
+	}
+	/* Its "0::" line shows once cgroup2 has been mounted. */
+	snprintf(why, wlen, "reading /proc/self/cgroup");
+	if (ep_read("/proc/self/cgroup", buf, sizeof(buf)))
+		goto out;
+	snprintf(why, wlen, "no cgroup v2 line in: %s", buf);
+	rel = strstr(buf, "0::");
+	if (!rel)
+		goto out;
+	rel += 3;
+	nl = strchr(rel, '\n');
+	if (nl)
+		*nl = 0;
+	strncat(path, rel, sizeof(path) - strlen(path) - 1);
+	if (!name_to_handle_at(AT_FDCWD, path, &h.fh, &mid, 0))
+		id = h.id;
+	else
+		snprintf(why, wlen, "name_to_handle_at(%s): %s", path,
+			 strerror(errno));
+out:
+	if (mounted) {
+		umount(dir);
+		rmdir(dir);
+	}
+	return id;
+}
+
+/* ---- the tracepoints ---- */
+
+FIXTURE(trace) {
+	int listener;
+};
+
+FIXTURE_VARIANT(trace) {
+	int family;
+};
+
+FIXTURE_VARIANT_ADD(trace, ip4) { .family = AF_INET };
+FIXTURE_VARIANT_ADD(trace, ip6) { .family = AF_INET6 };
+
+FIXTURE_SETUP(trace)
+{
+	int i;
+
+	self->listener = -1;
+	if (ep_ensure_loaded())
+		SKIP(return, "ephport is not loaded and cannot be");
+	if (!tracefs())
+		SKIP(return, "kernel without tracefs (CONFIG_EVENT_TRACING)");
+	ASSERT_EQ(0, ep_new_netns(LO, LO + 9)) TH_LOG("new namespace");
+	i = ip_addrs(variant->family, 1);
+	ASSERT_EQ(0, i) TH_LOG("fd00::2 on lo: %s", strerror(-i));
+	self->listener = listen_on(variant->family, 0, PORT_A);
+	ASSERT_GE(self->listener, 0) TH_LOG("listener: %s", strerror(-self->listener));
+	ASSERT_EQ(0, trace_event("ephport_port_fail", 1))
+		TH_LOG("events/ephport/ephport_port_fail/enable");
+	ASSERT_EQ(0, trace_event("ephport_self_connect", 1));
+	ASSERT_EQ(0, trace_clear());
+}
+
+FIXTURE_TEARDOWN(trace)
+{
+	if (tracing[0]) {
+		trace_event("ephport_port_fail", 0);
+		trace_event("ephport_self_connect", 0);
+	}
+}
+
+/*
+ * The 11th connect() in a 10-port range finds no port: one event, with
+ * the destination, this process and its cgroup. bind(0) and UDP
+ * autobind failures are named too, without a destination.
+ */
+TEST_F(trace, port_fail)
+{
+	char comm[32], want_pid[32], want_comm[48], want_cg[48], want_dst[96];
+	char dst[64], line[1024], why[700];
+	const char *want[6];
+	long long cg = my_cgroup(why, sizeof(why));
+	int fds[10], fd, i;
+
+	ASSERT_LE(0, cg) TH_LOG("this process's cgroup id: %s", why);
+	my_comm(comm, sizeof(comm));
+	dest_text(variant->family, 0, dst, sizeof(dst));
+	snprintf(want_pid, sizeof(want_pid), " pid=%d ", getpid());
+	snprintf(want_comm, sizeof(want_comm), " comm=%s ", comm);
+	snprintf(want_cg, sizeof(want_cg), " cgroup=%lld", cg);
+	snprintf(want_dst, sizeof(want_dst), " daddr=%s dport=%d ", dst, PORT_A);
+
+	for (i = 0; i < 10; i++) {
+		fds[i] = connect_to(variant->family, 0, PORT_A, 0);
+		ASSERT_GE(fds[i], 0) TH_LOG("connect %d: %s", i, strerror(-fds[i]));
+	}
+	fd = connect_to(variant->family, 0, PORT_A, 0);
+	ASSERT_EQ(-EADDRNOTAVAIL, fd) TH_LOG("the 11th connect() finds no port");
+	ASSERT_EQ(1, ep_nsval("tcp_connect_fail"));
+
+	want[0] = " op=connect proto=tcp ";
+	want[1] = want_dst;
+	want[2] = want_pid;
+	want[3] = want_comm;
+	want[4] = want_cg;
+	want[5] = NULL;
+	i = trace_count("ephport_port_fail", want, line, sizeof(line));
+	if (i != 1) {
+		const char *any[] = { NULL };
+
+		trace_count("ephport_port_fail", any, line, sizeof(line));
+		TH_LOG("want%s%s%s%s%s; first event: %s", want[0], want_dst,
+		       want_pid, want_comm, want_cg, line);
+	}
+	ASSERT_EQ(1, i) TH_LOG("one port_fail event for the connect()");
+	ASSERT_NE(NULL, strstr(line, variant->family == AF_INET6 ?
+				       " family=inet6 " : " family=inet "));
+
+	/* bind(0) and UDP autobind: the range is full for them too. */
+	ASSERT_EQ(0, ep_set_range(LO, LO));
+	fd = ep_bind(variant->family, SOCK_STREAM, LO, 0);
+	ASSERT_EQ(-EADDRINUSE, ep_bind0(variant->family, SOCK_STREAM));
+	ASSERT_EQ(-EADDRINUSE, ep_bind0(variant->family, SOCK_STREAM));
+	if (fd >= 0)
+		close(fd);
+	fd = ep_bind(variant->family, SOCK_DGRAM, LO, 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_GT(0, ep_udp_autobind(variant->family, PORT_A))
+		TH_LOG("UDP autobind finds no port");
+	close(fd);
+	want[0] = " op=bind proto=tcp ";
+	want[1] = want_pid;
+	want[2] = want_comm;
+	want[3] = NULL;
+	ASSERT_EQ(2, trace_count("ephport_port_fail", want, NULL, 0))
+		TH_LOG("two events for the two bind(0)");
+	want[0] = " op=bind proto=udp ";
+	ASSERT_EQ(1, trace_count("ephport_port_fail", want, NULL, 0))
+		TH_LOG("one event for the UDP autobind");
+	for (i = 0; i < 10; i++)
+		close(fds[i]);
+}
+
+/* A connect() to a port of the range with no listener meets itself. */
+TEST_F(trace, self_connect)
+{
+	char want_port[32], want_pid[32];
+	const char *want[3] = { want_port, want_pid, NULL };
+	int fd;
+
+	ASSERT_EQ(0, ep_set_range(LO + 7, LO + 7));
+	fd = ep_connect(variant->family, LO + 7);
+	ASSERT_GE(fd, 0) TH_LOG("connect to itself: %s", strerror(-fd));
+	ASSERT_EQ(1, ep_nsval("self_connect"));
+	snprintf(want_port, sizeof(want_port), " dport=%d ", LO + 7);
+	snprintf(want_pid, sizeof(want_pid), " pid=%d ", getpid());
+	ASSERT_EQ(1, trace_count("ephport_self_connect", want, NULL, 0))
+		TH_LOG("one self_connect event");
+	ep_close_now(fd);
+}
+
+/* Disabled, the events leave the buffer alone. */
+TEST_F(trace, disabled)
+{
+	const char *any[] = { NULL };
+	int fd;
+
+	ASSERT_EQ(0, trace_event("ephport_port_fail", 0));
+	ASSERT_EQ(0, ep_set_range(LO, LO));
+	fd = ep_bind(variant->family, SOCK_STREAM, LO, 0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(-EADDRINUSE, ep_bind0(variant->family, SOCK_STREAM));
+	ASSERT_EQ(1, ep_nsval("tcp_bind_fail"));
+	ASSERT_EQ(0, trace_count("ephport_port_fail", any, NULL, 0));
+	close(fd);
+}
+
+/* ---- /proc/net/ephport_dests, tcp_dest_max, the alarm's basis ---- */
+
+#define NDEST 10
+
+struct dest_line {
+	char proto[8], addr[64];
+	int dport;
+	long held, tw, headroom;
+};
+
+/* The lines of /proc/net/ephport_dests; their number, or -1. */
+static int read_dests(struct dest_line *d, int max)
+{
+	char line[256];
+	int n = 0;
+	FILE *f;
+
+	f = fopen("/proc/net/ephport_dests", "r");
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f) ||
+	    strcmp(line, "proto daddr dport held time_wait headroom\n")) {
+		fclose(f);
+		return -1;
+	}
+	while (n < max && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%7s %63s %d %ld %ld %ld", d[n].proto,
+			   d[n].addr, &d[n].dport, &d[n].held, &d[n].tw,
+			   &d[n].headroom) != 6)
+			break;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* A value of /proc/net/ephport; -1 if absent. */
+static long procval(const char *name)
+{
+	char line[128];
+	size_t len = strlen(name);
+	long v = -1;
+	FILE *f;
+
+	f = fopen("/proc/net/ephport", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, name, len) && line[len] == ' ') {
+			v = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+/*
+ * Waits (the table may be up to 1 s old) until destination @i:@port has
+ * the values given (-1: any); the line's index, or -1 with the last
+ * table logged.
+ */
+static int wait_dest(struct __test_metadata *_metadata, int family, int i,
+		     int port, long held, long tw, long headroom)
+{
+	struct dest_line d[40];
+	char addr[64];
+	double end = ep_now() + 3;
+	int n, k;
+
+	dest_text(family, i, addr, sizeof(addr));
+	do {
+		n = read_dests(d, 40);
+		for (k = 0; k < n; k++)
+			if (!strcmp(d[k].addr, addr) && d[k].dport == port &&
+			    (held < 0 || d[k].held == held) &&
+			    (tw < 0 || d[k].tw == tw) &&
+			    (headroom < 0 || d[k].headroom == headroom))
+				return k;
+		usleep(100000);
+	} while (ep_now() < end);
+	TH_LOG("no line %s %d %ld %ld %ld among %d:", addr, port, held, tw,
+	       headroom, n);
+	for (k = 0; k < n; k++)
+		TH_LOG("  %s %s %d %ld %ld %ld", d[k].proto, d[k].addr,
+		       d[k].dport, d[k].held, d[k].tw, d[k].headroom);
+	return -1;
+}
+
+/* Waits until @name of this namespace (sysfs) is @want; the last value. */
+static long wait_nsval(const char *name, long want)
+{
+	double end = ep_now() + 3;
+	long v;
+
+	do {
+		v = ep_nsval(name);
+		if (v == want)
+			break;
+		usleep(100000);
+	} while (ep_now() < end);
+	return v;
+}
+
+FIXTURE(dests) {
+	char basis[16];
+	int listener[NDEST];
+	int fds[320];
+	int nfds;
+};
+
+FIXTURE_VARIANT(dests) {
+	int family;
+};
+
+FIXTURE_VARIANT_ADD(dests, ip4) { .family = AF_INET };
+FIXTURE_VARIANT_ADD(dests, ip6) { .family = AF_INET6 };
+
+FIXTURE_SETUP(dests)
+{
+	int i;
+
+	self->nfds = 0;
+	self->basis[0] = 0;
+	for (i = 0; i < NDEST; i++)
+		self->listener[i] = -1;
+	if (ep_ensure_loaded())
+		SKIP(return, "ephport is not loaded and cannot be");
+	ASSERT_EQ(0, ep_read(EP_SYSFS "/alarm_basis", self->basis,
+			     sizeof(self->basis)));
+	ASSERT_EQ(0, ep_new_netns(LO, LO + 99)) TH_LOG("new namespace");
+	i = ip_addrs(variant->family, NDEST);
+	ASSERT_EQ(0, i) TH_LOG("fd00::2... on lo: %s", strerror(-i));
+}
+
+FIXTURE_TEARDOWN(dests)
+{
+	if (self->basis[0])
+		ep_write(EP_SYSFS "/alarm_basis", self->basis);
+}
+
+static void add_fd(FIXTURE_DATA(dests) *self, int fd)
+{
+	self->fds[self->nfds++] = fd;
+}
+
+/*
+ * 60 connections to A:5000 and 30 to B:5001 in a 100-port range: two
+ * lines, held 60 and 30, headroom 40 and 70. Then 20 of A's end in
+ * TIME_WAIT and 10 more are reset.
+ */
+TEST_F(dests, two_destinations)
+{
+	int client[60], server[60], closed[60] = {};
+	int i, fd, k;
+
+	self->listener[0] = listen_on(variant->family, 0, PORT_A);
+	self->listener[1] = listen_on(variant->family, 1, PORT_B);
+	ASSERT_GE(self->listener[0], 0);
+	ASSERT_GE(self->listener[1], 0);
+	for (i = 0; i < 60; i++) {
+		client[i] = connect_to(variant->family, 0, PORT_A, 0);
+		ASSERT_GE(client[i], 0) TH_LOG("connect A %d: %s", i, strerror(-client[i]));
+	}
+	for (i = 0; i < 30; i++) {
+		fd = connect_to(variant->family, 1, PORT_B, 0);
+		ASSERT_GE(fd, 0) TH_LOG("connect B %d: %s", i, strerror(-fd));
+		add_fd(self, fd);
+	}
+	ASSERT_EQ(0, wait_dest(_metadata, variant->family, 0, PORT_A, 60, 0, 40));
+	ASSERT_EQ(1, wait_dest(_metadata, variant->family, 1, PORT_B, 30, 0, 70));
+	ASSERT_EQ(2, read_dests((struct dest_line[4]){}, 4)) TH_LOG("two lines");
+	ASSERT_EQ(60, ep_nsval("tcp_dest_max"));
+	ASSERT_EQ(60, procval("tcp_dest_max"));
+	/* B's connections share ports with A's: 60 to 90 distinct ports. */
+	ASSERT_LE(60, ep_nsval("tcp_in_use"));
+
+	/* 20 of A's close first, their peers next: TIME_WAIT on our side. */
+	for (i = 0; i < 60; i++) {
+		server[i] = accept(self->listener[0], NULL, NULL);
+		ASSERT_GE(server[i], 0);
+	}
+	for (i = 0; i < 20; i++) {
+		closed[ep_local_port(client[i]) - LO] = 1;
+		close(client[i]);
+	}
+	for (i = 0; i < 60; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int port;
+
+		ASSERT_EQ(0, getpeername(server[i], (struct sockaddr *)&ss, &len));
+		port = ntohs(ss.ss_family == AF_INET6 ?
+			     ((struct sockaddr_in6 *)&ss)->sin6_port :
+			     ((struct sockaddr_in *)&ss)->sin_port);
+		if (closed[port - LO])
+			close(server[i]);
+		else
+			add_fd(self, server[i]);
+	}
+	k = wait_dest(_metadata, variant->family, 0, PORT_A, 60, 20, 40);
+	ASSERT_EQ(0, k) TH_LOG("20 of A's 60 in TIME_WAIT");
+
+	/* Reset: no TIME_WAIT, the ports are free toward A at once. */
+	for (i = 20; i < 30; i++)
+		ep_close_now(client[i]);
+	ASSERT_EQ(0, wait_dest(_metadata, variant->family, 0, PORT_A, 50, 20, 50));
+	ASSERT_EQ(1, wait_dest(_metadata, variant->family, 1, PORT_B, 30, 0, 70));
+	ASSERT_EQ(50, ep_nsval("tcp_dest_max"));
+	for (i = 30; i < 60; i++)
+		add_fd(self, client[i]);
+}
+
+/*
+ * 300 connections to 10 destinations, each port of the 100-port range
+ * bound 3 times (an explicit bind() per connection makes it exact): no
+ * connect() fails, and only the distinct-port basis raises the alarm.
+ */
+TEST_F(dests, spread_alarm_basis)
+{
+	struct dest_line d[40];
+	int i, k, fd;
+
+	for (i = 0; i < NDEST; i++) {
+		self->listener[i] = listen_on(variant->family, i, PORT_A);
+		ASSERT_GE(self->listener[i], 0);
+	}
+	for (k = 0; k < 300; k++) {
+		fd = connect_to(variant->family, k / 30, PORT_A, LO + k % 100);
+		ASSERT_GE(fd, 0) TH_LOG("connect %d: %s", k, strerror(-fd));
+		add_fd(self, fd);
+	}
+	ASSERT_EQ(100, ep_nsval("tcp_in_use")) TH_LOG("every port in use");
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/alarm_basis", "ports"));
+	ASSERT_EQ(1, wait_nsval("alarm", 1)) TH_LOG("ports: 100 %% of the range");
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/alarm_basis", "dest"));
+	ASSERT_EQ(0, wait_nsval("alarm", 0)) TH_LOG("dest: 30 %% toward each");
+	ASSERT_EQ(30, ep_nsval("tcp_dest_max"));
+	ASSERT_EQ(NDEST, read_dests(d, 40));
+	for (i = 0; i < NDEST; i++)
+		ASSERT_LE(0, wait_dest(_metadata, variant->family, i, PORT_A,
+				       30, 0, 70));
+	ASSERT_EQ(0, ep_nsval("tcp_connect_fail"));
+}
+
+/*
+ * 100 connections to one destination fill its range: the dest alarm is
+ * on, and the 101st connect() fails, with an event naming this process,
+ * its cgroup and the destination.
+ */
+TEST_F(dests, one_destination_full)
+{
+	char comm[32], want_pid[32], want_comm[48], want_cg[48], want_dst[96];
+	char dst[64], why[700];
+	const char *want[6];
+	long long cg;
+	int i, fd, traced;
+
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/alarm_basis", "dest"));
+	self->listener[0] = listen_on(variant->family, 0, PORT_A);
+	ASSERT_GE(self->listener[0], 0);
+	traced = tracefs();
+	if (traced) {
+		ASSERT_EQ(0, trace_event("ephport_port_fail", 1));
+		ASSERT_EQ(0, trace_clear());
+	}
+	for (i = 0; i < 100; i++) {
+		fd = connect_to(variant->family, 0, PORT_A, 0);
+		ASSERT_GE(fd, 0) TH_LOG("connect %d: %s", i, strerror(-fd));
+		add_fd(self, fd);
+		if (i == 79)
+			ASSERT_EQ(0, wait_nsval("alarm", 0)) TH_LOG("80 %%: off");
+	}
+	ASSERT_EQ(0, wait_dest(_metadata, variant->family, 0, PORT_A, 100, 0, 0));
+	ASSERT_EQ(1, wait_nsval("alarm", 1)) TH_LOG("100 %% toward one: on");
+	ASSERT_EQ(100, ep_nsval("tcp_dest_max"));
+	fd = connect_to(variant->family, 0, PORT_A, 0);
+	ASSERT_EQ(-EADDRNOTAVAIL, fd) TH_LOG("the 101st connect() finds no port");
+	ASSERT_EQ(1, ep_nsval("tcp_connect_fail"));
+	if (traced) {
+		trace_event("ephport_port_fail", 0);
+		cg = my_cgroup(why, sizeof(why));
+		ASSERT_LE(0, cg) TH_LOG("this process's cgroup id: %s", why);
+		my_comm(comm, sizeof(comm));
+		dest_text(variant->family, 0, dst, sizeof(dst));
+		snprintf(want_pid, sizeof(want_pid), " pid=%d ", getpid());
+		snprintf(want_comm, sizeof(want_comm), " comm=%s ", comm);
+		snprintf(want_cg, sizeof(want_cg), " cgroup=%lld", cg);
+		snprintf(want_dst, sizeof(want_dst), " daddr=%s dport=%d ", dst,
+			 PORT_A);
+		want[0] = " op=connect proto=tcp ";
+		want[1] = want_dst;
+		want[2] = want_pid;
+		want[3] = want_comm;
+		want[4] = want_cg;
+		want[5] = NULL;
+		ASSERT_EQ(1, trace_count("ephport_port_fail", want, NULL, 0))
+			TH_LOG("one event naming%s%s%s%s", want_dst, want_pid,
+			       want_comm, want_cg);
+	}
+}
+
+TEST_HARNESS_MAIN
