@@ -552,6 +552,9 @@ TEST_F_TIMEOUT(slow, parallel_churn_matches_proc_net, 200)
  * such resets through a raw socket instead of waiting 60 s;
  * time_wait.fin_wait2_timer has a timewait socket's own timer end it, in
  * the FIN_WAIT2 state, whose length is the namespace's tcp_fin_timeout.
+ * A pass (on a read 1 s or more after the last) recounts from the
+ * kernel's tables and would hide a release the hook missed: both cases
+ * see the release before any pass could run.
  */
 #define TW_MAX 3
 
