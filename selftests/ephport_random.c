@@ -105,7 +105,7 @@ FIXTURE_TEARDOWN(loaded)
 {
 }
 
-/* The same, for cases that take longer than the harness's default 30 s under TCG. */
+/* The same, for cases longer than the harness's default 30 s under TCG. */
 FIXTURE(slow) {
 	int unused;
 };
