@@ -78,13 +78,8 @@ settle_all() {
 }
 
 insmod "$KO" || { say "cannot load $KO"; exit 1; }
-if [ -e "$SYSFS/mode" ]; then
-	random=available
-	MODES="without observe random"
-else
-	random=absent
-	MODES="without observe"
-fi
+random=available
+MODES="without observe random"
 echo "R case=info kernel=$(uname -r) version=$(cat $SYSFS/version) random=$random rounds=$ROUNDS tput_secs=$TPUT_SECS sweep_range=${SWEEP_RANGE% *}-${SWEEP_RANGE#* } sweep_samples=$SWEEP_SAMPLES netns=$NETNS cpus=$(nproc)" >>"$OUT"
 say "ephport $(cat $SYSFS/version) on $(uname -r), random mode $random"
 sed 's/^/# bench: probes: /' "$SYSFS/probes"
@@ -134,8 +129,7 @@ done
 set_mode observe && settle_all
 say "$(cat $SYSFS/netns) namespace(s) before the memory case"
 unload
-random_cmd=
-[ $random = available ] && random_cmd="echo random >$SYSFS/mode"
+random_cmd="echo random >$SYSFS/mode"
 record "mode=all round=1" $BENCH netns "$NETNS" "insmod $KO" "$random_cmd" \
 	"rmmod ephport" || rc=1
 
