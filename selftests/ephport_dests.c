@@ -178,6 +178,17 @@ static int tracefs(void)
 			mount("nodev", dirs[i], "tracefs", 0, NULL);
 		if (ep_exists(path)) {
 			snprintf(tracing, sizeof(tracing), "%s", dirs[i]);
+			/*
+			 * The events carry their own comm: no cmdline cache.
+			 * With record-cmd on, enabling an event also hooks
+			 * sched_switch and sched_wakeup, patching the text of
+			 * the scheduler while the other CPU runs it, which
+			 * QEMU's TCG with two vCPUs mis-executes (finding F1
+			 * in bugs/): ephport's own sites are all that change.
+			 */
+			snprintf(path, sizeof(path), "%s/options/record-cmd",
+				 tracing);
+			ep_write(path, "0");
 			return 1;
 		}
 	}
