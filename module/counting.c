@@ -77,15 +77,6 @@ void ephport_netns_kick(void)
 	mod_delayed_work(system_wq, &ephport_work, 1);
 }
 
-static void ephport_net_range(const struct net *net, u32 *lo, u32 *hi)
-{
-	int l, h;
-
-	inet_get_local_port_range(net, &l, &h);
-	*lo = l;
-	*hi = h;
-}
-
 static bool ephport_hooks_exact(void)
 {
 	return READ_ONCE(ephport_live) && ephport_env.exact;

@@ -13,12 +13,23 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <net/inet_hashtables.h>
+#include <net/ip.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 #include <net/udp.h>
 
 #include "compat.h"
 #include "tables.h"
+
+/* The namespace's ephemeral range, ip_local_port_range. */
+void ephport_net_range(const struct net *net, u32 *lo, u32 *hi)
+{
+	int l, h;
+
+	inet_get_local_port_range(net, &l, &h);
+	*lo = l;
+	*hi = h;
+}
 
 struct inet_bind_hashbucket *ephport_tcp_chain(const struct net *net, u32 port)
 {

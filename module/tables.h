@@ -16,6 +16,7 @@
 typedef void (*ephport_mark_fn)(const struct net *net,
 				enum ephport_proto proto, u32 port);
 
+void ephport_net_range(const struct net *net, u32 *lo, u32 *hi);
 struct inet_bind_hashbucket *ephport_tcp_chain(const struct net *net,
 					       u32 port);
 bool ephport_tcp_held(struct inet_bind_hashbucket *head,

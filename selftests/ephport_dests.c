@@ -511,27 +511,6 @@ static int read_dests(struct dest_line *d, int max)
 	return n;
 }
 
-/* A value of /proc/net/ephport; -1 if absent. */
-static long procval(const char *name)
-{
-	char line[128];
-	size_t len = strlen(name);
-	long v = -1;
-	FILE *f;
-
-	f = fopen("/proc/net/ephport", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, name, len) && line[len] == ' ') {
-			v = strtol(line + len + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
 /*
  * Waits (the table may be up to 1 s old) until destination @i:@port has
  * the values given (-1: any); the line's index, or -1 with the last
@@ -648,7 +627,7 @@ TEST_F(dests, two_destinations)
 	ASSERT_EQ(1, wait_dest(_metadata, variant->family, 1, PORT_B, 30, 0, 70));
 	ASSERT_EQ(2, read_dests((struct dest_line[4]){}, 4)) TH_LOG("two lines");
 	ASSERT_EQ(60, ep_nsval("tcp_dest_max"));
-	ASSERT_EQ(60, procval("tcp_dest_max"));
+	ASSERT_EQ(60, ep_procval("tcp_dest_max"));
 	/* B's connections share ports with A's: 60 to 90 distinct ports. */
 	ASSERT_LE(60, ep_nsval("tcp_in_use"));
 
