@@ -5,8 +5,8 @@
  * Every case runs in a namespace of its own (the harness forks each
  * case; unshare(CLONE_NEWNET)) with the range pinned and the namespace
  * put in random mode through net.ephport.mode: uniform ports, the reuse
- * delay, no self-connect, the same capacity as the kernel's algorithm
- * (fallback), every protocol path, the controls and module parameters,
+ * delay and least-recently-used reuse, no self-connect, the same capacity
+ * as the kernel's algorithm (fallback), every protocol path, the controls and module parameters,
  * and mode changes under traffic. No case needs another to have run:
  * each fixture's setup loads ephport if it is not loaded.
  */
@@ -181,47 +181,53 @@ static int bind0_close(int family, int type)
 }
 
 /*
- * 10 ports, 1 s delay: nine bind(0)/close give nine distinct ports, the
- * tenth must be the one port left (a released port is never handed out
- * again while another is free), the eleventh falls back to the kernel
- * (every port rests) and still succeeds; after the delay nothing rests
- * and ephport chooses again.
+ * 10 ports, 1 s delay: ten bind(0)/close give ten distinct ports, the
+ * tenth the one port left (a released port is never handed out again
+ * while another is free); then every port rests and the one released
+ * earliest comes next (least recently used, not the kernel's choice),
+ * for UDP as for TCP; after the delay nothing rests and ephport draws
+ * uniformly again.
  */
 TEST_F(loaded, reuse_delay)
 {
-	int seen[10] = {}, p, i, err, delay = 1000;
-	long ok0, fb0;
+	int seen[10] = {}, order[10], p, i, err, delay = 1000;
+	long ok0, lru0, fb0;
 
 	err = setup_ns(LO, LO + 9, "random", delay);
 	ASSERT_EQ(0, err);
 	ASSERT_EQ(delay, ep_nsval("reuse_delay_ms"));
 	ok0 = ep_nsval("random_ok");
+	lru0 = ep_nsval("random_lru");
+	fb0 = ep_nsval("random_fallback");
 	for (i = 0; i < 10; i++) {
 		p = bind0_close(AF_INET, SOCK_STREAM);
 		ASSERT_LE(LO, p) TH_LOG("bind %d: %d", i, p);
 		ASSERT_GE(LO + 9, p);
 		ASSERT_EQ(0, seen[p - LO]) TH_LOG("port %d again within the delay", p);
 		seen[p - LO] = 1;
+		order[i] = p;
 	}
 	ASSERT_EQ(10, ep_nsval("random_ok") - ok0);
 	ASSERT_EQ(10, ep_nsval("resting"));
-	fb0 = ep_nsval("random_fallback_resting");
 	p = bind0_close(AF_INET, SOCK_STREAM);
-	ASSERT_LE(LO, p) TH_LOG("everything rests: the kernel chooses");
-	ASSERT_EQ(1, ep_nsval("random_fallback_resting") - fb0);
+	ASSERT_EQ(order[0], p) TH_LOG("everything rests: the least recently used port");
+	ASSERT_EQ(1, ep_nsval("random_lru") - lru0);
 	/* UDP shares the resting ports. */
 	p = bind0_close(AF_INET, SOCK_DGRAM);
 	ASSERT_LE(LO, p);
-	ASSERT_EQ(2, ep_nsval("random_fallback_resting") - fb0);
+	ASSERT_GE(LO + 9, p);
+	ASSERT_EQ(2, ep_nsval("random_lru") - lru0);
+	ASSERT_EQ(0, ep_nsval("random_fallback") - fb0) TH_LOG("never the kernel's choice");
 
 	usleep((delay + 200) * 1000);
 	ASSERT_EQ(0, ep_nsval("resting")) TH_LOG("the delay is over");
 	ok0 = ep_nsval("random_ok");
 	p = bind0_close(AF_INET, SOCK_STREAM);
 	ASSERT_LE(LO, p);
-	ASSERT_EQ(1, ep_nsval("random_ok") - ok0) TH_LOG("ephport chooses again");
-	ASSERT_EQ(2, ep_nsval("random_fallback_resting") - fb0);
-	TH_LOG("10 ports, delay %d ms: 10 distinct ports, then fallback, then random again after the delay",
+	ASSERT_EQ(1, ep_nsval("random_ok") - ok0) TH_LOG("ephport draws uniformly again");
+	ASSERT_EQ(2, ep_nsval("random_lru") - lru0);
+	ASSERT_EQ(0, ep_nsval("random_fallback") - fb0);
+	TH_LOG("10 ports, delay %d ms: 10 distinct ports, then the least recently used, then uniform again after the delay",
 	       delay);
 }
 

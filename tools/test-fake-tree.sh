@@ -89,9 +89,9 @@ mkprocnet() {
 		echo "alarm 1"
 		echo "mode random"
 		echo "reuse_delay_ms 1500"
-		for f in random_ok random_fallback random_fallback_full \
-			random_fallback_resting random_fallback_refused \
-			self_connect_avoided resting; do
+		for f in random_steered random_ok random_lru random_fallback \
+			random_fallback_full random_fallback_refused \
+			random_fallback_untrusted self_connect_avoided resting; do
 			echo "$f 3"
 		done
 	} >"$R/proc/net/ephport"
