@@ -29,6 +29,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/klog.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -582,6 +583,32 @@ static int redirect_line(const char *func, char *line, size_t len)
 	return -1;
 }
 
+/*
+ * A line of the kernel log, after the line @mark, that names ephport,
+ * @func and the reason it could not be redirected (EBUSY); NULL if none.
+ */
+static const char *klog_conflict(const char *mark, const char *func)
+{
+	static char buf[1 << 20];
+	char *from, *line, *save;
+	int len = klogctl(3, buf, sizeof(buf) - 1);
+
+	if (len < 0)
+		return NULL;
+	buf[len] = 0;
+	from = strstr(buf, mark);
+	if (!from)
+		return NULL;
+	for (line = strtok_r(from, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, "ephport") && strstr(line, func) &&
+		    (strstr(line, "-16") || strstr(line, "EBUSY") ||
+		     strstr(line, "busy")))
+			return line;
+	}
+	return NULL;
+}
+
 FIXTURE(ipmodify) {
 	int was_loaded;
 };
@@ -664,8 +691,13 @@ TEST_F_TIMEOUT(ipmodify, before_ephport, 120)
 	long c0;
 	double t;
 
+	const char *logged;
+	char mark[64];
+
 	if (ep_loaded())
 		ASSERT_EQ(0, ep_unload());
+	snprintf(mark, sizeof(mark), "ephport-test-mark ipmodify %d", getpid());
+	ASSERT_EQ(0, ep_write("/dev/kmsg", mark));
 	err = ipmod_load(variant->func);
 	ASSERT_EQ(0, err) TH_LOG("load %s func=%s: %s", IPMOD_NAME,
 				 variant->func, strerror(-err));
@@ -678,6 +710,10 @@ TEST_F_TIMEOUT(ipmodify, before_ephport, 120)
 		 variant->func);
 	ASSERT_EQ(0, strncmp(line, path, strlen(path)))
 		TH_LOG("'%s' does not start with '%s'", line, path);
+	logged = klog_conflict(mark, variant->func);
+	ASSERT_NE(NULL, logged)
+		TH_LOG("the kernel log says why %s is not redirected", variant->func);
+	TH_LOG("kernel log: %s", logged);
 
 	/* Random mode, every way: EBUSY, and nothing changes. */
 	ASSERT_EQ(0, ep_new_netns(LO, LO + 999));
@@ -766,7 +802,8 @@ TEST_F_TIMEOUT(ipmodify, after_ephport, 120)
 /* ---- one namespace's load leaves another's random mode alone ---- */
 
 #define BUSY_THREADS 500
-#define BUSY_PORTS 200
+/* A long scan: most threads are preempted inside the kernel's search. */
+#define BUSY_PORTS 1000
 
 struct busy_shared {
 	volatile int stop, go, ready, started;
@@ -805,8 +842,11 @@ static void busy_namespace(struct busy_shared *sh)
 	if (lfd < 0)
 		_exit(3);
 	/* Every port of the range connected to the one destination. */
-	while ((fd = ep_connect(AF_INET, EP_SERVER_PORT)) >= 0)
+	while ((fd = ep_connect(AF_INET, EP_SERVER_PORT)) >= 0) {
+		if (accept(lfd, NULL, NULL) < 0)	/* room in the backlog */
+			_exit(6);
 		n++;
+	}
 	if (n != BUSY_PORTS || fd != -EADDRNOTAVAIL)
 		_exit(4);
 	pthread_attr_init(&attr);
