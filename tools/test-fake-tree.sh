@@ -89,9 +89,9 @@ mkprocnet() {
 		echo "alarm 1"
 		echo "mode random"
 		echo "reuse_delay_ms 1500"
-		for f in random_ok random_fallback random_fallback_full \
-			random_fallback_resting random_fallback_refused \
-			self_connect_avoided resting; do
+		for f in random_steered random_ok random_lru random_fallback \
+			random_fallback_full random_fallback_refused \
+			random_fallback_untrusted self_connect_avoided resting; do
 			echo "$f 3"
 		done
 	} >"$R/proc/net/ephport"
@@ -118,7 +118,7 @@ setup() {
 	echo 0.1.0 >"$R/sys/kernel/ephport/version"
 	echo 90 >"$R/sys/kernel/ephport/alarm_pct"
 	echo 5 >"$R/sys/kernel/ephport/netns"
-	printf '%s registered hits=10 nmissed=0\n' __inet_hash_connect \
+	printf '%s registered hits=10 nmissed=0\n' inet_hash_connect \
 		inet_csk_get_port >"$R/sys/kernel/ephport/probes"
 	# A named namespace: the inode of its /run/netns file is its inum.
 	touch "$R/run/netns/blue" "$R/run/netns/zz-also-blue"
