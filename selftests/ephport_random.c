@@ -183,36 +183,38 @@ static int bind0_close(int family, int type)
 /*
  * 10 ports, 1 s delay: nine bind(0)/close give nine distinct ports, the
  * tenth must be the one port left (a released port is never handed out
- * again while another is free), the eleventh falls back to the kernel
- * (every port rests) and still succeeds; after the delay nothing rests
- * and ephport chooses again.
+ * again while another is free); the eleventh, every port resting, is
+ * the one released first, and so on; after the delay nothing rests and
+ * ephport draws again.
  */
 TEST_F(loaded, reuse_delay)
 {
-	int seen[10] = {}, p, i, err, delay = 1000;
-	long ok0, fb0;
+	int seen[10] = {}, order[10], p, i, err, delay = 1000;
+	long ok0, lru0, fb0;
 
 	err = setup_ns(LO, LO + 9, "random", delay);
 	ASSERT_EQ(0, err);
 	ASSERT_EQ(delay, ep_nsval("reuse_delay_ms"));
 	ok0 = ep_nsval("random_ok");
+	fb0 = ep_nsval("random_fallback");
 	for (i = 0; i < 10; i++) {
 		p = bind0_close(AF_INET, SOCK_STREAM);
 		ASSERT_LE(LO, p) TH_LOG("bind %d: %d", i, p);
 		ASSERT_GE(LO + 9, p);
 		ASSERT_EQ(0, seen[p - LO]) TH_LOG("port %d again within the delay", p);
 		seen[p - LO] = 1;
+		order[i] = p;
 	}
 	ASSERT_EQ(10, ep_nsval("random_ok") - ok0);
 	ASSERT_EQ(10, ep_nsval("resting"));
-	fb0 = ep_nsval("random_fallback_resting");
+	lru0 = ep_nsval("random_lru");
 	p = bind0_close(AF_INET, SOCK_STREAM);
-	ASSERT_LE(LO, p) TH_LOG("everything rests: the kernel chooses");
-	ASSERT_EQ(1, ep_nsval("random_fallback_resting") - fb0);
+	ASSERT_EQ(order[0], p) TH_LOG("everything rests: the port released first");
+	ASSERT_EQ(1, ep_nsval("random_lru") - lru0);
 	/* UDP shares the resting ports. */
 	p = bind0_close(AF_INET, SOCK_DGRAM);
-	ASSERT_LE(LO, p);
-	ASSERT_EQ(2, ep_nsval("random_fallback_resting") - fb0);
+	ASSERT_EQ(order[1], p);
+	ASSERT_EQ(2, ep_nsval("random_lru") - lru0);
 
 	usleep((delay + 200) * 1000);
 	ASSERT_EQ(0, ep_nsval("resting")) TH_LOG("the delay is over");
@@ -220,8 +222,9 @@ TEST_F(loaded, reuse_delay)
 	p = bind0_close(AF_INET, SOCK_STREAM);
 	ASSERT_LE(LO, p);
 	ASSERT_EQ(1, ep_nsval("random_ok") - ok0) TH_LOG("ephport chooses again");
-	ASSERT_EQ(2, ep_nsval("random_fallback_resting") - fb0);
-	TH_LOG("10 ports, delay %d ms: 10 distinct ports, then fallback, then random again after the delay",
+	ASSERT_EQ(2, ep_nsval("random_lru") - lru0);
+	ASSERT_EQ(0, ep_nsval("random_fallback") - fb0) TH_LOG("the kernel never chose");
+	TH_LOG("10 ports, delay %d ms: 10 distinct ports, then the oldest, then random again after the delay",
 	       delay);
 }
 
