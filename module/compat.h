@@ -21,6 +21,11 @@
 #error "ephport needs CONFIG_KPROBES and CONFIG_KRETPROBES"
 #endif
 
+/* Random mode's redirect: an ftrace_ops that sets the instruction pointer. */
+#if !IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_REGS)
+#error "ephport needs CONFIG_DYNAMIC_FTRACE_WITH_REGS"
+#endif
+
 /*
  * A bind bucket lists its sockets in tb->owners up to 6.1; later kernels
  * list them per address (tb->bhash2, tb2->owners).
@@ -73,6 +78,25 @@ static inline void ephport_sk_set_port_range(struct sock *sk, u32 range)
 #else
 	WRITE_ONCE(inet_sk(sk)->local_port_range.lo, range & 0xffff);
 	WRITE_ONCE(inet_sk(sk)->local_port_range.hi, range >> 16);
+#endif
+}
+
+/*
+ * Puts @saved back in the socket's range if it still holds @ours; false
+ * if something else (setsockopt()) changed it meanwhile. 6.12 changes it
+ * without the socket lock: compare and exchange. Debian's 6.1 changes it
+ * under the socket lock, which the caller holds.
+ */
+static inline bool ephport_sk_restore_port_range(struct sock *sk, u32 ours,
+						 u32 saved)
+{
+#ifdef EPHPORT_HAVE_SK_PORT_RANGE_U32
+	return cmpxchg(&inet_sk(sk)->local_port_range, ours, saved) == ours;
+#else
+	if (ephport_sk_port_range(sk) != ours)
+		return false;
+	ephport_sk_set_port_range(sk, saved);
+	return true;
 #endif
 }
 

@@ -12,7 +12,6 @@
 #define _EPHPORT_CORE_H
 
 #include <linux/bitops.h>
-#include <linux/rcupdate.h>
 #include <linux/types.h>
 
 #ifndef EPHPORT_VERSION
@@ -68,45 +67,73 @@ u64 ephport_hist_bound(unsigned int bucket);
  */
 #define EPHPORT_REST_UNIT_SHIFT	4
 #define EPHPORT_SWEEP_SECS	30
+/* Releases remembered in their order, to order those of one unit. */
+#define EPHPORT_REST_RECENT	128
 
 /*
- * A namespace's resting ports, shared by TCP and UDP. Allocated only
- * while the namespace is in random mode: 8 KiB + 8 KiB + 128 KiB.
+ * A namespace's resting ports, shared by TCP and UDP, for the ports of
+ * [lo, hi] only (the range when it was made, widened to whole words):
+ * two bits and a u16 stamp per port, and the last releases in order.
+ * Allocated only while the namespace is in random mode.
  */
 struct ephport_rest {
-	struct rcu_head rcu;
+	u32 lo, hi;		/* ports covered; lo % BITS_PER_LONG == 0 */
 	u16 swept;		/* the unit of the last sweep */
 	bool swept_once;
-	/* released less than the delay ago, or handed out (below) */
-	unsigned long resting[BITS_TO_LONGS(EPHPORT_NPORTS)];
-	/* chosen by ephport, release not seen yet: rests until it is */
-	unsigned long out[BITS_TO_LONGS(EPHPORT_NPORTS)];
-	u16 stamp[EPHPORT_NPORTS];	/* unit of the release */
+	u16 recent_next;	/* the slot of recent[] the next release takes */
+	u16 recent_used;	/* slots of recent[] written so far */
+	u16 recent[EPHPORT_REST_RECENT];	/* released ports, a ring */
+	u16 seen[EPHPORT_REST_RECENT];		/* the LRU choice's scratch */
+	/* bit p - lo: released less than the delay ago, or handed out */
+	unsigned long *resting;
+	/* bit p - lo: chosen by ephport, release not seen yet */
+	unsigned long *out;
+	u16 *stamp;		/* [p - lo]: unit of the release */
+	unsigned long data[];	/* resting, out, stamp */
 };
 
-/* What a choice excludes; all bitmaps have EPHPORT_NPORTS bits. */
+/* What a choice excludes; bound and reserved have EPHPORT_NPORTS bits. */
 struct ephport_choice {
 	const unsigned long *bound;	/* bound in the namespace */
-	const unsigned long *resting;	/* swept: no expired port left */
 	const unsigned long *reserved;	/* ip_local_reserved_ports, or NULL */
+	struct ephport_rest *rest;	/* swept at now; its scratch is used */
+	u16 now;			/* the resting clock's unit */
 	u32 lo, hi;			/* the effective range, both included */
 	int avoid;			/* a port never to choose, or -1 */
 };
 
 enum ephport_pick {
-	EPHPORT_PICK_OK,
+	EPHPORT_PICK_OK,	/* uniform among the free ports not resting */
+	EPHPORT_PICK_LRU,	/* every free port rests: the one released first */
 	EPHPORT_PICK_FULL,	/* no free port at all: bound or reserved */
-	EPHPORT_PICK_RESTING,	/* free ports, but every one of them rests */
+	EPHPORT_PICK_AVOIDED,	/* the only free port is the one to avoid */
+	EPHPORT_PICK_RANGE,	/* the rest does not cover the range */
+	/* Not the core's: the bound ports cannot be trusted at the moment. */
+	EPHPORT_PICK_UNTRUSTED,
 };
 
+/* Random mode's counters (ephport_counters.h). */
+enum ephport_rcounter {
+#define EPHPORT_RANDOM_COUNTER(id, ...) EPHPORT_##id,
+#include "ephport_counters.h"
+	EPHPORT_NRCOUNTERS,
+};
+
+size_t ephport_rest_size(u32 lo, u32 hi);
+void ephport_rest_init(struct ephport_rest *r, u32 lo, u32 hi);
+bool ephport_rest_covers(const struct ephport_rest *r, u32 lo, u32 hi);
+void ephport_rest_copy(struct ephport_rest *to, const struct ephport_rest *from);
 enum ephport_pick ephport_choose(const struct ephport_choice *c,
 				 u32 (*below)(u32 ceil), u32 *port,
 				 bool *avoided);
+unsigned long ephport_outcome(enum ephport_pick pick, bool accepted);
 u16 ephport_rest_now(u64 msecs);
 bool ephport_rest_expired(u16 stamp, u16 now, u32 delay_ms);
 void ephport_rest_release(struct ephport_rest *r, u32 port, u16 now,
 			  u32 delay_ms);
 void ephport_rest_handout(struct ephport_rest *r, u32 port);
+bool ephport_rest_resting(const struct ephport_rest *r, u32 port);
+u32 ephport_rest_count(const struct ephport_rest *r, u32 lo, u32 hi);
 void ephport_rest_sweep(struct ephport_rest *r, u16 now, u32 delay_ms,
 			const unsigned long *bound_a,
 			const unsigned long *bound_b);

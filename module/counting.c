@@ -87,6 +87,18 @@ static unsigned long ephport_hooks_missed(void)
 	return READ_ONCE(ephport_live) ? ephport_env.missed() : 0;
 }
 
+/*
+ * Whether the bitmaps hold every bound port: no pass is rebuilding them,
+ * and a pass has counted what was bound before ephport. Missed events
+ * may still leave a bit wrong either way (the kernel checks random
+ * mode's choice). Caller holds en->lock.
+ */
+bool ephport_net_settled(struct ephport_net *en)
+{
+	lockdep_assert_held(&en->lock);
+	return !en->passing && en->dirty_seq == en->clean_seq;
+}
+
 /* Whether events may update in_use and the peaks directly. */
 static bool ephport_net_exact(struct ephport_net *en)
 {
@@ -98,7 +110,7 @@ static bool ephport_net_exact(struct ephport_net *en)
 		ephport_netns_kick();
 		return false;
 	}
-	return !en->passing && en->dirty_seq == en->clean_seq;
+	return ephport_net_settled(en);
 }
 
 /*

@@ -29,12 +29,18 @@ EPHPORT_OBSERVE_COUNTER(UDP_OK, udp_ok)
 EPHPORT_OBSERVE_COUNTER(UDP_FAIL, udp_fail)
 EPHPORT_OBSERVE_COUNTER(SELF_CONNECT, self_connect)
 
-/* Random mode: what ephport's own choices came to. */
+/*
+ * Random mode: what ephport's own choices came to. Every call steered
+ * ends as exactly one of random_ok, random_lru and random_fallback, and
+ * every fallback has exactly one of the three reasons that follow it.
+ */
+EPHPORT_RANDOM_COUNTER(RANDOM_STEERED, random_steered)
 EPHPORT_RANDOM_COUNTER(RANDOM_OK, random_ok)
+EPHPORT_RANDOM_COUNTER(RANDOM_LRU, random_lru)
 EPHPORT_RANDOM_COUNTER(RANDOM_FALLBACK, random_fallback)
 EPHPORT_RANDOM_COUNTER(RANDOM_FALLBACK_FULL, random_fallback_full)
-EPHPORT_RANDOM_COUNTER(RANDOM_FALLBACK_RESTING, random_fallback_resting)
 EPHPORT_RANDOM_COUNTER(RANDOM_FALLBACK_REFUSED, random_fallback_refused)
+EPHPORT_RANDOM_COUNTER(RANDOM_FALLBACK_UNTRUSTED, random_fallback_untrusted)
 EPHPORT_RANDOM_COUNTER(SELF_CONNECT_AVOIDED, self_connect_avoided)
 
 #undef EPHPORT_OBSERVE_COUNTER

@@ -64,13 +64,28 @@ static bool ephport_self_connected(const struct sock *sk)
  * leaves in *c what its return handler needs.
  */
 
-/* __inet_hash_connect(death_row, sk, port_offset, check_established) */
+/*
+ * Random mode's own calls to the kernel's function, inside the one it
+ * steers: the outer call is the one counted.
+ */
+static bool ephport_inner(const struct sock *sk)
+{
+	struct ephport_net *en;
+	bool inner;
+
+	rcu_read_lock();
+	en = ephport_net_get(sock_net(sk));
+	inner = en && ephport_net_steering(en, sk);
+	rcu_read_unlock();
+	return inner;
+}
+
+/* inet_hash_connect(death_row, sk) and inet6_hash_connect(death_row, sk) */
 static bool ephport_connect_entry(struct ephport_call *c, struct pt_regs *regs)
 {
 	struct sock *sk = (struct sock *)regs_get_kernel_argument(regs, 1);
 
-	/* Random mode's own inner calls: the outer one is counted. */
-	if (!sk || sk->sk_protocol != IPPROTO_TCP || ephport_steer_inner(sk))
+	if (!sk || sk->sk_protocol != IPPROTO_TCP || ephport_inner(sk))
 		return false;
 	c->sk = sk;
 	c->autobind = !inet_sk(sk)->inet_num;
@@ -113,7 +128,7 @@ static bool ephport_bind_entry(struct ephport_call *c, struct pt_regs *regs,
 {
 	struct sock *sk = ephport_arg_sk(regs);
 
-	if (!sk || sk->sk_protocol != protocol || ephport_steer_inner(sk))
+	if (!sk || sk->sk_protocol != protocol || ephport_inner(sk))
 		return false;
 	c->sk = sk;
 	c->autobind = !(u16)regs_get_kernel_argument(regs, 1);
@@ -320,7 +335,9 @@ static void ephport_udp_put_leave(struct pt_regs *regs)
 	}
 
 struct ephport_hook ephport_hooks[EPHPORT_NHOOKS] = {
-	EPHPORT_HOOK(EPHPORT_HOOK_CONNECT, "__inet_hash_connect",
+	EPHPORT_HOOK(EPHPORT_HOOK_CONNECT, "inet_hash_connect",
+		     ephport_connect, NULL),
+	EPHPORT_HOOK(EPHPORT_HOOK_CONNECT6, "inet6_hash_connect",
 		     ephport_connect, NULL),
 	EPHPORT_HOOK(EPHPORT_HOOK_TCP_BIND, "inet_csk_get_port",
 		     ephport_tcp_bind, NULL),
@@ -390,7 +407,7 @@ void ephport_hooks_env(struct ephport_netns_env *env)
 	for (i = 0; i < EPHPORT_NCOUNTERS; i++)
 		if (ephport_hooks[ephport_counter_hook[i]].registered)
 			env->supported |= BIT(i);
-	/* search_ns comes from the connect hook. */
+	/* search_ns comes from the connect hooks. */
 	env->search_supported = ephport_hooks[EPHPORT_HOOK_CONNECT].registered;
 	env->exact = true;
 	for (i = 0; i < EPHPORT_NHOOKS; i++)

@@ -24,7 +24,8 @@ struct sock;
 struct ephport_netns_env;
 
 enum ephport_hook_id {
-	EPHPORT_HOOK_CONNECT,		/* TCP connect() autobind, v4 and v6 */
+	EPHPORT_HOOK_CONNECT,		/* TCP connect(), IPv4 (v4-mapped too) */
+	EPHPORT_HOOK_CONNECT6,		/* TCP connect(), IPv6 */
 	EPHPORT_HOOK_TCP_BIND,		/* TCP bind()/listen(), port 0 included */
 	EPHPORT_HOOK_UDP_BIND,		/* UDP bind() and autobind, v4 and v6 */
 	EPHPORT_HOOK_TCP_PUT,		/* a TCP socket lets go of its port */
@@ -32,6 +33,13 @@ enum ephport_hook_id {
 	EPHPORT_HOOK_UDP_UNHASH,	/* a UDP socket lets go of its port */
 	EPHPORT_NHOOKS,
 };
+
+/*
+ * Calls of one function a return handler can follow at once, at least:
+ * a call beyond them is missed. connect() sleeps in the kernel's search
+ * of a full range, so every thread connecting there holds one.
+ */
+#define EPHPORT_MAXACTIVE	1024
 
 /* What an entry handler leaves for its return handler. */
 struct ephport_call {
@@ -113,7 +121,6 @@ const char *ephport_backend_kind(const struct ephport_hook *h);
 
 int ephport_redirect_init(void);
 void ephport_redirect_uninit(void);
-bool ephport_steer_inner(const struct sock *sk);
 int ephport_redirect_show(char *buf);
 
 #endif /* _EPHPORT_HOOKS_H */

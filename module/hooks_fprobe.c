@@ -72,7 +72,8 @@ static void ephport_fprobe_setup(struct fprobe *fp, int nhooks)
 	fp->exit_handler = ephport_fprobe_exit;
 	fp->entry_data_size = sizeof(struct ephport_call);
 	/* Calls in flight: as many per hook as one fprobe per hook had. */
-	fp->nr_maxactive = nhooks * max_t(int, 64, 4 * num_possible_cpus());
+	fp->nr_maxactive = nhooks *
+			   max_t(int, EPHPORT_MAXACTIVE, 4 * num_possible_cpus());
 }
 
 void ephport_backend_register_shared(void)

@@ -112,8 +112,8 @@ static struct kretprobe *ephport_kretprobe_setup(struct ephport_hook *h)
 	krp->entry_handler = ephport_kretprobe_entry;
 	krp->handler = ephport_kretprobe_ret;
 	krp->data_size = sizeof(struct ephport_call);
-	/* __inet_hash_connect and UDP autobind may sleep. */
-	krp->maxactive = max_t(int, 64, 4 * num_possible_cpus());
+	/* connect() and UDP autobind may sleep in the kernel's search. */
+	krp->maxactive = max_t(int, EPHPORT_MAXACTIVE, 4 * num_possible_cpus());
 	return krp;
 }
 

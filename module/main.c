@@ -38,15 +38,17 @@ static int __init ephport_init(void)
 		pr_err("cannot register net.ephport: %d\n", ret);
 		goto err_procfs;
 	}
-	/*
-	 * Random mode's kprobes before the observe hooks: where those are
-	 * kretprobes on the same functions (6.1), the kernel puts a kprobe
-	 * that joins an existing one first in line, and the observe hook
-	 * must see a call before the redirect ends the line.
-	 */
 	ret = ephport_redirect_init();
 	if (ret)
 		goto err_sysctl;
+	/* mode=random given at load, and random mode cannot steer. */
+	if (ephport_default_mode == EPHPORT_MODE_RANDOM &&
+	    ephport_random_unavailable()) {
+		pr_err("mode=random: random mode is unavailable (%d), see /sys/kernel/ephport/redirects\n",
+		       ephport_random_unavailable());
+		ret = -EBUSY;
+		goto err_redirect;
+	}
 	ret = ephport_hooks_init();
 	if (ret)
 		goto err_redirect;

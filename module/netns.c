@@ -54,13 +54,16 @@ int ephport_nets_count(void)
 /*
  * The mode of every namespace that follows the default. A namespace
  * that cannot get random mode's memory stays in observe mode: -ENOMEM,
- * the default changed all the same.
+ * the default changed all the same. -EBUSY, nothing changed, if random
+ * mode cannot steer (redirects says why).
  */
 int ephport_set_default_mode(enum ephport_mode mode)
 {
 	struct ephport_net *en;
 	int ret = 0;
 
+	if (mode == EPHPORT_MODE_RANDOM && ephport_random_unavailable())
+		return -EBUSY;
 	mutex_lock(&ephport_nets_lock);
 	WRITE_ONCE(ephport_default_mode, mode);
 	list_for_each_entry(en, &ephport_nets, node) {
@@ -93,11 +96,16 @@ struct kernfs_node *ephport_net_watch_alarm(struct ephport_net *en,
 	return old;
 }
 
-/* A namespace's own mode; unchanged if random mode's memory is lacking. */
+/*
+ * A namespace's own mode; unchanged if random mode's memory is lacking,
+ * or (-EBUSY) if random mode cannot steer.
+ */
 int ephport_net_set_mode(struct ephport_net *en, enum ephport_mode mode)
 {
 	int ret, old;
 
+	if (mode == EPHPORT_MODE_RANDOM && ephport_random_unavailable())
+		return -EBUSY;
 	mutex_lock(&ephport_nets_lock);
 	old = en->mode;
 	WRITE_ONCE(en->mode, mode);
@@ -149,6 +157,9 @@ static int __net_init ephport_net_init(struct net *net)
 	en->net = net;
 	spin_lock_init(&en->lock);
 	spin_lock_init(&en->rest_lock);
+	raw_spin_lock_init(&en->steer_lock);
+	for (p = 0; p < EPHPORT_STEER_BUCKETS; p++)
+		INIT_HLIST_HEAD(&en->steering[p]);
 	ephport_dests_init(en);
 	INIT_LIST_HEAD(&en->node);
 	en->mode = EPHPORT_MODE_DEFAULT;

@@ -39,12 +39,6 @@ enum ephport_counter {
 	EPHPORT_NCOUNTERS,
 };
 
-enum ephport_rcounter {
-#define EPHPORT_RANDOM_COUNTER(id, ...) EPHPORT_##id,
-#include "ephport_counters.h"
-	EPHPORT_NRCOUNTERS,
-};
-
 extern const char *const ephport_counter_names[EPHPORT_NCOUNTERS];
 extern const char *const ephport_rcounter_names[EPHPORT_NRCOUNTERS];
 extern const char *const ephport_proto_names[EPHPORT_NPROTO];
@@ -61,6 +55,9 @@ struct ephport_netns_env {
 	bool exact;
 	unsigned long (*missed)(void);
 };
+
+#define EPHPORT_STEER_BITS	4
+#define EPHPORT_STEER_BUCKETS	BIT(EPHPORT_STEER_BITS)
 
 struct ephport_net {
 	struct net *net;		/* owner; valid while tracked */
@@ -99,15 +96,32 @@ struct ephport_net {
 	/* Random mode. */
 	int mode;			/* net.ephport.mode: READ_ONCE/WRITE_ONCE */
 	int delay_ms;			/* net.ephport.reuse_delay_ms: the same */
-	/* Present while in random mode; replaced under ephport_nets_lock. */
-	struct ephport_rest __rcu *rest;
 	/*
-	 * Protects *rest. Taken outside lock (a sweep reads the bitmaps),
-	 * never inside it; taken inside bind hash and UDP slot locks on
-	 * release.
+	 * Protects rest (the pointer and what it points to: present while
+	 * in random mode, sized to the range). Taken outside lock (a sweep
+	 * reads the bitmaps), never inside it; taken inside bind hash and
+	 * UDP slot locks on release. READ_ONCE(rest) without it only tells
+	 * whether there is one.
 	 */
 	spinlock_t rest_lock;
+	struct ephport_rest *rest;
 	atomic_long_t rcounters[EPHPORT_NRCOUNTERS];
+
+	/*
+	 * Protects steering[] and nsteering: the sockets random mode is
+	 * steering a call for (struct ephport_steering). A leaf lock, taken
+	 * in probe handlers: raw, for PREEMPT_RT.
+	 */
+	raw_spinlock_t steer_lock;
+	unsigned int nsteering;		/* entries; READ_ONCE without the lock */
+	struct hlist_head steering[EPHPORT_STEER_BUCKETS];
+};
+
+/* A socket random mode steers a call for: on the steering task's stack. */
+struct ephport_steering {
+	struct hlist_node node;		/* in its namespace's steering[] */
+	const struct sock *sk;
+	struct ephport_net *en;
 };
 
 /*
@@ -253,6 +267,7 @@ void ephport_net_bound(struct ephport_net *en, enum ephport_proto proto,
 bool ephport_net_unbind(struct ephport_net *en, enum ephport_proto proto,
 			u32 port);
 void ephport_net_search(struct ephport_net *en, u64 ns);
+bool ephport_net_settled(struct ephport_net *en);
 
 /* Readers and writers, from the interfaces (process context). */
 bool ephport_counter_supported(enum ephport_counter c);
@@ -291,14 +306,25 @@ void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
 
 /* ---- random_mode.c ---- */
 
+void ephport_random_set_unavailable(int err);
+int ephport_random_unavailable(void);
 bool ephport_random_active(struct ephport_net *en);
-int ephport_random_choose(struct sock *sk, enum ephport_proto proto,
-			  int avoid, u32 *port);
-void ephport_random_chosen(struct sock *sk, u32 port);
-void ephport_random_refused(struct sock *sk);
+enum ephport_pick ephport_random_choose(struct ephport_net *en,
+					struct sock *sk,
+					enum ephport_proto proto, int avoid,
+					u32 *port, bool *avoided);
+void ephport_random_chosen(struct ephport_net *en, enum ephport_proto proto,
+			   u32 port);
+void ephport_random_count(struct ephport_net *en, enum ephport_pick pick,
+			  bool accepted);
 void ephport_random_released(struct ephport_net *en, u32 port);
 u32 ephport_random_resting(struct ephport_net *en);
+size_t ephport_random_bytes(struct ephport_net *en);
 int ephport_random_update(struct ephport_net *en);
 void ephport_random_free(struct ephport_net *en);
+void ephport_steer_begin(struct ephport_net *en, struct ephport_steering *st,
+			 const struct sock *sk);
+void ephport_steer_end(struct ephport_steering *st);
+bool ephport_net_steering(struct ephport_net *en, const struct sock *sk);
 
 #endif /* _EPHPORT_NETNS_H */

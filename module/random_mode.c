@@ -2,66 +2,130 @@
 /*
  * ephport: random mode's part of each namespace's state (netns.h).
  *
- * ephport chooses the ephemeral port, uniformly among the ports of the
+ * ephport chooses the ephemeral port: uniformly among the ports of the
  * socket's range that are neither reserved, nor bound in the namespace,
- * nor resting (released less than reuse_delay_ms ago); the kernel still
- * checks the port it is given (redirect.c). A namespace whose effective
- * mode is random owns a struct ephport_rest (its resting ports): it is
- * allocated when the namespace enters random mode and freed when it
- * leaves it, in process context under ephport_nets_lock.
+ * nor resting (released less than reuse_delay_ms ago); when every free
+ * port rests, the one that has rested longest. The kernel still checks
+ * the port it is given (redirect.c).
+ *
+ * A namespace whose effective mode is random owns a struct ephport_rest
+ * (its resting ports) sized to its range, charged to the memory cgroup
+ * of the task that caused it (a mode switch, the namespace's creation,
+ * or a connect() after a range change). The choice never reads a set of
+ * bound ports that a pass is rebuilding, or that no pass has made right
+ * yet (ports bound before ephport): the kernel then chooses, counted as
+ * random_fallback_untrusted.
+ *
+ * While ephport steers a call for a socket, its own calls to the kernel's
+ * functions for that socket are "inner": the observe hooks count the
+ * outer call only. The sockets being steered are listed per namespace,
+ * in entries that live on the steering task's stack.
  */
+#include <linux/hash.h>
 #include <linux/jiffies.h>
 #include <linux/lockdep.h>
+#include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/vmalloc.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
 #include "netns.h"
+#include "tables.h"
 
-/* Random mode, with its state in place. Caller holds rcu_read_lock(). */
+/*
+ * 0, or why random mode cannot steer (a redirect failed to register).
+ * Written once by the hooks at load, before any namespace can switch.
+ */
+static int ephport_random_err;
+
+void ephport_random_set_unavailable(int err)
+{
+	WRITE_ONCE(ephport_random_err, err);
+}
+
+int ephport_random_unavailable(void)
+{
+	return READ_ONCE(ephport_random_err);
+}
+
+/* Random mode, with its state in place. */
 bool ephport_random_active(struct ephport_net *en)
 {
 	return ephport_net_mode(en) == EPHPORT_MODE_RANDOM &&
-	       rcu_access_pointer(en->rest);
+	       READ_ONCE(en->rest) && !READ_ONCE(ephport_random_err);
+}
+
+/* A rest for [lo, hi], charged to the current task's memory cgroup. */
+static struct ephport_rest *ephport_rest_alloc(u32 lo, u32 hi)
+{
+	struct ephport_rest *rest;
+
+	rest = kvzalloc(ephport_rest_size(lo, hi), GFP_KERNEL_ACCOUNT);
+	if (rest)
+		ephport_rest_init(rest, lo, hi);
+	return rest;
 }
 
 /* Gives @en a rest if its mode is random, takes it away if not. */
 int ephport_random_update(struct ephport_net *en)
 {
-	struct ephport_rest *rest;
 	bool random = ephport_net_mode(en) == EPHPORT_MODE_RANDOM;
+	struct ephport_rest *rest = NULL;
+	unsigned long flags;
+	u32 lo, hi;
 
 	lockdep_assert_held(&ephport_nets_lock);
-	rest = rcu_dereference_protected(en->rest,
-					 lockdep_is_held(&ephport_nets_lock));
-	if (random && !rest) {
-		rest = vzalloc(sizeof(*rest));
+	if (random == !!READ_ONCE(en->rest))
+		return 0;
+	if (random) {
+		ephport_net_range(en->net, &lo, &hi);
+		rest = ephport_rest_alloc(lo, hi);
 		if (!rest)
 			return -ENOMEM;
-		rcu_assign_pointer(en->rest, rest);
-	} else if (!random && rest) {
-		RCU_INIT_POINTER(en->rest, NULL);
-		kvfree_rcu(rest, rcu);
 	}
+	spin_lock_irqsave(&en->rest_lock, flags);
+	swap(rest, en->rest);
+	spin_unlock_irqrestore(&en->rest_lock, flags);
+	kvfree(rest);
 	return 0;
 }
 
 /* The namespace is going: no handler reaches it any more. */
 void ephport_random_free(struct ephport_net *en)
 {
-	struct ephport_rest *rest;
-
 	lockdep_assert_held(&ephport_nets_lock);
-	rest = rcu_dereference_protected(en->rest,
-					 lockdep_is_held(&ephport_nets_lock));
-	RCU_INIT_POINTER(en->rest, NULL);
-	vfree(rest);
+	kvfree(en->rest);
+	en->rest = NULL;
+}
+
+/*
+ * The range no longer fits in the rest (it changed): a rest for the new
+ * one, with what the old one knew. Process context, may sleep.
+ */
+static void ephport_random_refit(struct ephport_net *en, u32 lo, u32 hi)
+{
+	struct ephport_rest *rest, *old;
+	unsigned long flags;
+	u32 nlo, nhi;
+
+	ephport_net_range(en->net, &nlo, &nhi);
+	rest = ephport_rest_alloc(min(lo, nlo), max(hi, nhi));
+	if (!rest)
+		return;
+	spin_lock_irqsave(&en->rest_lock, flags);
+	old = en->rest;
+	if (old && !ephport_rest_covers(old, lo, hi)) {
+		ephport_rest_copy(rest, old);
+		en->rest = rest;
+		rest = old;
+	}
+	spin_unlock_irqrestore(&en->rest_lock, flags);
+	kvfree(rest);
 }
 
 static u16 ephport_now(void)
@@ -80,12 +144,12 @@ static void ephport_random_sweep(struct ephport_net *en,
 
 	lockdep_assert_held(&en->rest_lock);
 	spin_lock(&en->lock);
-	if (en->passing)
-		ephport_rest_sweep(rest, now, delay, NULL, NULL);
-	else
+	if (ephport_net_settled(en))
 		ephport_rest_sweep(rest, now, delay,
 				   en->usage[EPHPORT_TCP].bound,
 				   en->usage[EPHPORT_UDP].bound);
+	else
+		ephport_rest_sweep(rest, now, delay, NULL, NULL);
 	spin_unlock(&en->lock);
 }
 
@@ -95,111 +159,88 @@ static u32 ephport_below(u32 ceil)
 }
 
 /*
- * Chooses a port for @sk: 0 and *port, or an error when ephport leaves
- * the choice to the kernel (counted as a fallback, with its reason).
- * Never sleeps.
+ * Chooses a port for @sk in *port, never @avoid (or -1). Returns
+ * EPHPORT_PICK_OK or _LRU with a port, or why there is none: _FULL,
+ * _AVOIDED, or _UNTRUSTED (the bound ports cannot be trusted now, or
+ * the namespace left random mode). *avoided: @avoid was free and left
+ * out. Counts nothing. Process context: after a range change it makes
+ * the namespace's rest anew, which may sleep.
  */
-int ephport_random_choose(struct sock *sk, enum ephport_proto proto,
-			  int avoid, u32 *port)
+enum ephport_pick ephport_random_choose(struct ephport_net *en,
+					struct sock *sk,
+					enum ephport_proto proto, int avoid,
+					u32 *port, bool *avoided)
 {
 	struct ephport_choice c = { .avoid = avoid };
 	struct net *net = sock_net(sk);
-	struct ephport_rest *rest;
-	struct ephport_net *en;
 	enum ephport_pick pick;
 	unsigned long flags;
-	bool avoided;
-	int lo, hi, ret = 0;
-	u16 now;
+	bool refitted = false;
+	int lo, hi;
 
+	*avoided = false;
 	inet_sk_get_local_port_range(sk, &lo, &hi);
-	if (lo < 1 || hi >= EPHPORT_NPORTS)
-		return -ERANGE;
+	if (lo < 1 || hi >= EPHPORT_NPORTS || lo > hi)
+		return EPHPORT_PICK_FULL;
 	c.lo = lo;
 	c.hi = hi;
 	c.reserved = net->ipv4.sysctl_local_reserved_ports;
-
-	rcu_read_lock();
-	en = ephport_net_get(net);
-	if (!en || ephport_net_mode(en) != EPHPORT_MODE_RANDOM) {
-		ret = -ENOENT;
-		goto out;
-	}
-	rest = rcu_dereference(en->rest);
-	if (!rest) {
-		ret = -ENOENT;
-		goto out;
-	}
-	now = ephport_now();
-	c.resting = rest->resting;
-
+again:
 	spin_lock_irqsave(&en->rest_lock, flags);
-	if (!rest->swept_once || rest->swept != now)
-		ephport_random_sweep(en, rest, now);
+	c.rest = en->rest;
+	if (!c.rest || ephport_net_mode(en) != EPHPORT_MODE_RANDOM) {
+		spin_unlock_irqrestore(&en->rest_lock, flags);
+		return EPHPORT_PICK_UNTRUSTED;
+	}
+	c.now = ephport_now();
+	if (!c.rest->swept_once || c.rest->swept != c.now)
+		ephport_random_sweep(en, c.rest, c.now);
 	spin_lock(&en->lock);
-	c.bound = en->usage[proto].bound;
-	pick = ephport_choose(&c, ephport_below, port, &avoided);
+	if (ephport_net_settled(en)) {
+		c.bound = en->usage[proto].bound;
+		pick = ephport_choose(&c, ephport_below, port, avoided);
+	} else {
+		pick = EPHPORT_PICK_UNTRUSTED;
+	}
 	spin_unlock(&en->lock);
 	spin_unlock_irqrestore(&en->rest_lock, flags);
 
-	switch (pick) {
-	case EPHPORT_PICK_OK:
-		if (avoided)
-			ephport_net_rcount(en, EPHPORT_SELF_CONNECT_AVOIDED);
-		break;
-	case EPHPORT_PICK_RESTING:
-		ephport_net_rcount(en, EPHPORT_RANDOM_FALLBACK);
-		ephport_net_rcount(en, EPHPORT_RANDOM_FALLBACK_RESTING);
-		ret = -EBUSY;
-		break;
-	default:
-		ephport_net_rcount(en, EPHPORT_RANDOM_FALLBACK);
-		ephport_net_rcount(en, EPHPORT_RANDOM_FALLBACK_FULL);
-		ret = -ENOSPC;
-		break;
+	if (pick == EPHPORT_PICK_RANGE) {
+		if (refitted)
+			return EPHPORT_PICK_UNTRUSTED;
+		ephport_random_refit(en, lo, hi);
+		refitted = true;
+		goto again;
 	}
-out:
-	rcu_read_unlock();
-	return ret;
+	return pick;
 }
 
 /*
- * The kernel accepted @port, chosen by ephport, for @sk (whose bind the
- * caller has counted first: a sweep must not take it for a release
- * unseen).
+ * The kernel accepted @port, ephport's choice for a socket. Counted as
+ * bound first: a sweep must not take the handed-out port for a release
+ * unseen.
  */
-void ephport_random_chosen(struct sock *sk, u32 port)
+void ephport_random_chosen(struct ephport_net *en, enum ephport_proto proto,
+			   u32 port)
 {
-	struct ephport_rest *rest;
-	struct ephport_net *en;
 	unsigned long flags;
 
-	rcu_read_lock();
-	en = ephport_net_get(sock_net(sk));
-	if (en) {
-		rest = rcu_dereference(en->rest);
-		if (rest) {
-			spin_lock_irqsave(&en->rest_lock, flags);
-			ephport_rest_handout(rest, port);
-			spin_unlock_irqrestore(&en->rest_lock, flags);
-		}
-		ephport_net_rcount(en, EPHPORT_RANDOM_OK);
-	}
-	rcu_read_unlock();
+	ephport_net_bound(en, proto, port);
+	spin_lock_irqsave(&en->rest_lock, flags);
+	if (en->rest)
+		ephport_rest_handout(en->rest, port);
+	spin_unlock_irqrestore(&en->rest_lock, flags);
 }
 
-/* The kernel refused the port ephport chose, or ephport could not steer. */
-void ephport_random_refused(struct sock *sk)
+/* A steered call ended: its counters (ephport_outcome()). */
+void ephport_random_count(struct ephport_net *en, enum ephport_pick pick,
+			  bool accepted)
 {
-	struct ephport_net *en;
+	unsigned long mask = ephport_outcome(pick, accepted);
+	unsigned int c;
 
-	rcu_read_lock();
-	en = ephport_net_get(sock_net(sk));
-	if (en) {
-		ephport_net_rcount(en, EPHPORT_RANDOM_FALLBACK);
-		ephport_net_rcount(en, EPHPORT_RANDOM_FALLBACK_REFUSED);
-	}
-	rcu_read_unlock();
+	for_each_set_bit(c, &mask, EPHPORT_NRCOUNTERS)
+		ephport_net_rcount(en, c);
 }
 
 /*
@@ -209,37 +250,98 @@ void ephport_random_refused(struct sock *sk)
  */
 void ephport_random_released(struct ephport_net *en, u32 port)
 {
-	struct ephport_rest *rest;
 	unsigned long flags;
 
-	rcu_read_lock();
-	rest = rcu_dereference(en->rest);
-	if (rest) {
-		spin_lock_irqsave(&en->rest_lock, flags);
-		ephport_rest_release(rest, port, ephport_now(),
+	if (!READ_ONCE(en->rest))
+		return;
+	spin_lock_irqsave(&en->rest_lock, flags);
+	if (en->rest)
+		ephport_rest_release(en->rest, port, ephport_now(),
 				     ephport_net_delay(en));
-		spin_unlock_irqrestore(&en->rest_lock, flags);
-	}
-	rcu_read_unlock();
+	spin_unlock_irqrestore(&en->rest_lock, flags);
 }
 
 /* Ports of the namespace's range resting now, after a sweep. */
 u32 ephport_random_resting(struct ephport_net *en)
 {
-	struct ephport_rest *rest;
 	unsigned long flags;
-	u32 n = 0;
-	int lo, hi;
+	u32 n = 0, lo, hi;
 
-	inet_get_local_port_range(en->net, &lo, &hi);
-	rcu_read_lock();
-	rest = rcu_dereference(en->rest);
-	if (rest) {
-		spin_lock_irqsave(&en->rest_lock, flags);
-		ephport_random_sweep(en, rest, ephport_now());
-		n = ephport_bits_in_range(rest->resting, lo, hi);
-		spin_unlock_irqrestore(&en->rest_lock, flags);
+	ephport_net_range(en->net, &lo, &hi);
+	spin_lock_irqsave(&en->rest_lock, flags);
+	if (en->rest) {
+		ephport_random_sweep(en, en->rest, ephport_now());
+		n = ephport_rest_count(en->rest, lo, hi);
 	}
-	rcu_read_unlock();
+	spin_unlock_irqrestore(&en->rest_lock, flags);
 	return n;
+}
+
+/* Bytes of random mode's state in the namespace: 0 outside random mode. */
+size_t ephport_random_bytes(struct ephport_net *en)
+{
+	unsigned long flags;
+	size_t n = 0;
+
+	spin_lock_irqsave(&en->rest_lock, flags);
+	if (en->rest)
+		n = ephport_rest_size(en->rest->lo, en->rest->hi);
+	spin_unlock_irqrestore(&en->rest_lock, flags);
+	return n;
+}
+
+/* ---- the sockets being steered ---- */
+
+static struct hlist_head *ephport_steer_head(struct ephport_net *en,
+					     const struct sock *sk)
+{
+	return &en->steering[hash_ptr(sk, EPHPORT_STEER_BITS)];
+}
+
+/*
+ * @st, on the caller's stack, lists @sk as steered in @en until
+ * ephport_steer_end(@st). The caller owns the socket (its lock).
+ */
+void ephport_steer_begin(struct ephport_net *en, struct ephport_steering *st,
+			 const struct sock *sk)
+{
+	unsigned long flags;
+
+	st->en = en;
+	st->sk = sk;
+	raw_spin_lock_irqsave(&en->steer_lock, flags);
+	hlist_add_head(&st->node, ephport_steer_head(en, sk));
+	WRITE_ONCE(en->nsteering, en->nsteering + 1);
+	raw_spin_unlock_irqrestore(&en->steer_lock, flags);
+}
+
+void ephport_steer_end(struct ephport_steering *st)
+{
+	struct ephport_net *en = st->en;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&en->steer_lock, flags);
+	hlist_del(&st->node);
+	WRITE_ONCE(en->nsteering, en->nsteering - 1);
+	raw_spin_unlock_irqrestore(&en->steer_lock, flags);
+}
+
+/* Whether ephport is steering a call for @sk: its calls are inner ones. */
+bool ephport_net_steering(struct ephport_net *en, const struct sock *sk)
+{
+	struct ephport_steering *st;
+	unsigned long flags;
+	bool found = false;
+
+	if (!READ_ONCE(en->nsteering))
+		return false;
+	raw_spin_lock_irqsave(&en->steer_lock, flags);
+	hlist_for_each_entry(st, ephport_steer_head(en, sk), node) {
+		if (st->sk == sk) {
+			found = true;
+			break;
+		}
+	}
+	raw_spin_unlock_irqrestore(&en->steer_lock, flags);
+	return found;
 }

@@ -3,39 +3,51 @@
  * ephport: steering the kernel's port choice, for namespaces in random
  * mode.
  *
- * A kprobe on each port-choosing function (__inet_hash_connect for TCP
- * connect(), inet_csk_get_port for TCP bind(0) and listen(),
- * udp_lib_get_port for UDP autobind) sends an autobind call of a
- * namespace in random mode to a function of ours with the same arguments
- * (the pre-handler sets regs->ip and returns 1, the documented way). It
- * chooses a port, narrows the socket's IP_LOCAL_PORT_RANGE to that one
- * port and calls the kernel's own exported entry point (inet_hash_connect
- * or inet6_hash_connect, inet_csk_get_port, udp_lib_get_port) again:
- * the kernel makes every check, and if it refuses the port the range is
- * given back and the kernel chooses, unchanged. Calling exported
- * functions directly (not the probed symbol through a pointer) keeps
- * clear of IBT's ENDBR rules.
+ * An ftrace_ops on each function that chooses an ephemeral port
+ * (inet_hash_connect and inet6_hash_connect for TCP connect(),
+ * inet_csk_get_port for TCP bind(0) and listen(), udp_lib_get_port for
+ * UDP autobind) sends an autobind call of a namespace in random mode to
+ * a function of ours with the same arguments. The ops declares what it
+ * does, FTRACE_OPS_FL_IPMODIFY, as livepatch does: the kernel refuses a
+ * second IP-modifying user of the same function (a livepatch, another
+ * module) with -EBUSY instead of letting one of them be skipped, and BPF
+ * trampolines attached there take the path that keeps both. A conflict
+ * at load leaves that function unsteered: random mode is then
+ * unavailable (writes of "random" fail with -EBUSY, redirects says
+ * why), observe mode unaffected.
  *
- * Those inner calls are recognised by their socket, in a small table of
- * the sockets being steered: the redirect lets them through, and the
- * observe hooks count only the outer call (which returns what the inner
- * ones did).
+ * Our function chooses a port (random_mode.c), narrows the socket's
+ * IP_LOCAL_PORT_RANGE to it and calls the kernel's function again, which
+ * makes every check; if it refuses the port, the kernel chooses, with the
+ * socket's own range. Those inner calls come from this file: the ftrace
+ * handler lets through any call whose caller is this module (no sibling
+ * call optimization here, see Kbuild, so the caller is always us), and
+ * the observe hooks know them by the namespace's list of sockets being
+ * steered, which our function fills and empties itself: nothing exists
+ * for a call before our function runs.
  *
- * The kprobe handlers never sleep. Our functions run after the kprobe
- * has returned, in the caller's context, and may sleep like the kernel's
- * (cond_resched() in the searches). Unload: the kprobes go first, then
- * ephport waits for the calls in flight (ephport_inflight), then until
- * no task can still be on the last instructions of one of our functions
- * (ephport_redirect_uninit()).
+ * A TCP connect() whose source and destination addresses are one never
+ * gets the destination's port (it would connect to itself): ephport's
+ * choice leaves it out, and the kernel's is made around it (two calls,
+ * below and above it). If no other port can be had, connect() fails
+ * with EADDRNOTAVAIL, counted in self_connect_avoided.
+ *
+ * The ftrace handler never sleeps. Our functions run in the caller's
+ * context, in place of the kernel's, and may sleep like them. Unload:
+ * the ops go first (ftrace waits for its handlers), then ephport waits
+ * until every task sent to one of our functions has entered it, for the
+ * calls in flight to end, and until no task can still be on their last
+ * instructions (ephport_redirect_uninit()).
  */
 #include <linux/cpu.h>
-#include <linux/hash.h>
+#include <linux/delay.h>
+#include <linux/ftrace.h>
+#include <linux/module.h>
 #include <linux/percpu.h>
-#include <linux/kprobes.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
-#include <linux/wait_bit.h>
+#include <linux/sysfs.h>
 #include <linux/workqueue.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_hashtables.h>
@@ -47,227 +59,220 @@
 #include "hooks.h"
 #include "netns.h"
 
-/* ---- the sockets being steered ---- */
-
-#define EPHPORT_STEER_BITS	8
-#define EPHPORT_STEER_SLOTS	BIT(EPHPORT_STEER_BITS)
-#define EPHPORT_STEER_INNER	BIT(0)	/* our function runs: inner calls */
-
-/*
- * A slot holds a socket pointer (with EPHPORT_STEER_INNER once our
- * function runs), or 0. Only the task steering the socket changes it
- * after taking it.
- */
-static unsigned long ephport_steer[EPHPORT_STEER_SLOTS];
-static atomic_t ephport_steer_used = ATOMIC_INIT(0);
-
-static int ephport_steer_find(const struct sock *sk)
-{
-	unsigned int start, i;
-
-	if (!atomic_read(&ephport_steer_used))
-		return -1;
-	start = hash_ptr(sk, EPHPORT_STEER_BITS);
-	for (i = 0; i < EPHPORT_STEER_SLOTS; i++) {
-		unsigned int s = (start + i) & (EPHPORT_STEER_SLOTS - 1);
-
-		if ((READ_ONCE(ephport_steer[s]) & ~EPHPORT_STEER_INNER) ==
-		    (unsigned long)sk)
-			return s;
-	}
-	return -1;
-}
-
-static bool ephport_steer_begin(const struct sock *sk)
-{
-	unsigned int start, i;
-
-	atomic_inc(&ephport_steer_used);
-	start = hash_ptr(sk, EPHPORT_STEER_BITS);
-	for (i = 0; i < EPHPORT_STEER_SLOTS; i++) {
-		unsigned int s = (start + i) & (EPHPORT_STEER_SLOTS - 1);
-
-		if (!cmpxchg(&ephport_steer[s], 0, (unsigned long)sk))
-			return true;
-	}
-	atomic_dec(&ephport_steer_used);
-	return false;
-}
-
-static void ephport_steer_mark_inner(const struct sock *sk)
-{
-	int s = ephport_steer_find(sk);
-
-	if (s >= 0)
-		WRITE_ONCE(ephport_steer[s],
-			   (unsigned long)sk | EPHPORT_STEER_INNER);
-}
-
-static void ephport_steer_end(const struct sock *sk)
-{
-	int s = ephport_steer_find(sk);
-
-	if (s < 0)
-		return;
-	WRITE_ONCE(ephport_steer[s], 0);
-	atomic_dec(&ephport_steer_used);
-}
-
-/* A call ephport makes for @sk: the observe hooks leave it alone. */
-bool ephport_steer_inner(const struct sock *sk)
-{
-	int s = ephport_steer_find(sk);
-
-	return s >= 0 && (READ_ONCE(ephport_steer[s]) & EPHPORT_STEER_INNER);
-}
-
-/* ---- our functions, in place of the kernel's ---- */
-
-/* Calls in our functions, between the pre-handler and their return. */
-static atomic_t ephport_inflight = ATOMIC_INIT(0);
+/* Calls in our functions; summed over CPUs only at unload. */
+static DEFINE_PER_CPU(long, ephport_inflight);
 static bool ephport_redirected;	/* any call was steered since load */
 
-static void ephport_redirect_done(const struct sock *sk)
+/* One call steered: the socket, and how to call the kernel's function. */
+struct ephport_steer_call {
+	struct sock *sk;
+	enum ephport_proto proto;
+	int (*kernel)(struct ephport_steer_call *sc);
+	struct inet_timewait_death_row *death_row;
+	unsigned int hash2_nulladdr;
+};
+
+/*
+ * The kernel's function, with the socket's range narrowed to [lo, hi]
+ * for the call; the socket's own range is put back only if the call left
+ * ours in place (6.12 lets setsockopt() change it without the socket
+ * lock: an application's new value is never undone). *lost: it was not.
+ */
+static int ephport_kernel_in(struct ephport_steer_call *sc, u32 lo, u32 hi,
+			     bool *lost)
 {
-	ephport_steer_end(sk);
-	if (atomic_dec_and_test(&ephport_inflight))
-		wake_up_var(&ephport_inflight);
+	u32 ours = hi << 16 | lo;
+	u32 saved = ephport_sk_port_range(sc->sk);
+	int ret;
+
+	ephport_sk_set_port_range(sc->sk, ours);
+	ret = sc->kernel(sc);
+	*lost = !ephport_sk_restore_port_range(sc->sk, ours, saved);
+	return ret;
 }
 
 /*
- * The kernel accepted @port, chosen by ephport. Counted as bound first:
- * a sweep must not take the handed-out port for a release unseen.
+ * The kernel chooses, never @avoid (or -1): around it, below and then
+ * above. *avoided: no port was found and @avoid was in the range.
  */
-static void ephport_chosen(struct sock *sk, enum ephport_proto proto, u32 port)
+static int ephport_kernel_avoiding(struct ephport_steer_call *sc, int avoid,
+				   bool *avoided)
 {
+	int lo, hi, ret = -EADDRNOTAVAIL;
+	bool lost = false;
+
+	*avoided = false;
+	if (avoid < 0)
+		return sc->kernel(sc);
+	inet_sk_get_local_port_range(sc->sk, &lo, &hi);
+	if (avoid < lo || avoid > hi)
+		return sc->kernel(sc);
+	if (avoid > lo)
+		ret = ephport_kernel_in(sc, lo, avoid - 1, &lost);
+	if (ret == -EADDRNOTAVAIL && !lost && avoid < hi)
+		ret = ephport_kernel_in(sc, avoid + 1, hi, &lost);
+	*avoided = ret == -EADDRNOTAVAIL;
+	return ret;
+}
+
+/*
+ * One steered call, from start to end: ephport's choice, the kernel's
+ * check of it, the kernel's own choice when needed. Each call ends as
+ * exactly one of random_ok, random_lru and random_fallback.
+ */
+static int ephport_steer(struct ephport_steer_call *sc, int avoid)
+{
+	struct ephport_steering st;
 	struct ephport_net *en;
+	enum ephport_pick pick;
+	bool avoided = false, kernel_avoided, accepted = false, lost;
+	u32 port;
+	int ret;
 
 	rcu_read_lock();
-	en = ephport_net_get(sock_net(sk));
-	if (en)
-		ephport_net_bound(en, proto, port);
+	en = ephport_net_get(sock_net(sc->sk));
 	rcu_read_unlock();
-	ephport_random_chosen(sk, port);
-}
+	/* The namespace is leaving: nothing to count, the kernel chooses. */
+	if (!en)
+		return sc->kernel(sc);
+	ephport_steer_begin(en, &st, sc->sk);
 
-static bool ephport_sk_v6(const struct sock *sk)
-{
-#if IS_ENABLED(CONFIG_IPV6)
-	return sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr);
-#else
-	return false;
-#endif
-}
-
-/* The exported caller of __inet_hash_connect() the kernel used. */
-static int ephport_connect_kernel(struct inet_timewait_death_row *death_row,
-				  struct sock *sk)
-{
-#if IS_ENABLED(CONFIG_IPV6)
-	if (ephport_sk_v6(sk))
-		return inet6_hash_connect(death_row, sk);
-#endif
-	return inet_hash_connect(death_row, sk);
+	pick = ephport_random_choose(en, sc->sk, sc->proto, avoid, &port,
+				     &avoided);
+	if (pick == EPHPORT_PICK_OK || pick == EPHPORT_PICK_LRU) {
+		ret = ephport_kernel_in(sc, port, port, &lost);
+		accepted = !ret && inet_sk(sc->sk)->inet_num == port;
+		if (accepted)
+			ephport_random_chosen(en, sc->proto, port);
+		/* Refused, unless bound elsewhere (the range changed under it). */
+		if (!ret)
+			goto out;
+	}
+	ret = ephport_kernel_avoiding(sc, avoid, &kernel_avoided);
+	avoided |= kernel_avoided;
+out:
+	ephport_random_count(en, pick, accepted);
+	if (avoided)
+		ephport_net_rcount(en, EPHPORT_SELF_CONNECT_AVOIDED);
+	ephport_steer_end(&st);
+	return ret;
 }
 
 /* Source and destination addresses are one: sport == dport would self-connect. */
 static bool ephport_to_itself(const struct sock *sk)
 {
 #if IS_ENABLED(CONFIG_IPV6)
-	if (ephport_sk_v6(sk))
+	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr))
 		return ipv6_addr_equal(&sk->sk_v6_rcv_saddr, &sk->sk_v6_daddr);
 #endif
 	return sk->sk_rcv_saddr == sk->sk_daddr;
 }
 
-/* The port's socket range, for one call. The caller holds the socket lock. */
-static u32 ephport_force_port(struct sock *sk, u32 port)
+/* Every function of ours starts and ends with these. */
+static void ephport_enter(void)
 {
-	u32 saved = ephport_sk_port_range(sk);
-
-	ephport_sk_set_port_range(sk, port << 16 | port);
-	return saved;
+	this_cpu_inc(ephport_inflight);
+	if (!READ_ONCE(ephport_redirected))
+		WRITE_ONCE(ephport_redirected, true);
 }
 
-/* In place of __inet_hash_connect(): TCP connect() without a port. */
-static int ephport_hash_connect(struct inet_timewait_death_row *death_row,
-				struct sock *sk, u64 port_offset,
-				int (*check_established)(struct inet_timewait_death_row *,
-							 struct sock *, __u16,
-							 struct inet_timewait_sock **))
+static void ephport_leave(void)
 {
-	int avoid = -1, ret;
-	u32 port, saved;
+	this_cpu_dec(ephport_inflight);
+}
 
-	ephport_steer_mark_inner(sk);
-	if (ephport_to_itself(sk))
-		avoid = ntohs(inet_sk(sk)->inet_dport);
-	if (!ephport_random_choose(sk, EPHPORT_TCP, avoid, &port)) {
-		saved = ephport_force_port(sk, port);
-		ret = ephport_connect_kernel(death_row, sk);
-		ephport_sk_set_port_range(sk, saved);
-		if (!ret && inet_sk(sk)->inet_num == port)
-			ephport_chosen(sk, EPHPORT_TCP, port);
-		if (ret != -EADDRNOTAVAIL)
-			goto out;
-		ephport_random_refused(sk);
-	}
-	ret = ephport_connect_kernel(death_row, sk);
-out:
-	ephport_redirect_done(sk);
+/* ---- our functions, in place of the kernel's ---- */
+
+static int ephport_connect4_kernel(struct ephport_steer_call *sc)
+{
+	return inet_hash_connect(sc->death_row, sc->sk);
+}
+
+static int ephport_connect_steer(struct inet_timewait_death_row *death_row,
+				 struct sock *sk,
+				 int (*kernel)(struct ephport_steer_call *sc))
+{
+	struct ephport_steer_call sc = {
+		.sk = sk, .proto = EPHPORT_TCP, .kernel = kernel,
+		.death_row = death_row,
+	};
+
+	return ephport_steer(&sc, ephport_to_itself(sk) ?
+			     ntohs(inet_sk(sk)->inet_dport) : -1);
+}
+
+/* In place of inet_hash_connect(): TCP connect() without a port. */
+static int ephport_hash_connect4(struct inet_timewait_death_row *death_row,
+				 struct sock *sk)
+{
+	int ret;
+
+	ephport_enter();
+	ret = ephport_connect_steer(death_row, sk, ephport_connect4_kernel);
+	ephport_leave();
 	return ret;
+}
+
+#if IS_ENABLED(CONFIG_IPV6)
+static int ephport_connect6_kernel(struct ephport_steer_call *sc)
+{
+	return inet6_hash_connect(sc->death_row, sc->sk);
+}
+
+/* In place of inet6_hash_connect(). */
+static int ephport_hash_connect6(struct inet_timewait_death_row *death_row,
+				 struct sock *sk)
+{
+	int ret;
+
+	ephport_enter();
+	ret = ephport_connect_steer(death_row, sk, ephport_connect6_kernel);
+	ephport_leave();
+	return ret;
+}
+#endif
+
+static int ephport_tcp_bind_kernel(struct ephport_steer_call *sc)
+{
+	return inet_csk_get_port(sc->sk, 0);
 }
 
 /* In place of inet_csk_get_port(sk, 0): TCP bind(0), listen() unbound. */
 static int ephport_tcp_get_port(struct sock *sk, unsigned short snum)
 {
-	u32 port, saved;
+	struct ephport_steer_call sc = {
+		.sk = sk, .proto = EPHPORT_TCP, .kernel = ephport_tcp_bind_kernel,
+	};
 	int ret;
 
-	ephport_steer_mark_inner(sk);
-	if (!ephport_random_choose(sk, EPHPORT_TCP, -1, &port)) {
-		saved = ephport_force_port(sk, port);
-		ret = inet_csk_get_port(sk, 0);
-		ephport_sk_set_port_range(sk, saved);
-		if (!ret) {
-			if (inet_sk(sk)->inet_num == port)
-				ephport_chosen(sk, EPHPORT_TCP, port);
-			goto out;
-		}
-		ephport_random_refused(sk);
-	}
-	ret = inet_csk_get_port(sk, 0);
-out:
-	ephport_redirect_done(sk);
+	ephport_enter();
+	ret = ephport_steer(&sc, -1);
+	ephport_leave();
 	return ret;
+}
+
+static int ephport_udp_bind_kernel(struct ephport_steer_call *sc)
+{
+	return udp_lib_get_port(sc->sk, 0, sc->hash2_nulladdr);
 }
 
 /* In place of udp_lib_get_port(sk, 0, ...): UDP bind(0) and autobind. */
 static int ephport_udp_get_port(struct sock *sk, unsigned short snum,
 				unsigned int hash2_nulladdr)
 {
-	u32 port, saved;
+	struct ephport_steer_call sc = {
+		.sk = sk, .proto = EPHPORT_UDP, .kernel = ephport_udp_bind_kernel,
+		.hash2_nulladdr = hash2_nulladdr,
+	};
 	int ret;
 
-	ephport_steer_mark_inner(sk);
-	if (!ephport_random_choose(sk, EPHPORT_UDP, -1, &port)) {
-		saved = ephport_force_port(sk, port);
-		ret = udp_lib_get_port(sk, 0, hash2_nulladdr);
-		ephport_sk_set_port_range(sk, saved);
-		if (!ret) {
-			if (inet_sk(sk)->inet_num == port)
-				ephport_chosen(sk, EPHPORT_UDP, port);
-			goto out;
-		}
-		ephport_random_refused(sk);
-	}
-	ret = udp_lib_get_port(sk, 0, hash2_nulladdr);
-out:
-	ephport_redirect_done(sk);
+	ephport_enter();
+	ret = ephport_steer(&sc, -1);
+	ephport_leave();
 	return ret;
 }
 
-/* ---- the kprobes ---- */
+/* ---- the ftrace_ops ---- */
 
 /* The socket of a call ephport may steer: an autobind, else NULL. */
 static struct sock *ephport_connect_sk(struct pt_regs *regs)
@@ -299,95 +304,152 @@ static struct sock *ephport_udp_bind_sk(struct pt_regs *regs)
 	return ephport_bind_sk(regs, IPPROTO_UDP);
 }
 
+enum ephport_redirect_state {
+	EPHPORT_REDIRECT_UNSUPPORTED,	/* no such function here */
+	EPHPORT_REDIRECT_UNAVAILABLE,	/* registering failed: err says why */
+	EPHPORT_REDIRECT_REGISTERED,
+};
+
+static const char *const ephport_redirect_states[] = {
+	[EPHPORT_REDIRECT_UNSUPPORTED] = "unsupported",
+	[EPHPORT_REDIRECT_UNAVAILABLE] = "unavailable",
+	[EPHPORT_REDIRECT_REGISTERED] = "registered",
+};
+
 struct ephport_redirect {
 	const char *symbol;
 	void *target;
 	struct sock *(*sk)(struct pt_regs *regs);
-	struct kprobe kp;
-	atomic_long_t steered;	/* calls sent to target */
-	bool registered;	/* written only at init and exit */
+	struct ftrace_ops ops;
+	/* Written only at init and exit. */
+	enum ephport_redirect_state state;
+	int err;
 };
 
 static struct ephport_redirect ephport_redirects[] = {
-	{ "__inet_hash_connect", ephport_hash_connect, ephport_connect_sk },
+	{ "inet_hash_connect", ephport_hash_connect4, ephport_connect_sk },
+#if IS_ENABLED(CONFIG_IPV6)
+	{ "inet6_hash_connect", ephport_hash_connect6, ephport_connect_sk },
+#endif
 	{ "inet_csk_get_port", ephport_tcp_get_port, ephport_tcp_bind_sk },
 	{ "udp_lib_get_port", ephport_udp_get_port, ephport_udp_bind_sk },
 };
 
-static int ephport_redirect_pre(struct kprobe *kp, struct pt_regs *regs)
+#define EPHPORT_NREDIRECTS ARRAY_SIZE(ephport_redirects)
+
+/* Calls sent to each target, per CPU. */
+static DEFINE_PER_CPU(unsigned long [EPHPORT_NREDIRECTS], ephport_steered);
+
+/*
+ * At the entry of a redirected function, with preemption off (ftrace's
+ * recursion guard around it). Our own calls to the function pass.
+ */
+static void notrace ephport_redirect_fn(unsigned long ip,
+					unsigned long parent_ip,
+					struct ftrace_ops *ops,
+					struct ftrace_regs *fregs)
 {
-	struct ephport_redirect *r = container_of(kp, struct ephport_redirect, kp);
-	struct sock *sk = r->sk(regs);
+	struct ephport_redirect *r = container_of(ops, struct ephport_redirect,
+						  ops);
+	struct pt_regs *regs = ftrace_get_regs(fregs);
 	struct ephport_net *en;
+	struct sock *sk;
 	bool steer;
 
-	/* Not an autobind, or our own inner call. */
-	if (!sk || ephport_steer_find(sk) >= 0)
-		return 0;
+	if (!regs || within_module(parent_ip, THIS_MODULE))
+		return;
+	sk = r->sk(regs);
+	if (!sk)
+		return;
 	rcu_read_lock();
 	en = ephport_net_get(sock_net(sk));
 	steer = en && ephport_random_active(en);
-	if (steer && !ephport_steer_begin(sk)) {
-		/* More calls in flight than slots: the kernel chooses. */
-		ephport_net_rcount(en, EPHPORT_RANDOM_FALLBACK);
-		ephport_net_rcount(en, EPHPORT_RANDOM_FALLBACK_REFUSED);
-		steer = false;
-	}
 	rcu_read_unlock();
 	if (!steer)
-		return 0;
-	atomic_inc(&ephport_inflight);
-	WRITE_ONCE(ephport_redirected, true);
-	atomic_long_inc(&r->steered);
+		return;
+	this_cpu_inc(ephport_steered[r - ephport_redirects]);
 	instruction_pointer_set(regs, (unsigned long)r->target);
-	return 1;
 }
 
+static unsigned long ephport_redirect_steered(int i)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(ephport_steered, cpu)[i];
+	return sum;
+}
+
+/* /sys/kernel/ephport/redirects */
 int ephport_redirect_show(char *buf)
 {
 	int len = 0;
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(ephport_redirects); i++) {
+	for (i = 0; i < EPHPORT_NREDIRECTS; i++) {
 		struct ephport_redirect *r = &ephport_redirects[i];
 
-		len += sysfs_emit_at(buf, len, "%s %s steered=%lu nmissed=%lu\n",
-				     r->symbol,
-				     r->registered ? "registered" : "unsupported",
-				     atomic_long_read(&r->steered),
-				     r->registered ? r->kp.nmissed : 0);
+		len += sysfs_emit_at(buf, len,
+				     "%s ftrace_ipmodify %s err=%d steered=%lu\n",
+				     r->symbol, ephport_redirect_states[r->state],
+				     r->err, ephport_redirect_steered(i));
 	}
 	return len;
 }
 
+static int ephport_redirect_register(struct ephport_redirect *r)
+{
+	char name[KSYM_NAME_LEN];
+	int ret;
+
+	r->ops.func = ephport_redirect_fn;
+	r->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY;
+	strscpy(name, r->symbol, sizeof(name));
+	ret = ftrace_set_filter(&r->ops, name, strlen(name), 0);
+	if (ret) {
+		r->state = EPHPORT_REDIRECT_UNSUPPORTED;
+		r->err = ret;
+		ftrace_free_filter(&r->ops);
+		pr_warn("%s: not on this kernel (%d): not steered\n",
+			r->symbol, ret);
+		return 0;
+	}
+	ret = register_ftrace_function(&r->ops);
+	if (ret) {
+		r->state = EPHPORT_REDIRECT_UNAVAILABLE;
+		r->err = ret;
+		ftrace_free_filter(&r->ops);
+		pr_err("%s: cannot steer it (%d%s): random mode unavailable\n",
+		       r->symbol, ret,
+		       ret == -EBUSY ? ", another IP-modifying user has it" : "");
+		return ret;
+	}
+	r->state = EPHPORT_REDIRECT_REGISTERED;
+	r->err = 0;
+	return 0;
+}
+
+/*
+ * Registers every redirect it can. One that fails to register makes
+ * random mode unavailable; that is not an error for the module.
+ */
 int ephport_redirect_init(void)
 {
-	int i, ret, n = 0;
+	int i, ret, n = 0, err = 0;
 
-	for (i = 0; i < ARRAY_SIZE(ephport_redirects); i++) {
-		struct ephport_redirect *r = &ephport_redirects[i];
-
-		r->kp.symbol_name = r->symbol;
-		/*
-		 * No post_handler: on 6.1 the observe hooks are kretprobes
-		 * on the same functions, and a post_handler on a kprobe
-		 * aggregated with their ftrace kprobe makes the kernel
-		 * disarm it with the wrong ftrace_ops (a WARN at unload,
-		 * seen on 6.1.192).
-		 * The ftrace kprobe honours the new regs->ip without it.
-		 */
-		r->kp.pre_handler = ephport_redirect_pre;
-		ret = register_kprobe(&r->kp);
-		if (ret) {
-			pr_warn("%s: random mode cannot steer it (%d): the kernel chooses\n",
-				r->symbol, ret);
-			continue;
-		}
-		r->registered = true;
-		n++;
+	for (i = 0; i < EPHPORT_NREDIRECTS; i++) {
+		ret = ephport_redirect_register(&ephport_redirects[i]);
+		if (ret)
+			err = ret;
+		else if (ephport_redirects[i].state == EPHPORT_REDIRECT_REGISTERED)
+			n++;
 	}
-	pr_info("random mode: %d of %zu port choices can be steered\n", n,
-		ARRAY_SIZE(ephport_redirects));
+	if (!n && !err)
+		err = -ENOENT;
+	ephport_random_set_unavailable(err);
+	pr_info("random mode: %d of %zu port choices can be steered%s\n", n,
+		EPHPORT_NREDIRECTS, err ? ": random mode unavailable" : "");
 	return 0;
 }
 
@@ -414,34 +476,56 @@ static void ephport_on_each_cpu(void)
 	cpus_read_unlock();
 }
 
-void ephport_redirect_uninit(void)
+/*
+ * Returns once no task can be between two points of our code that do not
+ * sleep: the entry of one of our functions and its first instruction, or
+ * its last decrement and its return. Where the kernel may preempt a task
+ * there (preempt=full), an RCU-tasks grace period ends only once every
+ * task has since switched voluntarily or gone to user space (about 1 s).
+ * Otherwise (Debian's default, voluntary) nothing runs on a CPU before
+ * such a task has left: a work item run on every CPU is enough.
+ */
+static void ephport_redirect_settle(void)
 {
-	struct kprobe *kps[ARRAY_SIZE(ephport_redirects)];
-	int i, n = 0;
-
-	for (i = 0; i < ARRAY_SIZE(ephport_redirects); i++)
-		if (ephport_redirects[i].registered)
-			kps[n++] = &ephport_redirects[i].kp;
-	/* No new redirect once this returns (it waits for the handlers). */
-	if (n)
-		unregister_kprobes(kps, n);
-	for (i = 0; i < ARRAY_SIZE(ephport_redirects); i++)
-		ephport_redirects[i].registered = false;
-	/* Calls already sent to our functions finish... */
-	wait_var_event(&ephport_inflight, !atomic_read(&ephport_inflight));
-	/*
-	 * ...and leave them: after the last decrement a task still runs a
-	 * few instructions of ours, which never sleep. Where the kernel may
-	 * preempt it there (preempt=full), an RCU-tasks grace period ends
-	 * only once every task has since switched voluntarily or gone to
-	 * user space (about 1 s). Otherwise (Debian's default, voluntary)
-	 * nothing can run on a CPU before such a task has left: a work item
-	 * run on every CPU is enough (milliseconds).
-	 */
-	if (!READ_ONCE(ephport_redirected))
-		return;
 	if (preempt_model_preemptible())
 		synchronize_rcu_tasks();
 	else
 		ephport_on_each_cpu();
+}
+
+static long ephport_inflight_sum(void)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(ephport_inflight, cpu);
+	return sum;
+}
+
+void ephport_redirect_uninit(void)
+{
+	int i;
+
+	/* No new redirect once this returns (ftrace waits for handlers). */
+	for (i = EPHPORT_NREDIRECTS - 1; i >= 0; i--) {
+		struct ephport_redirect *r = &ephport_redirects[i];
+
+		if (r->state == EPHPORT_REDIRECT_REGISTERED) {
+			unregister_ftrace_function(&r->ops);
+			ftrace_free_filter(&r->ops);
+		}
+		r->state = EPHPORT_REDIRECT_UNSUPPORTED;
+	}
+	if (!READ_ONCE(ephport_redirected))
+		return;
+	/*
+	 * Every task sent to our functions has entered them (and counted
+	 * itself): the calls in flight end, each in the time the kernel's
+	 * own function takes; then they leave our code.
+	 */
+	ephport_redirect_settle();
+	while (ephport_inflight_sum())
+		usleep_range(1000, 2000);
+	ephport_redirect_settle();
 }

@@ -1086,11 +1086,11 @@ TEST_F(loaded, netns_appear_disappear)
 TEST_F(loaded, probes_registered_no_misses)
 {
 	struct hook before[16], after[16];
-	int n, i, lfd, raw, fd, port;
+	int n, i, lfd, lfd6, raw, fd, port;
 	uint32_t next;
 
 	n = read_hooks(before, 16);
-	ASSERT_EQ(6, n) TH_LOG("six hooks in %s/probes", EP_SYSFS);
+	ASSERT_EQ(7, n) TH_LOG("seven hooks in %s/probes", EP_SYSFS);
 	ASSERT_EQ(0, ep_new_netns(LO, LO + 9));
 	raw = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
 	ASSERT_GE(raw, 0) TH_LOG("raw TCP socket: %s", strerror(errno));
@@ -1105,6 +1105,13 @@ TEST_F(loaded, probes_registered_no_misses)
 	fd = ep_udp_autobind(AF_INET, EP_SERVER_PORT);
 	ASSERT_GE(fd, 0);
 	close(fd);
+	/* IPv6 connect() has a function of its own. */
+	lfd6 = ep_listener(AF_INET6, EP_SERVER_PORT + 1);
+	ASSERT_GE(lfd6, 0);
+	fd = ep_connect(AF_INET6, EP_SERVER_PORT + 1);
+	ASSERT_GE(fd, 0);
+	close(fd);
+	close(lfd6);
 	close(lfd);
 	close(raw);
 

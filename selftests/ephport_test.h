@@ -270,7 +270,8 @@ static inline void ep_leftovers(char *buf, size_t len)
 			if (strstr(line, "ephport") ||
 			    (i > 0 && i < 3 &&
 			     (strstr(line, "inet_csk_get_port") ||
-			      strstr(line, "__inet_hash_connect") ||
+			      strstr(line, "inet_hash_connect") ||
+			      strstr(line, "inet6_hash_connect") ||
 			      strstr(line, "udp_lib_get_port") ||
 			      strstr(line, "inet_put_port") ||
 			      strstr(line, "udp_lib_unhash") ||

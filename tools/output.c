@@ -148,8 +148,10 @@ static const struct ep_shown {
 		"How long a released port rests before ephport hands it out again." },
 	{ EP_RANDOM_OK, "random_ok_total", NULL, EP_PROM_COUNTER,
 		"Ports ephport chose at random." },
+	{ EP_RANDOM_LRU, "random_lru_total", NULL, EP_PROM_COUNTER,
+		"Ports ephport handed out because they had rested longest (every free port was resting)." },
 	{ EP_RANDOM_FALLBACK, "random_fallback_total", NULL, EP_PROM_COUNTER,
-		"Random mode choices left to the kernel's algorithm (range full or all resting)." },
+		"Random mode choices left to the kernel's algorithm (range full, port refused, or bound ports being recounted)." },
 	{ EP_RESTING, "resting_ports", NULL, EP_PROM_GAUGE,
 		"Released ports resting for reuse_delay before they can be chosen again." },
 	{ EP_SELF_CONNECT_AVOIDED, "self_connect_avoided_total", NULL, EP_PROM_COUNTER,
@@ -469,6 +471,7 @@ void ep_print_one(FILE *f, const struct ep_ns *ns, bool watch,
 	fprintf(f, "  %-18s %s\n", "alarm", v[EP_ALARM] == EP_NONE ? "-" :
 		v[EP_ALARM] ? "ON" : "off");
 	one_value(&o, "random ok", EP_RANDOM_OK);
+	one_value(&o, "random lru", EP_RANDOM_LRU);
 	one_value(&o, "random fallback", EP_RANDOM_FALLBACK);
 	fprintf(f, "  %-18s %s\n", "resting ports",
 		num(text, sizeof(text), v[EP_RESTING]));

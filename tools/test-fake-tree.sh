@@ -118,7 +118,7 @@ setup() {
 	echo 0.1.0 >"$R/sys/kernel/ephport/version"
 	echo 90 >"$R/sys/kernel/ephport/alarm_pct"
 	echo 5 >"$R/sys/kernel/ephport/netns"
-	printf '%s registered hits=10 nmissed=0\n' __inet_hash_connect \
+	printf '%s registered hits=10 nmissed=0\n' inet_hash_connect \
 		inet_csk_get_port >"$R/sys/kernel/ephport/probes"
 	# A named namespace: the inode of its /run/netns file is its inum.
 	touch "$R/run/netns/blue" "$R/run/netns/zz-also-blue"
