@@ -445,7 +445,7 @@ static void ld_traffic(struct ld_shared *sh, int reuse)
  */
 TEST_F_TIMEOUT(load_random, under_traffic, 300)
 {
-	long cycles = ep_figure("EPHPORT_LOAD_CYCLES", 8, 3), c, ops0;
+	long cycles = ep_figure("EPHPORT_LOAD_CYCLES", 5, 3), c, ops0;
 	int held[LD_PORTS], nheld = 0, p, err, pinned = tcg_smp();
 	long untrusted = 0, steered = 0, refused = 0;
 	struct rnd r;
@@ -641,7 +641,12 @@ FIXTURE_SETUP(ipmodify)
 
 FIXTURE_TEARDOWN(ipmodify)
 {
-	ipmod_unload();
+	/* An ephport loaded beside the other user goes too: no case inherits it. */
+	if (ep_exists("/sys/module/" IPMOD_NAME)) {
+		if (ep_loaded())
+			ep_unload();
+		ipmod_unload();
+	}
 	if (self->was_loaded && !ep_exists(EP_SYSFS "/version"))
 		ep_ensure_loaded();
 }
@@ -719,8 +724,8 @@ TEST_F_TIMEOUT(ipmodify, before_ephport, 120)
 	ASSERT_EQ(0, ep_new_netns(LO, LO + 999));
 	snprintf(path, sizeof(path), EP_SYSFS "/net/%lu/mode", ep_inum());
 	ASSERT_EQ(-EBUSY, ep_write(EP_SYSCTL "/mode", "random"));
-	ASSERT_EQ(-EBUSY, ep_write(path, "random"));
 	ASSERT_EQ(-EBUSY, ep_write(EP_SYSFS "/mode", "random"));
+	ASSERT_NE(0, ep_write(path, "random")) TH_LOG("%s is read-only", path);
 	ASSERT_EQ(0, ep_read(path, v, sizeof(v)));
 	ASSERT_EQ(0, strncmp(v, "observe", 7)) TH_LOG("mode reads '%s'", v);
 	ASSERT_EQ(0, ep_read(EP_SYSFS "/mode", v, sizeof(v)));
@@ -765,7 +770,8 @@ TEST_F_TIMEOUT(ipmodify, after_ephport, 120)
 	int err, lfd = -1, n;
 	double t;
 
-	ASSERT_EQ(0, ep_ensure_loaded());
+	err = ep_reload(NULL);
+	ASSERT_EQ(0, err) TH_LOG("load ephport: %s", strerror(-err));
 	err = setup_ns(LO, LO + 999, "random", 0);
 	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
 	err = ipmod_load(variant->func);
