@@ -17,8 +17,8 @@
  *  - ipmodify: another IP-modifying ftrace_ops (selftests/ipmodify) on a
  *    hooked function, before and after ephport: loud failure, observe
  *    exact, unload prompt;
- *  - busy: 500 threads connecting into one namespace's full
- *    range leave another namespace's random mode untouched.
+ *  - busy: 500 threads connecting into one namespace's full range leave
+ *    another namespace's random mode untouched.
  *
  * Every case runs in a namespace of its own with the range pinned, loads
  * ephport itself if needed, and checks that the random-mode counters add
@@ -125,7 +125,11 @@ static int connect_to(int family, int dport, int *local)
 	return 0;
 }
 
-/* Under QEMU's emulator (TCG): patching live kernel text races another vCPU. */
+/*
+ * Under QEMU's emulator (TCG) with several CPUs online, patching kernel
+ * text that another vCPU runs can crash the guest (bugs/ISSUE5-FINDINGS.md,
+ * F1): loads under traffic then keep to one CPU.
+ */
 static int tcg_smp(void)
 {
 	unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0;
@@ -454,7 +458,6 @@ TEST_F_TIMEOUT(load_random, under_traffic, 300)
 	if (pinned) {
 		cpu_set_t one;
 
-		/* bugs/ISSUE5-FINDINGS.md, F1: one CPU for the traffic and loads. */
 		CPU_ZERO(&one);
 		CPU_SET(0, &one);
 		ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
