@@ -12,7 +12,8 @@ usage: $0 [--kernel 6.12|6.1] [--rounds N] [--secs S] [--samples N]
 
 Boots one VM (selftests/vm/vm.sh --bench) and, in it, measures each case
 without ephport, in observe mode and in random mode, interleaved, for N
-rounds; then memory and reading cost with many namespaces. Writes
+rounds, and connect() also with ephport built without its tracepoints;
+then memory and reading cost with many namespaces. Writes
 DIR/{table,results}-KERNEL.{txt,csv,json}, DIR/sweep-KERNEL.png and the
 console log DIR/console-KERNEL.log, and prints the table.
 
@@ -71,6 +72,19 @@ if grep -q 'warning:' "$work/build.log"; then
 	die "ephport_bench builds with warnings"
 fi
 cp "$EPHPORT_TOP/bench/run.sh" "$work/stage/"
+# ephport without its tracepoints, for the connect() cases' notrace mode
+# (vm.sh builds the usual one, with them).
+eval "$("$EPHPORT_TOP/selftests/vm/debian-kernel.sh" "$kernel")"
+mkdir -p "$work/notrace"
+cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module} "$work/notrace/"
+make -s -C "$work/notrace" KDIR="$KDIR" EPHPORT_NO_TRACE=1 module \
+	>"$work/notrace.log" 2>&1 ||
+	{ cat "$work/notrace.log" >&2; die "ephport without tracepoints does not build"; }
+if grep -q 'warning:' "$work/notrace.log"; then
+	cat "$work/notrace.log" >&2
+	die "ephport without tracepoints builds with warnings"
+fi
+cp "$work/notrace/ephport.ko" "$work/stage/ephport-notrace.ko"
 cat >"$work/stage/bench.conf" <<CONF
 ROUNDS=$rounds
 TPUT_SECS=$secs

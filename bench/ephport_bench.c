@@ -3,11 +3,13 @@
  * ephport_bench: the measurements behind "make bench", run inside the VM
  * by bench/run.sh (which loads and unloads ephport between them).
  *
- *   ephport_bench tput connect|bind|udp SECONDS
+ *   ephport_bench tput connect|connfail|bind|udp SECONDS
  *	Operations per second in a new network namespace: TCP connect() to
  *	a loopback listener then close with RST (SO_LINGER 0, no
- *	TIME_WAIT), TCP bind() to port 0 then close, or sendto() on an
- *	unbound UDP socket (autobind) then close.
+ *	TIME_WAIT), a TCP connect() that finds no port (a one-port range
+ *	held toward the listener: EADDRNOTAVAIL) then close, TCP bind() to
+ *	port 0 then close, or sendto() on an unbound UDP socket (autobind)
+ *	then close.
  *
  *   ephport_bench sweep LO HI PCT[,PCT...] SAMPLES
  *	In a new namespace with ip_local_port_range "LO HI", hold PCT % of
@@ -29,6 +31,7 @@
 
 #define LISTEN_PORT	5000	/* below every range the benchmark uses */
 #define SINK_PORT	5001
+#define FAIL_PORT	40000	/* connfail's one-port range */
 #define MAX_SAMPLES	100000
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -111,6 +114,20 @@ static int op_connect(int lfd)
 	return 0;
 }
 
+/* A connect() that must find no port: EADDRNOTAVAIL is success here. */
+static int op_connfail(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = ep_loopback(AF_INET, &ss, LISTEN_PORT);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), r;
+
+	if (fd < 0)
+		return -1;
+	r = connect(fd, (struct sockaddr *)&ss, len) ? errno : 0;
+	close(fd);
+	return r == EADDRNOTAVAIL ? 0 : -1;
+}
+
 static int op_bind(void)
 {
 	struct sockaddr_in a;
@@ -156,10 +173,11 @@ static int cmd_tput(int argc, char **argv)
 	const char *what, *counter;
 	long ops = 0, fails = 0, i, nb = 0;
 	double secs, t0, tb, t, *batch;
-	int lfd = -1, sfd = -1, rcvbuf = 4096, (*op)(void) = NULL;
+	int lfd = -1, sfd = -1, cfd = -1, afd = -1, rcvbuf = 4096;
+	int (*op)(void) = NULL;
 
 	if (argc != 2)
-		die("usage: tput connect|bind|udp SECONDS");
+		die("usage: tput connect|connfail|bind|udp SECONDS");
 	what = argv[0];
 	secs = atof(argv[1]);
 	batch = calloc(TPUT_MAX_BATCHES, sizeof(*batch));
@@ -169,6 +187,15 @@ static int cmd_tput(int argc, char **argv)
 	if (!strcmp(what, "connect")) {
 		lfd = make_listener(SOCK_STREAM, LISTEN_PORT);
 		counter = "tcp_connect_ok";
+	} else if (!strcmp(what, "connfail")) {
+		/* One port, held toward the listener: every connect() fails. */
+		if (ep_set_range(FAIL_PORT, FAIL_PORT))
+			die("ip_local_port_range %d %d", FAIL_PORT, FAIL_PORT);
+		lfd = make_listener(SOCK_STREAM, LISTEN_PORT);
+		if (connect_one(lfd, &cfd, &afd, NULL))
+			die("the connection that holds port %d", FAIL_PORT);
+		op = op_connfail;
+		counter = "tcp_connect_fail";
 	} else if (!strcmp(what, "bind")) {
 		op = op_bind;
 		counter = "tcp_bind_ok";
@@ -208,6 +235,8 @@ static int cmd_tput(int argc, char **argv)
 	       ep_nsval(counter), ep_nsval("random_ok"),
 	       ep_nsval("random_fallback"));
 	free(batch);
+	if (cfd >= 0)
+		hang_up(cfd, afd);
 	if (lfd >= 0)
 		close(lfd);
 	if (sfd >= 0)

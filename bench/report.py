@@ -25,6 +25,14 @@ TPUT = (
     ("udp", "UDP autobind+close, ops/s"),
 )
 TPUT_GOAL = {"observe": 0.98, "random": 0.95}
+# Built with its tracepoints (disabled) against built without them
+# (EPHPORT_NO_TRACE=1), both in observe mode: connect() as in case 1, and
+# a connect() that finds no port, where ephport_port_fail sits.
+TRACE = (
+    ("connect", "TCP connect()+close (RST), ops/s"),
+    ("connfail", "TCP connect() finding no port, ops/s"),
+)
+TRACE_GOAL = 0.98           # with tracepoints >= 98 % of without them
 SWEEP_GOAL = 10.0           # random at least 10x faster at 99 % full
 MEM_GOAL_KIB = {"observe": 20.0, "random": 160.0}
 WARMUP_OPS = 200            # ephport_bench tput's untimed operations
@@ -196,6 +204,54 @@ class Report:
             if fails:
                 self.checks.append(f"{case}, {m}: {fails:.0f} operations failed")
 
+    # 6: the tracepoints, disabled: the same module built with and without
+    def tracepoints(self):
+        rows = []
+        for case, label in TRACE:
+            for key, how in (("ops_s_med", "median batch"), ("ops_s", "wall")):
+                traced = {r["round"]: num(r.get(key)) for r in self.of(case, "observe")}
+                bare = {r["round"]: num(r.get(key)) for r in self.of(case, "notrace")}
+                paired = [traced[k] / bare[k] for k in traced
+                          if bare.get(k) and traced[k]]
+                if not paired:
+                    continue
+                ratio = median(paired)
+                q = (statistics.quantiles(paired, n=4) if len(paired) > 2
+                     else [min(paired), max(paired)])
+                met = ratio >= TRACE_GOAL
+                spread = (f"{100 * min(paired):.1f} % to {100 * max(paired):.1f} %,"
+                          f" middle half {100 * q[0]:.1f} % to {100 * q[-1]:.1f} %")
+                within = q[0] <= 1.0 <= q[-1]
+                self.checks.append(
+                    f"{case} ({key}), with/without tracepoints over {len(paired)}"
+                    f" rounds: {spread}; 100 % is "
+                    + ("inside" if within else "outside") + " the middle half")
+                goal = "with >= 98 % of without"
+                self.summary.append({
+                    "case": "tracepoints_" + case,
+                    "metric": "ops_per_s" + ("_median_batch" if key == "ops_s_med"
+                                             else "_wall"),
+                    "unit": "ops/s", "observe": median(traced.values()),
+                    "notrace": median(bare.values()), "traced_ratio": ratio,
+                    "traced_ratio_min": min(paired), "traced_ratio_max": max(paired),
+                    "traced_ratio_q1": q[0], "traced_ratio_q3": q[-1],
+                    "goal": goal, "goal_met": met})
+                rows.append([f"{label} ({how})", fmt_int(median(traced.values())),
+                             fmt_int(median(bare.values())), pct(ratio),
+                             f"{goal} ({verdict(met)})"])
+            for m in ("observe", "notrace"):
+                recs = self.of(case, m)
+                seen = [num(r.get("hooked")) / (num(r["ops"]) + num(r["fail"]) + WARMUP_OPS)
+                        for r in recs if nonneg(r.get("hooked"))]
+                if seen and (case, m) != ("connect", "observe"):
+                    self.checks.append(
+                        f"{case}, {m}: ephport's counter moved by {100 * min(seen):.1f} %"
+                        f" to {100 * max(seen):.1f} % of the operations")
+                fails = sum(num(r.get("fail")) or 0 for r in recs)
+                if fails:
+                    self.checks.append(f"{case}, {m}: {fails:.0f} operations failed")
+        return rows
+
     # 3: occupancy sweep
     def sweep(self):
         rows, self.curve = [], {}
@@ -364,6 +420,16 @@ class Report:
         for title, rows_ in sections:
             text.append(title + ":")
             text += [line(r) for r in rows_]
+        trace_rows = self.tracepoints()
+        if trace_rows:
+            thead = ["6 tracepoints, disabled (observe mode; ratio per round)",
+                     "with them", "without", "with/w", "goal (met?)"]
+            tw = [max(len(str(r[i])) for r in trace_rows + [thead]) for i in range(4)]
+            text.append("")
+            for r in [thead] + trace_rows:
+                text.append("  ".join([str(r[0]).ljust(tw[0])] +
+                                      [str(c).rjust(tw[i + 1]) for i, c in enumerate(r[1:4])] +
+                                      [str(r[4])]).rstrip())
         text.append("")
         text.append("checks:")
         text += ["  " + c for c in self.checks]
@@ -442,7 +508,8 @@ def main():
     with open(os.path.join(outdir, f"table-{label}.txt"), "w") as f:
         f.write(table)
     fields = ["case", "metric", "unit", *MODES, "observe_ratio", "random_ratio",
-              "goal", "goal_met"]
+              "notrace", "traced_ratio", "traced_ratio_min", "traced_ratio_max",
+              "traced_ratio_q1", "traced_ratio_q3", "goal", "goal_met"]
     with open(os.path.join(outdir, f"results-{label}.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
