@@ -370,6 +370,35 @@ class Report:
                              for m in MODES] + ["", "", ""])
         return rows
 
+    # 5, continued: /proc/net/ephport_dests with many connections
+    def dests(self):
+        rows = []
+        ehash = next((r.get("entries") for r in self.of("ehash")), None)
+        for r in self.of("dests"):
+            conns, dests = int(r["conns"]), int(r["dests"])
+            shape = "one destination" if dests == 1 else f"{dests:,} destinations"
+            vals = {"without": None, "random": None,
+                    "observe": (num(r.get("cold_med_us")), num(r.get("warm_med_us")))}
+            self.add("read_dests", f"dests_us_{conns}_conns_{dests}_dests",
+                     "us cold/warm", vals)
+            rows.append([f"read ephport_dests ({conns:,} conns, {shape}), cold / warm us",
+                         "-", f"{vals['observe'][0]:,.0f} / {vals['observe'][1]:,.0f}",
+                         "-", "", "", ""])
+            rows.append([f"  the same from an empty namespace beside it, cold us",
+                         "-", fmt_int(num(r.get("empty_cold_med_us"))), "-", "", "", ""])
+            self.checks.append(
+                f"ephport_dests, {conns} connections to {dests} destination(s)"
+                f" ({r.get('lines')} lines, tcp_dest_max {r.get('tcp_dest_max')},"
+                f" made in {r.get('setup_s')} s), {r.get('reads')} reads each:"
+                f" cold {fmt(num(r.get('cold_min_us')), 0)} to"
+                f" {fmt(num(r.get('cold_max_us')), 0)} us, warm"
+                f" {fmt(num(r.get('warm_min_us')), 0)} to"
+                f" {fmt(num(r.get('warm_max_us')), 0)} us, empty namespace cold"
+                f" {fmt(num(r.get('empty_cold_min_us')), 0)} to"
+                f" {fmt(num(r.get('empty_cold_max_us')), 0)} us"
+                + (f"; the established hash has {int(ehash):,} buckets" if ehash else ""))
+        return rows
+
     def cell(self, mode, text):
         return NA_RANDOM if self.na(mode) else text
 
@@ -391,7 +420,8 @@ class Report:
                     ("3 occupancy sweep, 1000-port range, one destination"
                      " (ratio: speed-up, without / mode)", self.sweep()),
                     ("4 memory with many namespaces", self.memory()),
-                    ("5 reading with many namespaces", self.reading())]
+                    ("5 reading with many namespaces, and with many connections",
+                     self.reading() + self.dests())]
         rows = [r for _, s in sections for r in s]
         width = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
 

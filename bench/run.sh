@@ -13,6 +13,7 @@
 # collected in a file and printed between EPHPORT-BENCH-BEGIN and
 # EPHPORT-BENCH-END at the end, when no test runs that could make the
 # kernel print into them; progress goes to the console as "# ..." lines.
+# Last, the cost of reading /proc/net/ephport_dests with many connections.
 cd "$(dirname "$0")" || exit 1
 
 # Defaults; bench.sh writes bench.conf to change them.
@@ -22,6 +23,7 @@ SWEEP_RANGE="40000 40999"
 SWEEP_PCTS=0,50,90,99
 SWEEP_SAMPLES=200
 NETNS=1000
+DESTS_CONNS=10000
 [ -f ./bench.conf ] && . ./bench.conf
 
 KO=/lib/modules/$(uname -r)/extra/ephport.ko
@@ -152,6 +154,17 @@ unload
 random_cmd="echo random >$SYSFS/mode"
 record "mode=all round=1" $BENCH netns "$NETNS" "insmod $KO" "$random_cmd" \
 	"rmmod ephport" || rc=1
+
+# Reading /proc/net/ephport_dests with DESTS_CONNS connections in the
+# namespace, to one destination and each to its own; the size of the
+# kernel's established hash that every walk goes through.
+set_mode observe && settle_all
+echo "R case=ehash $(dmesg | sed -n 's/.*TCP established hash table entries: \([0-9]*\).*/entries=\1/p' | head -n 1)" >>"$OUT"
+for d in 1 "$DESTS_CONNS"; do
+	record "mode=observe round=1" $BENCH dests "$DESTS_CONNS" "$d" || rc=1
+	settle_all
+done
+unload
 
 echo "EPHPORT-BENCH-BEGIN"
 cat "$OUT"
