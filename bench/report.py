@@ -162,7 +162,8 @@ class Report:
             ratio[m] = median(paired)
             met[m] = None if ratio[m] is None else ratio[m] >= TPUT_GOAL[m]
             if len(paired) > 1:
-                q = statistics.quantiles(paired, n=4) if len(paired) > 2 else paired
+                q = (statistics.quantiles(paired, n=4) if len(paired) > 2
+                     else sorted(paired))
                 self.checks.append(
                     f"{case} ({key}), {m}/without over {len(paired)} rounds: "
                     f"{100 * min(paired):.1f} % to {100 * max(paired):.1f} %"
