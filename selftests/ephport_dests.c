@@ -670,6 +670,23 @@ static long distinct(const int *ports)
 	return n;
 }
 
+/* Waits until @fd's connection is in FIN_WAIT2 (its FIN acknowledged). */
+static int wait_fin_wait2(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	double end = ep_now() + 3;
+
+	do {
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+			return -errno;
+		if (ti.tcpi_state == TCP_FIN_WAIT2)
+			return 0;
+		usleep(10000);
+	} while (ep_now() < end);
+	return -ETIMEDOUT;
+}
+
 /*
  * 60 connections to A:5000 and 30 to B:5001 in a 100-port range: two
  * lines, held 60 and 30, headroom 40 and 70. Then some of A's end in the
@@ -677,11 +694,13 @@ static long distinct(const int *ports)
  *
  * - 20 close first, their peers next: TIME_WAIT proper. The column moves
  *   to 20; their 60 s are not waited for here.
- * - 10 close with TCP_LINGER2 of 3 s while their peers stay open: once
- *   the peer has acknowledged the FIN, the kernel turns each into a
- *   timewait socket (the same object as a TIME_WAIT one, sk_state
- *   TCP_TIME_WAIT, its substate FIN_WAIT2) and arms the timewait timer
- *   for 3 s instead of 60. The column counts them (30), and when that
+ * - 10 close with TCP_LINGER2 of 3 s while their peers stay open. Each
+ *   shuts down its side first and closes once the peer has acknowledged
+ *   the FIN (FIN_WAIT2): then close() turns it into a timewait socket
+ *   (the same object as a TIME_WAIT one, sk_state TCP_TIME_WAIT, its
+ *   substate FIN_WAIT2) and arms the timewait timer for 3 s instead of
+ *   60. (Closed before that acknowledgement, a socket may stay a full
+ *   one in FIN_WAIT2 whose own timer resets it: not a timewait socket.) The column counts them (30), and when that
  *   timer fires (tw_timer_handler, inet_twsk_kill: the path every
  *   TIME_WAIT expiry takes, with inet_twsk_bind_unhash) held, time_wait,
  *   headroom, tcp_dest_max and tcp_in_use all follow, without a reset or
@@ -747,10 +766,15 @@ TEST_F(dests, two_destinations)
 	ASSERT_EQ(0, k) TH_LOG("20 of A's 60 in TIME_WAIT");
 
 	/* 10 end in timewait sockets whose timer is 3 s, peers left open. */
-	t0 = ep_now();
 	for (i = 20; i < 30; i++) {
 		ASSERT_EQ(0, setsockopt(client[i], IPPROTO_TCP, TCP_LINGER2,
 					&linger2, sizeof(linger2)));
+		ASSERT_EQ(0, shutdown(client[i], SHUT_WR));
+	}
+	for (i = 20; i < 30; i++)
+		ASSERT_EQ(0, wait_fin_wait2(client[i])) TH_LOG("FIN_WAIT2 %d", i);
+	t0 = ep_now();
+	for (i = 20; i < 30; i++) {
 		count_port(ports, client[i], -1);
 		close(client[i]);
 	}
