@@ -8,12 +8,12 @@
 # cases are also measured with ephport built without its tracepoints
 # (notrace: ephport-notrace.ko, observe mode) next to observe, the one
 # first in odd rounds, the other in even ones: the pair shows what the
-# tracepoints cost while disabled. Then, once, memory and
-# reading cost with many namespaces. Result lines ("R key=value ...") are
-# collected in a file and printed between EPHPORT-BENCH-BEGIN and
-# EPHPORT-BENCH-END at the end, when no test runs that could make the
-# kernel print into them; progress goes to the console as "# ..." lines.
-# Last, the cost of reading /proc/net/ephport_dests with many connections.
+# tracepoints cost while disabled. Then, once, memory and reading cost
+# with many namespaces, and reading /proc/net/ephport_dests with many
+# connections. Result lines ("R key=value ...") are collected in a file
+# and printed between EPHPORT-BENCH-BEGIN and EPHPORT-BENCH-END at the
+# end, when no test runs that could make the kernel print into them;
+# progress goes to the console as "# ..." lines.
 cd "$(dirname "$0")" || exit 1
 
 # Defaults; bench.sh writes bench.conf to change them.
