@@ -8,11 +8,13 @@ set -euo pipefail
 usage() {
 	cat <<USAGE
 usage: $0 [--kernel 6.12|6.1] [--rounds N] [--secs S] [--samples N]
-          [--netns N] [--out DIR] [--timeout SECONDS]
+          [--netns N] [--conns N] [--out DIR] [--timeout SECONDS]
 
 Boots one VM (selftests/vm/vm.sh --bench) and, in it, measures each case
 without ephport, in observe mode and in random mode, interleaved, for N
-rounds; then memory and reading cost with many namespaces. Writes
+rounds, and connect() also with ephport built without its tracepoints;
+then memory and reading cost with many namespaces, and the cost of
+reading /proc/net/ephport_dests with many connections. Writes
 DIR/{table,results}-KERNEL.{txt,csv,json}, DIR/sweep-KERNEL.png and the
 console log DIR/console-KERNEL.log, and prints the table.
 
@@ -21,6 +23,8 @@ console log DIR/console-KERNEL.log, and prints the table.
   --secs S      seconds per throughput measurement (default 1)
   --samples N   connect()s timed per occupancy level and round (default 200)
   --netns N     namespaces for the memory and reading cases (default 1000)
+  --conns N     connections in the namespace whose /proc/net/ephport_dests
+                is read (default 10000)
   --out DIR     results folder (default bench/out)
   --timeout S   give up on the VM after S seconds (default 1500)
 USAGE
@@ -31,6 +35,7 @@ rounds=11
 secs=1
 samples=200
 netns=1000
+conns=10000
 out=$EPHPORT_TOP/bench/out
 timeout=1500
 while [ $# -gt 0 ]; do
@@ -40,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--secs) secs=$2; shift 2 ;;
 	--samples) samples=$2; shift 2 ;;
 	--netns) netns=$2; shift 2 ;;
+	--conns) conns=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
@@ -71,11 +77,25 @@ if grep -q 'warning:' "$work/build.log"; then
 	die "ephport_bench builds with warnings"
 fi
 cp "$EPHPORT_TOP/bench/run.sh" "$work/stage/"
+# ephport without its tracepoints, for the connect() cases' notrace mode
+# (vm.sh builds the usual one, with them).
+eval "$("$EPHPORT_TOP/selftests/vm/debian-kernel.sh" "$kernel")"
+mkdir -p "$work/notrace"
+cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module} "$work/notrace/"
+make -s -C "$work/notrace" KDIR="$KDIR" EPHPORT_NO_TRACE=1 module \
+	>"$work/notrace.log" 2>&1 ||
+	{ cat "$work/notrace.log" >&2; die "ephport without tracepoints does not build"; }
+if grep -q 'warning:' "$work/notrace.log"; then
+	cat "$work/notrace.log" >&2
+	die "ephport without tracepoints builds with warnings"
+fi
+cp "$work/notrace/ephport.ko" "$work/stage/ephport-notrace.ko"
 cat >"$work/stage/bench.conf" <<CONF
 ROUNDS=$rounds
 TPUT_SECS=$secs
 SWEEP_SAMPLES=$samples
 NETNS=$netns
+DESTS_CONNS=$conns
 CONF
 
 # QEMU processes on this machine that are not this run's.

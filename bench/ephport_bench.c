@@ -3,11 +3,13 @@
  * ephport_bench: the measurements behind "make bench", run inside the VM
  * by bench/run.sh (which loads and unloads ephport between them).
  *
- *   ephport_bench tput connect|bind|udp SECONDS
+ *   ephport_bench tput connect|connfail|bind|udp SECONDS
  *	Operations per second in a new network namespace: TCP connect() to
  *	a loopback listener then close with RST (SO_LINGER 0, no
- *	TIME_WAIT), TCP bind() to port 0 then close, or sendto() on an
- *	unbound UDP socket (autobind) then close.
+ *	TIME_WAIT), a TCP connect() that finds no port (a one-port range
+ *	held toward the listener: EADDRNOTAVAIL) then close, TCP bind() to
+ *	port 0 then close, or sendto() on an unbound UDP socket (autobind)
+ *	then close.
  *
  *   ephport_bench sweep LO HI PCT[,PCT...] SAMPLES
  *	In a new namespace with ip_local_port_range "LO HI", hold PCT % of
@@ -20,15 +22,23 @@
  *	commands), then in random mode (RANDOM, skipped if empty), and the
  *	time to read one namespace's sysfs directory and /proc/net/ephport.
  *
+ *   ephport_bench dests CONNS DESTS
+ *	The time to read /proc/net/ephport_dests in a namespace holding
+ *	CONNS connections (client and accepted sides both in it) spread
+ *	over DESTS listeners, and from an empty namespace beside it that
+ *	shares the kernel's established hash.
+ *
  * Results are lines "R case=... key=value ..."; anything else is a note.
  */
 #define _GNU_SOURCE
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include "ephport_test.h"	/* the selftests' helpers */
 
 #define LISTEN_PORT	5000	/* below every range the benchmark uses */
 #define SINK_PORT	5001
+#define FAIL_PORT	40000	/* connfail's one-port range */
 #define MAX_SAMPLES	100000
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -111,6 +121,20 @@ static int op_connect(int lfd)
 	return 0;
 }
 
+/* A connect() that must find no port: EADDRNOTAVAIL is success here. */
+static int op_connfail(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = ep_loopback(AF_INET, &ss, LISTEN_PORT);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), r;
+
+	if (fd < 0)
+		return -1;
+	r = connect(fd, (struct sockaddr *)&ss, len) ? errno : 0;
+	close(fd);
+	return r == EADDRNOTAVAIL ? 0 : -1;
+}
+
 static int op_bind(void)
 {
 	struct sockaddr_in a;
@@ -156,10 +180,11 @@ static int cmd_tput(int argc, char **argv)
 	const char *what, *counter;
 	long ops = 0, fails = 0, i, nb = 0;
 	double secs, t0, tb, t, *batch;
-	int lfd = -1, sfd = -1, rcvbuf = 4096, (*op)(void) = NULL;
+	int lfd = -1, sfd = -1, cfd = -1, afd = -1, rcvbuf = 4096;
+	int (*op)(void) = NULL;
 
 	if (argc != 2)
-		die("usage: tput connect|bind|udp SECONDS");
+		die("usage: tput connect|connfail|bind|udp SECONDS");
 	what = argv[0];
 	secs = atof(argv[1]);
 	batch = calloc(TPUT_MAX_BATCHES, sizeof(*batch));
@@ -169,6 +194,15 @@ static int cmd_tput(int argc, char **argv)
 	if (!strcmp(what, "connect")) {
 		lfd = make_listener(SOCK_STREAM, LISTEN_PORT);
 		counter = "tcp_connect_ok";
+	} else if (!strcmp(what, "connfail")) {
+		/* One port, held toward the listener: every connect() fails. */
+		if (ep_set_range(FAIL_PORT, FAIL_PORT))
+			die("ip_local_port_range %d %d", FAIL_PORT, FAIL_PORT);
+		lfd = make_listener(SOCK_STREAM, LISTEN_PORT);
+		if (connect_one(lfd, &cfd, &afd, NULL))
+			die("the connection that holds port %d", FAIL_PORT);
+		op = op_connfail;
+		counter = "tcp_connect_fail";
 	} else if (!strcmp(what, "bind")) {
 		op = op_bind;
 		counter = "tcp_bind_ok";
@@ -208,6 +242,8 @@ static int cmd_tput(int argc, char **argv)
 	       ep_nsval(counter), ep_nsval("random_ok"),
 	       ep_nsval("random_fallback"));
 	free(batch);
+	if (cfd >= 0)
+		hang_up(cfd, afd);
 	if (lfd >= 0)
 		close(lfd);
 	if (sfd >= 0)
@@ -521,6 +557,127 @@ static int cmd_netns(int argc, char **argv)
 	return 0;
 }
 
+#define DESTS_READS	9
+#define DESTS_LISTEN	10000	/* listeners from here up, below the range */
+#define DESTS_LO	20000
+#define DESTS_HI	60999
+
+/*
+ * @n reads of /proc/self/net/ephport_dests, each after 1.1 s idle (cold:
+ * the read walks the hash) or right after another (warm: the last walk's
+ * result), sorted, in microseconds; the number of lines in @lines.
+ */
+static void time_dests(double *us, int n, int cold, int *lines)
+{
+	char buf[8192];
+	double t0;
+	int i, fd, k;
+	ssize_t r;
+
+	for (i = 0; i < n; i++) {
+		if (cold)
+			usleep(1100000);
+		*lines = 0;
+		t0 = ep_now();
+		fd = open("/proc/self/net/ephport_dests", O_RDONLY);
+		if (fd < 0)
+			die("/proc/self/net/ephport_dests");
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			for (k = 0; k < r; k++)
+				*lines += buf[k] == '\n';
+		close(fd);
+		us[i] = (ep_now() - t0) * 1e6;
+	}
+	qsort(us, n, sizeof(*us), cmp_double);
+}
+
+static void print_reads(const char *what, const double *us, int n)
+{
+	printf(" %s_med_us=%.1f %s_min_us=%.1f %s_max_us=%.1f", what,
+	       us[n / 2], what, us[0], what, us[n - 1]);
+}
+
+static int cmd_dests(int argc, char **argv)
+{
+	double cold[DESTS_READS], warm[2 * DESTS_READS + 3];
+	double empty_cold[DESTS_READS], t0, setup;
+	int conns, dests, i, lines, empty_lines = 0, *lfd, cfd, afd;
+	struct sockaddr_storage ss;
+	int pipefd[2];
+	pid_t pid;
+
+	if (argc != 2)
+		die("usage: dests CONNS DESTS");
+	conns = atoi(argv[0]);
+	dests = atoi(argv[1]);
+	if (conns < 1 || dests < 1 || dests > conns ||
+	    conns > DESTS_HI - DESTS_LO + 1 || dests > DESTS_LO - DESTS_LISTEN)
+		die("dests: 1 <= DESTS <= CONNS <= %d, DESTS <= %d",
+		    DESTS_HI - DESTS_LO + 1, DESTS_LO - DESTS_LISTEN);
+	raise_nofile(2 * conns + dests + 64);
+	lfd = calloc(dests, sizeof(*lfd));
+	if (!lfd)
+		die("calloc");
+	new_netns();
+	if (ep_set_range(DESTS_LO, DESTS_HI))
+		die("ip_local_port_range");
+	t0 = ep_now();
+	for (i = 0; i < dests; i++)
+		lfd[i] = make_listener(SOCK_STREAM, DESTS_LISTEN + i);
+	for (i = 0; i < conns; i++) {
+		socklen_t len = ep_loopback(AF_INET, &ss, DESTS_LISTEN + i % dests);
+
+		cfd = socket(AF_INET, SOCK_STREAM, 0);
+		if (cfd < 0 || connect(cfd, (struct sockaddr *)&ss, len))
+			die("connection %d of %d", i + 1, conns);
+		afd = accept(lfd[i % dests], NULL, NULL);
+		if (afd < 0)
+			die("accept %d", i + 1);
+	}
+	setup = ep_now() - t0;
+
+	/*
+	 * An empty namespace beside it, reading its own (empty) table: the
+	 * walk still visits every bucket of the shared hash, and every
+	 * socket of this namespace in it.
+	 */
+	if (pipe(pipefd))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		close(pipefd[0]);
+		new_netns();
+		time_dests(empty_cold, DESTS_READS, 1, &empty_lines);
+		if (write(pipefd[1], empty_cold, sizeof(empty_cold)) !=
+		    sizeof(empty_cold) ||
+		    write(pipefd[1], &empty_lines, sizeof(empty_lines)) !=
+		    sizeof(empty_lines))
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], empty_cold, sizeof(empty_cold)) != sizeof(empty_cold) ||
+	    read(pipefd[0], &empty_lines, sizeof(empty_lines)) != sizeof(empty_lines))
+		die("the empty namespace's reads");
+	close(pipefd[0]);
+	waitpid(pid, NULL, 0);
+
+	time_dests(cold, DESTS_READS, 1, &lines);
+	time_dests(warm, ARRAY_SIZE(warm), 0, &lines);
+	printf("R case=dests conns=%d dests=%d setup_s=%.1f reads=%d lines=%d tcp_dest_max=%ld tcp_in_use=%ld",
+	       conns, dests, setup, DESTS_READS, lines - 1, ep_nsval("tcp_dest_max"),
+	       ep_nsval("tcp_in_use"));
+	print_reads("cold", cold, DESTS_READS);
+	print_reads("warm", warm, ARRAY_SIZE(warm));
+	print_reads("empty_cold", empty_cold, DESTS_READS);
+	printf(" empty_lines=%d\n", empty_lines - 1);
+	fflush(stdout);
+	/* Leaving closes them all, with the namespace. */
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -528,11 +685,14 @@ int main(int argc, char **argv)
 		return cmd_tput(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "sweep"))
 		return cmd_sweep(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "dests"))
+		return cmd_dests(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "netns"))
 		return cmd_netns(argc - 2, argv + 2);
 	fprintf(stderr,
-		"usage: ephport_bench tput connect|bind|udp SECONDS\n"
+		"usage: ephport_bench tput connect|connfail|bind|udp SECONDS\n"
 		"       ephport_bench sweep LO HI PCT[,PCT...] SAMPLES\n"
+		"       ephport_bench dests CONNS DESTS\n"
 		"       ephport_bench netns COUNT LOAD RANDOM UNLOAD\n");
 	return 2;
 }

@@ -25,6 +25,14 @@ TPUT = (
     ("udp", "UDP autobind+close, ops/s"),
 )
 TPUT_GOAL = {"observe": 0.98, "random": 0.95}
+# Built with its tracepoints (disabled) against built without them
+# (EPHPORT_NO_TRACE=1), both in observe mode: connect() as in case 1, and
+# a connect() that finds no port, where ephport_port_fail sits.
+TRACE = (
+    ("connect", "TCP connect()+close (RST), ops/s"),
+    ("connfail", "TCP connect() finding no port, ops/s"),
+)
+TRACE_GOAL = 0.98           # with tracepoints >= 98 % of without them
 SWEEP_GOAL = 10.0           # random at least 10x faster at 99 % full
 MEM_GOAL_KIB = {"observe": 20.0, "random": 160.0}
 WARMUP_OPS = 200            # ephport_bench tput's untimed operations
@@ -154,7 +162,8 @@ class Report:
             ratio[m] = median(paired)
             met[m] = None if ratio[m] is None else ratio[m] >= TPUT_GOAL[m]
             if len(paired) > 1:
-                q = statistics.quantiles(paired, n=4) if len(paired) > 2 else paired
+                q = (statistics.quantiles(paired, n=4) if len(paired) > 2
+                     else sorted(paired))
                 self.checks.append(
                     f"{case} ({key}), {m}/without over {len(paired)} rounds: "
                     f"{100 * min(paired):.1f} % to {100 * max(paired):.1f} %"
@@ -166,8 +175,8 @@ class Report:
                 [self.short(m, pct(ratio[m])) for m in MODES[1:]] +
                 [self.goal_text(met, "observe >= 98 %", "random >= 95 %")])
 
-    def tput_checks(self, case):
-        for m in ("observe", "random"):
+    def tput_checks(self, case, modes=("observe", "random")):
+        for m in modes:
             recs = self.of(case, m)
             if not recs:
                 continue
@@ -195,6 +204,46 @@ class Report:
             fails = sum(num(r.get("fail")) or 0 for r in recs)
             if fails:
                 self.checks.append(f"{case}, {m}: {fails:.0f} operations failed")
+
+    # 6: the tracepoints, disabled: the same module built with and without
+    def tracepoints(self):
+        rows = []
+        for case, label in TRACE:
+            for key, how in (("ops_s_med", "median batch"), ("ops_s", "wall")):
+                traced = {r["round"]: num(r.get(key)) for r in self.of(case, "observe")}
+                bare = {r["round"]: num(r.get(key)) for r in self.of(case, "notrace")}
+                paired = [traced[k] / bare[k] for k in traced
+                          if bare.get(k) and traced[k]]
+                if not paired:
+                    continue
+                ratio = median(paired)
+                q = (statistics.quantiles(paired, n=4) if len(paired) > 2
+                     else [min(paired), max(paired)])
+                met = ratio >= TRACE_GOAL
+                spread = (f"{100 * min(paired):.1f} % to {100 * max(paired):.1f} %,"
+                          f" middle half {100 * q[0]:.1f} % to {100 * q[-1]:.1f} %")
+                within = q[0] <= 1.0 <= q[-1]
+                self.checks.append(
+                    f"{case} ({key}), with/without tracepoints over {len(paired)}"
+                    f" rounds: {spread}; 100 % is "
+                    + ("inside" if within else "outside") + " the middle half")
+                goal = "with >= 98 % of without"
+                self.summary.append({
+                    "case": "tracepoints_" + case,
+                    "metric": "ops_per_s" + ("_median_batch" if key == "ops_s_med"
+                                             else "_wall"),
+                    "unit": "ops/s", "observe": median(traced.values()),
+                    "notrace": median(bare.values()), "traced_ratio": ratio,
+                    "traced_ratio_min": min(paired), "traced_ratio_max": max(paired),
+                    "traced_ratio_q1": q[0], "traced_ratio_q3": q[-1],
+                    "goal": goal, "goal_met": met})
+                rows.append([f"{label} ({how})", fmt_int(median(traced.values())),
+                             fmt_int(median(bare.values())), pct(ratio),
+                             f"{goal} ({verdict(met)})"])
+            # Case 1 checked observe mode's connect() already.
+            self.tput_checks(case, ("notrace",) if case == "connect"
+                             else ("observe", "notrace"))
+        return rows
 
     # 3: occupancy sweep
     def sweep(self):
@@ -314,6 +363,35 @@ class Report:
                              for m in MODES] + ["", "", ""])
         return rows
 
+    # 5, continued: /proc/net/ephport_dests with many connections
+    def dests(self):
+        rows = []
+        ehash = next((r.get("entries") for r in self.of("ehash")), None)
+        for r in self.of("dests"):
+            conns, dests = int(r["conns"]), int(r["dests"])
+            shape = "one destination" if dests == 1 else f"{dests:,} destinations"
+            vals = {"without": None, "random": None,
+                    "observe": (num(r.get("cold_med_us")), num(r.get("warm_med_us")))}
+            self.add("read_dests", f"dests_us_{conns}_conns_{dests}_dests",
+                     "us cold/warm", vals)
+            rows.append([f"read ephport_dests ({conns:,} conns, {shape}), cold / warm us",
+                         "-", f"{vals['observe'][0]:,.0f} / {vals['observe'][1]:,.0f}",
+                         "-", "", "", ""])
+            rows.append([f"  the same from an empty namespace beside it, cold us",
+                         "-", fmt_int(num(r.get("empty_cold_med_us"))), "-", "", "", ""])
+            self.checks.append(
+                f"ephport_dests, {conns} connections to {dests} destination(s)"
+                f" ({r.get('lines')} lines, tcp_dest_max {r.get('tcp_dest_max')},"
+                f" made in {r.get('setup_s')} s), {r.get('reads')} reads each:"
+                f" cold {fmt(num(r.get('cold_min_us')), 0)} to"
+                f" {fmt(num(r.get('cold_max_us')), 0)} us, warm"
+                f" {fmt(num(r.get('warm_min_us')), 0)} to"
+                f" {fmt(num(r.get('warm_max_us')), 0)} us, empty namespace cold"
+                f" {fmt(num(r.get('empty_cold_min_us')), 0)} to"
+                f" {fmt(num(r.get('empty_cold_max_us')), 0)} us"
+                + (f"; the established hash has {int(ehash):,} buckets" if ehash else ""))
+        return rows
+
     def cell(self, mode, text):
         return NA_RANDOM if self.na(mode) else text
 
@@ -335,7 +413,8 @@ class Report:
                     ("3 occupancy sweep, 1000-port range, one destination"
                      " (ratio: speed-up, without / mode)", self.sweep()),
                     ("4 memory with many namespaces", self.memory()),
-                    ("5 reading with many namespaces", self.reading())]
+                    ("5 reading with many namespaces, and with many connections",
+                     self.reading() + self.dests())]
         rows = [r for _, s in sections for r in s]
         width = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
 
@@ -364,6 +443,16 @@ class Report:
         for title, rows_ in sections:
             text.append(title + ":")
             text += [line(r) for r in rows_]
+        trace_rows = self.tracepoints()
+        if trace_rows:
+            thead = ["6 tracepoints, disabled (observe mode; ratio per round)",
+                     "with them", "without", "with/w", "goal (met?)"]
+            tw = [max(len(str(r[i])) for r in trace_rows + [thead]) for i in range(4)]
+            text.append("")
+            for r in [thead] + trace_rows:
+                text.append("  ".join([str(r[0]).ljust(tw[0])] +
+                                      [str(c).rjust(tw[i + 1]) for i, c in enumerate(r[1:4])] +
+                                      [str(r[4])]).rstrip())
         text.append("")
         text.append("checks:")
         text += ["  " + c for c in self.checks]
@@ -442,7 +531,8 @@ def main():
     with open(os.path.join(outdir, f"table-{label}.txt"), "w") as f:
         f.write(table)
     fields = ["case", "metric", "unit", *MODES, "observe_ratio", "random_ratio",
-              "goal", "goal_met"]
+              "notrace", "traced_ratio", "traced_ratio_min", "traced_ratio_max",
+              "traced_ratio_q1", "traced_ratio_q3", "goal", "goal_met"]
     with open(os.path.join(outdir, f"results-{label}.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()

@@ -4,11 +4,16 @@
 #
 # Each round measures every case without ephport (module not loaded), in
 # observe mode and in random mode, in that order (A B C A B C ...), case by
-# case, so a slow moment of the host hits all three alike. Then, once, memory and
-# reading cost with many namespaces. Result lines ("R key=value ...") are
-# collected in a file and printed between EPHPORT-BENCH-BEGIN and
-# EPHPORT-BENCH-END at the end, when no test runs that could make the
-# kernel print into them; progress goes to the console as "# ..." lines.
+# case, so a slow moment of the host hits all three alike. The connect()
+# cases are also measured with ephport built without its tracepoints
+# (notrace: ephport-notrace.ko, observe mode) next to observe, the one
+# first in odd rounds, the other in even ones: the pair shows what the
+# tracepoints cost while disabled. Then, once, memory and reading cost
+# with many namespaces, and reading /proc/net/ephport_dests with many
+# connections. Result lines ("R key=value ...") are collected in a file
+# and printed between EPHPORT-BENCH-BEGIN and EPHPORT-BENCH-END at the
+# end, when no test runs that could make the kernel print into them;
+# progress goes to the console as "# ..." lines.
 cd "$(dirname "$0")" || exit 1
 
 # Defaults; bench.sh writes bench.conf to change them.
@@ -18,9 +23,11 @@ SWEEP_RANGE="40000 40999"
 SWEEP_PCTS=0,50,90,99
 SWEEP_SAMPLES=200
 NETNS=1000
+DESTS_CONNS=10000
 [ -f ./bench.conf ] && . ./bench.conf
 
 KO=/lib/modules/$(uname -r)/extra/ephport.ko
+KO_NOTRACE=$PWD/ephport-notrace.ko	# bench.sh builds it (EPHPORT_NO_TRACE=1)
 SYSFS=/sys/kernel/ephport
 OUT=/tmp/bench.txt
 BENCH=./ephport_bench
@@ -34,10 +41,11 @@ unload() {
 	fi
 }
 
-# set_mode without|observe|random
+# set_mode without|observe|notrace|random
 set_mode() {
 	unload || return 1
 	[ "$1" = without ] && return 0
+	[ "$1" = notrace ] && { insmod "$KO_NOTRACE"; return; }
 	insmod "$KO" || return 1
 	[ "$1" = observe ] && return 0
 	echo random >"$SYSFS/mode"
@@ -80,7 +88,9 @@ settle_all() {
 insmod "$KO" || { say "cannot load $KO"; exit 1; }
 random=available
 MODES="without observe random"
-echo "R case=info kernel=$(uname -r) version=$(cat $SYSFS/version) random=$random rounds=$ROUNDS tput_secs=$TPUT_SECS sweep_range=${SWEEP_RANGE% *}-${SWEEP_RANGE#* } sweep_samples=$SWEEP_SAMPLES netns=$NETNS cpus=$(nproc)" >>"$OUT"
+notrace=available
+[ -f "$KO_NOTRACE" ] || notrace=missing
+echo "R case=info kernel=$(uname -r) version=$(cat $SYSFS/version) random=$random notrace=$notrace rounds=$ROUNDS tput_secs=$TPUT_SECS sweep_range=${SWEEP_RANGE% *}-${SWEEP_RANGE#* } sweep_samples=$SWEEP_SAMPLES netns=$NETNS cpus=$(nproc)" >>"$OUT"
 say "ephport $(cat $SYSFS/version) on $(uname -r), random mode $random"
 sed 's/^/# bench: probes: /' "$SYSFS/probes"
 unload
@@ -116,10 +126,22 @@ rc=0
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	say "round $r/$ROUNDS"
+	# With and without the tracepoints side by side, in turns first.
+	if [ $((r % 2)) = 1 ]; then
+		pair="observe notrace"
+	else
+		pair="notrace observe"
+	fi
 	for c in connect bind udp sweep; do
-		for m in $MODES; do
+		modes=$MODES
+		[ $c = connect ] && modes="without $pair random"
+		for m in $modes; do
 			measure $m $r $c || rc=1
 		done
+	done
+	# A connect() that finds no port: the path where port_fail sits.
+	for m in $pair; do
+		measure $m $r connfail || rc=1
 	done
 	r=$((r + 1))
 done
@@ -132,6 +154,17 @@ unload
 random_cmd="echo random >$SYSFS/mode"
 record "mode=all round=1" $BENCH netns "$NETNS" "insmod $KO" "$random_cmd" \
 	"rmmod ephport" || rc=1
+
+# Reading /proc/net/ephport_dests with DESTS_CONNS connections in the
+# namespace, to one destination and each to its own; the size of the
+# kernel's established hash that every walk goes through.
+set_mode observe && settle_all
+echo "R case=ehash $(dmesg | sed -n 's/.*TCP established hash table entries: \([0-9]*\).*/entries=\1/p' | head -n 1)" >>"$OUT"
+for d in 1 "$DESTS_CONNS"; do
+	record "mode=observe round=1" $BENCH dests "$DESTS_CONNS" "$d" || rc=1
+	settle_all
+done
+unload
 
 echo "EPHPORT-BENCH-BEGIN"
 cat "$OUT"

@@ -21,6 +21,14 @@
 #error "ephport needs CONFIG_KPROBES and CONFIG_KRETPROBES"
 #endif
 
+/*
+ * Not PREEMPT_RT (Debian's linux-image-rt-amd64): spinlock_t sleeps there,
+ * and the probe handlers take the namespaces' spinlocks.
+ */
+#if IS_ENABLED(CONFIG_PREEMPT_RT)
+#error "ephport does not support PREEMPT_RT kernels: its probe handlers take spinlocks"
+#endif
+
 /* Random mode's redirect: an ftrace_ops that sets the instruction pointer. */
 #if !IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_REGS)
 #error "ephport needs CONFIG_DYNAMIC_FTRACE_WITH_REGS"

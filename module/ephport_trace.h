@@ -83,6 +83,24 @@ static inline void ephport_trace_fill(const struct sock *sk, u32 *netns,
 
 #endif /* _EPHPORT_TRACE_HELPERS */
 
+#ifdef EPHPORT_NO_TRACE
+#ifndef _EPHPORT_TRACE_H
+#define _EPHPORT_TRACE_H
+/*
+ * Built without its tracepoints (make EPHPORT_NO_TRACE=1, Kbuild): the
+ * calls compile to nothing, as the kernel's own do without
+ * CONFIG_TRACEPOINTS. Only to measure what the tracepoints cost.
+ */
+static inline void trace_ephport_port_fail(const struct sock *sk, int op)
+{
+}
+
+static inline void trace_ephport_self_connect(const struct sock *sk, int op)
+{
+}
+#endif /* _EPHPORT_TRACE_H */
+#else
+
 #if !defined(_EPHPORT_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
 #define _EPHPORT_TRACE_H
 
@@ -143,3 +161,5 @@ DEFINE_EVENT(ephport_sock, ephport_self_connect,
 #undef TRACE_INCLUDE_FILE
 #define TRACE_INCLUDE_FILE ephport_trace
 #include <trace/define_trace.h>
+
+#endif /* EPHPORT_NO_TRACE */

@@ -66,10 +66,43 @@ static void ephport_parse_peak_reset_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EINVAL, ephport_parse_peak_reset("-0x"));
 }
 
+static void ephport_parse_basis_test(struct kunit *test)
+{
+	static const char *const bad[] = {
+		"", "\n", "PORTS", "Dest", "port", "dests", " dest", "dest ",
+		"dest\n\n", "ports dest", "0", "1", "-dest",
+	};
+	enum ephport_basis b = EPHPORT_BASIS_PORTS;
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_basis("dest", &b));
+	KUNIT_EXPECT_EQ(test, EPHPORT_BASIS_DEST, b);
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_basis("ports\n", &b));
+	KUNIT_EXPECT_EQ(test, EPHPORT_BASIS_PORTS, b);
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_basis("dest\n", &b));
+	KUNIT_EXPECT_EQ(test, EPHPORT_BASIS_DEST, b);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, -EINVAL, ephport_parse_basis(bad[i], &b),
+				    "\"%s\"", bad[i]);
+		KUNIT_EXPECT_EQ_MSG(test, EPHPORT_BASIS_DEST, b,
+				    "\"%s\" changed it", bad[i]);
+	}
+	/* What sysfs shows reads back as the same basis. */
+	for (i = EPHPORT_BASIS_PORTS; i <= EPHPORT_BASIS_DEST; i++) {
+		KUNIT_EXPECT_EQ(test, 0, ephport_parse_basis(ephport_basis_name(i), &b));
+		KUNIT_EXPECT_EQ(test, i, b);
+	}
+	KUNIT_EXPECT_STREQ(test, "ports", ephport_basis_name(EPHPORT_BASIS_PORTS));
+	KUNIT_EXPECT_STREQ(test, "dest", ephport_basis_name(EPHPORT_BASIS_DEST));
+	KUNIT_EXPECT_STREQ(test, "?", ephport_basis_name(EPHPORT_BASIS_DEST + 1));
+	KUNIT_EXPECT_STREQ(test, "?", ephport_basis_name((enum ephport_basis)-1));
+}
+
 static struct kunit_case ephport_test_cases[] = {
 	KUNIT_CASE(ephport_version_test),
 	KUNIT_CASE(ephport_parse_pct_test),
 	KUNIT_CASE(ephport_parse_peak_reset_test),
+	KUNIT_CASE(ephport_parse_basis_test),
 	{}
 };
 

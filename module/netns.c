@@ -166,7 +166,8 @@ static int __net_init ephport_net_init(struct net *net)
 	en->delay_ms = EPHPORT_DELAY_FOLLOW;
 	for (p = 0; p < EPHPORT_NPROTO; p++) {
 		en->usage[p].bound = kcalloc(BITS_TO_LONGS(EPHPORT_NPORTS),
-					     sizeof(unsigned long), GFP_KERNEL);
+					     sizeof(unsigned long),
+					     GFP_KERNEL_ACCOUNT);
 		if (!en->usage[p].bound) {
 			ret = -ENOMEM;
 			goto err_free;

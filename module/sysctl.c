@@ -90,7 +90,7 @@ static int __net_init ephport_sysctl_net_init(struct net *net)
 	int i;
 
 	sn->table = kmemdup(ephport_sysctl_template,
-			    sizeof(ephport_sysctl_template), GFP_KERNEL);
+			    sizeof(ephport_sysctl_template), GFP_KERNEL_ACCOUNT);
 	if (!sn->table)
 		return -ENOMEM;
 	for (i = 0; i < EPHPORT_NSYSCTL; i++)

@@ -400,7 +400,7 @@ static int __net_init ephport_sysfs_net_init(struct net *net)
 	struct ephport_net_kobj *nk;
 	int ret;
 
-	nk = kzalloc(sizeof(*nk), GFP_KERNEL);
+	nk = kzalloc(sizeof(*nk), GFP_KERNEL_ACCOUNT);
 	if (!nk)
 		return -ENOMEM;
 	nk->en = en;

@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <mntent.h>
+#include <netinet/tcp.h>
 #include <sys/mount.h>
 
 #pragma GCC diagnostic ignored "-Wclobbered"
@@ -512,16 +513,65 @@ static int read_dests(struct dest_line *d, int max)
 }
 
 /*
- * Waits (the table may be up to 1 s old) until destination @i:@port has
- * the values given (-1: any); the line's index, or -1 with the last
- * table logged.
+ * What the kernel itself shows toward port @port (ss's source): the
+ * sockets of the range by state (TIME_WAIT 06, FIN_WAIT2 05, ...), and
+ * TcpExt's counters of sockets ended early, to tell a miscount from a
+ * socket that is gone.
  */
-static int wait_dest(struct __test_metadata *_metadata, int family, int i,
-		     int port, long held, long tw, long headroom)
+static void log_kernel_view(struct __test_metadata *_metadata, int family,
+			    int port)
+{
+	static const char *const ext[] = {
+		"TW", "TWKilled", "TCPTimeWaitOverflow", "TCPAbortOnClose",
+		"TCPAbortOnData", "TCPAbortOnMemory", "TCPAbortOnTimeout",
+	};
+	char line[512], names[8192], vals[8192], *n, *v, *sn, *sv;
+	int states[16] = {}, lport, rport, st, k;
+	unsigned int i;
+	FILE *f;
+
+	f = fopen(family == AF_INET6 ? "/proc/self/net/tcp6" :
+		  "/proc/self/net/tcp", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%x %x",
+			   &lport, &rport, &st) == 3 && rport == port &&
+		    lport >= LO && lport < LO + 100 && st < 16)
+			states[st]++;
+	if (f)
+		fclose(f);
+	for (k = 0; k < 16; k++)
+		if (states[k])
+			TH_LOG("kernel: %d sockets toward :%d in state %02X",
+			       states[k], port, k);
+	f = fopen("/proc/self/net/netstat", "r");
+	while (f && fgets(names, sizeof(names), f) &&
+	       fgets(vals, sizeof(vals), f)) {
+		if (strncmp(names, "TcpExt:", 7))
+			continue;
+		n = strtok_r(names + 7, " \n", &sn);
+		v = strtok_r(vals + 7, " \n", &sv);
+		for (; n && v; n = strtok_r(NULL, " \n", &sn),
+		     v = strtok_r(NULL, " \n", &sv))
+			for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+				if (!strcmp(n, ext[i]) && strcmp(v, "0"))
+					TH_LOG("kernel: TcpExt %s %s", n, v);
+	}
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Waits up to @secs (the table may be up to 1 s old) until destination
+ * @i:@port has the values given (-1: any); the line's index, or -1 with
+ * the last table logged.
+ */
+static int wait_dest_for(struct __test_metadata *_metadata, double secs,
+			 int family, int i, int port, long held, long tw,
+			 long headroom)
 {
 	struct dest_line d[40];
 	char addr[64];
-	double end = ep_now() + 3;
+	double end = ep_now() + secs;
 	int n, k;
 
 	dest_text(family, i, addr, sizeof(addr));
@@ -540,8 +590,11 @@ static int wait_dest(struct __test_metadata *_metadata, int family, int i,
 	for (k = 0; k < n; k++)
 		TH_LOG("  %s %s %d %ld %ld %ld", d[k].proto, d[k].addr,
 		       d[k].dport, d[k].held, d[k].tw, d[k].headroom);
+	log_kernel_view(_metadata, family, port);
 	return -1;
 }
+
+#define wait_dest(...) wait_dest_for(_metadata, 3, __VA_ARGS__)
 
 /* Waits until @name of this namespace (sysfs) is @want; the last value. */
 static long wait_nsval(const char *name, long want)
@@ -600,14 +653,67 @@ static void add_fd(FIXTURE_DATA(dests) *self, int fd)
 	self->fds[self->nfds++] = fd;
 }
 
+/* Marks (@n > 0) or unmarks (@n < 0) @fd's local port in @ports. */
+static void count_port(int *ports, int fd, int n)
+{
+	ports[ep_local_port(fd) - LO] += n;
+}
+
+/* The ports of the range marked in @ports: what tcp_in_use must say. */
+static long distinct(const int *ports)
+{
+	long n = 0;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		n += ports[i] > 0;
+	return n;
+}
+
+/* Waits until @fd's connection is in FIN_WAIT2 (its FIN acknowledged). */
+static int wait_fin_wait2(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	double end = ep_now() + 3;
+
+	do {
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+			return -errno;
+		if (ti.tcpi_state == TCP_FIN_WAIT2)
+			return 0;
+		usleep(10000);
+	} while (ep_now() < end);
+	return -ETIMEDOUT;
+}
+
 /*
  * 60 connections to A:5000 and 30 to B:5001 in a 100-port range: two
- * lines, held 60 and 30, headroom 40 and 70. Then 20 of A's end in
- * TIME_WAIT and 10 more are reset.
+ * lines, held 60 and 30, headroom 40 and 70. Then some of A's end in the
+ * kernel's timewait state and the values follow its timer:
+ *
+ * - 20 close first, their peers next: TIME_WAIT proper. The column moves
+ *   to 20; their 60 s are not waited for here.
+ * - 10 close with TCP_LINGER2 of 3 s while their peers stay open. Each
+ *   shuts down its side first and closes once the peer has acknowledged
+ *   the FIN (FIN_WAIT2): then close() turns it into a timewait socket
+ *   (the same object as a TIME_WAIT one, sk_state TCP_TIME_WAIT, its
+ *   substate FIN_WAIT2) and arms the timewait timer for 3 s instead of
+ *   60. (Closed before that acknowledgement, a socket may stay a full
+ *   one in FIN_WAIT2 whose own timer resets it: not a timewait socket.) The column counts them (30), and when that
+ *   timer fires (tw_timer_handler, inet_twsk_kill: the path every
+ *   TIME_WAIT expiry takes, with inet_twsk_bind_unhash) held, time_wait,
+ *   headroom, tcp_dest_max and tcp_in_use all follow, without a reset or
+ *   any segment on the wire, and not before the 3 s are up. What this
+ *   does not show is the 60 s TIME_WAIT substate itself expiring: only
+ *   the timer's length differs.
+ * - 10 more are reset: no timewait, the ports are free toward A at once.
  */
 TEST_F(dests, two_destinations)
 {
-	int client[60], server[60], closed[60] = {};
+	int client[60], server[60], closed[100] = {}, ports[100] = {};
+	int linger2 = 3;
+	double t0, t1;
 	int i, fd, k;
 
 	self->listener[0] = listen_on(variant->family, 0, PORT_A);
@@ -617,19 +723,21 @@ TEST_F(dests, two_destinations)
 	for (i = 0; i < 60; i++) {
 		client[i] = connect_to(variant->family, 0, PORT_A, 0);
 		ASSERT_GE(client[i], 0) TH_LOG("connect A %d: %s", i, strerror(-client[i]));
+		count_port(ports, client[i], 1);
 	}
 	for (i = 0; i < 30; i++) {
 		fd = connect_to(variant->family, 1, PORT_B, 0);
 		ASSERT_GE(fd, 0) TH_LOG("connect B %d: %s", i, strerror(-fd));
+		count_port(ports, fd, 1);
 		add_fd(self, fd);
 	}
-	ASSERT_EQ(0, wait_dest(_metadata, variant->family, 0, PORT_A, 60, 0, 40));
-	ASSERT_EQ(1, wait_dest(_metadata, variant->family, 1, PORT_B, 30, 0, 70));
+	ASSERT_EQ(0, wait_dest(variant->family, 0, PORT_A, 60, 0, 40));
+	ASSERT_EQ(1, wait_dest(variant->family, 1, PORT_B, 30, 0, 70));
 	ASSERT_EQ(2, read_dests((struct dest_line[4]){}, 4)) TH_LOG("two lines");
 	ASSERT_EQ(60, ep_nsval("tcp_dest_max"));
 	ASSERT_EQ(60, ep_procval("tcp_dest_max"));
 	/* B's connections share ports with A's: 60 to 90 distinct ports. */
-	ASSERT_LE(60, ep_nsval("tcp_in_use"));
+	ASSERT_EQ(distinct(ports), wait_nsval("tcp_in_use", distinct(ports)));
 
 	/* 20 of A's close first, their peers next: TIME_WAIT on our side. */
 	for (i = 0; i < 60; i++) {
@@ -654,16 +762,44 @@ TEST_F(dests, two_destinations)
 		else
 			add_fd(self, server[i]);
 	}
-	k = wait_dest(_metadata, variant->family, 0, PORT_A, 60, 20, 40);
+	k = wait_dest(variant->family, 0, PORT_A, 60, 20, 40);
 	ASSERT_EQ(0, k) TH_LOG("20 of A's 60 in TIME_WAIT");
 
-	/* Reset: no TIME_WAIT, the ports are free toward A at once. */
+	/* 10 end in timewait sockets whose timer is 3 s, peers left open. */
+	for (i = 20; i < 30; i++) {
+		ASSERT_EQ(0, setsockopt(client[i], IPPROTO_TCP, TCP_LINGER2,
+					&linger2, sizeof(linger2)));
+		ASSERT_EQ(0, shutdown(client[i], SHUT_WR));
+	}
 	for (i = 20; i < 30; i++)
-		ep_close_now(client[i]);
-	ASSERT_EQ(0, wait_dest(_metadata, variant->family, 0, PORT_A, 50, 20, 50));
-	ASSERT_EQ(1, wait_dest(_metadata, variant->family, 1, PORT_B, 30, 0, 70));
+		ASSERT_EQ(0, wait_fin_wait2(client[i])) TH_LOG("FIN_WAIT2 %d", i);
+	t0 = ep_now();
+	for (i = 20; i < 30; i++) {
+		count_port(ports, client[i], -1);
+		close(client[i]);
+	}
+	k = wait_dest(variant->family, 0, PORT_A, 60, 30, 40);
+	ASSERT_EQ(0, k) TH_LOG("10 more in timewait: 30 of A's 60");
+	k = wait_dest_for(_metadata, linger2 + 5, variant->family, 0, PORT_A,
+			  50, 20, 50);
+	t1 = ep_now();
+	ASSERT_EQ(0, k) TH_LOG("their timer ended them: 50 held, 20 in TIME_WAIT");
+	ASSERT_TRUE(t1 - t0 >= linger2 - 0.05)
+		TH_LOG("gone %.2f s after the close, before their timer", t1 - t0);
+	ASSERT_EQ(1, wait_dest(variant->family, 1, PORT_B, 30, 0, 70));
 	ASSERT_EQ(50, ep_nsval("tcp_dest_max"));
-	for (i = 30; i < 60; i++)
+	ASSERT_EQ(distinct(ports), wait_nsval("tcp_in_use", distinct(ports)))
+		TH_LOG("the expired ports left the distinct count");
+
+	/* Reset: no timewait, the ports are free toward A at once. */
+	for (i = 30; i < 40; i++) {
+		count_port(ports, client[i], -1);
+		ep_close_now(client[i]);
+	}
+	ASSERT_EQ(0, wait_dest(variant->family, 0, PORT_A, 40, 20, 60));
+	ASSERT_EQ(40, ep_nsval("tcp_dest_max"));
+	ASSERT_EQ(distinct(ports), wait_nsval("tcp_in_use", distinct(ports)));
+	for (i = 40; i < 60; i++)
 		add_fd(self, client[i]);
 }
 
@@ -694,7 +830,7 @@ TEST_F(dests, spread_alarm_basis)
 	ASSERT_EQ(30, ep_nsval("tcp_dest_max"));
 	ASSERT_EQ(NDEST, read_dests(d, 40));
 	for (i = 0; i < NDEST; i++)
-		ASSERT_LE(0, wait_dest(_metadata, variant->family, i, PORT_A,
+		ASSERT_LE(0, wait_dest(variant->family, i, PORT_A,
 				       30, 0, 70));
 	ASSERT_EQ(0, ep_nsval("tcp_connect_fail"));
 }
@@ -727,7 +863,7 @@ TEST_F(dests, one_destination_full)
 		if (i == 79)
 			ASSERT_EQ(0, wait_nsval("alarm", 0)) TH_LOG("80 %%: off");
 	}
-	ASSERT_EQ(0, wait_dest(_metadata, variant->family, 0, PORT_A, 100, 0, 0));
+	ASSERT_EQ(0, wait_dest(variant->family, 0, PORT_A, 100, 0, 0));
 	ASSERT_EQ(1, wait_nsval("alarm", 1)) TH_LOG("100 %% toward one: on");
 	ASSERT_EQ(100, ep_nsval("tcp_dest_max"));
 	fd = connect_to(variant->family, 0, PORT_A, 0);
