@@ -969,6 +969,9 @@ TEST_F_TIMEOUT(busy, neighbour_keeps_random, 300)
 	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
 	lfd = ep_listener(AF_INET, EP_SERVER_PORT);
 	ASSERT_LE(0, lfd);
+	/* Every busy thread under way first (they have just been let go). */
+	for (i = 0; i < 3000 && sh->inflight < BUSY_THREADS * 9 / 10; i++)
+		usleep(10000);
 	a0 = sh->attempts;
 	rnd_read(&r0);
 	t0 = ep_now();
