@@ -134,8 +134,8 @@ static int connect_to(int family, int dport, int *local)
 
 /*
  * Under QEMU's emulator (TCG) with several CPUs online, patching kernel
- * text that another vCPU runs can crash the guest (bugs/ISSUE5-FINDINGS.md,
- * F1): loads under traffic then keep to one CPU.
+ * text that another vCPU runs can crash the guest, with or without
+ * ephport (F1 in bugs/): loads under traffic then keep to one CPU.
  */
 static int tcg_smp(void)
 {
