@@ -88,6 +88,10 @@ build_for() {
 	cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module} "$out/"
 	make -C "$out" KDIR="$kdir" module >"$out/build.log" 2>&1
 	rc=$?
+	# The selftests' own module (selftests/ipmodify), for the same kernel.
+	cp -a "$EPHPORT_TOP/selftests/ipmodify" "$out/ipmodify"
+	make -C "$out/ipmodify" KDIR="$kdir" module >>"$out/build.log" 2>&1 || rc=1
+	cp "$out"/ipmodify/*.ko "$out/" 2>/dev/null || rc=1
 	cat "$out/build.log"
 	grep -q 'warning:' "$out/build.log" && rc=1
 	if [ $rc = 0 ]; then
@@ -234,7 +238,7 @@ tests() {
 # on live-patched kernel text with or without ephport (bugs/ISSUE5-FINDINGS.md,
 # F1), so there the test can only pause the traffic around each load.
 debug_a="ephport_observe ephport_random ephport_priv ephport_checkers.sh"
-debug_b="ephport_load.sh ephportstat.sh ephport_badinput ephport_dests"
+debug_b="ephport_load.sh ephportstat.sh ephport_badinput ephport_dests ephport_random_v2"
 for k in $kernels; do
 	case $k in
 	debug)

@@ -126,8 +126,9 @@ systemd_tree() {
 	echo "$dir"
 }
 
-# ephport.ko, built from a copy of the tree so runs for different kernels
-# never share objects; with EPHPORT_VM_PREBUILT, once per kernel.
+# ephport.ko and the selftests' module, built from a copy of the tree so
+# runs for different kernels never share objects; with EPHPORT_VM_PREBUILT,
+# once per kernel.
 build_module() {
 	local out=$1
 	rm -rf "$out"
@@ -139,6 +140,15 @@ build_module() {
 		cat "$out/build.log" >&2
 		die "ephport builds with warnings for $KREL"
 	fi
+	# The selftests' own module (another IP-modifying ftrace user).
+	cp -a "$EPHPORT_TOP/selftests/ipmodify" "$out/ipmodify"
+	make -s -C "$out/ipmodify" KDIR="$KDIR" module >"$out/ipmodify.log" 2>&1 ||
+		{ cat "$out/ipmodify.log" >&2; die "selftests/ipmodify does not build for $KREL"; }
+	if grep -q 'warning:' "$out/ipmodify.log"; then
+		cat "$out/ipmodify.log" >&2
+		die "selftests/ipmodify builds with warnings for $KREL"
+	fi
+	cp "$out"/ipmodify/*.ko "$out/"
 	touch "$out/built"
 }
 kosrc=$work/src

@@ -1,0 +1,1007 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephport_random_v2: the promises random mode keeps when the range is
+ * busy, and its redirect among other IP-modifying users.
+ *
+ *  - self_loop: the classic self-connect loop (connect() to a port of the
+ *    range with nothing listening) fast enough that every port rests: no
+ *    connect() ever ends connected to itself, the least recently used
+ *    port is handed out (random_lru), never the kernel's choice;
+ *  - lru: a range of 20 ports, a long delay: the second round of
+ *    bind(0)+close gives the first round's ports in the order they were
+ *    released;
+ *  - only_port: the range is one port, the destination's own: connect()
+ *    fails with EADDRNOTAVAIL instead of connecting to itself;
+ *  - load_random: ephport loaded with mode=random while a mostly bound
+ *    range sees bind(0)+close: no call fails, no held port is handed out;
+ *  - ipmodify: another IP-modifying ftrace_ops (selftests/ipmodify) on a
+ *    hooked function, before and after ephport: loud failure, observe
+ *    exact, unload prompt;
+ *  - busy: 500 threads connecting into one namespace's full range leave
+ *    another namespace's random mode untouched.
+ *
+ * Every case runs in a namespace of its own with the range pinned, loads
+ * ephport itself if needed, and checks that the random-mode counters add
+ * up: random_ok + random_lru + random_fallback == random_steered, and the
+ * fallback is the sum of its reasons.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/klog.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include <cpuid.h>
+#include "kselftest_harness.h"
+#include "ephport_test.h"
+
+#define LO 40000
+#define IPMOD_NAME "ipmodify_user"
+
+/* ---- helpers ---- */
+
+static int set_ns(const char *mode, int delay_ms)
+{
+	char v[32];
+	int err;
+
+	err = ep_write(EP_SYSCTL "/mode", mode);
+	if (err)
+		return err;
+	snprintf(v, sizeof(v), "%d", delay_ms);
+	return ep_write(EP_SYSCTL "/reuse_delay_ms", v);
+}
+
+/* A namespace with [lo, hi], in @mode with @delay_ms. */
+static int setup_ns(int lo, int hi, const char *mode, int delay_ms)
+{
+	int err = ep_new_netns(lo, hi);
+
+	return err ? err : set_ns(mode, delay_ms);
+}
+
+/* The random-mode counters of this process's namespace. */
+struct rnd {
+	long steered, ok, lru, fallback, full, refused, untrusted, avoided;
+};
+
+static void rnd_read(struct rnd *r)
+{
+	r->steered = ep_nsval("random_steered");
+	r->ok = ep_nsval("random_ok");
+	r->lru = ep_nsval("random_lru");
+	r->fallback = ep_nsval("random_fallback");
+	r->full = ep_nsval("random_fallback_full");
+	r->refused = ep_nsval("random_fallback_refused");
+	r->untrusted = ep_nsval("random_fallback_untrusted");
+	r->avoided = ep_nsval("self_connect_avoided");
+}
+
+/* The counters add up (at a quiet moment); 0, or which sum is off. */
+static const char *rnd_sums(const struct rnd *r)
+{
+	if (r->steered < 0 || r->ok < 0 || r->lru < 0 || r->fallback < 0 ||
+	    r->full < 0 || r->refused < 0 || r->untrusted < 0)
+		return "a counter is missing";
+	if (r->ok + r->lru + r->fallback != r->steered)
+		return "random_ok + random_lru + random_fallback != random_steered";
+	if (r->full + r->refused + r->untrusted != r->fallback)
+		return "full + refused + untrusted != random_fallback";
+	return NULL;
+}
+
+#define ASSERT_SUMS(r) do {						\
+	const char *_why = rnd_sums(r);					\
+	ASSERT_EQ(NULL, _why) TH_LOG("%s: steered %ld ok %ld lru %ld fallback %ld (full %ld refused %ld untrusted %ld)", \
+				     _why, (r)->steered, (r)->ok, (r)->lru, \
+				     (r)->fallback, (r)->full, (r)->refused, \
+				     (r)->untrusted);			\
+} while (0)
+
+static int bind0_close(int family, int type)
+{
+	int fd = ep_bind0(family, type), p;
+
+	if (fd < 0)
+		return fd;
+	p = ep_local_port(fd);
+	close(fd);
+	return p;
+}
+
+/* connect() to loopback:@dport; 0 with *@local, or -errno. */
+static int connect_to(int family, int dport, int *local)
+{
+	int fd = ep_connect(family, dport);
+
+	*local = -1;
+	if (fd < 0)
+		return fd;
+	*local = ep_local_port(fd);
+	ep_close_now(fd);
+	return 0;
+}
+
+/*
+ * Under QEMU's emulator (TCG) with several CPUs online, patching kernel
+ * text that another vCPU runs can crash the guest (bugs/ISSUE5-FINDINGS.md,
+ * F1): loads under traffic then keep to one CPU.
+ */
+static int tcg_smp(void)
+{
+	unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0;
+	char vendor[13] = "";
+
+#if defined(__x86_64__) || defined(__i386__)
+	__cpuid(0x40000000, eax, ebx, ecx, edx);
+	memcpy(vendor, &ebx, 4);
+	memcpy(vendor + 4, &ecx, 4);
+	memcpy(vendor + 8, &edx, 4);
+#endif
+	(void)eax;
+	return !strcmp(vendor, "TCGTCGTCGTCG") && sysconf(_SC_NPROCESSORS_ONLN) > 1;
+}
+
+static int raise_nofile(rlim_t n)
+{
+	struct rlimit rl = { n, n };
+
+	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
+}
+
+/* ---- the self-connect loop ---- */
+
+FIXTURE(self_loop) {
+	int unused;
+};
+
+FIXTURE_VARIANT(self_loop) {
+	int delay_ms;
+	int free_every;	/* all but every n-th port held (0: none) */
+};
+
+/*
+ * Under emulation a refused connect() takes milliseconds: 1000 ports
+ * never all rest within 200 ms. With every port held but one in 100
+ * (40500 among the free ones), all free ports rest at that rate.
+ */
+FIXTURE_VARIANT_ADD(self_loop, delay_200ms) { .delay_ms = 200, .free_every = 100 };
+FIXTURE_VARIANT_ADD(self_loop, delay_60s) { .delay_ms = 60000 };
+
+FIXTURE_SETUP(self_loop)
+{
+	ASSERT_EQ(0, ep_ensure_loaded()) TH_LOG("load ephport");
+}
+
+FIXTURE_TEARDOWN(self_loop)
+{
+}
+
+/*
+ * 1000 ports, connect() to 127.0.0.1:40500 (in the range, nothing
+ * listening) as fast as possible: each refusal releases its port at once,
+ * so once every free port has been used, all of them rest and the least
+ * recently used one is handed out. The destination's own port never is.
+ */
+TEST_F_TIMEOUT(self_loop, never_itself, 300)
+{
+	long n = ep_figure("EPHPORT_SELF_LOOP", 3000, 1200), i;
+	long refused = 0, other = 0, self_conn = 0, self0;
+	int dport = LO + 500, local, err, last_err = 0, nheld = 0, p;
+	static int held[1000];
+	struct rnd r;
+	double t0;
+
+	ASSERT_EQ(0, raise_nofile(1000 + 256));
+	err = setup_ns(LO, LO + 999, "random", variant->delay_ms);
+	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
+	for (p = LO; variant->free_every && p <= LO + 999; p++) {
+		if ((p - LO) % variant->free_every == 0)
+			continue;
+		held[nheld] = ep_bind(AF_INET, SOCK_STREAM, p, 0);
+		ASSERT_LE(0, held[nheld]) TH_LOG("hold port %d", p);
+		nheld++;
+	}
+	self0 = ep_nsval("self_connect");
+	t0 = ep_now();
+	for (i = 0; i < n; i++) {
+		err = connect_to(AF_INET, dport, &local);
+		if (!err) {
+			self_conn += local == dport;
+		} else if (err == -ECONNREFUSED) {
+			refused++;
+		} else {
+			other++;
+			last_err = -err;
+		}
+	}
+	t0 = ep_now() - t0;
+	rnd_read(&r);
+	TH_LOG("%ld connects to 127.0.0.1:%d in %.2f s, delay %d ms, %d of 1000 ports held: %ld refused, %ld self-connects, %ld other errors (last %s); ok %ld lru %ld fallback %ld, avoided %ld",
+	       n, dport, t0, variant->delay_ms, nheld, refused, self_conn,
+	       other, strerror(last_err), r.ok, r.lru, r.fallback, r.avoided);
+	ASSERT_EQ(0, self_conn) TH_LOG("a connect() ended connected to itself");
+	ASSERT_EQ(0, ep_nsval("self_connect") - self0)
+		TH_LOG("the self_connect counter saw one");
+	ASSERT_EQ(n, refused) TH_LOG("every connect() is refused");
+	ASSERT_LT(0, r.lru) TH_LOG("every port rested: LRU must have chosen");
+	ASSERT_EQ(0, r.fallback) TH_LOG("the kernel's choice never saved it");
+	ASSERT_EQ(n, r.steered);
+	ASSERT_SUMS(&r);
+	while (nheld--)
+		close(held[nheld]);
+}
+
+/* ---- least recently used ---- */
+
+FIXTURE(lru) {
+	int unused;
+};
+
+FIXTURE_VARIANT(lru) {
+	int family;
+	int type;
+};
+
+FIXTURE_VARIANT_ADD(lru, tcp4) { AF_INET, SOCK_STREAM };
+FIXTURE_VARIANT_ADD(lru, udp6) { AF_INET6, SOCK_DGRAM };
+
+FIXTURE_SETUP(lru)
+{
+	ASSERT_EQ(0, ep_ensure_loaded()) TH_LOG("load ephport");
+}
+
+FIXTURE_TEARDOWN(lru)
+{
+}
+
+#define LRU_PORTS 20
+
+/*
+ * 20 ports, a delay far longer than the test: 20 bind(0)+close give 20
+ * distinct ports (uniform picks); every port rests, so the next 20 give
+ * the same ports in the order they were released.
+ */
+TEST_F(lru, release_order)
+{
+	int first[LRU_PORTS], seen[LRU_PORTS] = {}, p, i, err;
+	struct rnd r0, r1, r2;
+
+	err = setup_ns(LO, LO + LRU_PORTS - 1, "random", 60000);
+	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
+	rnd_read(&r0);
+	for (i = 0; i < LRU_PORTS; i++) {
+		p = bind0_close(variant->family, variant->type);
+		ASSERT_LE(LO, p) TH_LOG("bind %d: %d", i, p);
+		ASSERT_GE(LO + LRU_PORTS - 1, p);
+		ASSERT_EQ(0, seen[p - LO]) TH_LOG("port %d again within the delay", p);
+		seen[p - LO] = 1;
+		first[i] = p;
+	}
+	rnd_read(&r1);
+	ASSERT_EQ(LRU_PORTS, r1.ok - r0.ok) TH_LOG("uniform picks first");
+	ASSERT_EQ(0, r1.lru - r0.lru);
+	ASSERT_EQ(LRU_PORTS, ep_nsval("resting"));
+	for (i = 0; i < LRU_PORTS; i++) {
+		p = bind0_close(variant->family, variant->type);
+		ASSERT_EQ(first[i], p)
+			TH_LOG("round 2, bind %d: port %d, the least recently used is %d",
+			       i, p, first[i]);
+	}
+	rnd_read(&r2);
+	ASSERT_EQ(LRU_PORTS, r2.lru - r1.lru) TH_LOG("random_lru counts each");
+	ASSERT_EQ(0, r2.ok - r1.ok);
+	ASSERT_EQ(0, r2.fallback - r0.fallback) TH_LOG("never the kernel's choice");
+	ASSERT_EQ(2 * LRU_PORTS, r2.steered - r0.steered);
+	ASSERT_SUMS(&r2);
+}
+
+/* ---- the only port is the destination's ---- */
+
+FIXTURE(only_port) {
+	int unused;
+};
+
+FIXTURE_VARIANT(only_port) {
+	int family;
+};
+
+FIXTURE_VARIANT_ADD(only_port, ip4) { AF_INET };
+FIXTURE_VARIANT_ADD(only_port, ip6) { AF_INET6 };
+
+FIXTURE_SETUP(only_port)
+{
+	ASSERT_EQ(0, ep_ensure_loaded()) TH_LOG("load ephport");
+}
+
+FIXTURE_TEARDOWN(only_port)
+{
+}
+
+/*
+ * lo == hi == the destination port, nothing listening: the kernel's own
+ * choice (observe mode) connects the socket to itself; random mode fails
+ * the connect() with EADDRNOTAVAIL and counts it.
+ */
+TEST_F(only_port, unavailable)
+{
+	int local = -1, err;
+	struct rnd r0, r1;
+
+	err = setup_ns(LO, LO, "observe", 0);
+	ASSERT_EQ(0, err) TH_LOG("namespace: %s", strerror(-err));
+	err = connect_to(variant->family, LO, &local);
+	TH_LOG("observe mode: connect() to its own only port: %s, local port %d",
+	       err ? strerror(-err) : "connected", local);
+	ASSERT_EQ(0, err) TH_LOG("the kernel's choice connects to itself");
+	ASSERT_EQ(LO, local);
+
+	ASSERT_EQ(0, set_ns("random", 0));
+	rnd_read(&r0);
+	err = connect_to(variant->family, LO, &local);
+	rnd_read(&r1);
+	ASSERT_EQ(-EADDRNOTAVAIL, err)
+		TH_LOG("random mode: %s, local port %d", err ? strerror(-err) : "connected",
+		       local);
+	ASSERT_EQ(1, r1.avoided - r0.avoided) TH_LOG("self_connect_avoided counts it");
+	ASSERT_EQ(1, r1.fallback - r0.fallback);
+	ASSERT_EQ(1, r1.full - r0.full);
+	ASSERT_EQ(1, r1.steered - r0.steered);
+	ASSERT_EQ(0, r1.ok - r0.ok);
+	ASSERT_EQ(0, r1.lru - r0.lru);
+	ASSERT_SUMS(&r1);
+
+	/* A second try, and a bind(0) that may have the port. */
+	err = connect_to(variant->family, LO, &local);
+	ASSERT_EQ(-EADDRNOTAVAIL, err);
+	ASSERT_EQ(LO, bind0_close(variant->family, SOCK_STREAM))
+		TH_LOG("bind(0) has no destination: the port is free");
+	rnd_read(&r1);
+	ASSERT_EQ(2, r1.avoided - r0.avoided);
+	ASSERT_SUMS(&r1);
+}
+
+/* ---- load with mode=random under traffic ---- */
+
+#define LD_PORTS 2000
+#define LD_FREE_EVERY 20	/* one port in 20 left free: 100 free ports */
+
+struct ld_shared {
+	volatile int stop, ready;
+	volatile long ops, fails, held_hits;
+	volatile int last_errno, held_port;
+};
+
+FIXTURE(load_random) {
+	struct ld_shared *sh;
+	pid_t pid;
+};
+
+FIXTURE_VARIANT(load_random) {
+	int reuse;	/* SO_REUSEADDR on every socket */
+};
+
+/*
+ * Without SO_REUSEADDR a pick of a held port is refused by the kernel
+ * (random_fallback_refused); with it on both sides, the kernel lets a
+ * non-listening port be shared, so a pick from a half-built set would
+ * hand out a port that is in use: only the set ephport trusts stops it.
+ */
+FIXTURE_VARIANT_ADD(load_random, plain) { .reuse = 0 };
+FIXTURE_VARIANT_ADD(load_random, reuseaddr) { .reuse = 1 };
+
+FIXTURE_SETUP(load_random)
+{
+	self->pid = -1;
+	self->sh = mmap(NULL, sizeof(*self->sh), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, (void *)self->sh);
+	ASSERT_EQ(0, ep_ensure_loaded()) TH_LOG("load ephport");
+}
+
+FIXTURE_TEARDOWN(load_random)
+{
+	if (self->pid > 0) {
+		self->sh->stop = 1;
+		waitpid(self->pid, NULL, 0);
+	}
+	/* The next case finds the global mode at its default. */
+	ep_reload(NULL);
+}
+
+static int is_held(int port)
+{
+	return port >= LO && port < LO + LD_PORTS && (port - LO) % LD_FREE_EVERY;
+}
+
+static void ld_traffic(struct ld_shared *sh, int reuse)
+{
+	while (!sh->stop) {
+		int fd = ep_bind(AF_INET, SOCK_STREAM, 0, reuse ? SO_REUSEADDR : 0);
+		int p;
+
+		sh->ready = 1;
+		if (fd < 0) {
+			sh->fails++;
+			sh->last_errno = -fd;
+			continue;
+		}
+		p = ep_local_port(fd);
+		close(fd);
+		if (is_held(p)) {
+			sh->held_hits++;
+			sh->held_port = p;
+		}
+		sh->ops++;
+	}
+}
+
+/*
+ * 1900 of 2000 ports held by bound sockets, bind(0)+close without pause,
+ * and ephport loaded with mode=random again and again: while the load
+ * builds the namespace's set of bound ports, random mode must not choose
+ * from it. No bind(0) fails (100 ports are always free), none hands out
+ * a held port, the kernel refuses no choice of ephport's, and once the
+ * set is built ephport chooses again.
+ */
+TEST_F_TIMEOUT(load_random, under_traffic, 300)
+{
+	long cycles = ep_figure("EPHPORT_LOAD_CYCLES", 5, 3), c, ops0;
+	int held[LD_PORTS], nheld = 0, p, err, pinned = tcg_smp();
+	long untrusted = 0, steered = 0, refused = 0;
+	struct rnd r;
+	double t0;
+
+	if (pinned) {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(0, &one);
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	}
+	ASSERT_EQ(0, raise_nofile(LD_PORTS + 256));
+	err = setup_ns(LO, LO + LD_PORTS - 1, "default", -1);
+	ASSERT_EQ(0, err) TH_LOG("namespace: %s", strerror(-err));
+	for (p = LO; p < LO + LD_PORTS; p++) {
+		if (!is_held(p))
+			continue;
+		held[nheld] = ep_bind(AF_INET, SOCK_STREAM, p,
+				      variant->reuse ? SO_REUSEADDR : 0);
+		ASSERT_LE(0, held[nheld]) TH_LOG("hold port %d: %s", p,
+						 strerror(-held[nheld]));
+		nheld++;
+	}
+	self->pid = fork();
+	ASSERT_LE(0, self->pid);
+	if (!self->pid) {
+		ld_traffic(self->sh, variant->reuse);
+		_exit(0);
+	}
+	while (!self->sh->ready)
+		usleep(1000);
+
+	t0 = ep_now();
+	for (c = 0; c < cycles; c++) {
+		err = ep_reload("mode=random");
+		ASSERT_EQ(0, err) TH_LOG("cycle %ld: load with mode=random: %s",
+					 c, strerror(-err));
+		ops0 = self->sh->ops;
+		while (self->sh->ops - ops0 < 200 && ep_now() - t0 < 200)
+			usleep(2000);
+		rnd_read(&r);
+		untrusted += r.untrusted;
+		steered += r.steered;
+		refused += r.refused;
+		ASSERT_EQ(0, self->sh->held_hits)
+			TH_LOG("cycle %ld: bind(0) handed out port %d, which a socket holds",
+			       c, self->sh->held_port);
+		ASSERT_EQ(0, r.refused)
+			TH_LOG("cycle %ld: the kernel refused %ld of ephport's picks: chosen from an untrusted set",
+			       c, r.refused);
+	}
+	self->sh->stop = 1;
+	waitpid(self->pid, NULL, 0);
+	self->pid = -1;
+	TH_LOG("%ld loads with mode=random in %.1f s (%s), %d ports held%s: %ld bind(0), %ld failed (last %s); steered %ld, untrusted %ld, refused %ld",
+	       cycles, ep_now() - t0, pinned ? "pinned to CPU 0" : "free",
+	       nheld, variant->reuse ? " with SO_REUSEADDR" : "",
+	       self->sh->ops, self->sh->fails, strerror(self->sh->last_errno),
+	       steered, untrusted, refused);
+	ASSERT_EQ(0, self->sh->fails) TH_LOG("a bind(0) failed with free ports");
+	ASSERT_EQ(0, self->sh->held_hits);
+
+	/* Quiet now: the set is built, ephport chooses, the sums hold. */
+	for (c = 0; c < 500; c++) {
+		p = bind0_close(AF_INET, SOCK_STREAM);
+		ASSERT_LE(0, p);
+		ASSERT_FALSE(is_held(p)) TH_LOG("port %d is held", p);
+		if (ep_nsval("random_ok") > 0)
+			break;
+		usleep(10000);
+	}
+	ASSERT_LT(0, ep_nsval("random_ok")) TH_LOG("ephport chooses once the set is built");
+	rnd_read(&r);
+	ASSERT_SUMS(&r);
+	ASSERT_EQ(0, r.refused);
+	while (nheld--)
+		close(held[nheld]);
+}
+
+/* ---- another IP-modifying user of a hooked function ---- */
+
+static const char *ipmod_ko_path(void)
+{
+	static char path[256];
+	struct utsname u;
+
+	if (getenv("EPHPORT_IPMODIFY_KO"))
+		return getenv("EPHPORT_IPMODIFY_KO");
+	uname(&u);
+	snprintf(path, sizeof(path), "/lib/modules/%s/extra/" IPMOD_NAME ".ko",
+		 u.release);
+	return path;
+}
+
+/* The test module holding @func's IP-modifying slot; 0 or -errno. */
+static int ipmod_load(const char *func)
+{
+	int fd = open(ipmod_ko_path(), O_RDONLY | O_CLOEXEC);
+	char params[96];
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(params, sizeof(params), "func=%s", func);
+	if (syscall(SYS_finit_module, fd, params, 0))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int ipmod_unload(void)
+{
+	if (!ep_exists("/sys/module/" IPMOD_NAME))
+		return 0;
+	return syscall(SYS_delete_module, IPMOD_NAME, O_NONBLOCK) ? -errno : 0;
+}
+
+/* @func's line of /sys/kernel/ephport/redirects, without its newline. */
+static int redirect_line(const char *func, char *line, size_t len)
+{
+	char buf[4096], *l, *save;
+	size_t n = strlen(func);
+
+	line[0] = 0;
+	if (ep_read(EP_SYSFS "/redirects", buf, sizeof(buf)))
+		return -1;
+	for (l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(l, func, n) && l[n] == ' ') {
+			snprintf(line, len, "%s", l);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * A line of the kernel log, after the line @mark, that names ephport,
+ * @func and the reason it could not be redirected (EBUSY); NULL if none.
+ */
+static const char *klog_conflict(const char *mark, const char *func)
+{
+	static char buf[1 << 20];
+	char *from, *line, *save;
+	int len = klogctl(3, buf, sizeof(buf) - 1);
+
+	if (len < 0)
+		return NULL;
+	buf[len] = 0;
+	from = strstr(buf, mark);
+	if (!from)
+		return NULL;
+	for (line = strtok_r(from, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strstr(line, "ephport") && strstr(line, func) &&
+		    (strstr(line, "-16") || strstr(line, "EBUSY") ||
+		     strstr(line, "busy")))
+			return line;
+	}
+	return NULL;
+}
+
+static const char *const redirected[] = {
+	"inet_hash_connect", "inet6_hash_connect", "inet_csk_get_port",
+	"udp_lib_get_port",
+};
+
+/*
+ * Every redirected function but @held has its line, registered (or
+ * unsupported where the kernel lacks it); the function without, or NULL.
+ */
+static const char *redirects_others(const char *held)
+{
+	char line[256], want[128], absent[128];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(redirected); i++) {
+		if (!strcmp(redirected[i], held))
+			continue;
+		snprintf(want, sizeof(want), "%s ftrace_ipmodify registered err=0 ",
+			 redirected[i]);
+		snprintf(absent, sizeof(absent), "%s ftrace_ipmodify unsupported ",
+			 redirected[i]);
+		if (redirect_line(redirected[i], line, sizeof(line)) ||
+		    (strncmp(line, want, strlen(want)) &&
+		     strncmp(line, absent, strlen(absent))))
+			return redirected[i];
+	}
+	return NULL;
+}
+
+FIXTURE(ipmodify) {
+	int was_loaded;
+};
+
+/* The held function, and a socket call that goes through it. */
+FIXTURE_VARIANT(ipmodify) {
+	const char *func;
+	int family;
+	int type;
+	int connect;	/* connect(), else bind(0) */
+};
+
+FIXTURE_VARIANT_ADD(ipmodify, inet_csk_get_port) {
+	"inet_csk_get_port", AF_INET, SOCK_STREAM, 0 };
+FIXTURE_VARIANT_ADD(ipmodify, inet_hash_connect) {
+	"inet_hash_connect", AF_INET, SOCK_STREAM, 1 };
+FIXTURE_VARIANT_ADD(ipmodify, inet6_hash_connect) {
+	"inet6_hash_connect", AF_INET6, SOCK_STREAM, 1 };
+FIXTURE_VARIANT_ADD(ipmodify, udp_lib_get_port) {
+	"udp_lib_get_port", AF_INET, SOCK_DGRAM, 0 };
+
+FIXTURE_SETUP(ipmodify)
+{
+	self->was_loaded = ep_loaded();
+	ASSERT_TRUE(ep_exists(ipmod_ko_path()))
+		TH_LOG("no %s (selftests/ipmodify, built with ephport)",
+		       ipmod_ko_path());
+	ASSERT_EQ(0, ipmod_unload());
+}
+
+FIXTURE_TEARDOWN(ipmodify)
+{
+	/* An ephport loaded beside the other user goes too: no case inherits it. */
+	if (ep_exists("/sys/module/" IPMOD_NAME)) {
+		if (ep_loaded())
+			ep_unload();
+		ipmod_unload();
+	}
+	if (self->was_loaded && !ep_exists(EP_SYSFS "/version"))
+		ep_ensure_loaded();
+}
+
+/* @n calls of the variant's kind: how many succeeded. */
+static int ipmod_calls(const FIXTURE_VARIANT(ipmodify) *v, int lfd, int n)
+{
+	int i, ok = 0, local;
+
+	for (i = 0; i < n; i++) {
+		if (v->connect) {
+			int afd;
+
+			if (connect_to(v->family, EP_SERVER_PORT, &local))
+				continue;
+			afd = accept(lfd, NULL, NULL);
+			if (afd >= 0)
+				close(afd);
+		} else if (bind0_close(v->family, v->type) < 0) {
+			continue;
+		}
+		ok++;
+	}
+	return ok;
+}
+
+static const char *ipmod_counter(const FIXTURE_VARIANT(ipmodify) *v)
+{
+	if (v->type == SOCK_DGRAM)
+		return "udp_ok";
+	return v->connect ? "tcp_connect_ok" : "tcp_bind_ok";
+}
+
+#define IPMOD_CALLS 50
+#define PROMPT_S 10.0	/* an unload that takes longer is not prompt */
+
+/*
+ * The other user first: ephport still loads, its redirects file says
+ * which function it could not take and why (-EBUSY), random mode cannot
+ * be set anywhere, observe mode counts exactly, and both unload at once.
+ */
+TEST_F_TIMEOUT(ipmodify, before_ephport, 120)
+{
+	const char *counter = ipmod_counter(variant);
+	char line[256], path[128], v[32];
+	int err, lfd = -1, n;
+	long c0;
+	double t;
+
+	const char *logged;
+	char mark[64];
+
+	if (ep_loaded())
+		ASSERT_EQ(0, ep_unload());
+	snprintf(mark, sizeof(mark), "ephport-test-mark ipmodify %d", getpid());
+	ASSERT_EQ(0, ep_write("/dev/kmsg", mark));
+	err = ipmod_load(variant->func);
+	ASSERT_EQ(0, err) TH_LOG("load %s func=%s: %s", IPMOD_NAME,
+				 variant->func, strerror(-err));
+	err = ep_load(NULL);
+	ASSERT_EQ(0, err) TH_LOG("ephport loads beside it: %s", strerror(-err));
+	ASSERT_EQ(0, redirect_line(variant->func, line, sizeof(line)))
+		TH_LOG("no line for %s in redirects", variant->func);
+	TH_LOG("redirects: %s", line);
+	snprintf(path, sizeof(path), "%s ftrace_ipmodify unavailable err=-16 ",
+		 variant->func);
+	ASSERT_EQ(0, strncmp(line, path, strlen(path)))
+		TH_LOG("'%s' does not start with '%s'", line, path);
+	ASSERT_EQ(NULL, redirects_others(variant->func))
+		TH_LOG("the other functions stay redirected");
+	logged = klog_conflict(mark, variant->func);
+	ASSERT_NE(NULL, logged)
+		TH_LOG("the kernel log says why %s is not redirected", variant->func);
+	TH_LOG("kernel log: %s", logged);
+
+	/* Random mode, every way: EBUSY, and nothing changes. */
+	ASSERT_EQ(0, ep_new_netns(LO, LO + 999));
+	snprintf(path, sizeof(path), EP_SYSFS "/net/%lu/mode", ep_inum());
+	ASSERT_EQ(-EBUSY, ep_write(EP_SYSCTL "/mode", "random"));
+	ASSERT_EQ(-EBUSY, ep_write(EP_SYSFS "/mode", "random"));
+	ASSERT_NE(0, ep_write(path, "random")) TH_LOG("%s is read-only", path);
+	ASSERT_EQ(0, ep_read(path, v, sizeof(v)));
+	ASSERT_EQ(0, strncmp(v, "observe", 7)) TH_LOG("mode reads '%s'", v);
+	ASSERT_EQ(0, ep_read(EP_SYSFS "/mode", v, sizeof(v)));
+	ASSERT_EQ(0, strncmp(v, "observe", 7)) TH_LOG("global mode reads '%s'", v);
+
+	/* Observe mode is exact through the held function. */
+	if (variant->connect) {
+		lfd = ep_listener(variant->family, EP_SERVER_PORT);
+		ASSERT_LE(0, lfd);
+	}
+	c0 = ep_nsval(counter);
+	n = ipmod_calls(variant, lfd, IPMOD_CALLS);
+	ASSERT_EQ(IPMOD_CALLS, n);
+	ASSERT_EQ(IPMOD_CALLS, ep_nsval(counter) - c0)
+		TH_LOG("%s counts each call once", counter);
+	ASSERT_EQ(0, ep_nsval("random_steered"));
+	if (lfd >= 0)
+		close(lfd);
+
+	t = ep_now();
+	ASSERT_EQ(0, ep_unload());
+	t = ep_now() - t;
+	TH_LOG("ephport unloaded in %.3f s", t);
+	ASSERT_GT(PROMPT_S, t);
+	/* Nor can it load straight into random mode. */
+	ASSERT_EQ(-EBUSY, ep_load("mode=random"));
+	ASSERT_FALSE(ep_loaded());
+	t = ep_now();
+	ASSERT_EQ(0, ipmod_unload());
+	ASSERT_GT(PROMPT_S, ep_now() - t);
+}
+
+/*
+ * ephport first: the other user's registration fails, so its load does
+ * (EBUSY); ephport's random mode goes on choosing every port and unloads
+ * at once.
+ */
+TEST_F_TIMEOUT(ipmodify, after_ephport, 120)
+{
+	char line[256], want[128];
+	struct rnd r0, r1;
+	int err, lfd = -1, n;
+	double t;
+
+	err = ep_reload(NULL);
+	ASSERT_EQ(0, err) TH_LOG("load ephport: %s", strerror(-err));
+	err = setup_ns(LO, LO + 999, "random", 0);
+	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
+	err = ipmod_load(variant->func);
+	ASSERT_EQ(-EBUSY, err) TH_LOG("load %s func=%s: %s", IPMOD_NAME,
+				      variant->func, strerror(-err));
+	ASSERT_FALSE(ep_exists("/sys/module/" IPMOD_NAME));
+	ASSERT_EQ(0, redirect_line(variant->func, line, sizeof(line)));
+	snprintf(want, sizeof(want), "%s ftrace_ipmodify registered err=0 ",
+		 variant->func);
+	ASSERT_EQ(0, strncmp(line, want, strlen(want)))
+		TH_LOG("'%s' does not start with '%s'", line, want);
+	ASSERT_EQ(NULL, redirects_others(variant->func));
+
+	if (variant->connect) {
+		lfd = ep_listener(variant->family, EP_SERVER_PORT);
+		ASSERT_LE(0, lfd);
+	}
+	rnd_read(&r0);
+	n = ipmod_calls(variant, lfd, IPMOD_CALLS);
+	rnd_read(&r1);
+	ASSERT_EQ(IPMOD_CALLS, n);
+	ASSERT_EQ(IPMOD_CALLS, r1.ok - r0.ok) TH_LOG("ephport chose every port");
+	ASSERT_EQ(0, r1.fallback - r0.fallback);
+	ASSERT_SUMS(&r1);
+	if (lfd >= 0)
+		close(lfd);
+
+	t = ep_now();
+	ASSERT_EQ(0, ep_unload());
+	t = ep_now() - t;
+	TH_LOG("ephport unloaded after random-mode traffic in %.3f s", t);
+	ASSERT_GT(PROMPT_S, t);
+}
+
+/* ---- one namespace's load leaves another's random mode alone ---- */
+
+#define BUSY_THREADS 500
+/* A long scan: most threads are preempted inside the kernel's search. */
+#define BUSY_PORTS 1000
+
+struct busy_shared {
+	volatile int stop, ready, started;
+	int gate[2];	/* a pipe: the threads start when it closes */
+	volatile long attempts, unavailable, other;
+	volatile long inflight;	/* threads inside a connect() now */
+};
+
+static void *busy_thread(void *arg)
+{
+	struct busy_shared *sh = arg;
+	int local, err;
+	char c;
+
+	__sync_fetch_and_add(&sh->started, 1);
+	if (read(sh->gate[0], &c, 1) != 0)
+		return NULL;
+	while (!sh->stop) {
+		__sync_fetch_and_add(&sh->inflight, 1);
+		err = connect_to(AF_INET, EP_SERVER_PORT, &local);
+		__sync_fetch_and_sub(&sh->inflight, 1);
+		__sync_fetch_and_add(&sh->attempts, 1);
+		if (err == -EADDRNOTAVAIL)
+			__sync_fetch_and_add(&sh->unavailable, 1);
+		else
+			__sync_fetch_and_add(&sh->other, 1);
+	}
+	return NULL;
+}
+
+/* A namespace whose range is full, and 500 threads connecting into it. */
+static void busy_namespace(struct busy_shared *sh)
+{
+	static pthread_t thr[BUSY_THREADS];
+	pthread_attr_t attr;
+	int lfd, fd, i, n = 0;
+
+	if (setup_ns(LO, LO + BUSY_PORTS - 1, "random", 0) || nice(19) < 0)
+		_exit(2);
+	lfd = ep_listener(AF_INET, EP_SERVER_PORT);
+	if (lfd < 0)
+		_exit(3);
+	/* Every port of the range connected to the one destination. */
+	while ((fd = ep_connect(AF_INET, EP_SERVER_PORT)) >= 0) {
+		if (accept(lfd, NULL, NULL) < 0)	/* room in the backlog */
+			_exit(6);
+		n++;
+	}
+	if (n != BUSY_PORTS || fd != -EADDRNOTAVAIL)
+		_exit(4);
+	/* The threads wait, blocked, until every one exists. */
+	if (pipe(sh->gate))
+		_exit(7);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 << 10);
+	for (i = 0; i < BUSY_THREADS; i++)
+		if (pthread_create(&thr[i], &attr, busy_thread, sh))
+			_exit(5);
+	close(sh->gate[1]);
+	sh->ready = 1;
+	for (i = 0; i < BUSY_THREADS; i++)
+		pthread_join(thr[i], NULL);
+	_exit(0);
+}
+
+FIXTURE(busy) {
+	struct busy_shared *sh;
+	pid_t pid;
+};
+
+FIXTURE_SETUP(busy)
+{
+	self->pid = -1;
+	self->sh = mmap(NULL, sizeof(*self->sh), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, (void *)self->sh);
+	ASSERT_EQ(0, ep_ensure_loaded()) TH_LOG("load ephport");
+}
+
+FIXTURE_TEARDOWN(busy)
+{
+	/* Its 500 threads must not outlive the case, whatever failed. */
+	if (self->pid > 0) {
+		self->sh->stop = 1;
+		kill(self->pid, SIGKILL);
+		waitpid(self->pid, NULL, 0);
+	}
+}
+
+/*
+ * One namespace in random mode with its range full (every port connected
+ * to the one destination), 500 threads connecting there again and again:
+ * each call goes to the kernel's fallback and fails. Another namespace in
+ * random mode meanwhile gets ephport's choice for every connect().
+ */
+TEST_F_TIMEOUT(busy, neighbour_keeps_random, 300)
+{
+	struct busy_shared *sh = self->sh;
+	long n = ep_figure("EPHPORT_BUSY_CONNECTS", 200, 100), i, a0, busy_ok;
+	long busy_min = BUSY_THREADS, busy_sum = 0, b;
+	int lfd, err, local, status = 0;
+	struct rnd r0, r1;
+	double t0;
+
+	ASSERT_EQ(0, raise_nofile(4 * BUSY_PORTS + 256));
+	self->pid = fork();
+	ASSERT_LE(0, self->pid);
+	if (!self->pid)
+		busy_namespace(sh);
+	t0 = ep_now();
+	while (!sh->ready && ep_now() - t0 < 180) {
+		if (waitpid(self->pid, &status, WNOHANG) == self->pid) {
+			self->pid = -1;
+			break;
+		}
+		usleep(10000);
+	}
+	ASSERT_TRUE(sh->ready) TH_LOG("the busy namespace did not start (%d threads, exit status %d)",
+				      sh->started, status);
+
+	err = setup_ns(LO, LO + 999, "random", 0);
+	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
+	lfd = ep_listener(AF_INET, EP_SERVER_PORT);
+	ASSERT_LE(0, lfd);
+	a0 = sh->attempts;
+	rnd_read(&r0);
+	t0 = ep_now();
+	for (i = 0; i < n; i++) {
+		int afd;
+
+		b = sh->inflight;
+		busy_sum += b;
+		if (b < busy_min)
+			busy_min = b;
+		err = connect_to(AF_INET, EP_SERVER_PORT, &local);
+		ASSERT_EQ(0, err) TH_LOG("connect %ld: %s", i, strerror(-err));
+		afd = accept(lfd, NULL, NULL);
+		if (afd >= 0)
+			close(afd);
+	}
+	rnd_read(&r1);
+	busy_ok = sh->attempts - a0;
+	sh->stop = 1;
+	waitpid(self->pid, &status, 0);
+	self->pid = -1;
+	TH_LOG("%ld connects in %.1f s beside %d threads, %ld to %.0f of them in connect() at each (min to mean), that made %ld connects into a full range (%ld unavailable, %ld otherwise)",
+	       n, ep_now() - t0, BUSY_THREADS, busy_min, (double)busy_sum / n,
+	       busy_ok, sh->unavailable, sh->other);
+	ASSERT_EQ(n, r1.ok - r0.ok) TH_LOG("ephport chose every port here");
+	ASSERT_EQ(0, r1.fallback - r0.fallback);
+	ASSERT_LE(BUSY_THREADS / 2, busy_min)
+		TH_LOG("most of the busy threads were in connect() all along");
+	ASSERT_LT(0, busy_ok) TH_LOG("the busy namespace's calls go through");
+	ASSERT_EQ(0, sh->other) TH_LOG("the busy namespace's calls fail with EADDRNOTAVAIL only");
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_SUMS(&r1);
+	close(lfd);
+}
+
+TEST_HARNESS_MAIN
