@@ -319,7 +319,6 @@ void ephport_random_count(struct ephport_net *en, enum ephport_pick pick,
 			  bool accepted);
 void ephport_random_released(struct ephport_net *en, u32 port);
 u32 ephport_random_resting(struct ephport_net *en);
-size_t ephport_random_bytes(struct ephport_net *en);
 int ephport_random_update(struct ephport_net *en);
 void ephport_random_free(struct ephport_net *en);
 void ephport_steer_begin(struct ephport_net *en, struct ephport_steering *st,

@@ -277,19 +277,6 @@ u32 ephport_random_resting(struct ephport_net *en)
 	return n;
 }
 
-/* Bytes of random mode's state in the namespace: 0 outside random mode. */
-size_t ephport_random_bytes(struct ephport_net *en)
-{
-	unsigned long flags;
-	size_t n = 0;
-
-	spin_lock_irqsave(&en->rest_lock, flags);
-	if (en->rest)
-		n = ephport_rest_size(en->rest->lo, en->rest->hi);
-	spin_unlock_irqrestore(&en->rest_lock, flags);
-	return n;
-}
-
 /* ---- the sockets being steered ---- */
 
 static struct hlist_head *ephport_steer_head(struct ephport_net *en,
