@@ -24,26 +24,6 @@
 
 /* ---- helpers ---- */
 
-static int set_ns(const char *mode, int delay_ms)
-{
-	char v[32];
-	int err;
-
-	err = ep_write(EP_SYSCTL "/mode", mode);
-	if (err)
-		return err;
-	snprintf(v, sizeof(v), "%d", delay_ms);
-	return ep_write(EP_SYSCTL "/reuse_delay_ms", v);
-}
-
-/* A namespace with [lo, hi], in @mode with @delay_ms. */
-static int setup_ns(int lo, int hi, const char *mode, int delay_ms)
-{
-	int err = ep_new_netns(lo, hi);
-
-	return err ? err : set_ns(mode, delay_ms);
-}
-
 /*
  * connect() to loopback:port, then accept what @lfd has (waiting up to
  * 1 s, never forever: a connection reset before the server saw it leaves
@@ -136,7 +116,7 @@ TEST_F_TIMEOUT(slow, uniform_connect, 240)
 	int lfd, err;
 
 	ASSERT_NE(NULL, ports);
-	err = setup_ns(LO, LO + 999, "random", 0);
+	err = ep_setup_ns(LO, LO + 999, "random", 0);
 	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
 	lfd = ep_listener(AF_INET, EP_SERVER_PORT);
 	ASSERT_LE(0, lfd);
@@ -152,7 +132,7 @@ TEST_F_TIMEOUT(slow, uniform_connect, 240)
 	ASSERT_EQ(n, ep_nsval("random_ok") - ok0) TH_LOG("every port chosen by ephport");
 	ASSERT_EQ(0, ep_nsval("random_fallback") - fb0);
 
-	ASSERT_EQ(0, set_ns("observe", 0));
+	ASSERT_EQ(0, ep_set_ns("observe", 0));
 	for (i = 0; i < n; i++) {
 		ports[i] = connect_once(AF_INET, lfd, EP_SERVER_PORT);
 		ASSERT_LE(LO, ports[i]) TH_LOG("observe connect %ld: %d", i, ports[i]);
@@ -192,7 +172,7 @@ TEST_F(loaded, reuse_delay)
 	int seen[10] = {}, order[10], p, i, err, delay = 1000;
 	long ok0, lru0, fb0;
 
-	err = setup_ns(LO, LO + 9, "random", delay);
+	err = ep_setup_ns(LO, LO + 9, "random", delay);
 	ASSERT_EQ(0, err);
 	ASSERT_EQ(delay, ep_nsval("reuse_delay_ms"));
 	ok0 = ep_nsval("random_ok");
@@ -250,7 +230,7 @@ TEST_F_TIMEOUT(slow, self_connect, 120)
 	long avoided0, fb0;
 
 	/* Delay 0: no port rests, so ephport chooses every time. */
-	err = setup_ns(LO, LO + 9, "random", 0);
+	err = ep_setup_ns(LO, LO + 9, "random", 0);
 	ASSERT_EQ(0, err);
 	avoided0 = ep_nsval("self_connect_avoided");
 	fb0 = ep_nsval("random_fallback");
@@ -264,7 +244,7 @@ TEST_F_TIMEOUT(slow, self_connect, 120)
 	ASSERT_EQ(tries, ep_nsval("self_connect_avoided") - avoided0)
 		TH_LOG("the destination port was skipped every time");
 
-	ASSERT_EQ(0, set_ns("observe", 0));
+	ASSERT_EQ(0, ep_set_ns("observe", 0));
 	for (i = 0; i < tries; i++)
 		self_obs += self_connect_once(dport, &err);
 	TH_LOG("%ld connect()s to 127.0.0.1:%d from [%d, %d]: random mode %d self-connects, observe mode %d",
@@ -303,7 +283,7 @@ TEST_F_TIMEOUT(slow, capacity, 120)
 	int fds[256], lfd[NDEST], n_obs, n_rand, err_obs, err_rand, i, err;
 	long ok0, full0;
 
-	err = setup_ns(LO, LO + CAP_RANGE - 1, "observe", 60000);
+	err = ep_setup_ns(LO, LO + CAP_RANGE - 1, "observe", 60000);
 	ASSERT_EQ(0, err);
 	for (i = 0; i < NDEST; i++) {
 		lfd[i] = ep_listener(AF_INET, EP_SERVER_PORT + i);
@@ -313,7 +293,7 @@ TEST_F_TIMEOUT(slow, capacity, 120)
 	for (i = 0; i < n_obs; i++)
 		ep_close_now(fds[i]);
 
-	ASSERT_EQ(0, set_ns("random", 60000));
+	ASSERT_EQ(0, ep_set_ns("random", 60000));
 	ok0 = ep_nsval("random_ok");
 	full0 = ep_nsval("random_fallback_full");
 	n_rand = fill(fds, 256, &err_rand);
@@ -367,7 +347,7 @@ FIXTURE_SETUP(path)
 {
 	self->lfd = -1;
 	ASSERT_EQ(0, ep_ensure_loaded()) TH_LOG("load ephport");
-	ASSERT_EQ(0, setup_ns(LO, LO + 999, "random", 0));
+	ASSERT_EQ(0, ep_setup_ns(LO, LO + 999, "random", 0));
 	if (variant->type == SOCK_STREAM) {
 		self->lfd = ep_listener(variant->family, EP_SERVER_PORT);
 		ASSERT_LE(0, self->lfd);
@@ -506,7 +486,7 @@ TEST_F(loaded, controls)
 	unsigned int i;
 	int err;
 
-	err = setup_ns(LO, LO + 99, "default", -1);
+	err = ep_setup_ns(LO, LO + 99, "default", -1);
 	ASSERT_EQ(0, err);
 	snprintf(path, sizeof(path), EP_SYSFS "/net/%lu/mode", ep_inum());
 
@@ -632,7 +612,7 @@ TEST_F_TIMEOUT(slow, toggle_under_traffic, 120)
 	pid_t pid;
 
 	ASSERT_NE(MAP_FAILED, (void *)stop);
-	err = setup_ns(LO, LO + 999, "random", 100);
+	err = ep_setup_ns(LO, LO + 999, "random", 100);
 	ASSERT_EQ(0, err);
 	lfd4 = ep_listener(AF_INET, EP_SERVER_PORT);
 	lfd6 = ep_listener(AF_INET6, EP_SERVER_PORT);

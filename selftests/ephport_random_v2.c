@@ -50,26 +50,6 @@
 
 /* ---- helpers ---- */
 
-static int set_ns(const char *mode, int delay_ms)
-{
-	char v[32];
-	int err;
-
-	err = ep_write(EP_SYSCTL "/mode", mode);
-	if (err)
-		return err;
-	snprintf(v, sizeof(v), "%d", delay_ms);
-	return ep_write(EP_SYSCTL "/reuse_delay_ms", v);
-}
-
-/* A namespace with [lo, hi], in @mode with @delay_ms. */
-static int setup_ns(int lo, int hi, const char *mode, int delay_ms)
-{
-	int err = ep_new_netns(lo, hi);
-
-	return err ? err : set_ns(mode, delay_ms);
-}
-
 /* The random-mode counters of this process's namespace. */
 struct rnd {
 	long steered, ok, lru, fallback, full, refused, untrusted, avoided;
@@ -203,7 +183,7 @@ TEST_F_TIMEOUT(self_loop, never_itself, 300)
 	double t0;
 
 	ASSERT_EQ(0, raise_nofile(1000 + 256));
-	err = setup_ns(LO, LO + 999, "random", variant->delay_ms);
+	err = ep_setup_ns(LO, LO + 999, "random", variant->delay_ms);
 	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
 	for (p = LO; variant->free_every && p <= LO + 999; p++) {
 		if ((p - LO) % variant->free_every == 0)
@@ -277,7 +257,7 @@ TEST_F(lru, release_order)
 	int first[LRU_PORTS], seen[LRU_PORTS] = {}, p, i, err;
 	struct rnd r0, r1, r2;
 
-	err = setup_ns(LO, LO + LRU_PORTS - 1, "random", 60000);
+	err = ep_setup_ns(LO, LO + LRU_PORTS - 1, "random", 60000);
 	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
 	rnd_read(&r0);
 	for (i = 0; i < LRU_PORTS; i++) {
@@ -338,7 +318,7 @@ TEST_F(only_port, unavailable)
 	int local = -1, err;
 	struct rnd r0, r1;
 
-	err = setup_ns(LO, LO, "observe", 0);
+	err = ep_setup_ns(LO, LO, "observe", 0);
 	ASSERT_EQ(0, err) TH_LOG("namespace: %s", strerror(-err));
 	err = connect_to(variant->family, LO, &local);
 	TH_LOG("observe mode: connect() to its own only port: %s, local port %d",
@@ -346,7 +326,7 @@ TEST_F(only_port, unavailable)
 	ASSERT_EQ(0, err) TH_LOG("the kernel's choice connects to itself");
 	ASSERT_EQ(LO, local);
 
-	ASSERT_EQ(0, set_ns("random", 0));
+	ASSERT_EQ(0, ep_set_ns("random", 0));
 	rnd_read(&r0);
 	err = connect_to(variant->family, LO, &local);
 	rnd_read(&r1);
@@ -470,7 +450,7 @@ TEST_F_TIMEOUT(load_random, under_traffic, 300)
 		ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
 	}
 	ASSERT_EQ(0, raise_nofile(LD_PORTS + 256));
-	err = setup_ns(LO, LO + LD_PORTS - 1, "default", -1);
+	err = ep_setup_ns(LO, LO + LD_PORTS - 1, "default", -1);
 	ASSERT_EQ(0, err) TH_LOG("namespace: %s", strerror(-err));
 	for (p = LO; p < LO + LD_PORTS; p++) {
 		if (!is_held(p))
@@ -813,7 +793,7 @@ TEST_F_TIMEOUT(ipmodify, after_ephport, 120)
 
 	err = ep_reload(NULL);
 	ASSERT_EQ(0, err) TH_LOG("load ephport: %s", strerror(-err));
-	err = setup_ns(LO, LO + 999, "random", 0);
+	err = ep_setup_ns(LO, LO + 999, "random", 0);
 	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
 	err = ipmod_load(variant->func);
 	ASSERT_EQ(-EBUSY, err) TH_LOG("load %s func=%s: %s", IPMOD_NAME,
@@ -889,7 +869,7 @@ static void busy_namespace(struct busy_shared *sh)
 	pthread_attr_t attr;
 	int lfd, fd, i, n = 0;
 
-	if (setup_ns(LO, LO + BUSY_PORTS - 1, "random", 0) || nice(19) < 0)
+	if (ep_setup_ns(LO, LO + BUSY_PORTS - 1, "random", 0) || nice(19) < 0)
 		_exit(2);
 	lfd = ep_listener(AF_INET, EP_SERVER_PORT);
 	if (lfd < 0)
@@ -972,7 +952,7 @@ TEST_F_TIMEOUT(busy, neighbour_keeps_random, 300)
 	ASSERT_TRUE(sh->ready) TH_LOG("the busy namespace did not start (%d threads, exit status %d)",
 				      sh->started, status);
 
-	err = setup_ns(LO, LO + 999, "random", 0);
+	err = ep_setup_ns(LO, LO + 999, "random", 0);
 	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
 	lfd = ep_listener(AF_INET, EP_SERVER_PORT);
 	ASSERT_LE(0, lfd);

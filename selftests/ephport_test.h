@@ -377,6 +377,27 @@ static inline int ep_new_netns(int lo, int hi)
 	return err ? err : ep_set_range(lo, hi);
 }
 
+/* This namespace's net.ephport.mode and reuse_delay_ms. */
+static inline int ep_set_ns(const char *mode, int delay_ms)
+{
+	char v[32];
+	int err;
+
+	err = ep_write(EP_SYSCTL "/mode", mode);
+	if (err)
+		return err;
+	snprintf(v, sizeof(v), "%d", delay_ms);
+	return ep_write(EP_SYSCTL "/reuse_delay_ms", v);
+}
+
+/* A new namespace with [lo, hi], in @mode with @delay_ms. */
+static inline int ep_setup_ns(int lo, int hi, const char *mode, int delay_ms)
+{
+	int err = ep_new_netns(lo, hi);
+
+	return err ? err : ep_set_ns(mode, delay_ms);
+}
+
 static inline socklen_t ep_loopback(int family, struct sockaddr_storage *ss,
 				    int port)
 {
