@@ -43,6 +43,27 @@ struct ephport_usage {
 	bool alarm;		/* share of the range above alarm_pct */
 };
 
+/*
+ * One CPU's share of a namespace's bound ports of one protocol: ports of
+ * the range this CPU saw become bound (+1) or free (-1) since it last
+ * folded them into the namespace's base, and the highest base + delta it
+ * saw since then (a candidate for the peak). @gen: the peak's generation
+ * @top belongs to (a reset of the peak starts a new one).
+ */
+struct ephport_cpu_ports {
+	int delta;
+	int top;
+	unsigned int gen;
+};
+
+/* A CPU folds its delta into the base when it reaches this, either way. */
+#define EPHPORT_FOLD		16
+
+bool ephport_ports_move(struct ephport_cpu_ports *c, int base,
+			unsigned int gen, int step, int *now);
+void ephport_ports_fold(struct ephport_cpu_ports *c, int *base, int *top,
+			unsigned int gen);
+
 /* search_ns: bucket i counts searches of (2^(i+S-1), 2^(i+S)] ns, S below */
 #define EPHPORT_HIST_MIN_SHIFT	10	/* first bucket: up to 1024 ns */
 #define EPHPORT_HIST_BUCKETS	23	/* last bucket: up to 2^32 ns, and more */

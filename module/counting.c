@@ -6,20 +6,32 @@
  * 65536 of them, so a range change only needs a recount). The bitmaps
  * are kept right in two ways:
  *
- * - Events, from the hooks: a successful bind sets the port's bit; a
- *   release (release.c) clears it only if no other socket of the
- *   namespace holds the port. While a namespace is "exact", these keep
- *   in_use and the peaks right at every event.
+ * - Events, from the hooks, without a lock: a successful bind sets the
+ *   port's bit (an atomic bit operation, done only by the first socket
+ *   of the namespace on the port); a release (release.c) clears it only
+ *   if no other socket of the namespace holds the port. A bit that
+ *   changes in the range moves a per-CPU delta (struct ephport_cpu);
+ *   every EPHPORT_FOLD ports a CPU folds its delta into the namespace's
+ *   base under a raw spinlock, the one shared write of the hot path
+ *   besides the bit.
  *
  * - Passes: one walk over the TCP bind hash and the UDP table(s)
  *   (tables.c) rebuilds the bitmaps of every tracked namespace at once.
- *   A pass runs at start (so sockets bound before ephport are counted),
- *   when events cannot be trusted (a hook missed one, or is unsupported),
- *   and on any read when the last pass is 1 s old or more, which bounds
- *   the effect of anything the hooks do not see. Events during a pass
- *   still update the bitmaps (bits set and cleared under the same chain
- *   locks the pass takes), so a pass leaves them exact. A namespace
- *   created after start begins empty.
+ *   A pass runs at start (so sockets bound before ephport are counted)
+ *   and, from the work, when events cannot be trusted (a hook missed
+ *   one, or is unsupported): at most once a second, whoever asks. A
+ *   reader never walks the tables. A namespace created after start
+ *   begins empty.
+ *
+ * What readers see is made on read, from the namespace alone: in_use is
+ * the bits set in the range (exact whenever the bitmaps are), and the
+ * base is set again so that the deltas add up to it. The peak is the
+ * highest of the reads and of the counts each CPU saw at its own events
+ * (base + its delta): exact while one CPU does the namespace's binds and
+ * releases, and otherwise off the true high-watermark (either way) by at
+ * most what the other CPUs hold unfolded: EPHPORT_FOLD - 1 ports each,
+ * and one more for an event racing with a read. The alarm is judged exactly by readers and
+ * by the work, which the hooks wake when their count nears a threshold.
  *
  * Random mode (random_mode.c) uses the same bitmaps as the set of bound
  * ports, and hears of every release from here.
@@ -49,6 +61,7 @@
 static unsigned long ephport_last_pass;		/* jiffies */
 static unsigned long ephport_pass_missed;	/* hook misses seen by it */
 static bool ephport_passed;			/* a pass has run at all */
+static unsigned long ephport_passes;		/* passes so far: READ_ONCE */
 
 /*
  * Set by ephport_counting_start() once the hooks are in place, cleared by
@@ -99,20 +112,6 @@ bool ephport_net_settled(struct ephport_net *en)
 	return !en->passing && en->dirty_seq == en->clean_seq;
 }
 
-/* Whether events may update in_use and the peaks directly. */
-static bool ephport_net_exact(struct ephport_net *en)
-{
-	lockdep_assert_held(&en->lock);
-	if (!ephport_hooks_exact())
-		return false;
-	if (ephport_hooks_missed() != READ_ONCE(ephport_pass_missed)) {
-		/* A hook missed an event: have a pass recount soon. */
-		ephport_netns_kick();
-		return false;
-	}
-	return ephport_net_settled(en);
-}
-
 /*
  * The alarm readers see. TCP's part depends on alarm_basis: the share of
  * distinct ports of the range bound ("ports"), or the share held toward
@@ -155,61 +154,144 @@ bool ephport_net_alarm(struct ephport_net *en)
 
 /* ---- events ---- */
 
+/* The hooks ask the work to judge the namespace again (once). */
+static void ephport_net_ask_judge(struct ephport_net *en)
+{
+	if (!test_bit(0, &en->judge) && !test_and_set_bit(0, &en->judge))
+		ephport_netns_kick();
+}
+
+/* Folds this CPU's delta into the base. Interrupts are off. */
+static void ephport_net_fold(struct ephport_net *en, enum ephport_proto p,
+			     struct ephport_cpu_ports *c)
+{
+	raw_spin_lock(&en->fold_lock);
+	ephport_ports_fold(c, &en->base[p], &en->top[p], en->gen[p]);
+	raw_spin_unlock(&en->fold_lock);
+}
+
+/*
+ * A port of the range became bound (@step 1) or free (-1) in the
+ * namespace: this CPU's delta moves, and its peak candidate with it.
+ */
+static void ephport_net_moved(struct ephport_net *en, enum ephport_proto p,
+			      int step)
+{
+	struct ephport_cpu_ports *c;
+	unsigned long flags;
+	bool judge;
+	int now;
+
+	local_irq_save(flags);
+	c = &this_cpu_ptr(en->cpu)->ports[p];
+	if (ephport_ports_move(c, READ_ONCE(en->base[p]),
+			       READ_ONCE(en->gen[p]), step, &now))
+		ephport_net_fold(en, p, c);
+	local_irq_restore(flags);
+
+	/* The work judges the alarm near its thresholds, exactly. */
+	if (READ_ONCE(en->usage[p].alarm))
+		judge = step < 0 && now <= (int)READ_ONCE(en->clear_at[p]);
+	else
+		judge = step > 0 && now >= (int)READ_ONCE(en->set_at[p]);
+	if (judge)
+		ephport_net_ask_judge(en);
+}
+
+/*
+ * @port is bound in the namespace. Its bit is set without a lock: the
+ * first socket to take the port moves the count.
+ */
 void ephport_net_bound(struct ephport_net *en, enum ephport_proto proto,
 		       u32 port)
 {
 	struct ephport_usage *u = &en->usage[proto];
-	unsigned long flags;
-	bool alarm = false;
 	u32 lo, hi;
 
-	if (port >= EPHPORT_NPORTS)
+	if (port >= EPHPORT_NPORTS || test_bit(port, u->bound) ||
+	    test_and_set_bit(port, u->bound))
 		return;
 	ephport_net_range(en->net, &lo, &hi);
-	spin_lock_irqsave(&en->lock, flags);
-	if (ephport_net_exact(en)) {
-		ephport_usage_set_range(u, lo, hi);
-		ephport_usage_bind(u, port);
-		alarm = ephport_net_alarm(en);
-	} else {
-		__set_bit(port, u->bound);
-	}
-	spin_unlock_irqrestore(&en->lock, flags);
-	if (alarm)
-		ephport_netns_kick();
+	if (lo != READ_ONCE(u->lo) || hi != READ_ONCE(u->hi))
+		ephport_net_ask_judge(en);
+	if (port >= lo && port <= hi)
+		ephport_net_moved(en, proto, 1);
 }
 
 /*
  * No socket of the namespace holds @port any more. Called with the
  * port's chain or slot lock held (release.c): nobody can bind it now.
- * Returns true if the alarm changed (the caller kicks the work).
  */
-bool ephport_net_unbind(struct ephport_net *en, enum ephport_proto proto,
+void ephport_net_unbind(struct ephport_net *en, enum ephport_proto proto,
 			u32 port)
 {
 	struct ephport_usage *u = &en->usage[proto];
-	bool alarm = false;
+	bool was = test_and_clear_bit(port, u->bound);
 	u32 lo, hi;
 
-	ephport_net_range(en->net, &lo, &hi);
-	spin_lock(&en->lock);
-	if (ephport_net_exact(en)) {
-		ephport_usage_set_range(u, lo, hi);
-		ephport_usage_release(u, port);
-		alarm = ephport_net_alarm(en);
-	} else {
-		__clear_bit(port, u->bound);
-	}
-	spin_unlock(&en->lock);
 	/* Random mode: the port rests from now. */
 	ephport_random_released(en, port);
-	return alarm;
+	if (!was)
+		return;
+	ephport_net_range(en->net, &lo, &hi);
+	if (port >= lo && port <= hi)
+		ephport_net_moved(en, proto, -1);
 }
 
 void ephport_net_search(struct ephport_net *en, u64 ns)
 {
-	atomic_long_inc(&en->search_ns[ephport_hist_bucket(ns)]);
-	atomic64_add(ns, &en->search_ns_sum);
+	this_cpu_inc(en->cpu->search_ns[ephport_hist_bucket(ns)]);
+	this_cpu_add(en->cpu->search_ns_sum, ns);
+}
+
+/*
+ * What readers see of one protocol, made exact from the bitmap: in_use
+ * is the bits set in the range; the base is set so that the CPUs' deltas
+ * add up to it; the peak takes every CPU's candidate. Caller holds lock.
+ */
+static void ephport_net_refresh(struct ephport_net *en, enum ephport_proto p,
+				u32 lo, u32 hi)
+{
+	struct ephport_usage *u = &en->usage[p];
+	unsigned int pct = READ_ONCE(ephport_alarm_pct);
+	int sum = 0, top, cpu;
+	u32 size, clear;
+
+	lockdep_assert_held(&en->lock);
+	raw_spin_lock(&en->fold_lock);
+	u->in_use = ephport_bits_in_range(u->bound, lo, hi);
+	top = en->top[p];
+	for_each_possible_cpu(cpu) {
+		struct ephport_cpu_ports *c = &per_cpu_ptr(en->cpu, cpu)->ports[p];
+
+		sum += READ_ONCE(c->delta);
+		if (READ_ONCE(c->gen) == en->gen[p])
+			top = max(top, READ_ONCE(c->top));
+	}
+	WRITE_ONCE(en->base[p], (int)u->in_use - sum);
+	en->top[p] = top;
+	raw_spin_unlock(&en->fold_lock);
+
+	WRITE_ONCE(u->lo, lo);
+	WRITE_ONCE(u->hi, hi);
+	u->peak = max3(u->peak, u->in_use, (u32)max(top, 0));
+	/* The counts at which the hooks ask for the alarm to be judged. */
+	size = lo <= hi ? hi - lo + 1 : 0;
+	clear = pct > EPHPORT_ALARM_HYST ? pct - EPHPORT_ALARM_HYST : 0;
+	WRITE_ONCE(en->set_at[p], DIV_ROUND_UP(pct * size, 100));
+	WRITE_ONCE(en->clear_at[p], clear * size / 100);
+}
+
+/* Every protocol refreshed; true if the alarm changed. Caller holds lock. */
+static bool ephport_net_refresh_all(struct ephport_net *en)
+{
+	u32 lo, hi;
+	int p;
+
+	ephport_net_range(en->net, &lo, &hi);
+	for (p = 0; p < EPHPORT_NPROTO; p++)
+		ephport_net_refresh(en, p, lo, hi);
+	return ephport_net_alarm(en);
 }
 
 /* ---- the pass ---- */
@@ -218,17 +300,20 @@ static void ephport_pass_mark(const struct net *net, enum ephport_proto proto,
 			      u32 port)
 {
 	struct ephport_net *en = net_generic(net, ephport_net_id);
-	unsigned long flags;
 
 	lockdep_assert_held(&ephport_nets_lock);
 	if (!en || !en->tracked || port >= EPHPORT_NPORTS)
 		return;
-	spin_lock_irqsave(&en->lock, flags);
-	__set_bit(port, en->usage[proto].bound);
-	spin_unlock_irqrestore(&en->lock, flags);
+	set_bit(port, en->usage[proto].bound);
 }
 
-/* One pass over the tables, for every tracked namespace at once. */
+/*
+ * One pass over the tables, for every tracked namespace at once. Events
+ * go on setting and clearing bits meanwhile: a bind sets its bit after
+ * the socket is in the table the pass walks, a release clears it under
+ * the lock the pass takes to read the port's chain or slot, so the
+ * bitmaps are right when the pass ends.
+ */
 static void ephport_pass_locked(void)
 {
 	unsigned long missed = ephport_hooks_missed();
@@ -245,7 +330,7 @@ static void ephport_pass_locked(void)
 		en->passing = true;
 		en->pass_seq = en->dirty_seq;
 		for (p = 0; p < EPHPORT_NPROTO; p++)
-			ephport_usage_reset(&en->usage[p]);
+			bitmap_zero(en->usage[p].bound, EPHPORT_NPORTS);
 		spin_unlock_irq(&en->lock);
 	}
 
@@ -260,16 +345,8 @@ static void ephport_pass_locked(void)
 	}
 
 	list_for_each_entry(en, &ephport_nets, node) {
-		u32 lo, hi;
-
-		ephport_net_range(en->net, &lo, &hi);
 		spin_lock_irq(&en->lock);
-		for (p = 0; p < EPHPORT_NPROTO; p++) {
-			en->usage[p].lo = lo;
-			en->usage[p].hi = hi;
-			ephport_usage_recount(&en->usage[p]);
-		}
-		alarm |= ephport_net_alarm(en);
+		alarm |= ephport_net_refresh_all(en);
 		en->passing = false;
 		if (trusted)
 			en->clean_seq = en->pass_seq;
@@ -277,6 +354,7 @@ static void ephport_pass_locked(void)
 	}
 	ephport_last_pass = jiffies;
 	ephport_passed = true;
+	WRITE_ONCE(ephport_passes, ephport_passes + 1);
 	WRITE_ONCE(ephport_pass_missed, missed);
 	if (alarm)
 		ephport_netns_kick();
@@ -301,7 +379,25 @@ static bool ephport_need_pass(void)
 	return false;
 }
 
+/*
+ * Whether a reader of @en should have the work pass: the hooks cannot
+ * keep the bitmaps exact, missed an event, or the namespace has not been
+ * counted yet. Lockless: a reader never walks the tables itself.
+ */
+static bool ephport_pass_wanted(struct ephport_net *en)
+{
+	return !ephport_hooks_exact() ||
+	       ephport_hooks_missed() != READ_ONCE(ephport_pass_missed) ||
+	       READ_ONCE(en->dirty_seq) != READ_ONCE(en->clean_seq);
+}
+
 /* ---- readers ---- */
+
+/* How many times the host's tables were walked since load. */
+unsigned long ephport_nets_passes(void)
+{
+	return READ_ONCE(ephport_passes);
+}
 
 bool ephport_counter_supported(enum ephport_counter c)
 {
@@ -314,48 +410,51 @@ bool ephport_search_supported(void)
 }
 
 /*
- * The values of a namespace for a reader. A pass serves every namespace:
- * it runs only if something is dirty or the last one is 1 s old.
+ * The values of a namespace for a reader: work on this namespace only
+ * (its bitmaps' words of the range, one entry per CPU), under its own
+ * lock. When the bitmaps need a pass, the work does it, at most once a
+ * second however many read.
  */
 void ephport_net_values(struct ephport_net *en, struct ephport_values *v)
 {
 	bool alarm;
-	u32 lo, hi;
 	int p;
 
-	mutex_lock(&ephport_nets_lock);
-	if (ephport_need_pass() ||
-	    time_after_eq(jiffies, ephport_last_pass + HZ))
-		ephport_pass_locked();
-	mutex_unlock(&ephport_nets_lock);
+	/* Not sooner than the work already plans: one pass a second. */
+	if (ephport_pass_wanted(en))
+		schedule_delayed_work(&ephport_work, 1);
 	/* At most one walk a second; without memory, the last one stands. */
 	ephport_net_dests_alarm(en);
 
-	ephport_net_range(en->net, &lo, &hi);
 	spin_lock_irq(&en->lock);
+	alarm = ephport_net_refresh_all(en);
 	for (p = 0; p < EPHPORT_NPROTO; p++) {
-		ephport_usage_set_range(&en->usage[p], lo, hi);
 		v->in_use[p] = en->usage[p].in_use;
 		v->peak[p] = en->usage[p].peak;
 	}
-	alarm = ephport_net_alarm(en);
+	v->lo = en->usage[EPHPORT_TCP].lo;
+	v->hi = en->usage[EPHPORT_TCP].hi;
 	v->alarm = en->alarm_on;
 	spin_unlock_irq(&en->lock);
-	v->lo = lo;
-	v->hi = hi;
 	if (alarm)
 		ephport_netns_kick();
 }
 
+/* The peak restarts from the current value; the CPUs' candidates go. */
 void ephport_net_reset_peak(struct ephport_net *en, enum ephport_proto proto)
 {
-	struct ephport_values v;
+	bool alarm;
 
-	/* Bring in_use up to date first: the peak restarts from it. */
-	ephport_net_values(en, &v);
 	spin_lock_irq(&en->lock);
+	alarm = ephport_net_refresh_all(en);
+	raw_spin_lock(&en->fold_lock);
+	WRITE_ONCE(en->gen[proto], en->gen[proto] + 1);
+	en->top[proto] = 0;
+	raw_spin_unlock(&en->fold_lock);
 	ephport_usage_reset_peak(&en->usage[proto]);
 	spin_unlock_irq(&en->lock);
+	if (alarm)
+		ephport_netns_kick();
 }
 
 /* ---- settings ---- */
@@ -374,7 +473,7 @@ void ephport_alarms_rejudge(void)
 	list_for_each_entry(en, &ephport_nets, node) {
 		ephport_net_dests_alarm(en);
 		spin_lock_irq(&en->lock);
-		alarm |= ephport_net_alarm(en);
+		alarm |= ephport_net_refresh_all(en);
 		spin_unlock_irq(&en->lock);
 	}
 	if (alarm)
@@ -397,7 +496,7 @@ void ephport_set_alarm_pct(unsigned int pct)
  */
 static struct kernfs_node *ephport_take_alarm(struct ephport_usage *u,
 					      unsigned int *inum, u32 *dest_max,
-					      bool *dest_alarm)
+					      bool *dest_alarm, bool *speak)
 {
 	struct kernfs_node *kn = NULL;
 	struct ephport_net *en;
@@ -418,6 +517,8 @@ static struct kernfs_node *ephport_take_alarm(struct ephport_usage *u,
 		kn = en->alarm_kn;
 		kernfs_get(kn);
 		*inum = en->net->ns.inum;
+		/* Each namespace has its own budget of messages. */
+		*speak = __ratelimit(&en->alarm_rs);
 		break;
 	}
 	return kn;
@@ -427,45 +528,64 @@ static void ephport_work_fn(struct work_struct *work)
 {
 	struct ephport_usage u[EPHPORT_NPROTO];
 	struct kernfs_node *kn;
+	struct ephport_net *en;
+	unsigned long delay = 0;
 	unsigned int inum;
-	bool dest_alarm, dest, again;
+	bool dest_alarm, dest, again, speak;
 	u32 dest_max;
 	int p;
 
 	mutex_lock(&ephport_nets_lock);
-	if (ephport_need_pass())
-		ephport_pass_locked();
+	if (ephport_need_pass()) {
+		/* However many ask, the tables are walked once a second. */
+		if (time_before(jiffies, ephport_last_pass + HZ))
+			delay = ephport_last_pass + HZ - jiffies;
+		else
+			ephport_pass_locked();
+	}
+	/* The namespaces whose hooks asked for their alarm to be judged. */
+	list_for_each_entry(en, &ephport_nets, node) {
+		if (!test_bit(0, &en->judge))
+			continue;
+		clear_bit(0, &en->judge);
+		spin_lock_irq(&en->lock);
+		ephport_net_refresh_all(en);
+		spin_unlock_irq(&en->lock);
+	}
 	again = ephport_dests_round();
 	mutex_unlock(&ephport_nets_lock);
 
-	/* Notify outside the lock: sysfs readers take it. */
+	/* Notify outside the lock. */
 	for (;;) {
 		mutex_lock(&ephport_nets_lock);
-		kn = ephport_take_alarm(u, &inum, &dest_max, &dest_alarm);
+		kn = ephport_take_alarm(u, &inum, &dest_max, &dest_alarm,
+					&speak);
 		mutex_unlock(&ephport_nets_lock);
 		if (!kn)
 			break;
 		dest = READ_ONCE(ephport_alarm_basis) == EPHPORT_BASIS_DEST;
-		for (p = 0; p < EPHPORT_NPROTO; p++) {
+		for (p = 0; p < EPHPORT_NPROTO && speak; p++) {
 			if (!u[p].alarm)
 				continue;
 			if (p == EPHPORT_TCP && dest) {
 				if (dest_alarm)
-					pr_warn_ratelimited("netns %u: tcp ephemeral ports %u of %u held toward one destination, alarm at %u%%\n",
-							    inum, dest_max,
-							    u[p].hi - u[p].lo + 1,
-							    READ_ONCE(ephport_alarm_pct));
+					pr_warn("netns %u: tcp ephemeral ports %u of %u held toward one destination, alarm at %u%%\n",
+						inum, dest_max,
+						u[p].hi - u[p].lo + 1,
+						READ_ONCE(ephport_alarm_pct));
 				continue;
 			}
-			pr_warn_ratelimited("netns %u: %s ephemeral ports %u of %u in use, alarm at %u%%\n",
-					    inum, ephport_proto_names[p],
-					    u[p].in_use, u[p].hi - u[p].lo + 1,
-					    READ_ONCE(ephport_alarm_pct));
+			pr_warn("netns %u: %s ephemeral ports %u of %u in use, alarm at %u%%\n",
+				inum, ephport_proto_names[p], u[p].in_use,
+				u[p].hi - u[p].lo + 1,
+				READ_ONCE(ephport_alarm_pct));
 		}
 		sysfs_notify_dirent(kn);
 		kernfs_put(kn);
 	}
-	if (again)
+	if (delay)
+		schedule_delayed_work(&ephport_work, delay);
+	else if (again)
 		schedule_delayed_work(&ephport_work, HZ);
 }
 
@@ -494,8 +614,7 @@ void ephport_counting_stop(void)
 /*
  * A new namespace. Before start, sockets exist already: a pass must
  * count them. A namespace created later starts empty; its sockets bind
- * through the hooks (only a subsystem initialized before ephport could
- * bind one unseen, and the next pass, 1 s at most after a read, finds it).
+ * through the hooks.
  */
 void ephport_counting_join(struct ephport_net *en)
 {

@@ -258,6 +258,102 @@ static void ephport_usage_peak_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 4, u->peak);
 }
 
+/* Simulated CPUs' shares of one namespace, as counting.c keeps them. */
+struct ports_sim {
+	struct ephport_cpu_ports cpu[4];
+	int base, top, count, peak;
+	unsigned int gen;
+};
+
+static void ports_sim_move(struct ports_sim *s, int cpu, int step)
+{
+	int now;
+
+	s->count += step;
+	s->peak = max(s->peak, s->count);
+	if (ephport_ports_move(&s->cpu[cpu], s->base, s->gen, step, &now))
+		ephport_ports_fold(&s->cpu[cpu], &s->base, &s->top, s->gen);
+}
+
+/* What a reader makes of it: the folded top and every CPU's candidate. */
+static int ports_sim_peak(const struct ports_sim *s)
+{
+	int top = s->top, i;
+
+	for (i = 0; i < ARRAY_SIZE(s->cpu); i++)
+		if (s->cpu[i].gen == s->gen)
+			top = max(top, s->cpu[i].top);
+	return top;
+}
+
+static int ports_sim_sum(const struct ports_sim *s)
+{
+	int sum = s->base, i;
+
+	for (i = 0; i < ARRAY_SIZE(s->cpu); i++)
+		sum += s->cpu[i].delta;
+	return sum;
+}
+
+/* One CPU at a time: the peak is exact, through folds either way. */
+static void ephport_ports_one_cpu_test(struct kunit *test)
+{
+	struct ports_sim s = {};
+	int i;
+
+	for (i = 0; i < 50; i++)
+		ports_sim_move(&s, 0, 1);
+	for (i = 0; i < 47; i++)
+		ports_sim_move(&s, 0, -1);
+	KUNIT_EXPECT_EQ(test, 3, ports_sim_sum(&s));
+	KUNIT_EXPECT_EQ(test, 50, ports_sim_peak(&s));
+	/*
+	 * Another CPU, later: off by what the first holds unfolded (-13
+	 * here), within the bound.
+	 */
+	for (i = 0; i < 61; i++)
+		ports_sim_move(&s, 2, 1);
+	KUNIT_EXPECT_EQ(test, 64, ports_sim_sum(&s));
+	KUNIT_EXPECT_EQ(test, -13, s.cpu[0].delta);
+	KUNIT_EXPECT_EQ(test, 64 + 13, ports_sim_peak(&s));
+	/* A reset of the peak: the candidates of before no longer count. */
+	s.gen++;
+	s.top = 0;
+	for (i = 0; i < 5; i++)
+		ports_sim_move(&s, 0, -1);
+	KUNIT_EXPECT_EQ(test, 59, ports_sim_sum(&s));
+	KUNIT_EXPECT_EQ(test, 0, ports_sim_peak(&s) > 64);
+}
+
+/*
+ * CPUs interleaved at random: the sum is always the count, and the peak
+ * is within EPHPORT_FOLD ports per other CPU of the true high-watermark.
+ */
+static void ephport_ports_many_cpus_test(struct kunit *test)
+{
+	const int slack = (ARRAY_SIZE(((struct ports_sim *)0)->cpu) - 1) *
+			  EPHPORT_FOLD;
+	struct ports_sim s = {};
+	u32 x = 12345;
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		int cpu, step;
+
+		x = x * 1103515245 + 12345;
+		cpu = (x >> 16) % ARRAY_SIZE(s.cpu);
+		/* Drifts up for the first half, down for the second. */
+		step = ((x >> 8) % 8) < (i < 10000 ? 5 : 3) ? 1 : -1;
+		if (s.count + step < 0)
+			step = 1;
+		ports_sim_move(&s, cpu, step);
+		KUNIT_ASSERT_EQ(test, s.count, ports_sim_sum(&s));
+	}
+	KUNIT_EXPECT_GT(test, s.peak, 1000);
+	KUNIT_EXPECT_LE(test, ports_sim_peak(&s), s.peak + slack);
+	KUNIT_EXPECT_GE(test, ports_sim_peak(&s), s.peak - slack);
+}
+
 static void ephport_hist_bucket_test(struct kunit *test)
 {
 	unsigned int last = EPHPORT_HIST_BUCKETS - 1;
@@ -298,6 +394,8 @@ static struct kunit_case ephport_stats_test_cases[] = {
 	KUNIT_CASE(ephport_usage_full_range_test),
 	KUNIT_CASE(ephport_usage_reserved_port_test),
 	KUNIT_CASE(ephport_usage_peak_test),
+	KUNIT_CASE(ephport_ports_one_cpu_test),
+	KUNIT_CASE(ephport_ports_many_cpus_test),
 	KUNIT_CASE(ephport_hist_bucket_test),
 	KUNIT_CASE(ephport_hist_bounds_test),
 	{}

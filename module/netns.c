@@ -52,10 +52,10 @@ int ephport_nets_count(void)
 }
 
 /*
- * The mode of every namespace that follows the default. A namespace
- * that cannot get random mode's memory stays in observe mode: -ENOMEM,
- * the default changed all the same. -EBUSY, nothing changed, if random
- * mode cannot steer (redirects says why).
+ * The mode of every namespace that follows the default: all of them, or
+ * (-ENOMEM, a namespace could not get random mode's memory) none, the
+ * default unchanged. -EBUSY, nothing changed, if random mode cannot
+ * steer (redirects says why).
  */
 int ephport_set_default_mode(enum ephport_mode mode)
 {
@@ -65,11 +65,25 @@ int ephport_set_default_mode(enum ephport_mode mode)
 	if (mode == EPHPORT_MODE_RANDOM && ephport_random_unavailable())
 		return -EBUSY;
 	mutex_lock(&ephport_nets_lock);
-	WRITE_ONCE(ephport_default_mode, mode);
+	/* First the memory every follower needs, then the switch. */
 	list_for_each_entry(en, &ephport_nets, node) {
-		if (ephport_random_update(en))
-			ret = -ENOMEM;
+		if (mode != EPHPORT_MODE_RANDOM ||
+		    READ_ONCE(en->mode) != EPHPORT_MODE_DEFAULT)
+			continue;
+		ret = ephport_random_prepare(en);
+		if (ret)
+			break;
 	}
+	if (ret) {
+		list_for_each_entry(en, &ephport_nets, node)
+			ephport_random_unprepare(en);
+		goto out;
+	}
+	WRITE_ONCE(ephport_default_mode, mode);
+	/* Followers have their memory; a namespace of its own keeps its. */
+	list_for_each_entry(en, &ephport_nets, node)
+		ephport_random_update(en);
+out:
 	mutex_unlock(&ephport_nets_lock);
 	return ret;
 }
@@ -145,54 +159,64 @@ static void ephport_net_free(struct ephport_net *en)
 		kfree(en->usage[p].bound);
 		en->usage[p].bound = NULL;
 	}
+	free_percpu(en->cpu);
+	en->cpu = NULL;
 	ephport_dests_free(en);
 }
 
+/*
+ * A new namespace's state, charged to the memory cgroup of the task
+ * that creates it. Without memory the namespace is made all the same,
+ * only not counted: no files, the hooks leave it alone.
+ */
 static int __net_init ephport_net_init(struct net *net)
 {
 	struct ephport_net *en = net_generic(net, ephport_net_id);
-	int ret;
 	int p;
 
 	en->net = net;
 	spin_lock_init(&en->lock);
+	raw_spin_lock_init(&en->fold_lock);
 	spin_lock_init(&en->rest_lock);
 	raw_spin_lock_init(&en->steer_lock);
 	for (p = 0; p < EPHPORT_STEER_BUCKETS; p++)
 		INIT_HLIST_HEAD(&en->steering[p]);
+	/* At most one alarm message every 5 s, with a burst of 10. */
+	ratelimit_state_init(&en->alarm_rs, 5 * HZ, 10);
 	ephport_dests_init(en);
 	INIT_LIST_HEAD(&en->node);
 	en->mode = EPHPORT_MODE_DEFAULT;
 	en->delay_ms = EPHPORT_DELAY_FOLLOW;
+	en->cpu = alloc_percpu_gfp(struct ephport_cpu, GFP_KERNEL_ACCOUNT);
+	if (!en->cpu)
+		goto err_free;
 	for (p = 0; p < EPHPORT_NPROTO; p++) {
 		en->usage[p].bound = kcalloc(BITS_TO_LONGS(EPHPORT_NPORTS),
 					     sizeof(unsigned long),
 					     GFP_KERNEL_ACCOUNT);
-		if (!en->usage[p].bound) {
-			ret = -ENOMEM;
+		if (!en->usage[p].bound)
 			goto err_free;
-		}
 		en->usage[p].lo = 1;
 		en->usage[p].hi = 0;
 	}
 
 	mutex_lock(&ephport_nets_lock);
 	ephport_counting_join(en);
-	ret = ephport_random_update(en);
-	if (!ret) {
-		list_add_tail(&en->node, &ephport_nets);
-		en->tracked = true;
-	}
+	/* Without random mode's memory, the kernel chooses (counted). */
+	ephport_random_update(en);
+	list_add_tail(&en->node, &ephport_nets);
+	en->tracked = true;
+	en->counted = true;
 	mutex_unlock(&ephport_nets_lock);
-	if (ret)
-		goto err_free;
 	atomic_inc(&ephport_nets_tracked);
 	WRITE_ONCE(en->alive, true);
 	return 0;
 
 err_free:
 	ephport_net_free(en);
-	return ret;
+	pr_warn_ratelimited("netns %u: no memory for its state, not counted\n",
+			    net->ns.inum);
+	return 0;
 }
 
 /* Handlers stop using the state; the core's synchronize_rcu() follows. */

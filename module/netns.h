@@ -22,6 +22,8 @@
 #include <linux/in6.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/ratelimit.h>
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <net/netns/generic.h>
@@ -59,19 +61,38 @@ struct ephport_netns_env {
 #define EPHPORT_STEER_BITS	4
 #define EPHPORT_STEER_BUCKETS	BIT(EPHPORT_STEER_BITS)
 
+/*
+ * What the hot path writes: per CPU, like the kernel's own SNMP MIBs.
+ * Written with interrupts off or with this_cpu ops; readers add up the
+ * CPUs without a lock.
+ */
+struct ephport_cpu {
+	unsigned long counters[EPHPORT_NCOUNTERS];
+	unsigned long rcounters[EPHPORT_NRCOUNTERS];
+	unsigned long search_ns[EPHPORT_HIST_BUCKETS];
+	u64 search_ns_sum;
+	struct ephport_cpu_ports ports[EPHPORT_NPROTO];
+};
+
 struct ephport_net {
 	struct net *net;		/* owner; valid while tracked */
 	struct list_head node;		/* in ephport_nets */
 	bool tracked;			/* in ephport_nets */
 	bool alive;			/* handlers may use it (RCU-published) */
+	bool counted;			/* had its memory: set once, at init */
 	/* The sysfs alarm file, for poll() wakeups; set by the interface. */
 	struct kernfs_node *alarm_kn;
 
 	/*
-	 * Protects usage[] (bitmaps included), passing, pass_seq, dirty_seq,
-	 * clean_seq, alarm_changed, alarm_on, dest_max and dest_alarm. A
-	 * leaf lock: taken in probe handlers, inside bind hash and UDP slot
-	 * locks, never the other way round.
+	 * The bound ports, one bitmap per protocol (usage[p].bound): set and
+	 * cleared by the hooks with atomic bit operations, no lock. The rest
+	 * of usage[], what readers see, is under lock.
+	 *
+	 * lock protects usage[] (but the bitmaps), passing, pass_seq,
+	 * dirty_seq, clean_seq, alarm_changed, alarm_on, dest_max and
+	 * dest_alarm. Readers, passes, random mode and the work take it,
+	 * never the bind and release hooks of observe mode. Taken outside
+	 * fold_lock.
 	 */
 	spinlock_t lock;
 	struct ephport_usage usage[EPHPORT_NPROTO];
@@ -83,15 +104,34 @@ struct ephport_net {
 	bool alarm_on;			/* the alarm readers see (alarm_basis) */
 	u32 dest_max;			/* the last walk's tcp_dest_max */
 	bool dest_alarm;		/* dest_max's share above alarm_pct */
+	/* The alarm's kernel messages: this namespace's own budget. */
+	struct ratelimit_state alarm_rs;
+
+	/*
+	 * Protects base[], top[] and gen[]: the in-use count the CPUs'
+	 * deltas add to, the highest count folded so far, and the peak's
+	 * generation. A leaf lock, raw: taken with interrupts off in probe
+	 * handlers, once per EPHPORT_FOLD ports a CPU binds or frees, and by
+	 * readers. base[] and gen[] are also read without it (READ_ONCE).
+	 */
+	raw_spinlock_t fold_lock;
+	int base[EPHPORT_NPROTO];
+	int top[EPHPORT_NPROTO];
+	unsigned int gen[EPHPORT_NPROTO];
+	/*
+	 * When the count may have crossed the alarm's thresholds (set_at,
+	 * clear_at: ports of the range, READ_ONCE) or the range moved, the
+	 * hooks ask the work to judge again: bit 0 of judge, set once.
+	 */
+	unsigned long judge;
+	u32 set_at[EPHPORT_NPROTO];
+	u32 clear_at[EPHPORT_NPROTO];
 
 	/* The destinations' last walk (dests.c); taken outside lock. */
 	struct mutex dests_lock;
 	struct ephport_dests *dests;	/* under dests_lock; NULL until read */
 
-	atomic_long_t counters[EPHPORT_NCOUNTERS];
-	atomic_long_t search_ns[EPHPORT_HIST_BUCKETS];
-	/* Their total in ns, for a histogram's sum: the buckets cannot tell. */
-	atomic64_t search_ns_sum;
+	struct ephport_cpu __percpu *cpu;
 
 	/* Random mode. */
 	int mode;			/* net.ephport.mode: READ_ONCE/WRITE_ONCE */
@@ -105,7 +145,8 @@ struct ephport_net {
 	 */
 	spinlock_t rest_lock;
 	struct ephport_rest *rest;
-	atomic_long_t rcounters[EPHPORT_NRCOUNTERS];
+	/* Made ahead of a global switch to random mode; ephport_nets_lock. */
+	struct ephport_rest *spare;
 
 	/*
 	 * Protects steering[] and nsteering: the sockets random mode is
@@ -149,6 +190,15 @@ static inline struct ephport_net *ephport_net_of(const struct net *net)
 	return net_generic(net, ephport_net_id);
 }
 
+/*
+ * Whether the namespace got the memory for its state: an interface
+ * makes no files for it otherwise.
+ */
+static inline bool ephport_net_counted(const struct net *net)
+{
+	return ephport_net_of(net)->counted;
+}
+
 /* Caller holds rcu_read_lock(). NULL once the namespace is leaving. */
 static inline struct ephport_net *ephport_net_get(const struct net *net)
 {
@@ -162,37 +212,54 @@ static inline struct ephport_net *ephport_net_get(const struct net *net)
 static inline void ephport_net_count(struct ephport_net *en,
 				     enum ephport_counter c)
 {
-	atomic_long_inc(&en->counters[c]);
+	this_cpu_inc(en->cpu->counters[c]);
 }
 
 static inline void ephport_net_rcount(struct ephport_net *en,
 				      enum ephport_rcounter c)
 {
-	atomic_long_inc(&en->rcounters[c]);
+	this_cpu_inc(en->cpu->rcounters[c]);
 }
 
-/* The counters, for readers. */
+/* A counter for readers: the CPUs' shares added up, at @off in each. */
+static inline unsigned long ephport_net_sum(struct ephport_net *en,
+					    size_t off)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(*(unsigned long *)((char *)per_cpu_ptr(en->cpu, cpu) + off));
+	return sum;
+}
+
 static inline unsigned long
 ephport_net_counter(struct ephport_net *en, enum ephport_counter c)
 {
-	return atomic_long_read(&en->counters[c]);
+	return ephport_net_sum(en, offsetof(struct ephport_cpu, counters[c]));
 }
 
 static inline unsigned long
 ephport_net_searches(struct ephport_net *en, unsigned int bucket)
 {
-	return atomic_long_read(&en->search_ns[bucket]);
+	return ephport_net_sum(en,
+			       offsetof(struct ephport_cpu, search_ns[bucket]));
 }
 
 static inline u64 ephport_net_search_sum(struct ephport_net *en)
 {
-	return atomic64_read(&en->search_ns_sum);
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(en->cpu, cpu)->search_ns_sum);
+	return sum;
 }
 
 static inline unsigned long
 ephport_net_rcounter(struct ephport_net *en, enum ephport_rcounter c)
 {
-	return atomic_long_read(&en->rcounters[c]);
+	return ephport_net_sum(en, offsetof(struct ephport_cpu, rcounters[c]));
 }
 
 /* The effective mode: the namespace's own, or the default. */
@@ -260,11 +327,12 @@ void ephport_counting_stop(void);
 void ephport_counting_join(struct ephport_net *en);
 void ephport_counting_uninit(void);
 void ephport_netns_kick(void);
+unsigned long ephport_nets_passes(void);
 
 /* Events, from the hooks (atomic context). */
 void ephport_net_bound(struct ephport_net *en, enum ephport_proto proto,
 		       u32 port);
-bool ephport_net_unbind(struct ephport_net *en, enum ephport_proto proto,
+void ephport_net_unbind(struct ephport_net *en, enum ephport_proto proto,
 			u32 port);
 void ephport_net_search(struct ephport_net *en, u64 ns);
 bool ephport_net_settled(struct ephport_net *en);
@@ -319,6 +387,8 @@ void ephport_random_count(struct ephport_net *en, enum ephport_pick pick,
 			  bool accepted);
 void ephport_random_released(struct ephport_net *en, u32 port);
 u32 ephport_random_resting(struct ephport_net *en);
+int ephport_random_prepare(struct ephport_net *en);
+void ephport_random_unprepare(struct ephport_net *en);
 int ephport_random_update(struct ephport_net *en);
 void ephport_random_free(struct ephport_net *en);
 void ephport_steer_begin(struct ephport_net *en, struct ephport_steering *st,

@@ -152,27 +152,29 @@ static int ephport_proc_create(struct net *net, const char *name,
 	return 0;
 }
 
+/* The namespace is made even if its files cannot be. */
 static int __net_init ephport_proc_net_init(struct net *net)
 {
-	int ret;
-
-	ret = ephport_proc_create(net, "ephport", ephport_proc_show);
-	if (ret)
-		return ret;
-	ret = ephport_proc_create(net, "ephport_dests", ephport_dests_show);
-	if (ret)
+	if (!ephport_net_counted(net))
+		return 0;
+	if (ephport_proc_create(net, "ephport", ephport_proc_show))
+		goto err_warn;
+	if (ephport_proc_create(net, "ephport_dests", ephport_dests_show))
 		goto err_ephport;
 	return 0;
 
 err_ephport:
 	remove_proc_entry("ephport", net->proc_net);
-	return ret;
+err_warn:
+	pr_warn_ratelimited("netns %u: no /proc/net/ephport\n", net->ns.inum);
+	return 0;
 }
 
+/* Either file may be missing (above): remove_proc_subtree() says nothing. */
 static void __net_exit ephport_proc_net_exit(struct net *net)
 {
-	remove_proc_entry("ephport_dests", net->proc_net);
-	remove_proc_entry("ephport", net->proc_net);
+	remove_proc_subtree("ephport_dests", net->proc_net);
+	remove_proc_subtree("ephport", net->proc_net);
 }
 
 static struct pernet_operations ephport_proc_net_ops = {

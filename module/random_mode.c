@@ -71,6 +71,30 @@ static struct ephport_rest *ephport_rest_alloc(u32 lo, u32 hi)
 	return rest;
 }
 
+/*
+ * Makes @en's rest ahead of a switch to random mode that must not fail
+ * half-way (the global mode): ephport_random_update() then uses it.
+ */
+int ephport_random_prepare(struct ephport_net *en)
+{
+	u32 lo, hi;
+
+	lockdep_assert_held(&ephport_nets_lock);
+	if (READ_ONCE(en->rest) || en->spare)
+		return 0;
+	ephport_net_range(en->net, &lo, &hi);
+	en->spare = ephport_rest_alloc(lo, hi);
+	return en->spare ? 0 : -ENOMEM;
+}
+
+/* A switch given up: the rests made ahead of it go. */
+void ephport_random_unprepare(struct ephport_net *en)
+{
+	lockdep_assert_held(&ephport_nets_lock);
+	kvfree(en->spare);
+	en->spare = NULL;
+}
+
 /* Gives @en a rest if its mode is random, takes it away if not. */
 int ephport_random_update(struct ephport_net *en)
 {
@@ -80,11 +104,16 @@ int ephport_random_update(struct ephport_net *en)
 	u32 lo, hi;
 
 	lockdep_assert_held(&ephport_nets_lock);
-	if (random == !!READ_ONCE(en->rest))
+	if (random == !!READ_ONCE(en->rest)) {
+		ephport_random_unprepare(en);
 		return 0;
+	}
 	if (random) {
-		ephport_net_range(en->net, &lo, &hi);
-		rest = ephport_rest_alloc(lo, hi);
+		swap(rest, en->spare);
+		if (!rest) {
+			ephport_net_range(en->net, &lo, &hi);
+			rest = ephport_rest_alloc(lo, hi);
+		}
 		if (!rest)
 			return -ENOMEM;
 	}
@@ -99,6 +128,7 @@ int ephport_random_update(struct ephport_net *en)
 void ephport_random_free(struct ephport_net *en)
 {
 	lockdep_assert_held(&ephport_nets_lock);
+	ephport_random_unprepare(en);
 	kvfree(en->rest);
 	en->rest = NULL;
 }

@@ -43,7 +43,6 @@ static void ephport_release(struct ephport_net *en, enum ephport_proto proto,
 {
 	struct net *net = en->net;
 	unsigned long flags;
-	bool alarm = false;
 	spinlock_t *lock;	/* the port's chain or slot lock */
 	void *slot;
 
@@ -66,12 +65,10 @@ static void ephport_release(struct ephport_net *en, enum ephport_proto proto,
 	else
 		spin_lock(lock);
 	if (!ephport_held(net, proto, port, slot, leaving))
-		alarm = ephport_net_unbind(en, proto, port);
+		ephport_net_unbind(en, proto, port);
 	if (!locked)
 		spin_unlock(lock);
 	local_irq_restore(flags);
-	if (alarm)
-		ephport_netns_kick();
 }
 
 /*

@@ -89,10 +89,13 @@ static int __net_init ephport_sysctl_net_init(struct net *net)
 	struct ephport_sysctl_net *sn = net_generic(net, ephport_sysctl_net_id);
 	int i;
 
+	/* The namespace is made even if its sysctls cannot be. */
+	if (!ephport_net_counted(net))
+		return 0;
 	sn->table = kmemdup(ephport_sysctl_template,
 			    sizeof(ephport_sysctl_template), GFP_KERNEL_ACCOUNT);
 	if (!sn->table)
-		return -ENOMEM;
+		goto err_warn;
 	for (i = 0; i < EPHPORT_NSYSCTL; i++)
 		sn->table[i].data = ephport_net_of(net);
 	sn->header = ephport_register_net_sysctl(net, "net/ephport", sn->table,
@@ -100,8 +103,12 @@ static int __net_init ephport_sysctl_net_init(struct net *net)
 	if (!sn->header) {
 		kfree(sn->table);
 		sn->table = NULL;
-		return -ENOMEM;
+		goto err_warn;
 	}
+	return 0;
+
+err_warn:
+	pr_warn_ratelimited("netns %u: no net.ephport sysctls\n", net->ns.inum);
 	return 0;
 }
 

@@ -2,7 +2,9 @@
 /*
  * ephport: the /sys/kernel/ephport/ tree, an interface to the state.
  *
- *   version, netns, probes, redirects	read-only
+ *   version, netns, passes, probes,
+ *   redirects				read-only (but version: the
+ *					host's readers only)
  *   alarm_pct, mode, reuse_delay_ms	the global settings
  *   net/<inum>/...			one directory per namespace
  *
@@ -11,10 +13,12 @@
  * before its state. The probes and redirects files print the hooks' own
  * tables (hooks.c, redirect.c); nothing there calls back.
  */
+#include <linux/cred.h>
 #include <linux/kernfs.h>
 #include <linux/kobject.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <linux/user_namespace.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
@@ -27,6 +31,15 @@ static struct kobject *ephport_net_kobj;	/* /sys/kernel/ephport/net/ */
 
 /* ---- /sys/kernel/ephport/ ---- */
 
+/*
+ * What the whole host does (the hooks' hits, the namespaces) is not for
+ * a reader inside another user namespace: a container's root included.
+ */
+static bool ephport_host_reader(void)
+{
+	return current_user_ns() == &init_user_ns;
+}
+
 static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
@@ -38,14 +51,28 @@ static struct kobj_attribute version_attr = __ATTR_RO(version);
 static ssize_t netns_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
+	if (!ephport_host_reader())
+		return -EACCES;
 	return sysfs_emit(buf, "%d\n", ephport_nets_count());
 }
 
 static struct kobj_attribute netns_attr = __ATTR_RO(netns);
 
+static ssize_t passes_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	if (!ephport_host_reader())
+		return -EACCES;
+	return sysfs_emit(buf, "%lu\n", ephport_nets_passes());
+}
+
+static struct kobj_attribute passes_attr = __ATTR_RO(passes);
+
 static ssize_t probes_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
 {
+	if (!ephport_host_reader())
+		return -EACCES;
 	return ephport_hooks_show(buf);
 }
 
@@ -54,6 +81,8 @@ static struct kobj_attribute probes_attr = __ATTR_RO(probes);
 static ssize_t redirects_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
 {
+	if (!ephport_host_reader())
+		return -EACCES;
 	return ephport_redirect_show(buf);
 }
 
@@ -116,8 +145,8 @@ static ssize_t mode_store(struct kobject *kobj, struct kobj_attribute *attr,
 	if (ephport_parse_mode(buf, false, &m))
 		return -EINVAL;
 	ret = ephport_set_default_mode(m);
-	if (ret)
-		pr_warn("random mode: no memory for some namespaces, they stay in observe mode\n");
+	if (ret == -ENOMEM)
+		pr_warn_ratelimited("mode: no memory for random mode in every namespace that follows it, unchanged\n");
 	return ret ? ret : count;
 }
 
@@ -146,6 +175,7 @@ static struct kobj_attribute reuse_delay_ms_attr = __ATTR_RW(reuse_delay_ms);
 static struct attribute *ephport_attrs[] = {
 	&version_attr.attr,
 	&netns_attr.attr,
+	&passes_attr.attr,
 	&probes_attr.attr,
 	&alarm_pct_attr.attr,
 	&mode_attr.attr,
@@ -400,19 +430,27 @@ static int __net_init ephport_sysfs_net_init(struct net *net)
 	struct ephport_net_kobj *nk;
 	int ret;
 
+	/* The namespace is made even if its files cannot be. */
+	*dir = NULL;
+	if (!ephport_net_counted(net))
+		return 0;
 	nk = kzalloc(sizeof(*nk), GFP_KERNEL_ACCOUNT);
 	if (!nk)
-		return -ENOMEM;
+		goto err_warn;
 	nk->en = en;
 	ret = kobject_init_and_add(&nk->kobj, &ephport_net_ktype,
 				   ephport_net_kobj, "%u", net->ns.inum);
 	if (ret) {
 		kobject_put(&nk->kobj);
-		return ret;
+		goto err_warn;
 	}
 	*dir = &nk->kobj;
 	/* The state notifies alarm changes there; the reference is its. */
 	ephport_net_watch_alarm(en, sysfs_get_dirent(nk->kobj.sd, "alarm"));
+	return 0;
+
+err_warn:
+	pr_warn_ratelimited("netns %u: no sysfs directory\n", net->ns.inum);
 	return 0;
 }
 
@@ -420,6 +458,8 @@ static void __net_exit ephport_sysfs_net_exit(struct net *net)
 {
 	struct kobject **dir = net_generic(net, ephport_sysfs_net_id);
 
+	if (!*dir)
+		return;
 	sysfs_put(ephport_net_watch_alarm(ephport_net_of(net), NULL));
 	/* Waits for running show/store calls: none uses the state after. */
 	kobject_del(*dir);
@@ -449,6 +489,16 @@ int ephport_sysfs_init(void)
 		ret = -ENOMEM;
 		goto err_group;
 	}
+	/*
+	 * The list of namespaces is the host's: the directory is root's
+	 * alone (0700), so a container's root cannot list it. The directory
+	 * is found by its name, as a file would be.
+	 */
+	ret = sysfs_chmod_file(ephport_kobj,
+			       &(const struct attribute){ .name = "net" },
+			       0700);
+	if (ret)
+		goto err_net;
 	ret = register_pernet_subsys(&ephport_sysfs_net_ops);
 	if (ret)
 		goto err_net;

@@ -77,6 +77,37 @@ void ephport_usage_recount(struct ephport_usage *u)
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_usage_recount);
 
+/*
+ * A port of the range became bound (@step 1) or free (-1), seen by the
+ * CPU whose share is @c; @base and @gen are the namespace's. *@now: the
+ * count as this CPU sees it. Returns true when the CPU must fold.
+ */
+bool ephport_ports_move(struct ephport_cpu_ports *c, int base,
+			unsigned int gen, int step, int *now)
+{
+	if (c->gen != gen) {
+		c->gen = gen;
+		c->top = 0;
+	}
+	c->delta += step;
+	*now = base + c->delta;
+	c->top = max(c->top, *now);
+	return c->delta >= EPHPORT_FOLD || c->delta <= -EPHPORT_FOLD;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_ports_move);
+
+/* The CPU's delta goes into *@base, its candidate into *@top. */
+void ephport_ports_fold(struct ephport_cpu_ports *c, int *base, int *top,
+			unsigned int gen)
+{
+	*base += c->delta;
+	if (c->gen == gen)
+		*top = max(*top, c->top);
+	c->delta = 0;
+	c->top = 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_ports_fold);
+
 /* Writing 0 to *_peak: the watermark restarts from the current value. */
 void ephport_usage_reset_peak(struct ephport_usage *u)
 {

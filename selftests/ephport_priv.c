@@ -11,12 +11,17 @@
  *    namespace's /sys/kernel/ephport/net/<inum>/ files;
  *  - a user namespace alone (still in the host's network namespace)
  *    cannot change the host's net.ephport.* sysctls;
+ *  - from inside a user namespace, the host-wide files (probes,
+ *    redirects, netns) cannot be read nor the list of namespaces in
+ *    /sys/kernel/ephport/net listed; the host's unprivileged users read
+ *    the three files;
  *  - the host's root reads every namespace's files.
  *
  * Each check runs in a forked child that drops its privileges; the
  * child's verdicts come back through shared memory.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <grp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -75,6 +80,21 @@ static int try_read(const char *path)
 	char buf[256];
 
 	return ep_read(path, buf, sizeof(buf));
+}
+
+/* 0 if @path is a directory that lists, else -errno. */
+static int try_list(const char *path)
+{
+	DIR *d = opendir(path);
+	int ret = 0;
+
+	if (!d)
+		return -errno;
+	errno = 0;
+	if (!readdir(d) && errno)
+		ret = -errno;
+	closedir(d);
+	return ret;
 }
 
 static int drop_to_nobody(void)
@@ -156,6 +176,11 @@ static const char *const global_files[] = {
 	EP_SYSFS "/alarm_pct", EP_SYSFS "/mode", EP_SYSFS "/reuse_delay_ms",
 };
 
+/* What the whole host does: read on the host, never from a user namespace. */
+static const char *const host_files[] = {
+	EP_SYSFS "/probes", EP_SYSFS "/redirects", EP_SYSFS "/netns",
+};
+
 static const char *const ns_write_files[] = { "tcp_peak", "udp_peak" };
 /* Every file of a namespace's directory in /sys/kernel/ephport/net. */
 static const char *const ns_read_files[] = {
@@ -191,6 +216,8 @@ static void nobody_child(struct report *r)
 	}
 	for (i = 0; i < ARRAY_SIZE(sysctls); i++)
 		record(r, "write", sysctls[i], try_write(sysctls[i], sysctl_vals[i]), 0);
+	for (i = 0; i < ARRAY_SIZE(host_files); i++)
+		record(r, "read", host_files[i], try_read(host_files[i]), 1);
 	fd = open(ep_ko_path(), O_RDONLY);
 	record(r, "finit_module", "ephport.ko",
 	       fd < 0 ? -errno :
@@ -237,6 +264,10 @@ static void userns_netns_child(struct report *r)
 		nsfile(path, sizeof(path), host_inum, ns_write_files[i]);
 		record(r, "write", path, try_write(path, "0"), 0);
 	}
+	/* What the host does is not its to read. */
+	for (i = 0; i < ARRAY_SIZE(host_files); i++)
+		record(r, "read", host_files[i], try_read(host_files[i]), 0);
+	record(r, "list", EP_SYSFS "/net", try_list(EP_SYSFS "/net"), 0);
 	/* Its own values, through /proc/net. */
 	record(r, "read", "/proc/net/ephport", try_read("/proc/net/ephport"), 1);
 }
@@ -261,6 +292,9 @@ static void userns_only_child(struct report *r)
 		record(r, "write", sysctls[i], try_write(sysctls[i], sysctl_vals[i]), 0);
 	for (i = 0; i < ARRAY_SIZE(global_files); i++)
 		record(r, "write", global_files[i], try_write(global_files[i], "50"), 0);
+	for (i = 0; i < ARRAY_SIZE(host_files); i++)
+		record(r, "read", host_files[i], try_read(host_files[i]), 0);
+	record(r, "list", EP_SYSFS "/net", try_list(EP_SYSFS "/net"), 0);
 }
 
 FIXTURE(priv) {
