@@ -28,10 +28,12 @@ need_pkgs() {
 }
 
 # Packages every host-side step needs (building modules, the initramfs, QEMU).
+# dwarves: pahole, for the BTF of modules built against headers that ask
+# for it (Debian's 6.12.117+deb12 and later).
 host_pkgs() {
 	need_pkgs build-essential bc bison flex libelf-dev libssl-dev kmod \
 		cpio xz-utils zstd busybox-static qemu-system-x86 python3 perl \
-		iproute2 rsync
+		iproute2 rsync dwarves
 }
 
 # with_lock NAME CMD...: run CMD holding a cache lock, so parallel runs on
