@@ -210,11 +210,42 @@ static u32 ephport_choose_lru(const struct ephport_choice *c)
 }
 
 /*
+ * Uniform draws over the range tried before counting the candidates:
+ * one that lands on a candidate is a uniform choice among them. At an
+ * occupancy x, all of them miss with probability x^EPHPORT_DRAWS.
+ */
+#define EPHPORT_DRAWS	4
+
+/* A draw that lands on a candidate (free, not resting), or false. */
+static bool ephport_draw(const struct ephport_choice *c,
+			 u32 (*below)(u32 ceil), u32 *port)
+{
+	u32 size = c->hi - c->lo + 1, p, i;
+	unsigned long free, resting;
+
+	for (i = 0; i < EPHPORT_DRAWS; i++) {
+		p = below(size);
+		if (p >= size)
+			return false;	/* a broken source: count instead */
+		p += c->lo;
+		free = ephport_choice_free(c, p / BITS_PER_LONG, &resting);
+		if ((free & ~resting) & BIT(p % BITS_PER_LONG)) {
+			*port = p;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
  * Chooses a port among the free ports of @c, with @below(n) returning a
  * uniform number in [0, n): uniformly among those not resting, else the
- * one that has rested longest. O(range / BITS_PER_LONG) for the uniform
- * choice, whatever the occupancy; the LRU one reads the free ports'
- * stamps. *avoided tells whether c->avoid was free, and left out.
+ * one that has rested longest. The uniform choice first draws over the
+ * range (EPHPORT_DRAWS tries, O(1) each), and only if every draw misses
+ * counts the candidates and draws among them, O(range / BITS_PER_LONG)
+ * whatever the occupancy: either way every candidate is as likely. The
+ * LRU choice reads the free ports' stamps. *avoided tells whether
+ * c->avoid was free, and left out.
  */
 enum ephport_pick ephport_choose(const struct ephport_choice *c,
 				 u32 (*below)(u32 ceil), u32 *port,
@@ -232,6 +263,13 @@ enum ephport_pick ephport_choose(const struct ephport_choice *c,
 	    !test_bit(c->avoid, c->bound) &&
 	    !(c->reserved && test_bit(c->avoid, c->reserved)))
 		*avoided = true;
+
+	if (ephport_draw(c, below, port)) {
+		/* The avoided port was a candidate only if it was not resting. */
+		if (*avoided && ephport_rest_resting(c->rest, c->avoid))
+			*avoided = false;
+		return EPHPORT_PICK_OK;
+	}
 
 	wlo = c->lo / BITS_PER_LONG;
 	whi = c->hi / BITS_PER_LONG;

@@ -126,6 +126,56 @@ static void ephport_choose_uniform_test(struct kunit *test)
 			    "chi-square %llu/%u", chi2, expect);
 }
 
+/* The kernel's CSPRNG, counting its calls. */
+static u32 below_calls;
+
+static u32 counting_below(u32 ceil)
+{
+	below_calls++;
+	return get_random_u32_below(ceil);
+}
+
+/*
+ * The cost and the fairness at both ends of occupancy: an empty range
+ * takes one draw per choice; at 99 % of 1,000 ports the draws mostly
+ * miss, the exact count decides, and the 10 free ports still share the
+ * choices evenly (chi-square, 9 df, 20000 choices).
+ */
+static void ephport_choose_occupancy_test(struct kunit *test)
+{
+	unsigned long *bound = bitmap_new(test);
+	struct ephport_choice c = { .bound = bound, .lo = 40000, .hi = 40999,
+				    .avoid = -1 };
+	u32 count[10] = {}, port, i, draws = 20000, expect = draws / 10;
+	u64 chi2 = 0;
+	bool avoided;
+
+	c.rest = rest_new(test, c.lo, c.hi);
+	below_calls = 0;
+	for (i = 0; i < 1000; i++)
+		KUNIT_ASSERT_EQ(test, EPHPORT_PICK_OK,
+				ephport_choose(&c, counting_below, &port, &avoided));
+	KUNIT_EXPECT_EQ(test, 1000, below_calls);
+
+	/* Free: 40000, 40100, ..., 40900. */
+	for (i = 40000; i <= 40999; i++)
+		if (i % 100)
+			__set_bit(i, bound);
+	for (i = 0; i < draws; i++) {
+		KUNIT_ASSERT_EQ(test, EPHPORT_PICK_OK,
+				ephport_choose(&c, kernel_below, &port, &avoided));
+		KUNIT_ASSERT_EQ(test, 0, port % 100);
+		count[(port - 40000) / 100]++;
+	}
+	for (i = 0; i < 10; i++) {
+		s64 d = (s64)count[i] - expect;
+
+		chi2 += d * d;
+	}
+	KUNIT_EXPECT_LT_MSG(test, chi2, 27880ULL * expect / 1000,
+			    "chi-square %llu/%u", chi2, expect);
+}
+
 /* Bound, reserved and resting ports are never drawn. */
 static void ephport_choose_excludes_test(struct kunit *test)
 {
@@ -634,6 +684,7 @@ static void ephport_parse_delay_test(struct kunit *test)
 static struct kunit_case ephport_random_test_cases[] = {
 	KUNIT_CASE(ephport_choose_bijective_test),
 	KUNIT_CASE(ephport_choose_uniform_test),
+	KUNIT_CASE(ephport_choose_occupancy_test),
 	KUNIT_CASE(ephport_choose_excludes_test),
 	KUNIT_CASE(ephport_choose_fallback_test),
 	KUNIT_CASE(ephport_choose_self_connect_test),
