@@ -31,7 +31,10 @@
  * Results are lines "R case=... key=value ..."; anything else is a note.
  */
 #define _GNU_SOURCE
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 
 #include "ephport_test.h"	/* the selftests' helpers */
@@ -175,26 +178,122 @@ static int cmp_double(const void *a, const void *b)
 #define TPUT_BATCH	16
 #define TPUT_MAX_BATCHES	(1 << 20)
 
+/* What one process of a throughput case measured. */
+struct tput_result {
+	long ops, fails;
+	double secs, ops_s_med;
+};
+
+/*
+ * @secs of operations in batches: the plain count and the rate of the
+ * median batch, into *res.
+ */
+static void tput_run(int (*op)(void), int lfd, double secs, double *batch,
+		     struct tput_result *res)
+{
+	double t0, tb, t;
+	long nb = 0, i;
+
+	res->ops = 0;
+	res->fails = 0;
+	t0 = ep_now();
+	tb = t0;
+	do {
+		for (i = 0; i < TPUT_BATCH; i++) {
+			if (op ? op() : op_connect(lfd))
+				res->fails++;
+			else
+				res->ops++;
+		}
+		t = ep_now();
+		batch[nb++] = t - tb;
+		tb = t;
+		t -= t0;
+	} while (t < secs && nb < TPUT_MAX_BATCHES);
+	qsort(batch, nb, sizeof(*batch), cmp_double);
+	res->secs = t;
+	res->ops_s_med = TPUT_BATCH / batch[nb / 2];
+}
+
+/*
+ * @nproc processes in the namespace, each pinned to its own CPU, started
+ * together: their results in res[].
+ */
+static void tput_parallel(int nproc, int (*op)(void), int lfd, double secs,
+			  double *batch, struct tput_result *res)
+{
+	int ready[2], go[2], i;
+	char c;
+
+	if (pipe(ready) || pipe(go))
+		die("pipe");
+	for (i = 0; i < nproc; i++) {
+		pid_t pid = fork();
+		cpu_set_t set;
+		long k;
+
+		if (pid < 0)
+			die("fork");
+		if (pid)
+			continue;
+		CPU_ZERO(&set);
+		CPU_SET(i % get_nprocs(), &set);
+		sched_setaffinity(0, sizeof(set), &set);
+		for (k = 0; k < 200 / nproc; k++)
+			op ? op() : op_connect(lfd);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		tput_run(op, lfd, secs, batch, &res[i]);
+		_exit(0);
+	}
+	for (i = 0; i < nproc; i++)
+		if (read(ready[0], &c, 1) != 1)
+			die("a process did not start");
+	for (i = 0; i < nproc; i++)
+		if (write(go[1], "g", 1) != 1)
+			die("start");
+	for (i = 0; i < nproc; i++)
+		wait(NULL);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+}
+
+/*
+ * tput CASE SECONDS: one process. CASE2 (connect2, bind2, udp2): two
+ * processes on two CPUs in one namespace, where a lock they share shows.
+ */
 static int cmd_tput(int argc, char **argv)
 {
-	const char *what, *counter;
-	long ops = 0, fails = 0, i, nb = 0;
-	double secs, t0, tb, t, *batch;
-	int lfd = -1, sfd = -1, cfd = -1, afd = -1, rcvbuf = 4096;
+	const char *counter;
+	char what[32];
+	struct tput_result *res;
+	double secs, *batch, rate_med = 0, t = 0;
+	long ops = 0, fails = 0, i;
+	int lfd = -1, sfd = -1, cfd = -1, afd = -1, rcvbuf = 4096, nproc = 1;
 	int (*op)(void) = NULL;
+	size_t len;
 
 	if (argc != 2)
-		die("usage: tput connect|connfail|bind|udp SECONDS");
-	what = argv[0];
+		die("usage: tput connect|connfail|bind|udp[2] SECONDS");
+	snprintf(what, sizeof(what), "%s", argv[0]);
+	len = strlen(what);
+	if (len > 1 && what[len - 1] == '2') {
+		what[len - 1] = '\0';
+		nproc = 2;
+	}
 	secs = atof(argv[1]);
+	res = mmap(NULL, nproc * sizeof(*res), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	batch = calloc(TPUT_MAX_BATCHES, sizeof(*batch));
-	if (!batch)
-		die("calloc");
+	if (res == MAP_FAILED || !batch)
+		die("memory");
 	new_netns();
 	if (!strcmp(what, "connect")) {
 		lfd = make_listener(SOCK_STREAM, LISTEN_PORT);
 		counter = "tcp_connect_ok";
-	} else if (!strcmp(what, "connfail")) {
+	} else if (!strcmp(what, "connfail") && nproc == 1) {
 		/* One port, held toward the listener: every connect() fails. */
 		if (ep_set_range(FAIL_PORT, FAIL_PORT))
 			die("ip_local_port_range %d %d", FAIL_PORT, FAIL_PORT);
@@ -214,34 +313,30 @@ static int cmd_tput(int argc, char **argv)
 		counter = "udp_ok";
 	} else {
 		errno = 0;
-		die("unknown tput case '%s'", what);
+		die("unknown tput case '%s'", argv[0]);
 	}
 
-	/* Warm up: caches, slabs, the hooks' first events. */
-	for (i = 0; i < 200; i++)
-		op ? op() : op_connect(lfd);
+	if (nproc == 1) {
+		/* Warm up: caches, slabs, the hooks' first events. */
+		for (i = 0; i < 200; i++)
+			op ? op() : op_connect(lfd);
+		tput_run(op, lfd, secs, batch, &res[0]);
+	} else {
+		tput_parallel(nproc, op, lfd, secs, batch, res);
+	}
+	for (i = 0; i < nproc; i++) {
+		ops += res[i].ops;
+		fails += res[i].fails;
+		t = res[i].secs > t ? res[i].secs : t;
+		rate_med += res[i].ops_s_med;
+	}
 
-	t0 = ep_now();
-	tb = t0;
-	do {
-		for (i = 0; i < TPUT_BATCH; i++) {
-			if (op ? op() : op_connect(lfd))
-				fails++;
-			else
-				ops++;
-		}
-		t = ep_now();
-		batch[nb++] = t - tb;
-		tb = t;
-		t -= t0;
-	} while (t < secs && nb < TPUT_MAX_BATCHES);
-	qsort(batch, nb, sizeof(*batch), cmp_double);
-
-	printf("R case=%s ops=%ld fail=%ld secs=%.3f ops_s=%.1f batches=%ld ops_s_med=%.1f hooked=%ld random_ok=%ld random_fallback=%ld\n",
-	       what, ops, fails, t, ops / t, nb, TPUT_BATCH / batch[nb / 2],
+	printf("R case=%s ops=%ld fail=%ld secs=%.3f ops_s=%.1f procs=%d ops_s_med=%.1f hooked=%ld random_ok=%ld random_fallback=%ld\n",
+	       argv[0], ops, fails, t, ops / t, nproc, rate_med,
 	       ep_nsval(counter), ep_nsval("random_ok"),
 	       ep_nsval("random_fallback"));
 	free(batch);
+	munmap(res, nproc * sizeof(*res));
 	if (cfd >= 0)
 		hang_up(cfd, afd);
 	if (lfd >= 0)

@@ -23,6 +23,9 @@ TPUT = (
     ("connect", "TCP connect()+close (RST), ops/s"),
     ("bind", "TCP bind(0)+close, ops/s"),
     ("udp", "UDP autobind+close, ops/s"),
+    ("connect2", "TCP connect()+close (RST), 2 processes on 2 vCPUs, ops/s"),
+    ("bind2", "TCP bind(0)+close, 2 processes on 2 vCPUs, ops/s"),
+    ("udp2", "UDP autobind+close, 2 processes on 2 vCPUs, ops/s"),
 )
 TPUT_GOAL = {"observe": 0.98, "random": 0.95}
 # Built with its tracepoints (disabled) against built without them

@@ -4,7 +4,8 @@
 #
 # Each round measures every case without ephport (module not loaded), in
 # observe mode and in random mode, in that order (A B C A B C ...), case by
-# case, so a slow moment of the host hits all three alike. The connect()
+# case, so a slow moment of the host hits all three alike. The cases
+# ending in 2 run two processes, one per vCPU, in one namespace. The connect()
 # cases are also measured with ephport built without its tracepoints
 # (notrace: ephport-notrace.ko, observe mode) next to observe, the one
 # first in odd rounds, the other in even ones: the pair shows what the
@@ -132,7 +133,7 @@ while [ $r -le "$ROUNDS" ]; do
 	else
 		pair="notrace observe"
 	fi
-	for c in connect bind udp sweep; do
+	for c in connect bind udp connect2 bind2 udp2 sweep; do
 		modes=$MODES
 		[ $c = connect ] && modes="without $pair random"
 		for m in $modes; do
