@@ -9,6 +9,11 @@
  *  - namespace churn: namespaces created and destroyed with traffic while
  *    readers read every per-namespace file, and files of namespaces that
  *    are going away: ephport forgets every namespace and its memory;
+ *  - unload with readers: readers of /proc/net/ephport (random mode's
+ *    part included) and of the sysfs files, freshly opened and held
+ *    open, while the module loads and unloads: every read gives values
+ *    or an error, never freed memory (the KASAN kernel would say), and
+ *    a file held open across an unload reads as an error;
  *  - heavy load: 4 namespaces at full speed, the server resetting half of
  *    the connections (releases from softirq): no hook misses an event and
  *    every counter equals what the namespace did; in random mode the
@@ -529,6 +534,139 @@ TEST_F_TIMEOUT(cycles, load_unload_under_traffic, 900)
 			 self->ws->w[i].pid);
 		ASSERT_FALSE(ep_exists(path)) TH_LOG("%s stays", path);
 	}
+}
+
+/* ---- 2b. unload with readers ---- */
+
+#define UNLOAD_READERS	2
+
+struct unload_readers {
+	volatile int stop;
+	unsigned long inum;		/* the readers' namespace */
+	long ok[UNLOAD_READERS], err[UNLOAD_READERS];
+	long held_err[UNLOAD_READERS];	/* held-open files read after unload */
+	long bad[UNLOAD_READERS];	/* values that were not values */
+};
+
+/* Reads @path opened now, and @held again; counts what each gave. */
+static void unload_read(struct unload_readers *ur, int idx, const char *path,
+			int *held)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			ur->ok[idx]++;
+			if (!strchr(buf, '\n'))
+				ur->bad[idx]++;
+		} else {
+			ur->err[idx]++;
+		}
+		if (*held < 0)
+			*held = fd;
+		else
+			close(fd);
+	} else {
+		ur->err[idx]++;
+	}
+	if (*held >= 0 && pread(*held, buf, sizeof(buf), 0) < 0) {
+		ur->held_err[idx]++;
+		close(*held);
+		*held = -1;
+	}
+}
+
+static void unload_reader(struct unload_readers *ur, int idx)
+{
+	static const char *const files[] = {
+		"tcp_in_use", "resting", "random_ok", "mode", "search_ns",
+	};
+	int held[ARRAY_SIZE(files) + 1];
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; i <= ARRAY_SIZE(files); i++)
+		held[i] = -1;
+	while (!ur->stop) {
+		unload_read(ur, idx, "/proc/self/net/ephport",
+			    &held[ARRAY_SIZE(files)]);
+		for (i = 0; i < ARRAY_SIZE(files); i++) {
+			snprintf(path, sizeof(path), EP_SYSFS "/net/%lu/%s",
+				 ur->inum, files[i]);
+			unload_read(ur, idx, path, &held[i]);
+		}
+	}
+	_exit(0);
+}
+
+TEST(unload_with_readers)
+{
+	long cycles = ep_figure("EPHPORT_CYCLES", 40, 10), c, ok = 0, err = 0;
+	long held_err = 0, bad = 0;
+	struct unload_readers *ur;
+	pid_t pid[UNLOAD_READERS];
+	char left[2048];
+	int i, fd;
+
+	if (!ep_exists(ep_ko_path()))
+		SKIP(return, "no %s", ep_ko_path());
+	/*
+	 * Under TCG with several vCPUs, text patched while another vCPU
+	 * runs kills the guest (bugs/, F1): everything on one CPU there.
+	 */
+	if (!strcmp(cycle_mode(), "quiesce")) {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(0, &one);
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	}
+	ur = mmap(NULL, sizeof(*ur), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ur);
+	memset(ur, 0, sizeof(*ur));
+	ASSERT_EQ(0, ep_loaded() ? ep_unload() : 0) TH_LOG("unload ephport first");
+	ASSERT_EQ(0, ep_new_netns(40000, 40099)) TH_LOG("the readers' namespace");
+	ur->inum = ep_inum();
+	/* A port or two bound, and resting once random mode is on. */
+	fd = ep_udp_autobind(AF_INET, EP_SERVER_PORT);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < UNLOAD_READERS; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i])
+			unload_reader(ur, i);
+	}
+	for (c = 0; c < cycles; c++) {
+		ASSERT_EQ(0, ep_load("mode=random")) TH_LOG("cycle %ld: load", c);
+		close(fd);
+		fd = ep_udp_autobind(AF_INET, EP_SERVER_PORT);
+		ASSERT_LE(0, fd) TH_LOG("cycle %ld: UDP autobind", c);
+		usleep(20000);
+		ASSERT_EQ(0, ep_unload()) TH_LOG("cycle %ld: unload", c);
+		usleep(5000);
+	}
+	ur->stop = 1;
+	for (i = 0; i < UNLOAD_READERS; i++) {
+		waitpid(pid[i], NULL, 0);
+		ok += ur->ok[i];
+		err += ur->err[i];
+		held_err += ur->held_err[i];
+		bad += ur->bad[i];
+	}
+	close(fd);
+	TH_LOG("%ld load/unload cycles in random mode: %ld reads gave values, %ld errors, %ld held-open files failed after an unload",
+	       cycles, ok, err, held_err);
+	ASSERT_LT(0, ok) TH_LOG("readers read values while loaded");
+	ASSERT_LT(0, held_err) TH_LOG("a file held across an unload reads as an error");
+	ASSERT_EQ(0, bad) TH_LOG("every read that gave something gave lines");
+	ep_leftovers(left, sizeof(left));
+	ASSERT_STREQ("", left) TH_LOG("left behind after the last unload");
+	munmap(ur, sizeof(*ur));
 }
 
 /* ---- 3. namespace churn with readers ---- */
