@@ -349,7 +349,11 @@ int ep_resolve(const char *arg, unsigned long *inum)
 	if (!strchr(arg, '/')) {
 		if (ep_path(path, sizeof(path), EP_SYSFS "/net/%s", pid))
 			return -1;
-		if (!access(path, F_OK)) {
+		/*
+		 * A directory there, or one we may not look for (net/ is
+		 * root's): the number is an inode, and reading it will say.
+		 */
+		if (!access(path, F_OK) || errno == EACCES) {
 			*inum = strtoul(pid, NULL, 10);
 			return 0;
 		}

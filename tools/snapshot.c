@@ -164,6 +164,29 @@ static int read_sys(const char *name, char *buf, size_t size)
 	return read_opt(path, buf, size);
 }
 
+/*
+ * A file about the whole host (netns, probes): the module refuses it
+ * (EACCES) to a reader in another user namespace, a container's root.
+ * Left out then, like a file that is not there.
+ */
+static int read_host(const char *name, char *buf, size_t size)
+{
+	char path[2048];
+	int ret;
+
+	if (ep_path(path, sizeof(path), EP_SYSFS "/%s", name))
+		return -1;
+	ret = read_text(path, buf, size);
+	if (ret == -EACCES || ret == -EPERM || ret == -ENOENT)
+		return 1;
+	if (ret < 0) {
+		snprintf(failed_path, sizeof(failed_path), "%s", path);
+		failed_errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
 static int read_ns(struct ep_ns *ns)
 {
 	char name[64], buf[4096];
@@ -399,7 +422,7 @@ static int read_global(struct ep_snap *snap)
 	}
 
 	snap->netns = EP_NONE;
-	ret = read_sys("netns", buf, sizeof(buf));
+	ret = read_host("netns", buf, sizeof(buf));
 	if (ret < 0)
 		goto err;
 	if (!ret)
@@ -413,7 +436,7 @@ static int read_global(struct ep_snap *snap)
 		snap->alarm_pct = parse_num(buf);
 
 	snap->nprobes = -1;
-	ret = read_sys("probes", buf, sizeof(buf));
+	ret = read_host("probes", buf, sizeof(buf));
 	if (ret < 0)
 		goto err;
 	if (!ret)
