@@ -10,8 +10,9 @@
  *  - no read made the module walk the host's tables (sysfs passes does
  *    not move: readers never walk them, and the events are all seen);
  *  - one namespace's values, read cold (open, read, close), take less
- *    than the documented bound: 1 ms under the VM's emulation (5 ms on
- *    the debug kernel), the median of 31 reads;
+ *    than the documented bound: 1 ms under the VM's emulation, the
+ *    median of 31 reads (on the KASAN kernel, where a read alone takes
+ *    milliseconds, four times the median read without the readers);
  *  - the readers' namespaces are there (sysfs netns) and their files
  *    gave values.
  */
@@ -64,8 +65,17 @@ static void readers_run(struct readers *r, int n, int ready)
 	char buf[4096];
 	int *fds, i;
 
+	/*
+	 * Never outlive the test, nor hold the runner's output open: a
+	 * reader left behind by a failed assertion would hang the suite.
+	 */
+	if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+		_exit(1);
 	fds = calloc(n, sizeof(*fds));
 	r->err = to_nobody_userns();
+	/* After the change of ids, which clears it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1)
+		_exit(1);
 	snprintf(r->what, sizeof(r->what), "uid %d in its own user namespace",
 		 NOBODY);
 	if (r->err || !fds)
@@ -179,7 +189,7 @@ FIXTURE_TEARDOWN(readers)
 TEST_F_TIMEOUT(readers, many_namespaces_read_elsewhere, 1800)
 {
 	long n = ep_figure("EPHPORT_READERS_NS", 1000, 200);
-	double bound = ep_debug_kernel() ? 5e-3 : 1e-3;
+	double bound;
 	long ns0, passes0, passes1, rounds0;
 	double before, during;
 	int pipefd[2];
@@ -188,6 +198,7 @@ TEST_F_TIMEOUT(readers, many_namespaces_read_elsewhere, 1800)
 	before = median_read();
 	ASSERT_LT(0, before) TH_LOG("this namespace's values read back");
 	TH_LOG("median read alone: %.0f us", before * 1e6);
+	bound = ep_debug_kernel() ? 4 * before : 1e-3;
 	ns0 = ep_readl(EP_SYSFS "/netns");
 
 	ASSERT_EQ(0, pipe(pipefd));

@@ -37,6 +37,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #pragma GCC diagnostic ignored "-Wclobbered"
@@ -594,6 +595,11 @@ static void unload_reader(struct unload_readers *ur, int idx)
 		held[i] = -1;
 	/* Below the loader: they read whenever it waits. */
 	if (nice(10) < 0)
+		_exit(1);
+	/* Never outlive the test, nor hold the runner's output open. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1 ||
+	    !freopen("/dev/null", "w", stdout) ||
+	    !freopen("/dev/null", "w", stderr))
 		_exit(1);
 	while (!ur->stop) {
 		unload_read(ur, idx, "/proc/self/net/ephport",
