@@ -70,10 +70,9 @@ void ephport_ports_fold(struct ephport_cpu_ports *c, int *base, int *top,
 
 u32 ephport_bits_in_range(const unsigned long *map, u32 lo, u32 hi);
 void ephport_usage_reset(struct ephport_usage *u);
-void ephport_usage_set_range(struct ephport_usage *u, u32 lo, u32 hi);
 bool ephport_usage_bind(struct ephport_usage *u, u32 port);
 bool ephport_usage_release(struct ephport_usage *u, u32 port);
-void ephport_usage_recount(struct ephport_usage *u);
+void ephport_usage_count(struct ephport_usage *u, u32 lo, u32 hi, int top);
 void ephport_usage_reset_peak(struct ephport_usage *u);
 bool ephport_alarm_update(bool *alarm, u32 in_use, u32 lo, u32 hi, u32 pct);
 unsigned int ephport_hist_bucket(u64 ns);

@@ -208,8 +208,7 @@ void ephport_net_bound(struct ephport_net *en, enum ephport_proto proto,
 	struct ephport_usage *u = &en->usage[proto];
 	u32 lo, hi;
 
-	if (port >= EPHPORT_NPORTS || test_bit(port, u->bound) ||
-	    test_and_set_bit(port, u->bound))
+	if (!ephport_usage_bind(u, port))
 		return;
 	ephport_net_range(en->net, &lo, &hi);
 	if (lo != READ_ONCE(u->lo) || hi != READ_ONCE(u->hi))
@@ -226,7 +225,7 @@ void ephport_net_unbind(struct ephport_net *en, enum ephport_proto proto,
 			u32 port)
 {
 	struct ephport_usage *u = &en->usage[proto];
-	bool was = test_and_clear_bit(port, u->bound);
+	bool was = ephport_usage_release(u, port);
 	u32 lo, hi;
 
 	/* Random mode: the port rests from now. */
@@ -259,7 +258,6 @@ static void ephport_net_refresh(struct ephport_net *en, enum ephport_proto p,
 
 	lockdep_assert_held(&en->lock);
 	raw_spin_lock(&en->fold_lock);
-	u->in_use = ephport_bits_in_range(u->bound, lo, hi);
 	top = en->top[p];
 	for_each_possible_cpu(cpu) {
 		struct ephport_cpu_ports *c = &per_cpu_ptr(en->cpu, cpu)->ports[p];
@@ -268,13 +266,10 @@ static void ephport_net_refresh(struct ephport_net *en, enum ephport_proto p,
 		if (READ_ONCE(c->gen) == en->gen[p])
 			top = max(top, READ_ONCE(c->top));
 	}
+	ephport_usage_count(u, lo, hi, top);
 	WRITE_ONCE(en->base[p], (int)u->in_use - sum);
 	en->top[p] = top;
 	raw_spin_unlock(&en->fold_lock);
-
-	WRITE_ONCE(u->lo, lo);
-	WRITE_ONCE(u->hi, hi);
-	u->peak = max3(u->peak, u->in_use, (u32)max(top, 0));
 	/* The counts at which the hooks ask for the alarm to be judged. */
 	size = lo <= hi ? hi - lo + 1 : 0;
 	clear = pct > EPHPORT_ALARM_HYST ? pct - EPHPORT_ALARM_HYST : 0;
@@ -330,7 +325,7 @@ static void ephport_pass_locked(void)
 		en->passing = true;
 		en->pass_seq = en->dirty_seq;
 		for (p = 0; p < EPHPORT_NPROTO; p++)
-			bitmap_zero(en->usage[p].bound, EPHPORT_NPORTS);
+			ephport_usage_reset(&en->usage[p]);
 		spin_unlock_irq(&en->lock);
 	}
 

@@ -22,10 +22,15 @@ static struct ephport_usage *usage_new(struct kunit *test, u32 lo, u32 hi)
 	u->bound = kunit_kzalloc(test, BITS_TO_LONGS(EPHPORT_NPORTS) *
 				 sizeof(unsigned long), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, u->bound);
-	u->lo = 1;
-	u->hi = 0;
-	ephport_usage_set_range(u, lo, hi);
+	ephport_usage_count(u, lo, hi, 0);
 	return u;
+}
+
+/* A read: in_use and the peak for the range the usage was counted for. */
+static u32 usage_read(struct ephport_usage *u)
+{
+	ephport_usage_count(u, u->lo, u->hi, 0);
+	return u->in_use;
 }
 
 /* ---- suite "ephport": the module as a whole, and the writes ---- */
@@ -140,14 +145,14 @@ static void ephport_usage_bind_test(struct kunit *test)
 
 	KUNIT_EXPECT_TRUE(test, ephport_usage_bind(u, 32768));
 	KUNIT_EXPECT_TRUE(test, ephport_usage_bind(u, 60999));
-	KUNIT_EXPECT_EQ(test, 2, u->in_use);
+	KUNIT_EXPECT_EQ(test, 2, usage_read(u));
 	/* A port bound twice (shared by sockets) counts once. */
 	KUNIT_EXPECT_FALSE(test, ephport_usage_bind(u, 32768));
-	KUNIT_EXPECT_EQ(test, 2, u->in_use);
+	KUNIT_EXPECT_EQ(test, 2, usage_read(u));
 	/* Outside the range: remembered, not counted. */
 	KUNIT_EXPECT_TRUE(test, ephport_usage_bind(u, 32767));
 	KUNIT_EXPECT_TRUE(test, ephport_usage_bind(u, 61000));
-	KUNIT_EXPECT_EQ(test, 2, u->in_use);
+	KUNIT_EXPECT_EQ(test, 2, usage_read(u));
 	/* No such port. */
 	KUNIT_EXPECT_FALSE(test, ephport_usage_bind(u, 65536));
 	KUNIT_EXPECT_EQ(test, 2, u->peak);
@@ -160,43 +165,44 @@ static void ephport_usage_release_test(struct kunit *test)
 	ephport_usage_bind(u, 100);
 	ephport_usage_bind(u, 150);
 	ephport_usage_bind(u, 250);
+	KUNIT_EXPECT_EQ(test, 2, usage_read(u));
 	KUNIT_EXPECT_TRUE(test, ephport_usage_release(u, 150));
-	KUNIT_EXPECT_EQ(test, 1, u->in_use);
+	KUNIT_EXPECT_EQ(test, 1, usage_read(u));
 	/* Releasing a free port changes nothing. */
 	KUNIT_EXPECT_FALSE(test, ephport_usage_release(u, 150));
 	KUNIT_EXPECT_FALSE(test, ephport_usage_release(u, 151));
 	KUNIT_EXPECT_FALSE(test, ephport_usage_release(u, 70000));
-	KUNIT_EXPECT_EQ(test, 1, u->in_use);
+	KUNIT_EXPECT_EQ(test, 1, usage_read(u));
 	KUNIT_EXPECT_TRUE(test, ephport_usage_release(u, 250));
-	KUNIT_EXPECT_EQ(test, 1, u->in_use);
+	KUNIT_EXPECT_EQ(test, 1, usage_read(u));
 	KUNIT_EXPECT_TRUE(test, ephport_usage_release(u, 100));
-	KUNIT_EXPECT_EQ(test, 0, u->in_use);
+	KUNIT_EXPECT_EQ(test, 0, usage_read(u));
 	KUNIT_EXPECT_EQ(test, 2, u->peak);
 }
 
 /* The sysctl moves the range: counts follow, bound ports are not lost. */
-static void ephport_usage_set_range_test(struct kunit *test)
+static void ephport_usage_range_change_test(struct kunit *test)
 {
 	struct ephport_usage *u = usage_new(test, 1000, 1009);
 
 	ephport_usage_bind(u, 1000);
 	ephport_usage_bind(u, 1005);
 	ephport_usage_bind(u, 2000);
-	KUNIT_EXPECT_EQ(test, 2, u->in_use);
-	ephport_usage_set_range(u, 1000, 2000);
+	KUNIT_EXPECT_EQ(test, 2, usage_read(u));
+	ephport_usage_count(u, 1000, 2000, 0);
 	KUNIT_EXPECT_EQ(test, 3, u->in_use);
 	KUNIT_EXPECT_EQ(test, 3, u->peak);
-	ephport_usage_set_range(u, 1001, 1004);
+	ephport_usage_count(u, 1001, 1004, 0);
 	KUNIT_EXPECT_EQ(test, 0, u->in_use);
-	/* Binding and releasing while the range excludes the port. */
+	/* Released while the range excludes the port. */
 	ephport_usage_release(u, 1005);
-	ephport_usage_set_range(u, 1000, 1009);
+	ephport_usage_count(u, 1000, 1009, 0);
 	KUNIT_EXPECT_EQ(test, 1, u->in_use);
 	/* lo == hi */
-	ephport_usage_set_range(u, 2000, 2000);
+	ephport_usage_count(u, 2000, 2000, 0);
 	KUNIT_EXPECT_EQ(test, 1, u->in_use);
 	KUNIT_EXPECT_TRUE(test, ephport_usage_release(u, 2000));
-	KUNIT_EXPECT_EQ(test, 0, u->in_use);
+	KUNIT_EXPECT_EQ(test, 0, usage_read(u));
 	KUNIT_EXPECT_EQ(test, 3, u->peak);
 }
 
@@ -208,13 +214,11 @@ static void ephport_usage_full_range_test(struct kunit *test)
 
 	for (p = 0; p < EPHPORT_NPORTS; p++)
 		ephport_usage_bind(u, p);
-	KUNIT_EXPECT_EQ(test, 65535, u->in_use);
+	KUNIT_EXPECT_EQ(test, 65535, usage_read(u));
 	KUNIT_EXPECT_EQ(test, 65535, u->peak);
-	ephport_usage_recount(u);
-	KUNIT_EXPECT_EQ(test, 65535, u->in_use);
 	for (p = 1; p < EPHPORT_NPORTS; p += 2)
 		ephport_usage_release(u, p);
-	KUNIT_EXPECT_EQ(test, 32767, u->in_use);
+	KUNIT_EXPECT_EQ(test, 32767, usage_read(u));
 	KUNIT_EXPECT_EQ(test, 65535, u->peak);
 }
 
@@ -228,11 +232,15 @@ static void ephport_usage_reserved_port_test(struct kunit *test)
 
 	/* Say 40005 is reserved: 9 ports can be chosen, 10 can be bound. */
 	ephport_usage_bind(u, 40005);
-	KUNIT_EXPECT_EQ(test, 1, u->in_use);
+	KUNIT_EXPECT_EQ(test, 1, usage_read(u));
 	ephport_usage_release(u, 40005);
-	KUNIT_EXPECT_EQ(test, 0, u->in_use);
+	KUNIT_EXPECT_EQ(test, 0, usage_read(u));
 }
 
+/*
+ * The peak: the highest of the reads and of the CPUs' candidates; a
+ * reset restarts it from in_use; a pass forgets the bits, not the peak.
+ */
 static void ephport_usage_peak_test(struct kunit *test)
 {
 	struct ephport_usage *u = usage_new(test, 1, 100);
@@ -240,21 +248,27 @@ static void ephport_usage_peak_test(struct kunit *test)
 
 	for (p = 1; p <= 10; p++)
 		ephport_usage_bind(u, p);
+	KUNIT_EXPECT_EQ(test, 10, usage_read(u));
 	for (p = 1; p <= 7; p++)
 		ephport_usage_release(u, p);
-	KUNIT_EXPECT_EQ(test, 3, u->in_use);
+	KUNIT_EXPECT_EQ(test, 3, usage_read(u));
 	KUNIT_EXPECT_EQ(test, 10, u->peak);
+	/* A candidate above every read (binds between two reads). */
+	ephport_usage_count(u, 1, 100, 12);
+	KUNIT_EXPECT_EQ(test, 12, u->peak);
 	ephport_usage_reset_peak(u);
 	KUNIT_EXPECT_EQ(test, 3, u->peak);
 	ephport_usage_bind(u, 50);
+	KUNIT_EXPECT_EQ(test, 4, usage_read(u));
 	KUNIT_EXPECT_EQ(test, 4, u->peak);
-	/* A pass forgets the bits, keeps the peak, and recounts. */
+	/* A negative candidate (deltas racing a read) counts for nothing. */
+	ephport_usage_count(u, 1, 100, -3);
+	KUNIT_EXPECT_EQ(test, 4, u->peak);
 	ephport_usage_reset(u);
 	KUNIT_EXPECT_EQ(test, 0, u->in_use);
 	KUNIT_EXPECT_EQ(test, 4, u->peak);
 	__set_bit(60, u->bound);
-	ephport_usage_recount(u);
-	KUNIT_EXPECT_EQ(test, 1, u->in_use);
+	KUNIT_EXPECT_EQ(test, 1, usage_read(u));
 	KUNIT_EXPECT_EQ(test, 4, u->peak);
 }
 
@@ -390,7 +404,7 @@ static struct kunit_case ephport_stats_test_cases[] = {
 	KUNIT_CASE(ephport_bits_in_range_test),
 	KUNIT_CASE(ephport_usage_bind_test),
 	KUNIT_CASE(ephport_usage_release_test),
-	KUNIT_CASE(ephport_usage_set_range_test),
+	KUNIT_CASE(ephport_usage_range_change_test),
 	KUNIT_CASE(ephport_usage_full_range_test),
 	KUNIT_CASE(ephport_usage_reserved_port_test),
 	KUNIT_CASE(ephport_usage_peak_test),
@@ -459,9 +473,10 @@ static void ephport_alarm_range_change_test(struct kunit *test)
 
 	for (p = 100; p < 109; p++)
 		ephport_usage_bind(u, p);
+	usage_read(u);
 	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, u->in_use, u->lo,
 						     u->hi, 90));
-	ephport_usage_set_range(u, 100, 199);
+	ephport_usage_count(u, 100, 199, 0);
 	KUNIT_EXPECT_TRUE(test, ephport_alarm_update(&alarm, u->in_use, u->lo,
 						     u->hi, 90));
 	KUNIT_EXPECT_FALSE(test, alarm);

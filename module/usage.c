@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ephport: usage accounting, part of the pure core (core.h): which ports
- * are bound, how many of them lie in the range, their peak, the alarm's
- * hysteresis and the search_ns buckets. Callers hold what protects the
- * data (struct ephport_net's lock).
+ * are bound, how many of them lie in the range, their peak, each CPU's
+ * share of the count, the alarm's hysteresis and the search_ns buckets.
+ * Callers hold what protects the data (netns.h says what); the bound
+ * bitmaps alone are changed with atomic bit operations.
  */
 #include <linux/bitmap.h>
 #include <linux/bitops.h>
@@ -22,11 +23,6 @@ u32 ephport_bits_in_range(const unsigned long *map, u32 lo, u32 hi)
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_bits_in_range);
 
-static void ephport_usage_note(struct ephport_usage *u)
-{
-	u->peak = max(u->peak, u->in_use);
-}
-
 /* Forget every bound port (a pass is about to rebuild them); keeps peak. */
 void ephport_usage_reset(struct ephport_usage *u)
 {
@@ -35,47 +31,42 @@ void ephport_usage_reset(struct ephport_usage *u)
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_usage_reset);
 
-/* Count for the range [lo, hi] from now on (the sysctl may have moved). */
-void ephport_usage_set_range(struct ephport_usage *u, u32 lo, u32 hi)
-{
-	if (u->lo == lo && u->hi == hi)
-		return;
-	u->lo = lo;
-	u->hi = hi;
-	ephport_usage_recount(u);
-}
-EXPORT_SYMBOL_IF_KUNIT(ephport_usage_set_range);
-
-/* @port is bound now. Returns true if it was not bound before. */
+/*
+ * @port is bound now. Returns true if it was not bound before: the
+ * namespace's first socket on the port. Atomic, without a lock: bind
+ * and release hooks on several CPUs meet here.
+ */
 bool ephport_usage_bind(struct ephport_usage *u, u32 port)
 {
-	if (port >= EPHPORT_NPORTS || __test_and_set_bit(port, u->bound))
+	if (port >= EPHPORT_NPORTS || test_bit(port, u->bound))
 		return false;
-	if (port >= u->lo && port <= u->hi) {
-		u->in_use++;
-		ephport_usage_note(u);
-	}
-	return true;
+	return !test_and_set_bit(port, u->bound);
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_usage_bind);
 
 /* @port is no longer bound. Returns true if it was bound before. */
 bool ephport_usage_release(struct ephport_usage *u, u32 port)
 {
-	if (port >= EPHPORT_NPORTS || !__test_and_clear_bit(port, u->bound))
+	if (port >= EPHPORT_NPORTS)
 		return false;
-	if (port >= u->lo && port <= u->hi)
-		u->in_use--;
-	return true;
+	return test_and_clear_bit(port, u->bound);
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_usage_release);
 
-void ephport_usage_recount(struct ephport_usage *u)
+/*
+ * What a reader sees for the range [lo, hi]: in_use is the bits set in
+ * it, the peak takes in_use and @top (the highest count the CPUs saw at
+ * their events, or less).
+ */
+void ephport_usage_count(struct ephport_usage *u, u32 lo, u32 hi, int top)
 {
-	u->in_use = ephport_bits_in_range(u->bound, u->lo, u->hi);
-	ephport_usage_note(u);
+	/* The hooks read the range they were counted for (READ_ONCE). */
+	WRITE_ONCE(u->lo, lo);
+	WRITE_ONCE(u->hi, hi);
+	u->in_use = ephport_bits_in_range(u->bound, lo, hi);
+	u->peak = max3(u->peak, u->in_use, (u32)max(top, 0));
 }
-EXPORT_SYMBOL_IF_KUNIT(ephport_usage_recount);
+EXPORT_SYMBOL_IF_KUNIT(ephport_usage_count);
 
 /*
  * A port of the range became bound (@step 1) or free (-1), seen by the
