@@ -57,14 +57,17 @@ static char failed_path[2048];
 static int failed_errno;
 
 /*
- * Read a file that may be absent: 0 with buf filled, 1 if absent, -1 on any
- * other error (noted in failed_path and failed_errno).
+ * Read a file that may be absent: 0 with buf filled, 1 if absent (or, with
+ * denied_absent, refused to us), -1 on any other error (noted in
+ * failed_path and failed_errno).
  */
-static int read_opt(const char *path, char *buf, size_t size)
+static int read_opt_as(const char *path, char *buf, size_t size,
+		       bool denied_absent)
 {
 	int ret = read_text(path, buf, size);
 
-	if (ret == -ENOENT)
+	if (ret == -ENOENT ||
+	    (denied_absent && (ret == -EACCES || ret == -EPERM)))
 		return 1;
 	if (ret < 0) {
 		snprintf(failed_path, sizeof(failed_path), "%s", path);
@@ -72,6 +75,11 @@ static int read_opt(const char *path, char *buf, size_t size)
 		return -1;
 	}
 	return 0;
+}
+
+static int read_opt(const char *path, char *buf, size_t size)
+{
+	return read_opt_as(path, buf, size, false);
 }
 
 static void say_failed(void)
@@ -172,19 +180,10 @@ static int read_sys(const char *name, char *buf, size_t size)
 static int read_host(const char *name, char *buf, size_t size)
 {
 	char path[2048];
-	int ret;
 
 	if (ep_path(path, sizeof(path), EP_SYSFS "/%s", name))
 		return -1;
-	ret = read_text(path, buf, size);
-	if (ret == -EACCES || ret == -EPERM || ret == -ENOENT)
-		return 1;
-	if (ret < 0) {
-		snprintf(failed_path, sizeof(failed_path), "%s", path);
-		failed_errno = -ret;
-		return -1;
-	}
-	return 0;
+	return read_opt_as(path, buf, size, true);
 }
 
 static int read_ns(struct ep_ns *ns)
