@@ -22,16 +22,14 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
-#include <grp.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "ephport_test.h"
 
-#define NOBODY 65534
+#define NOBODY EP_NOBODY
 #define MAXCHECKS 64
 
 /* One check made by the unprivileged child. */
@@ -95,34 +93,6 @@ static int try_list(const char *path)
 		ret = -errno;
 	closedir(d);
 	return ret;
-}
-
-static int drop_to_nobody(void)
-{
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
-		return -errno;
-	/* Changing ids made us non-dumpable: /proc/self/uid_map root's. */
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
-		return -errno;
-	return 0;
-}
-
-/* As an unprivileged user: own user namespace (root in it), maybe a netns. */
-static int enter_userns(int flags)
-{
-	char map[32];
-	int err;
-
-	if (unshare(CLONE_NEWUSER | flags))
-		return -errno;
-	snprintf(map, sizeof(map), "0 %d 1", NOBODY);
-	err = ep_write("/proc/self/setgroups", "deny");
-	if (!err)
-		err = ep_write("/proc/self/uid_map", map);
-	if (!err)
-		err = ep_write("/proc/self/gid_map", map);
-	return err;
 }
 
 static struct report *report_map(void)
@@ -204,7 +174,7 @@ static void nobody_child(struct report *r)
 	unsigned int i;
 	int fd;
 
-	r->setup_err = drop_to_nobody();
+	r->setup_err = ep_drop_to_nobody();
 	snprintf(r->setup_what, sizeof(r->setup_what), "setresuid(%d)", NOBODY);
 	if (r->setup_err)
 		return;
@@ -233,11 +203,11 @@ static void userns_netns_child(struct report *r)
 	char path[128];
 	unsigned int i;
 
-	r->setup_err = drop_to_nobody();
+	r->setup_err = ep_drop_to_nobody();
 	snprintf(r->setup_what, sizeof(r->setup_what), "setresuid(%d)", NOBODY);
 	if (r->setup_err)
 		return;
-	r->setup_err = enter_userns(CLONE_NEWNET);
+	r->setup_err = ep_enter_userns(CLONE_NEWNET);
 	snprintf(r->setup_what, sizeof(r->setup_what),
 		 "unshare(CLONE_NEWUSER | CLONE_NEWNET) and the id maps");
 	if (r->setup_err)
@@ -276,11 +246,11 @@ static void userns_only_child(struct report *r)
 {
 	unsigned int i;
 
-	r->setup_err = drop_to_nobody();
+	r->setup_err = ep_drop_to_nobody();
 	snprintf(r->setup_what, sizeof(r->setup_what), "setresuid(%d)", NOBODY);
 	if (r->setup_err)
 		return;
-	r->setup_err = enter_userns(0);
+	r->setup_err = ep_enter_userns(0);
 	snprintf(r->setup_what, sizeof(r->setup_what),
 		 "unshare(CLONE_NEWUSER) and the id maps");
 	if (r->setup_err)

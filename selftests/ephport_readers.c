@@ -17,7 +17,6 @@
  *    gave values.
  */
 #define _GNU_SOURCE
-#include <grp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -26,7 +25,7 @@
 #include "kselftest_harness.h"
 #include "ephport_test.h"
 
-#define NOBODY	65534
+#define NOBODY	EP_NOBODY
 #define READS	31
 
 /* What the readers' process tells the test, through shared memory. */
@@ -37,27 +36,6 @@ struct readers {
 	long rounds;		/* rounds of reads over all of them */
 	long bad;		/* reads that gave no values */
 };
-
-static int to_nobody_userns(void)
-{
-	char map[32];
-	int err;
-
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
-		return -errno;
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
-		return -errno;
-	if (unshare(CLONE_NEWUSER))
-		return -errno;
-	snprintf(map, sizeof(map), "0 %d 1", NOBODY);
-	err = ep_write("/proc/self/setgroups", "deny");
-	if (!err)
-		err = ep_write("/proc/self/uid_map", map);
-	if (!err)
-		err = ep_write("/proc/self/gid_map", map);
-	return err;
-}
 
 /* The readers: @n namespaces, each one's file open, read until killed. */
 static void readers_run(struct readers *r, int n, int ready)
@@ -72,7 +50,9 @@ static void readers_run(struct readers *r, int n, int ready)
 	if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
 		_exit(1);
 	fds = calloc(n, sizeof(*fds));
-	r->err = to_nobody_userns();
+	r->err = ep_drop_to_nobody();
+	if (!r->err)
+		r->err = ep_enter_userns(0);
 	/* After the change of ids, which clears it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1)
 		_exit(1);

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -337,6 +339,42 @@ static inline double ep_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- an unprivileged user ---- */
+
+#define EP_NOBODY	65534
+
+/* To uid and gid 65534, no supplementary groups. 0 or -errno. */
+static inline int ep_drop_to_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(EP_NOBODY, EP_NOBODY, EP_NOBODY) ||
+	    setresuid(EP_NOBODY, EP_NOBODY, EP_NOBODY))
+		return -errno;
+	/* Changing ids made us non-dumpable: /proc/self/uid_map root's. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return -errno;
+	return 0;
+}
+
+/*
+ * As an unprivileged user: a user namespace of its own, root in it, and
+ * the namespaces of @flags (CLONE_NEWNET...) with it. 0 or -errno.
+ */
+static inline int ep_enter_userns(int flags)
+{
+	char map[32];
+	int err;
+
+	if (unshare(CLONE_NEWUSER | flags))
+		return -errno;
+	snprintf(map, sizeof(map), "0 %d 1", EP_NOBODY);
+	err = ep_write("/proc/self/setgroups", "deny");
+	if (!err)
+		err = ep_write("/proc/self/uid_map", map);
+	if (!err)
+		err = ep_write("/proc/self/gid_map", map);
+	return err;
 }
 
 /* ---- namespaces and sockets ---- */
