@@ -383,6 +383,12 @@ static void ephport_hooks_resolve(void)
 	kfree(kp);
 }
 
+/* A hook's ftrace location, 0 if unknown (before ephport_hooks_init()). */
+unsigned long ephport_hook_ip(enum ephport_hook_id id)
+{
+	return ephport_hooks[id].ip;
+}
+
 /* Which hook feeds a counter. */
 static const enum ephport_hook_id ephport_counter_hook[EPHPORT_NCOUNTERS] = {
 	[EPHPORT_TCP_CONNECT_OK] = EPHPORT_HOOK_CONNECT,

@@ -106,6 +106,7 @@ int ephport_hooks_init(void);
 void ephport_hooks_uninit(void);
 void ephport_hooks_env(struct ephport_netns_env *env);
 int ephport_hooks_show(char *buf);
+unsigned long ephport_hook_ip(enum ephport_hook_id id);
 
 /* ---- hooks_fprobe.c or hooks_kretprobe.c ---- */
 

@@ -41,22 +41,26 @@ static int __init ephport_init(void)
 	ret = ephport_redirect_init();
 	if (ret)
 		goto err_sysctl;
-	/* mode=random given at load, and random mode cannot steer. */
-	if (ephport_default_mode == EPHPORT_MODE_RANDOM &&
-	    ephport_random_unavailable()) {
-		pr_err("mode=random: random mode is unavailable (%d), see /sys/kernel/ephport/redirects\n",
-		       ephport_random_unavailable());
-		ret = -EBUSY;
-		goto err_redirect;
-	}
 	ret = ephport_hooks_init();
 	if (ret)
 		goto err_redirect;
+	/* mode=random given at load: its redirects now, or no load. */
+	if (ephport_default_mode == EPHPORT_MODE_RANDOM) {
+		ret = ephport_random_steer();
+		if (ret) {
+			pr_err("mode=random: random mode is unavailable (%d), see /sys/kernel/ephport/redirects\n",
+			       ret);
+			ret = -EBUSY;
+			goto err_hooks;
+		}
+	}
 	ephport_hooks_env(&env);
 	ephport_netns_start(&env);
 	pr_info("version %s loaded\n", EPHPORT_VERSION);
 	return 0;
 
+err_hooks:
+	ephport_hooks_uninit();
 err_redirect:
 	ephport_redirect_uninit();
 err_sysctl:

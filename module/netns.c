@@ -62,7 +62,7 @@ int ephport_set_default_mode(enum ephport_mode mode)
 	struct ephport_net *en;
 	int ret = 0;
 
-	if (mode == EPHPORT_MODE_RANDOM && ephport_random_unavailable())
+	if (mode == EPHPORT_MODE_RANDOM && ephport_random_steer())
 		return -EBUSY;
 	mutex_lock(&ephport_nets_lock);
 	/* First the memory every follower needs, then the switch. */
@@ -118,7 +118,7 @@ int ephport_net_set_mode(struct ephport_net *en, enum ephport_mode mode)
 {
 	int ret, old;
 
-	if (mode == EPHPORT_MODE_RANDOM && ephport_random_unavailable())
+	if (mode == EPHPORT_MODE_RANDOM && ephport_random_steer())
 		return -EBUSY;
 	mutex_lock(&ephport_nets_lock);
 	old = en->mode;

@@ -374,8 +374,13 @@ void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
 
 /* ---- random_mode.c ---- */
 
-void ephport_random_set_unavailable(int err);
-int ephport_random_unavailable(void);
+/* What the hooks do for random mode. */
+struct ephport_steer_ops {
+	int (*arm)(void);	/* have the redirects in place; may sleep */
+};
+
+void ephport_random_set_steer(const struct ephport_steer_ops *ops);
+int ephport_random_steer(void);
 bool ephport_random_active(struct ephport_net *en);
 enum ephport_pick ephport_random_choose(struct ephport_net *en,
 					struct sock *sk,

@@ -20,8 +20,13 @@ static int ephport_param_mode_set(const char *val,
 
 	if (!val || ephport_parse_mode(val, false, &m))
 		return -EINVAL;
-	/* Before the module's init: no namespace to update yet. */
-	return ephport_set_default_mode(m);
+	/*
+	 * Only at load (the parameter is read-only), before the module's
+	 * init: no namespace to update yet, and init asks for random
+	 * mode's redirects if it is the default.
+	 */
+	WRITE_ONCE(ephport_default_mode, m);
+	return 0;
 }
 
 static int ephport_param_mode_get(char *buf, const struct kernel_param *kp)

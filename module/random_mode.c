@@ -38,26 +38,31 @@
 #include "tables.h"
 
 /*
- * 0, or why random mode cannot steer (a redirect failed to register).
- * Written once by the hooks at load, before any namespace can switch.
+ * How random mode gets its redirects: a function of the hooks, given at
+ * load (NULL before and at unload), that registers them on the first
+ * switch to random mode and keeps them until unload. Observe mode alone
+ * never has them on its path.
  */
-static int ephport_random_err;
+static const struct ephport_steer_ops *ephport_random_steer_ops;
 
-void ephport_random_set_unavailable(int err)
+void ephport_random_set_steer(const struct ephport_steer_ops *ops)
 {
-	WRITE_ONCE(ephport_random_err, err);
+	WRITE_ONCE(ephport_random_steer_ops, ops);
 }
 
-int ephport_random_unavailable(void)
+/* 0 if random mode can steer (from now until unload), else why not. */
+int ephport_random_steer(void)
 {
-	return READ_ONCE(ephport_random_err);
+	const struct ephport_steer_ops *ops = READ_ONCE(ephport_random_steer_ops);
+
+	return ops ? ops->arm() : -ENODEV;
 }
 
 /* Random mode, with its state in place. */
 bool ephport_random_active(struct ephport_net *en)
 {
 	return ephport_net_mode(en) == EPHPORT_MODE_RANDOM &&
-	       READ_ONCE(en->rest) && !READ_ONCE(ephport_random_err);
+	       READ_ONCE(en->rest);
 }
 
 /* A rest for [lo, hi], charged to the current task's memory cgroup. */

@@ -11,10 +11,16 @@
  * does, FTRACE_OPS_FL_IPMODIFY, as livepatch does: the kernel refuses a
  * second IP-modifying user of the same function (a livepatch, another
  * module) with -EBUSY instead of letting one of them be skipped, and BPF
- * trampolines attached there take the path that keeps both. A conflict
- * at load leaves that function unsteered: random mode is then
- * unavailable (writes of "random" fail with -EBUSY, redirects says
- * why), observe mode unaffected.
+ * trampolines attached there take the path that keeps both.
+ *
+ * Nothing is registered before a namespace first asks for random mode
+ * (a write of "random", or mode=random at load): observe mode alone does
+ * not pay for the ops on every bind and connect. Then every redirect is
+ * registered, in one ops when it can be, and kept until unload, so no
+ * namespace can make the host patch its text again. A conflict then
+ * leaves that function unsteered and the write fails with -EBUSY
+ * (redirects and the kernel log say why); the next write tries again.
+ * Observe mode is unaffected.
  *
  * Our function chooses a port (random_mode.c), narrows the socket's
  * IP_LOCAL_PORT_RANGE to it and calls the kernel's function again, which
@@ -306,39 +312,76 @@ static struct sock *ephport_udp_bind_sk(struct pt_regs *regs)
 
 enum ephport_redirect_state {
 	EPHPORT_REDIRECT_UNSUPPORTED,	/* no such function here */
+	EPHPORT_REDIRECT_STANDBY,	/* not registered: random mode unused */
 	EPHPORT_REDIRECT_UNAVAILABLE,	/* registering failed: err says why */
 	EPHPORT_REDIRECT_REGISTERED,
 };
 
 static const char *const ephport_redirect_states[] = {
 	[EPHPORT_REDIRECT_UNSUPPORTED] = "unsupported",
+	[EPHPORT_REDIRECT_STANDBY] = "standby",
 	[EPHPORT_REDIRECT_UNAVAILABLE] = "unavailable",
 	[EPHPORT_REDIRECT_REGISTERED] = "registered",
 };
 
 struct ephport_redirect {
 	const char *symbol;
+	enum ephport_hook_id hook;	/* the observe hook on the same function */
 	void *target;
 	struct sock *(*sk)(struct pt_regs *regs);
-	struct ftrace_ops ops;
-	/* Written only at init and exit. */
+	struct ftrace_ops ops;		/* its own, if the shared one failed */
+	/* Under ephport_redirect_lock; read without it by redirects. */
 	enum ephport_redirect_state state;
 	int err;
+	unsigned long ip;		/* its ftrace location, in the shared ops */
 };
 
 static struct ephport_redirect ephport_redirects[] = {
-	{ "inet_hash_connect", ephport_hash_connect4, ephport_connect_sk },
+	{ "inet_hash_connect", EPHPORT_HOOK_CONNECT, ephport_hash_connect4,
+	  ephport_connect_sk },
 #if IS_ENABLED(CONFIG_IPV6)
-	{ "inet6_hash_connect", ephport_hash_connect6, ephport_connect_sk },
+	{ "inet6_hash_connect", EPHPORT_HOOK_CONNECT6, ephport_hash_connect6,
+	  ephport_connect_sk },
 #endif
-	{ "inet_csk_get_port", ephport_tcp_get_port, ephport_tcp_bind_sk },
-	{ "udp_lib_get_port", ephport_udp_get_port, ephport_udp_bind_sk },
+	{ "inet_csk_get_port", EPHPORT_HOOK_TCP_BIND, ephport_tcp_get_port,
+	  ephport_tcp_bind_sk },
+	{ "udp_lib_get_port", EPHPORT_HOOK_UDP_BIND, ephport_udp_get_port,
+	  ephport_udp_bind_sk },
 };
 
 #define EPHPORT_NREDIRECTS ARRAY_SIZE(ephport_redirects)
 
+/*
+ * One ftrace_ops for every redirect whose ftrace location is known (one
+ * registration, one unregistration); a redirect left out, or all of them
+ * if the shared ops cannot be registered (another IP-modifying user on
+ * one of the functions), has an ops of its own.
+ */
+static struct ftrace_ops ephport_shared_ops;
+
+/*
+ * Serializes registering the redirects (a switch to random mode, of any
+ * namespace) with unload, and guards each redirect's state and err and
+ * what follows. Global: the redirects are the host's, registered once.
+ */
+static DEFINE_MUTEX(ephport_redirect_lock);
+static bool ephport_shared_tried;	/* the shared ops was tried */
+static bool ephport_shared_registered;
+static bool ephport_redirect_closed;	/* unloading: no registering */
+static bool ephport_redirect_armed;	/* every redirect registered */
+
 /* Calls sent to each target, per CPU. */
 static DEFINE_PER_CPU(unsigned long [EPHPORT_NREDIRECTS], ephport_steered);
+
+static struct ephport_redirect *ephport_redirect_at(unsigned long ip)
+{
+	int i;
+
+	for (i = 0; i < EPHPORT_NREDIRECTS; i++)
+		if (ephport_redirects[i].ip == ip)
+			return &ephport_redirects[i];
+	return NULL;
+}
 
 /*
  * At the entry of a redirected function, with preemption off (ftrace's
@@ -349,14 +392,19 @@ static void notrace ephport_redirect_fn(unsigned long ip,
 					struct ftrace_ops *ops,
 					struct ftrace_regs *fregs)
 {
-	struct ephport_redirect *r = container_of(ops, struct ephport_redirect,
-						  ops);
 	struct pt_regs *regs = ftrace_get_regs(fregs);
+	struct ephport_redirect *r;
 	struct ephport_net *en;
 	struct sock *sk;
 	bool steer;
 
 	if (!regs || within_module(parent_ip, THIS_MODULE))
+		return;
+	if (ops == &ephport_shared_ops)
+		r = ephport_redirect_at(ip);
+	else
+		r = container_of(ops, struct ephport_redirect, ops);
+	if (!r)
 		return;
 	sk = r->sk(regs);
 	if (!sk)
@@ -392,64 +440,165 @@ int ephport_redirect_show(char *buf)
 
 		len += sysfs_emit_at(buf, len,
 				     "%s ftrace_ipmodify %s err=%d steered=%lu\n",
-				     r->symbol, ephport_redirect_states[r->state],
-				     r->err, ephport_redirect_steered(i));
+				     r->symbol,
+				     ephport_redirect_states[READ_ONCE(r->state)],
+				     READ_ONCE(r->err),
+				     ephport_redirect_steered(i));
 	}
 	return len;
 }
 
+static void ephport_redirect_set(struct ephport_redirect *r,
+				 enum ephport_redirect_state state, int err)
+{
+	WRITE_ONCE(r->state, state);
+	WRITE_ONCE(r->err, err);
+}
+
+static void ephport_ops_init(struct ftrace_ops *ops)
+{
+	ops->func = ephport_redirect_fn;
+	ops->flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY;
+}
+
+/* Every redirect with a known ftrace location, in one ops. */
+static void ephport_redirect_register_shared(void)
+{
+	unsigned long ips[EPHPORT_NREDIRECTS];
+	int i, n = 0, ret;
+
+	ephport_shared_tried = true;
+	for (i = 0; i < EPHPORT_NREDIRECTS; i++) {
+		struct ephport_redirect *r = &ephport_redirects[i];
+
+		r->ip = 0;
+		if (r->state == EPHPORT_REDIRECT_STANDBY)
+			r->ip = ephport_hook_ip(r->hook);
+		if (r->ip)
+			ips[n++] = r->ip;
+	}
+	if (!n)
+		return;
+	ephport_ops_init(&ephport_shared_ops);
+	ret = ftrace_set_filter_ips(&ephport_shared_ops, ips, n, 0, 1);
+	if (!ret)
+		ret = register_ftrace_function(&ephport_shared_ops);
+	if (ret) {
+		ftrace_free_filter(&ephport_shared_ops);
+		for (i = 0; i < EPHPORT_NREDIRECTS; i++)
+			ephport_redirects[i].ip = 0;
+		pr_warn("one ftrace_ops for %d redirects failed (%d): one each\n",
+			n, ret);
+		return;
+	}
+	ephport_shared_registered = true;
+	for (i = 0; i < EPHPORT_NREDIRECTS; i++)
+		if (ephport_redirects[i].ip)
+			ephport_redirect_set(&ephport_redirects[i],
+					     EPHPORT_REDIRECT_REGISTERED, 0);
+}
+
+/*
+ * A redirect's own ops. A failure is logged when it is new: a tenant
+ * asking for random mode again does not fill the log.
+ */
 static int ephport_redirect_register(struct ephport_redirect *r)
 {
-	char name[KSYM_NAME_LEN];
 	int ret;
 
-	r->ops.func = ephport_redirect_fn;
-	r->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY;
-	strscpy(name, r->symbol, sizeof(name));
-	ret = ftrace_set_filter(&r->ops, name, strlen(name), 0);
-	if (ret) {
-		r->state = EPHPORT_REDIRECT_UNSUPPORTED;
-		r->err = ret;
-		ftrace_free_filter(&r->ops);
-		pr_warn("%s: not on this kernel (%d): not steered\n",
-			r->symbol, ret);
-		return 0;
-	}
 	ret = register_ftrace_function(&r->ops);
 	if (ret) {
-		r->state = EPHPORT_REDIRECT_UNAVAILABLE;
-		r->err = ret;
-		ftrace_free_filter(&r->ops);
-		pr_err("%s: cannot steer it (%d%s): random mode unavailable\n",
-		       r->symbol, ret,
-		       ret == -EBUSY ? ", another IP-modifying user has it" : "");
+		if (r->state != EPHPORT_REDIRECT_UNAVAILABLE || r->err != ret)
+			pr_err("%s: cannot steer it (%d%s): random mode unavailable\n",
+			       r->symbol, ret,
+			       ret == -EBUSY ? ", another IP-modifying user has it" : "");
+		ephport_redirect_set(r, EPHPORT_REDIRECT_UNAVAILABLE, ret);
 		return ret;
 	}
-	r->state = EPHPORT_REDIRECT_REGISTERED;
-	r->err = 0;
+	ephport_redirect_set(r, EPHPORT_REDIRECT_REGISTERED, 0);
 	return 0;
 }
 
 /*
- * Registers every redirect it can. One that fails to register makes
- * random mode unavailable; that is not an error for the module.
+ * Random mode is asked for (a switch to it, or mode=random at load):
+ * registers every redirect not registered yet, the shared ops first.
+ * Registered ones stay until unload, so no namespace can make the host
+ * patch its text more than once. 0 once all are registered, else why
+ * random mode cannot steer. May sleep.
  */
-int ephport_redirect_init(void)
+static int ephport_redirect_arm(void)
 {
 	int i, ret, n = 0, err = 0;
 
+	if (READ_ONCE(ephport_redirect_armed))
+		return 0;
+	mutex_lock(&ephport_redirect_lock);
+	if (ephport_redirect_closed) {
+		err = -ENODEV;
+		goto out;
+	}
+	if (!ephport_shared_tried)
+		ephport_redirect_register_shared();
 	for (i = 0; i < EPHPORT_NREDIRECTS; i++) {
-		ret = ephport_redirect_register(&ephport_redirects[i]);
-		if (ret)
-			err = ret;
-		else if (ephport_redirects[i].state == EPHPORT_REDIRECT_REGISTERED)
-			n++;
+		struct ephport_redirect *r = &ephport_redirects[i];
+
+		if (r->state == EPHPORT_REDIRECT_UNSUPPORTED)
+			continue;
+		if (r->state != EPHPORT_REDIRECT_REGISTERED) {
+			ret = ephport_redirect_register(r);
+			if (ret) {
+				err = ret;
+				continue;
+			}
+		}
+		n++;
 	}
 	if (!n && !err)
 		err = -ENOENT;
-	ephport_random_set_unavailable(err);
-	pr_info("random mode: %d of %zu port choices can be steered%s\n", n,
-		EPHPORT_NREDIRECTS, err ? ": random mode unavailable" : "");
+	if (!err) {
+		WRITE_ONCE(ephport_redirect_armed, true);
+		pr_info("random mode: %d of %zu port choices steered%s, until unload\n",
+			n, EPHPORT_NREDIRECTS,
+			ephport_shared_registered ? " (one ftrace_ops)" : "");
+	}
+out:
+	mutex_unlock(&ephport_redirect_lock);
+	return err;
+}
+
+static const struct ephport_steer_ops ephport_steer_ops = {
+	.arm = ephport_redirect_arm,
+};
+
+/*
+ * Finds which functions this kernel has; registers nothing: that waits
+ * for the first switch to random mode, so that observe mode does not
+ * pay for random mode's ftrace_ops on every bind and connect.
+ */
+int ephport_redirect_init(void)
+{
+	char name[KSYM_NAME_LEN];
+	int i, ret, n = 0;
+
+	for (i = 0; i < EPHPORT_NREDIRECTS; i++) {
+		struct ephport_redirect *r = &ephport_redirects[i];
+
+		ephport_ops_init(&r->ops);
+		strscpy(name, r->symbol, sizeof(name));
+		ret = ftrace_set_filter(&r->ops, name, strlen(name), 0);
+		if (ret) {
+			ephport_redirect_set(r, EPHPORT_REDIRECT_UNSUPPORTED, ret);
+			ftrace_free_filter(&r->ops);
+			pr_warn("%s: not on this kernel (%d): not steered\n",
+				r->symbol, ret);
+			continue;
+		}
+		ephport_redirect_set(r, EPHPORT_REDIRECT_STANDBY, 0);
+		n++;
+	}
+	ephport_random_set_steer(&ephport_steer_ops);
+	pr_info("random mode: %d of %zu port choices can be steered, from the first switch to random mode\n",
+		n, EPHPORT_NREDIRECTS);
 	return 0;
 }
 
@@ -507,16 +656,27 @@ void ephport_redirect_uninit(void)
 {
 	int i;
 
+	ephport_random_set_steer(NULL);
+	mutex_lock(&ephport_redirect_lock);
+	ephport_redirect_closed = true;
+	WRITE_ONCE(ephport_redirect_armed, false);
 	/* No new redirect once this returns (ftrace waits for handlers). */
+	if (ephport_shared_registered) {
+		unregister_ftrace_function(&ephport_shared_ops);
+		ftrace_free_filter(&ephport_shared_ops);
+		ephport_shared_registered = false;
+	}
 	for (i = EPHPORT_NREDIRECTS - 1; i >= 0; i--) {
 		struct ephport_redirect *r = &ephport_redirects[i];
 
-		if (r->state == EPHPORT_REDIRECT_REGISTERED) {
+		if (r->state == EPHPORT_REDIRECT_REGISTERED && !r->ip)
 			unregister_ftrace_function(&r->ops);
+		if (r->state != EPHPORT_REDIRECT_UNSUPPORTED)
 			ftrace_free_filter(&r->ops);
-		}
-		r->state = EPHPORT_REDIRECT_UNSUPPORTED;
+		ephport_redirect_set(r, EPHPORT_REDIRECT_UNSUPPORTED, 0);
+		r->ip = 0;
 	}
+	mutex_unlock(&ephport_redirect_lock);
 	if (!READ_ONCE(ephport_redirected))
 		return;
 	/*

@@ -15,8 +15,10 @@
  *  - load_random: ephport loaded with mode=random while a mostly bound
  *    range sees bind(0)+close: no call fails, no held port is handed out;
  *  - ipmodify: another IP-modifying ftrace_ops (selftests/ipmodify) on a
- *    hooked function, before and after ephport: loud failure, observe
- *    exact, unload prompt;
+ *    hooked function, before and after ephport: observe mode registers
+ *    nothing; a switch to random mode fails loudly while the other user
+ *    holds the function and succeeds once it has gone; observe exact,
+ *    unload prompt;
  *  - busy: 500 threads connecting into one namespace's full range leave
  *    another namespace's random mode untouched.
  *
@@ -605,10 +607,10 @@ static const char *const redirected[] = {
 };
 
 /*
- * Every redirected function but @held has its line, registered (or
+ * Every redirected function but @held has its line in @state (or
  * unsupported where the kernel lacks it); the function without, or NULL.
  */
-static const char *redirects_others(const char *held)
+static const char *redirects_others(const char *held, const char *state)
 {
 	char line[256], want[128], absent[128];
 	unsigned int i;
@@ -616,8 +618,8 @@ static const char *redirects_others(const char *held)
 	for (i = 0; i < ARRAY_SIZE(redirected); i++) {
 		if (!strcmp(redirected[i], held))
 			continue;
-		snprintf(want, sizeof(want), "%s ftrace_ipmodify registered err=0 ",
-			 redirected[i]);
+		snprintf(want, sizeof(want), "%s ftrace_ipmodify %s err=0 ",
+			 redirected[i], state);
 		snprintf(absent, sizeof(absent), "%s ftrace_ipmodify unsupported ",
 			 redirected[i]);
 		if (redirect_line(redirected[i], line, sizeof(line)) ||
@@ -626,6 +628,18 @@ static const char *redirects_others(const char *held)
 			return redirected[i];
 	}
 	return NULL;
+}
+
+/* @func's line starts with "<func> ftrace_ipmodify <state> err=<err> ". */
+static int redirect_is(const char *func, const char *state, int err)
+{
+	char line[256], want[128];
+
+	if (redirect_line(func, line, sizeof(line)))
+		return 0;
+	snprintf(want, sizeof(want), "%s ftrace_ipmodify %s err=%d ", func,
+		 state, err);
+	return !strncmp(line, want, strlen(want));
 }
 
 FIXTURE(ipmodify) {
@@ -703,15 +717,18 @@ static const char *ipmod_counter(const FIXTURE_VARIANT(ipmodify) *v)
 #define PROMPT_S 10.0	/* an unload that takes longer is not prompt */
 
 /*
- * The other user first: ephport still loads, its redirects file says
- * which function it could not take and why (-EBUSY), random mode cannot
- * be set anywhere, observe mode counts exactly, and both unload at once.
+ * The other user first: ephport still loads, in observe mode with
+ * nothing registered; asking for random mode fails, every way, with
+ * EBUSY, and redirects and the kernel log say which function and why;
+ * observe mode counts exactly and both unload at once. Once the other
+ * user has gone, the next switch to random mode takes the function.
  */
-TEST_F_TIMEOUT(ipmodify, before_ephport, 120)
+TEST_F_TIMEOUT(ipmodify, before_ephport, 180)
 {
 	const char *counter = ipmod_counter(variant);
 	char line[256], path[128], v[32];
 	int err, lfd = -1, n;
+	struct rnd r0, r1;
 	long c0;
 	double t;
 
@@ -727,24 +744,25 @@ TEST_F_TIMEOUT(ipmodify, before_ephport, 120)
 				 variant->func, strerror(-err));
 	err = ep_load(NULL);
 	ASSERT_EQ(0, err) TH_LOG("ephport loads beside it: %s", strerror(-err));
-	ASSERT_EQ(0, redirect_line(variant->func, line, sizeof(line)))
-		TH_LOG("no line for %s in redirects", variant->func);
-	TH_LOG("redirects: %s", line);
-	snprintf(path, sizeof(path), "%s ftrace_ipmodify unavailable err=-16 ",
-		 variant->func);
-	ASSERT_EQ(0, strncmp(line, path, strlen(path)))
-		TH_LOG("'%s' does not start with '%s'", line, path);
-	ASSERT_EQ(NULL, redirects_others(variant->func))
-		TH_LOG("the other functions stay redirected");
-	logged = klog_conflict(mark, variant->func);
-	ASSERT_NE(NULL, logged)
-		TH_LOG("the kernel log says why %s is not redirected", variant->func);
-	TH_LOG("kernel log: %s", logged);
+	ASSERT_TRUE(redirect_is(variant->func, "standby", 0))
+		TH_LOG("observe mode registers nothing");
+	ASSERT_EQ(NULL, redirects_others(variant->func, "standby"));
 
 	/* Random mode, every way: EBUSY, and nothing changes. */
 	ASSERT_EQ(0, ep_new_netns(LO, LO + 999));
 	snprintf(path, sizeof(path), EP_SYSFS "/net/%lu/mode", ep_inum());
 	ASSERT_EQ(-EBUSY, ep_write(EP_SYSCTL "/mode", "random"));
+	ASSERT_EQ(0, redirect_line(variant->func, line, sizeof(line)))
+		TH_LOG("no line for %s in redirects", variant->func);
+	TH_LOG("redirects: %s", line);
+	ASSERT_TRUE(redirect_is(variant->func, "unavailable", -16))
+		TH_LOG("'%s': not unavailable err=-16", line);
+	ASSERT_EQ(NULL, redirects_others(variant->func, "registered"))
+		TH_LOG("the other functions are redirected");
+	logged = klog_conflict(mark, variant->func);
+	ASSERT_NE(NULL, logged)
+		TH_LOG("the kernel log says why %s is not redirected", variant->func);
+	TH_LOG("kernel log: %s", logged);
 	ASSERT_EQ(-EBUSY, ep_write(EP_SYSFS "/mode", "random"));
 	ASSERT_NE(0, ep_write(path, "random")) TH_LOG("%s is read-only", path);
 	ASSERT_EQ(0, ep_read(path, v, sizeof(v)));
@@ -763,15 +781,35 @@ TEST_F_TIMEOUT(ipmodify, before_ephport, 120)
 	ASSERT_EQ(IPMOD_CALLS, ep_nsval(counter) - c0)
 		TH_LOG("%s counts each call once", counter);
 	ASSERT_EQ(0, ep_nsval("random_steered"));
+
+	/* The other user leaves: the next switch takes the function. */
+	t = ep_now();
+	ASSERT_EQ(0, ipmod_unload());
+	ASSERT_GT(PROMPT_S, ep_now() - t);
+	ASSERT_EQ(0, ep_write(EP_SYSCTL "/mode", "random"))
+		TH_LOG("random mode once the function is free");
+	ASSERT_TRUE(redirect_is(variant->func, "registered", 0));
+	rnd_read(&r0);
+	n = ipmod_calls(variant, lfd, IPMOD_CALLS);
+	rnd_read(&r1);
+	ASSERT_EQ(IPMOD_CALLS, n);
+	ASSERT_EQ(IPMOD_CALLS, r1.steered - r0.steered)
+		TH_LOG("every call steered through %s", variant->func);
+	ASSERT_SUMS(&r1);
 	if (lfd >= 0)
 		close(lfd);
+	/* Now ephport holds it: the other user cannot come back. */
+	ASSERT_EQ(-EBUSY, ipmod_load(variant->func));
+	ASSERT_EQ(0, ep_write(EP_SYSCTL "/mode", "observe"));
 
 	t = ep_now();
 	ASSERT_EQ(0, ep_unload());
 	t = ep_now() - t;
 	TH_LOG("ephport unloaded in %.3f s", t);
 	ASSERT_GT(PROMPT_S, t);
-	/* Nor can it load straight into random mode. */
+
+	/* Nor can ephport load straight into random mode beside it. */
+	ASSERT_EQ(0, ipmod_load(variant->func));
 	ASSERT_EQ(-EBUSY, ep_load("mode=random"));
 	ASSERT_FALSE(ep_loaded());
 	t = ep_now();
@@ -780,19 +818,22 @@ TEST_F_TIMEOUT(ipmodify, before_ephport, 120)
 }
 
 /*
- * ephport first: the other user's registration fails, so its load does
- * (EBUSY); ephport's random mode goes on choosing every port and unloads
- * at once.
+ * ephport first, in observe mode: nothing registered yet. A namespace
+ * switched to random mode registers the redirects; from then on the
+ * other user's registration fails, so its load does (EBUSY); ephport's
+ * random mode goes on choosing every port and unloads at once.
  */
 TEST_F_TIMEOUT(ipmodify, after_ephport, 120)
 {
-	char line[256], want[128];
+	char line[256];
 	struct rnd r0, r1;
 	int err, lfd = -1, n;
 	double t;
 
 	err = ep_reload(NULL);
 	ASSERT_EQ(0, err) TH_LOG("load ephport: %s", strerror(-err));
+	ASSERT_TRUE(redirect_is(variant->func, "standby", 0))
+		TH_LOG("observe mode registers nothing");
 	err = ep_setup_ns(LO, LO + 999, "random", 0);
 	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
 	err = ipmod_load(variant->func);
@@ -800,11 +841,9 @@ TEST_F_TIMEOUT(ipmodify, after_ephport, 120)
 				      variant->func, strerror(-err));
 	ASSERT_FALSE(ep_exists("/sys/module/" IPMOD_NAME));
 	ASSERT_EQ(0, redirect_line(variant->func, line, sizeof(line)));
-	snprintf(want, sizeof(want), "%s ftrace_ipmodify registered err=0 ",
-		 variant->func);
-	ASSERT_EQ(0, strncmp(line, want, strlen(want)))
-		TH_LOG("'%s' does not start with '%s'", line, want);
-	ASSERT_EQ(NULL, redirects_others(variant->func));
+	ASSERT_TRUE(redirect_is(variant->func, "registered", 0))
+		TH_LOG("'%s' is not registered err=0", line);
+	ASSERT_EQ(NULL, redirects_others(variant->func, "registered"));
 
 	if (variant->connect) {
 		lfd = ep_listener(variant->family, EP_SERVER_PORT);
@@ -819,6 +858,11 @@ TEST_F_TIMEOUT(ipmodify, after_ephport, 120)
 	ASSERT_SUMS(&r1);
 	if (lfd >= 0)
 		close(lfd);
+
+	/* Back to observe mode: the redirects stay until unload. */
+	ASSERT_EQ(0, ep_write(EP_SYSCTL "/mode", "observe"));
+	ASSERT_EQ(-EBUSY, ipmod_load(variant->func));
+	ASSERT_TRUE(redirect_is(variant->func, "registered", 0));
 
 	t = ep_now();
 	ASSERT_EQ(0, ep_unload());
