@@ -352,12 +352,15 @@ class Report:
         rows = []
         for nr in sorted({int(r["netns"]) for r in self.of("read")}):
             for what, label in (("sysfs", "one namespace's sysfs dir"),
-                                ("proc", "/proc/net/ephport")):
+                                ("proc", "/proc/net/ephport"),
+                                ("sockstat", "/proc/net/sockstat, the kernel's, for scale")):
                 vals = {"without": None}
                 for m in MODES[1:]:
                     r = self.of("read", phase=m, netns=nr)
                     vals[m] = ((num(r[0].get(what + "_cold_us")),
                                 num(r[0].get(what + "_warm_us"))) if r else None)
+                    if vals[m] and None in vals[m]:
+                        vals[m] = None
                 self.add("read", f"{what}_us_with_{nr}_netns", "us cold/warm",
                          vals)
                 rows.append([f"read {label} ({nr} netns), cold / warm us"] +
