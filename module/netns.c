@@ -187,13 +187,13 @@ static int __net_init ephport_net_init(struct net *net)
 	INIT_LIST_HEAD(&en->node);
 	en->mode = EPHPORT_MODE_DEFAULT;
 	en->delay_ms = EPHPORT_DELAY_FOLLOW;
-	en->cpu = alloc_percpu_gfp(struct ephport_cpu, GFP_KERNEL_ACCOUNT);
+	en->cpu = alloc_percpu_gfp(struct ephport_cpu, EPHPORT_GFP);
 	if (!en->cpu)
 		goto err_free;
 	for (p = 0; p < EPHPORT_NPROTO; p++) {
 		en->usage[p].bound = kcalloc(BITS_TO_LONGS(EPHPORT_NPORTS),
 					     sizeof(unsigned long),
-					     GFP_KERNEL_ACCOUNT);
+					     EPHPORT_GFP);
 		if (!en->usage[p].bound)
 			goto err_free;
 		en->usage[p].lo = 1;
@@ -260,10 +260,16 @@ int ephport_netns_init(void)
 	return register_pernet_subsys(&ephport_net_ops);
 }
 
+/*
+ * The work goes before the state it walks: a pass still pending would
+ * otherwise read the namespaces' state after unregistering freed it.
+ * Nothing queues it again: the hooks and files are gone, and a
+ * namespace's exit does not.
+ */
 void ephport_netns_uninit(void)
 {
-	unregister_pernet_subsys(&ephport_net_ops);
 	ephport_counting_uninit();
+	unregister_pernet_subsys(&ephport_net_ops);
 }
 
 /* The hooks are in place: count, and sweep resting ports from now on. */
