@@ -87,7 +87,7 @@ static int ephport_dests_room(struct ephport_dest_table *t)
 	    t->size >= EPHPORT_DESTS_MAX)
 		return 0;
 	n.size = t->size * 2;
-	n.slot = kvcalloc(n.size, sizeof(*n.slot), GFP_KERNEL_ACCOUNT);
+	n.slot = kvcalloc(n.size, sizeof(*n.slot), EPHPORT_GFP);
 	if (!n.slot)
 		return -ENOMEM;
 	for (i = 0; i < t->size; i++)
@@ -207,7 +207,7 @@ static int ephport_dests_compute(struct net *net, struct ephport_dests *d)
 	int lo, hi, ret;
 
 	inet_get_local_port_range(net, &lo, &hi);
-	t.slot = kvcalloc(t.size, sizeof(*t.slot), GFP_KERNEL_ACCOUNT);
+	t.slot = kvcalloc(t.size, sizeof(*t.slot), EPHPORT_GFP);
 	if (!t.slot)
 		return -ENOMEM;
 	ret = ephport_dests_walk(net, lo, hi, &t);
@@ -239,7 +239,7 @@ int ephport_net_dests(struct ephport_net *en, struct ephport_dests *out)
 	mutex_lock(&en->dests_lock);
 	d = en->dests;
 	if (!d) {
-		d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
+		d = kzalloc(sizeof(*d), EPHPORT_GFP);
 		if (!d) {
 			ret = -ENOMEM;
 			goto out;

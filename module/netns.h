@@ -19,6 +19,7 @@
 #define _EPHPORT_NETNS_H
 
 #include <linux/atomic.h>
+#include <linux/gfp.h>
 #include <linux/in6.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -29,6 +30,15 @@
 #include <net/netns/generic.h>
 
 #include "core.h"
+
+/*
+ * Every allocation made for a namespace or its readers: charged to the
+ * memory cgroup of the task that causes it, and when that cgroup is at
+ * its limit, failed (ephport then does without, or the write returns
+ * ENOMEM with nothing changed) instead of OOM-killing one of its tasks
+ * for ephport's sake.
+ */
+#define EPHPORT_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
 
 struct kernfs_node;
 struct net;

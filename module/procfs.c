@@ -112,7 +112,7 @@ static int ephport_dests_show(struct seq_file *seq, void *v)
 	/* Nothing once the namespace is leaving; the state outlives us. */
 	if (!en)
 		return 0;
-	d = kmalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
+	d = kmalloc(sizeof(*d), EPHPORT_GFP);
 	if (!d)
 		return -ENOMEM;
 	ret = ephport_net_dests(en, d);

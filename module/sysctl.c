@@ -93,7 +93,7 @@ static int __net_init ephport_sysctl_net_init(struct net *net)
 	if (!ephport_net_counted(net))
 		return 0;
 	sn->table = kmemdup(ephport_sysctl_template,
-			    sizeof(ephport_sysctl_template), GFP_KERNEL_ACCOUNT);
+			    sizeof(ephport_sysctl_template), EPHPORT_GFP);
 	if (!sn->table)
 		goto err_warn;
 	for (i = 0; i < EPHPORT_NSYSCTL; i++)

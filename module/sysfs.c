@@ -434,7 +434,7 @@ static int __net_init ephport_sysfs_net_init(struct net *net)
 	*dir = NULL;
 	if (!ephport_net_counted(net))
 		return 0;
-	nk = kzalloc(sizeof(*nk), GFP_KERNEL_ACCOUNT);
+	nk = kzalloc(sizeof(*nk), EPHPORT_GFP);
 	if (!nk)
 		goto err_warn;
 	nk->en = en;
