@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephport_memcg: what ephport allocates for a namespace is charged to the
+ * memory cgroup of the task that causes it, and a switch to random mode
+ * that runs out of memory there fails whole, without an OOM kill.
+ *
+ *  - charged: a task in a cgroup of its own writes "random" to the global
+ *    mode: every namespace that follows it gets random mode's memory
+ *    (about 64 KiB for the kernel's default range), and the cgroup's
+ *    memory.current rises by at least that much per namespace;
+ *  - enomem: the same in a cgroup whose memory.max leaves room for two
+ *    namespaces' memory and not for the rest: the
+ *    write fails with ENOMEM, the global mode and every namespace's mode
+ *    still read observe, the cgroup gets its memory back (one namespace
+ *    can then switch under the same limit), and nothing
+ *    was OOM-killed (memory.events: oom_kill 0). A namespace's own
+ *    switch, in a cgroup with less room than it needs, fails the same
+ *    way. With the limits lifted, both succeed.
+ *
+ * A limit is set before the process enters its cgroup: memory charged
+ * ahead (the kernel keeps a per-CPU stock of pages charged to the last
+ * cgroup that charged) would otherwise let an allocation through.
+ *
+ * Needs cgroup v2 with the memory controller (mounted here if it is not
+ * yet); without it the cases report SKIP, saying so.
+ */
+#define _GNU_SOURCE
+#include <mntent.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+#include "ephport_test.h"
+
+#define NNS 24			/* namespaces following the global mode */
+/* Charged ahead and kept per CPU by the kernel: 64 pages on each of two. */
+#define STOCK_MAX (2 * 64 * 4096L)
+#define REST_MIN 60000		/* random mode's bytes, default range, at least */
+
+/* The cgroup2 mount (mounted on a new directory if none): 0, or -errno. */
+static int cg_root(char *root, size_t len)
+{
+	struct mntent *m;
+	FILE *f = setmntent("/proc/self/mounts", "r");
+	char dir[] = "/tmp/ephport-cg-XXXXXX";
+
+	while (f && (m = getmntent(f))) {
+		if (!strcmp(m->mnt_type, "cgroup2")) {
+			snprintf(root, len, "%s", m->mnt_dir);
+			endmntent(f);
+			return 0;
+		}
+	}
+	if (f)
+		endmntent(f);
+	if (!mkdtemp(dir))
+		return -errno;
+	if (mount("none", dir, "cgroup2", 0, NULL))
+		return -errno;
+	snprintf(root, len, "%s", dir);
+	return 0;
+}
+
+static long cg_val(const char *cg, const char *file)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	return ep_readl(path);
+}
+
+/* A "key value" line of a flat-keyed cgroup file, or -1. */
+static long cg_key(const char *cg, const char *file, const char *key)
+{
+	char path[256], buf[4096], *p;
+	size_t n = strlen(key);
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	if (ep_read(path, buf, sizeof(buf)))
+		return -1;
+	for (p = buf; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (!strncmp(p, key, n) && p[n] == ' ')
+			return atol(p + n + 1);
+	}
+	return -1;
+}
+
+static int cg_write(const char *cg, const char *file, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	return ep_write(path, val);
+}
+
+/* A namespace's ephport mode, from its sysfs file: "observe", "random". */
+static int ns_mode_is(unsigned long inum, const char *mode)
+{
+	char path[128], v[32];
+
+	snprintf(path, sizeof(path), EP_SYSFS "/net/%lu/mode", inum);
+	if (ep_read(path, v, sizeof(v)))
+		return 0;
+	return !strncmp(v, mode, strlen(mode));
+}
+
+FIXTURE(memcg) {
+	char root[128];
+	char cg[192];		/* the switches' cgroup */
+	char cg2[200];		/* a second one, for one namespace's own switch */
+	int home;		/* this process's network namespace */
+	int ns[NNS];		/* the namespaces following the global mode */
+	unsigned long inum[NNS];
+};
+
+FIXTURE_SETUP(memcg)
+{
+	char why[160] = "";
+	int i, err;
+
+	self->home = -1;
+	self->cg[0] = 0;
+	self->cg2[0] = 0;
+	for (i = 0; i < NNS; i++)
+		self->ns[i] = -1;
+	ASSERT_EQ(0, ep_ensure_loaded()) TH_LOG("load ephport");
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/mode", "observe"));
+
+	err = cg_root(self->root, sizeof(self->root));
+	if (err)
+		snprintf(why, sizeof(why), "no cgroup2: %s", strerror(-err));
+	else if (cg_write(self->root, "cgroup.subtree_control", "+memory"))
+		snprintf(why, sizeof(why), "no memory controller in %s",
+			 self->root);
+	if (why[0])
+		SKIP(return, "%s", why);
+	snprintf(self->cg, sizeof(self->cg), "%s/ephport-memcg-%d", self->root,
+		 getpid());
+	ASSERT_EQ(0, mkdir(self->cg, 0755)) TH_LOG("mkdir %s", self->cg);
+	snprintf(self->cg2, sizeof(self->cg2), "%s-2", self->cg);
+	ASSERT_EQ(0, mkdir(self->cg2, 0755)) TH_LOG("mkdir %s", self->cg2);
+
+	/* The namespaces are made outside the cgroup: only the switch is in it. */
+	self->home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->home);
+	for (i = 0; i < NNS; i++) {
+		ASSERT_EQ(0, unshare(CLONE_NEWNET));
+		self->inum[i] = ep_inum();
+		self->ns[i] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, self->ns[i]);
+		ASSERT_EQ(0, setns(self->home, CLONE_NEWNET));
+	}
+}
+
+FIXTURE_TEARDOWN(memcg)
+{
+	int i;
+
+	if (self->home >= 0)
+		setns(self->home, CLONE_NEWNET);
+	ep_write(EP_SYSFS "/mode", "observe");
+	for (i = 0; i < NNS; i++)
+		if (self->ns[i] >= 0)
+			close(self->ns[i]);
+	if (self->home >= 0)
+		close(self->home);
+	if (self->cg[0]) {
+		cg_write(self->root, "cgroup.procs", "0");
+		rmdir(self->cg);
+		rmdir(self->cg2);
+	}
+}
+
+/* The global switch charges random mode's memory to the writer's cgroup. */
+TEST_F(memcg, charged)
+{
+	long before, after;
+	int i;
+
+	ASSERT_EQ(0, cg_write(self->cg, "cgroup.procs", "0"));
+	before = cg_val(self->cg, "memory.current");
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/mode", "random"));
+	after = cg_val(self->cg, "memory.current");
+	TH_LOG("memory.current %ld -> %ld bytes for %d namespaces (and any other that follows)",
+	       before, after, NNS);
+	for (i = 0; i < NNS; i++)
+		ASSERT_TRUE(ns_mode_is(self->inum[i], "random"));
+	/* Less what the per-CPU stock charged ahead held, if the switch used it. */
+	ASSERT_LE((long)NNS * REST_MIN - STOCK_MAX, after - before)
+		TH_LOG("random mode's memory is charged to the cgroup that switched");
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/mode", "observe"));
+	ASSERT_GT(after - (long)NNS * REST_MIN / 2,
+		  cg_val(self->cg, "memory.current"))
+		TH_LOG("observe mode gives it back");
+}
+
+/*
+ * At the cgroup's limit a switch to random mode fails with ENOMEM and
+ * leaves every namespace as it was; nothing is OOM-killed for it.
+ */
+TEST_F(memcg, enomem)
+{
+	long before, after;
+	char max[32], v[32];
+	int i, err;
+
+	/*
+	 * A cgroup new to this process, its limit set before it enters:
+	 * nothing is charged there ahead (no per-CPU stock of pages).
+	 * Room for two namespaces' memory, not for all of them.
+	 */
+	snprintf(max, sizeof(max), "%d", 5 * REST_MIN / 2);
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", max));
+	ASSERT_EQ(0, cg_write(self->cg, "cgroup.procs", "0"));
+	before = cg_val(self->cg, "memory.current");
+	ASSERT_LE(0, before);
+
+	err = ep_write(EP_SYSFS "/mode", "random");
+	after = cg_val(self->cg, "memory.current");
+	TH_LOG("global switch at the limit: %s; memory.current %ld -> %ld, max %s",
+	       err ? strerror(-err) : "done", before, after, max);
+	ASSERT_EQ(-ENOMEM, err);
+	for (i = 0; i < NNS; i++) {
+		unsigned long inum = self->inum[i];
+
+		ASSERT_TRUE(ns_mode_is(inum, "observe"))
+			TH_LOG("namespace %lu changed", inum);
+	}
+	ASSERT_EQ(0, ep_read(EP_SYSFS "/mode", v, sizeof(v)));
+	ASSERT_EQ(0, strncmp(v, "observe", 7)) TH_LOG("global mode '%s'", v);
+	ASSERT_LT(0, cg_key(self->cg, "memory.events", "max"))
+		TH_LOG("the limit was reached");
+	ASSERT_EQ(0, cg_key(self->cg, "memory.events", "oom_kill"));
+	/*
+	 * What the switch had prepared is given back: one namespace's own
+	 * switch fits again under the same limit. (memory.current may still
+	 * count freed pages: the kernel keeps up to 64 per CPU charged ahead,
+	 * and gives them up when a charge would fail.)
+	 */
+	ASSERT_EQ(0, setns(self->ns[1], CLONE_NEWNET));
+	err = ep_write(EP_SYSCTL "/mode", "random");
+	ASSERT_EQ(0, err) TH_LOG("one namespace after the failure: %s",
+				 strerror(-err));
+	ASSERT_TRUE(ns_mode_is(self->inum[1], "random"));
+	ASSERT_EQ(0, ep_write(EP_SYSCTL "/mode", "default"));
+	ASSERT_EQ(0, setns(self->home, CLONE_NEWNET));
+	ASSERT_EQ(0, cg_key(self->cg, "memory.events", "oom_kill"));
+
+	/* One namespace's own switch, with less room than it needs. */
+	snprintf(max, sizeof(max), "%d", REST_MIN * 3 / 4);
+	ASSERT_EQ(0, cg_write(self->cg2, "memory.max", max));
+	ASSERT_EQ(0, cg_write(self->cg2, "cgroup.procs", "0"));
+	ASSERT_EQ(0, setns(self->ns[0], CLONE_NEWNET));
+	err = ep_write(EP_SYSCTL "/mode", "random");
+	TH_LOG("namespace switch at the limit: %s; memory.current %ld, max %s",
+	       err ? strerror(-err) : "done", cg_val(self->cg2, "memory.current"),
+	       max);
+	ASSERT_EQ(-ENOMEM, err);
+	ASSERT_TRUE(ns_mode_is(self->inum[0], "observe"));
+	ASSERT_EQ(0, cg_key(self->cg2, "memory.events", "oom_kill"));
+
+	/* With the limits lifted, both succeed. */
+	ASSERT_EQ(0, cg_write(self->cg2, "memory.max", "max"));
+	ASSERT_EQ(0, ep_write(EP_SYSCTL "/mode", "random"));
+	ASSERT_TRUE(ns_mode_is(self->inum[0], "random"));
+	ASSERT_EQ(0, ep_write(EP_SYSCTL "/mode", "default"));
+	ASSERT_EQ(0, setns(self->home, CLONE_NEWNET));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "max"));
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/mode", "random"));
+	for (i = 0; i < NNS; i++)
+		ASSERT_TRUE(ns_mode_is(self->inum[i], "random"));
+	ASSERT_EQ(0, ep_write(EP_SYSFS "/mode", "observe"));
+}
+
+TEST_HARNESS_MAIN
