@@ -38,8 +38,12 @@ end() {
 
 if [ -e /sys/kernel/debug/kmemleak ]; then
 	# Forget what boot allocated; the end-of-run scan then shows only
-	# what leaked while the tests ran.
+	# what leaked while the tests ran. No automatic scans meanwhile
+	# (the first a minute after boot, then every ten): under TCG each
+	# takes the KASAN kernel up to minutes of CPU beside the tests, and
+	# the one at the end finds whatever they would have.
 	echo clear >/sys/kernel/debug/kmemleak
+	echo scan=off >/sys/kernel/debug/kmemleak
 fi
 
 # The KUnit suite: alone (VM_MODE=kunit), or before the tests (VM_KUNIT=1).
