@@ -33,6 +33,7 @@
 #include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <net/inet_hashtables.h>
@@ -87,7 +88,7 @@ static int ephport_dests_room(struct ephport_dest_table *t)
 	    t->size >= EPHPORT_DESTS_MAX)
 		return 0;
 	n.size = t->size * 2;
-	n.slot = kvcalloc(n.size, sizeof(*n.slot), EPHPORT_GFP);
+	n.slot = ephport_kvzalloc(array_size(n.size, sizeof(*n.slot)));
 	if (!n.slot)
 		return -ENOMEM;
 	for (i = 0; i < t->size; i++)
@@ -207,7 +208,7 @@ static int ephport_dests_compute(struct net *net, struct ephport_dests *d)
 	int lo, hi, ret;
 
 	inet_get_local_port_range(net, &lo, &hi);
-	t.slot = kvcalloc(t.size, sizeof(*t.slot), EPHPORT_GFP);
+	t.slot = ephport_kvzalloc(array_size(t.size, sizeof(*t.slot)));
 	if (!t.slot)
 		return -ENOMEM;
 	ret = ephport_dests_walk(net, lo, hi, &t);

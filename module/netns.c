@@ -15,6 +15,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/stringify.h>
+#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -147,6 +148,22 @@ static void ephport_sweep_fn(struct work_struct *work)
 	}
 	mutex_unlock(&ephport_nets_lock);
 	schedule_delayed_work(&ephport_sweep_work, EPHPORT_SWEEP_SECS * HZ);
+}
+
+/*
+ * kvzalloc() with EPHPORT_GFP, but without retrying hard for contiguous
+ * pages (kvmalloc() would, given __GFP_RETRY_MAYFAIL): a large buffer
+ * falls back to vmalloc at once rather than wait for compaction, which
+ * callers may do under ephport_nets_lock. Freed with kvfree().
+ */
+void *ephport_kvzalloc(size_t size)
+{
+	void *p;
+
+	if (size <= PAGE_SIZE)
+		return kzalloc(size, EPHPORT_GFP);
+	p = kzalloc(size, GFP_KERNEL_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN);
+	return p ? p : __vmalloc(size, EPHPORT_GFP | __GFP_ZERO);
 }
 
 /* ---- pernet_operations ---- */

@@ -40,6 +40,8 @@
  */
 #define EPHPORT_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
 
+void *ephport_kvzalloc(size_t size);
+
 struct kernfs_node;
 struct net;
 struct sock;

@@ -70,7 +70,7 @@ static struct ephport_rest *ephport_rest_alloc(u32 lo, u32 hi)
 {
 	struct ephport_rest *rest;
 
-	rest = kvzalloc(ephport_rest_size(lo, hi), EPHPORT_GFP);
+	rest = ephport_kvzalloc(ephport_rest_size(lo, hi));
 	if (rest)
 		ephport_rest_init(rest, lo, hi);
 	return rest;

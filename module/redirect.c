@@ -378,7 +378,7 @@ static struct ephport_redirect *ephport_redirect_at(unsigned long ip)
 	int i;
 
 	for (i = 0; i < EPHPORT_NREDIRECTS; i++)
-		if (ephport_redirects[i].ip == ip)
+		if (READ_ONCE(ephport_redirects[i].ip) == ip)
 			return &ephport_redirects[i];
 	return NULL;
 }
@@ -467,26 +467,33 @@ static void ephport_redirect_register_shared(void)
 	unsigned long ips[EPHPORT_NREDIRECTS];
 	int i, n = 0, ret;
 
-	ephport_shared_tried = true;
 	for (i = 0; i < EPHPORT_NREDIRECTS; i++) {
 		struct ephport_redirect *r = &ephport_redirects[i];
 
-		r->ip = 0;
+		unsigned long ip = 0;
+
 		if (r->state == EPHPORT_REDIRECT_STANDBY)
-			r->ip = ephport_hook_ip(r->hook);
-		if (r->ip)
-			ips[n++] = r->ip;
+			ip = ephport_hook_ip(r->hook);
+		WRITE_ONCE(r->ip, ip);
+		if (ip)
+			ips[n++] = ip;
 	}
+	/* Before the hooks have found them (at load), try again later. */
 	if (!n)
 		return;
+	ephport_shared_tried = true;
 	ephport_ops_init(&ephport_shared_ops);
 	ret = ftrace_set_filter_ips(&ephport_shared_ops, ips, n, 0, 1);
 	if (!ret)
 		ret = register_ftrace_function(&ephport_shared_ops);
 	if (ret) {
-		ftrace_free_filter(&ephport_shared_ops);
+		/*
+		 * A failed registration may have been seen by ftrace's list
+		 * walkers (it is undone without waiting for them): the filter
+		 * stays until unload, and no ip of ours matches any more.
+		 */
 		for (i = 0; i < EPHPORT_NREDIRECTS; i++)
-			ephport_redirects[i].ip = 0;
+			WRITE_ONCE(ephport_redirects[i].ip, 0);
 		pr_warn("one ftrace_ops for %d redirects failed (%d): one each\n",
 			n, ret);
 		return;
@@ -661,11 +668,12 @@ void ephport_redirect_uninit(void)
 	ephport_redirect_closed = true;
 	WRITE_ONCE(ephport_redirect_armed, false);
 	/* No new redirect once this returns (ftrace waits for handlers). */
-	if (ephport_shared_registered) {
+	if (ephport_shared_registered)
 		unregister_ftrace_function(&ephport_shared_ops);
+	if (ephport_shared_tried)
 		ftrace_free_filter(&ephport_shared_ops);
-		ephport_shared_registered = false;
-	}
+	ephport_shared_registered = false;
+	ephport_shared_tried = false;
 	for (i = EPHPORT_NREDIRECTS - 1; i >= 0; i--) {
 		struct ephport_redirect *r = &ephport_redirects[i];
 
