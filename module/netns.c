@@ -53,6 +53,15 @@ int ephport_nets_count(void)
 }
 
 /*
+ * No task holds the namespace any more (its exits are queued) or they
+ * have begun: still listed, but no longer worth random mode's memory.
+ */
+static bool ephport_net_leaving(struct ephport_net *en)
+{
+	return !READ_ONCE(en->alive) || !check_net(en->net);
+}
+
+/*
  * The mode of every namespace that follows the default: all of them, or
  * (-ENOMEM, a namespace could not get random mode's memory) none, the
  * default unchanged. -EBUSY, nothing changed, if random mode cannot
@@ -66,9 +75,13 @@ int ephport_set_default_mode(enum ephport_mode mode)
 	if (mode == EPHPORT_MODE_RANDOM && ephport_random_steer())
 		return -EBUSY;
 	mutex_lock(&ephport_nets_lock);
-	/* First the memory every follower needs, then the switch. */
+	/*
+	 * First the memory every follower needs, then the switch. A
+	 * namespace on its way out gets none (and changes nothing): after
+	 * many namespaces went, the writer does not pay for them.
+	 */
 	list_for_each_entry(en, &ephport_nets, node) {
-		if (mode != EPHPORT_MODE_RANDOM ||
+		if (mode != EPHPORT_MODE_RANDOM || ephport_net_leaving(en) ||
 		    READ_ONCE(en->mode) != EPHPORT_MODE_DEFAULT)
 			continue;
 		ret = ephport_random_prepare(en);
@@ -83,7 +96,8 @@ int ephport_set_default_mode(enum ephport_mode mode)
 	WRITE_ONCE(ephport_default_mode, mode);
 	/* Followers have their memory; a namespace of its own keeps its. */
 	list_for_each_entry(en, &ephport_nets, node)
-		ephport_random_update(en);
+		if (!ephport_net_leaving(en))
+			ephport_random_update(en);
 out:
 	mutex_unlock(&ephport_nets_lock);
 	return ret;
@@ -224,9 +238,10 @@ static int __net_init ephport_net_init(struct net *net)
 	list_add_tail(&en->node, &ephport_nets);
 	en->tracked = true;
 	en->counted = true;
+	/* Listed and not alive: leaving (pre_exit has run). */
+	WRITE_ONCE(en->alive, true);
 	mutex_unlock(&ephport_nets_lock);
 	atomic_inc(&ephport_nets_tracked);
-	WRITE_ONCE(en->alive, true);
 	return 0;
 
 err_free:

@@ -36,9 +36,10 @@
  * memory cgroup of the task that causes it, and when that cgroup is at
  * its limit, failed (ephport then does without, or the write returns
  * ENOMEM with nothing changed) instead of OOM-killing one of its tasks
- * for ephport's sake.
+ * for ephport's sake. A failure is expected there and handled: no
+ * allocation warning (ephport says what it did without).
  */
-#define EPHPORT_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
+#define EPHPORT_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 void *ephport_kvzalloc(size_t size);
 
