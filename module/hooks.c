@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ephport: the hooks. One table lists every hook (a kernel function with
- * an entry and a return handler, and for some an entry-only release
- * handler) and what each call means for the namespace's state;
+ * an entry and a return handler, or for releases an entry-only handler)
+ * and what each call means for the namespace's state;
  * ephport_hooks_init() has a backend register them all: fprobes where
  * the kernel has them (hooks_fprobe.c), kretprobes and ftrace_ops
  * otherwise (hooks_kretprobe.c). A symbol the running kernel lacks is
@@ -186,91 +186,11 @@ static void ephport_udp_bind_ret(struct ephport_call *c, int ret)
 }
 
 /*
- * inet_put_port(sk) and udp_lib_unhash(sk): the port is read on entry
- * (both functions zero inet_num), the release is judged on return.
+ * Releases, judged at the entry of the kernel's release functions, with
+ * no return handler: the port stays bound only if another owner in the
+ * namespace holds it (release.c).
  */
-static bool ephport_put_entry(struct ephport_call *c, struct pt_regs *regs,
-			      int protocol)
-{
-	struct sock *sk = ephport_arg_sk(regs);
 
-	if (!sk || sk->sk_protocol != protocol || !inet_sk(sk)->inet_num)
-		return false;
-	c->net = sock_net(sk);
-	c->port = inet_sk(sk)->inet_num;
-	return true;
-}
-
-static void ephport_put_ret(struct ephport_call *c, enum ephport_proto proto)
-{
-	struct ephport_net *en;
-
-	rcu_read_lock();
-	en = ephport_net_get(c->net);
-	if (en)
-		ephport_net_released(en, proto, c->port);
-	rcu_read_unlock();
-}
-
-static bool ephport_tcp_put_entry(struct ephport_call *c,
-				  struct pt_regs *regs)
-{
-	return ephport_put_entry(c, regs, IPPROTO_TCP);
-}
-
-static void ephport_tcp_put_ret(struct ephport_call *c, int ret)
-{
-	ephport_put_ret(c, EPHPORT_TCP);
-}
-
-static bool ephport_udp_put_entry(struct ephport_call *c,
-				  struct pt_regs *regs)
-{
-	return ephport_put_entry(c, regs, IPPROTO_UDP);
-}
-
-static void ephport_udp_put_ret(struct ephport_call *c, int ret)
-{
-	ephport_put_ret(c, EPHPORT_UDP);
-}
-
-/*
- * inet_twsk_bind_unhash(tw, hashinfo): a TIME_WAIT socket leaves the bind
- * hash (it expired, or connect() reused its 4-tuple). Its caller holds
- * the port's bind hash chain lock, before and after.
- */
-static bool ephport_tw_entry(struct ephport_call *c, struct pt_regs *regs)
-{
-	struct inet_timewait_sock *tw;
-
-	tw = (struct inet_timewait_sock *)regs_get_kernel_argument(regs, 0);
-	if (!tw || !tw->tw_tb)
-		return false;
-	c->net = twsk_net(tw);
-	c->port = tw->tw_num;
-	return true;
-}
-
-static void ephport_tw_ret(struct ephport_call *c, int ret)
-{
-	struct ephport_net *en;
-
-	rcu_read_lock();
-	en = ephport_net_get(c->net);
-	if (en)
-		ephport_net_released_locked(en, c->port);
-	rcu_read_unlock();
-}
-
-/*
- * Releases judged at entry, for a backend without return handlers that
- * cannot miss: without fprobe, a return handler needs a kretprobe, and a
- * kprobe that fires while another kprobe handler runs on the same CPU is
- * skipped (a softirq releasing ports would miss events). Through ftrace
- * (its recursion guard is per context) the release is judged at entry:
- * the port stays bound only if another socket of the namespace holds it.
- */
-#ifdef EPHPORT_HAVE_TB_OWNERS
 /* inet_put_port(sk) */
 static void ephport_tcp_put_leave(struct pt_regs *regs)
 {
@@ -288,7 +208,11 @@ static void ephport_tcp_put_leave(struct pt_regs *regs)
 	rcu_read_unlock();
 }
 
-/* inet_twsk_bind_unhash(tw, hashinfo), chain lock held by the caller */
+/*
+ * inet_twsk_bind_unhash(tw, hashinfo): a TIME_WAIT socket leaves the bind
+ * hash (it expired, or connect() reused its 4-tuple). Its caller holds
+ * the port's bind hash chain lock, before and after.
+ */
 static void ephport_tw_leave(struct pt_regs *regs)
 {
 	struct inet_timewait_sock *tw;
@@ -303,13 +227,6 @@ static void ephport_tw_leave(struct pt_regs *regs)
 		ephport_net_tcp_leaving(en, tw->tw_num, &tw->tw_bind_node, true);
 	rcu_read_unlock();
 }
-
-#define EPHPORT_TCP_PUT_LEAVE	ephport_tcp_put_leave
-#define EPHPORT_TW_LEAVE	ephport_tw_leave
-#else
-#define EPHPORT_TCP_PUT_LEAVE	NULL
-#define EPHPORT_TW_LEAVE	NULL
-#endif
 
 /* udp_lib_unhash(sk) */
 static void ephport_udp_put_leave(struct pt_regs *regs)
@@ -326,29 +243,34 @@ static void ephport_udp_put_leave(struct pt_regs *regs)
 	rcu_read_unlock();
 }
 
-#define EPHPORT_HOOK(_hook, _sym, _name, _leave)			\
+#define EPHPORT_HOOK(_hook, _sym, _name)				\
 	[_hook] = {							\
 		.symbol = _sym,						\
 		.entry = _name##_entry,					\
 		.ret = _name##_ret,					\
+	}
+
+#define EPHPORT_LEAVE_HOOK(_hook, _sym, _leave)				\
+	[_hook] = {							\
+		.symbol = _sym,						\
 		.leave = _leave,					\
 	}
 
 struct ephport_hook ephport_hooks[EPHPORT_NHOOKS] = {
 	EPHPORT_HOOK(EPHPORT_HOOK_CONNECT, "inet_hash_connect",
-		     ephport_connect, NULL),
+		     ephport_connect),
 	EPHPORT_HOOK(EPHPORT_HOOK_CONNECT6, "inet6_hash_connect",
-		     ephport_connect, NULL),
+		     ephport_connect),
 	EPHPORT_HOOK(EPHPORT_HOOK_TCP_BIND, "inet_csk_get_port",
-		     ephport_tcp_bind, NULL),
+		     ephport_tcp_bind),
 	EPHPORT_HOOK(EPHPORT_HOOK_UDP_BIND, "udp_lib_get_port",
-		     ephport_udp_bind, NULL),
-	EPHPORT_HOOK(EPHPORT_HOOK_TCP_PUT, "inet_put_port", ephport_tcp_put,
-		     EPHPORT_TCP_PUT_LEAVE),
-	EPHPORT_HOOK(EPHPORT_HOOK_TW_UNHASH, "inet_twsk_bind_unhash",
-		     ephport_tw, EPHPORT_TW_LEAVE),
-	EPHPORT_HOOK(EPHPORT_HOOK_UDP_UNHASH, "udp_lib_unhash",
-		     ephport_udp_put, ephport_udp_put_leave),
+		     ephport_udp_bind),
+	EPHPORT_LEAVE_HOOK(EPHPORT_HOOK_TCP_PUT, "inet_put_port",
+			   ephport_tcp_put_leave),
+	EPHPORT_LEAVE_HOOK(EPHPORT_HOOK_TW_UNHASH, "inet_twsk_bind_unhash",
+			   ephport_tw_leave),
+	EPHPORT_LEAVE_HOOK(EPHPORT_HOOK_UDP_UNHASH, "udp_lib_unhash",
+			   ephport_udp_put_leave),
 };
 
 /*

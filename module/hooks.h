@@ -44,21 +44,23 @@ enum ephport_hook_id {
 /* What an entry handler leaves for its return handler. */
 struct ephport_call {
 	struct sock *sk;
-	struct net *net;
 	u64 start_ns;
-	u32 port;
 	bool autobind;
 };
 
-/* One hook: a kernel function, with a handler at entry and at return. */
+/*
+ * One hook: a kernel function, with a handler at entry and at return, or
+ * (releases) with an entry-only handler.
+ */
 struct ephport_hook {
 	const char *symbol;
 	bool (*entry)(struct ephport_call *c, struct pt_regs *regs);
 	void (*ret)(struct ephport_call *c, int ret);
 	/*
-	 * An entry-only release handler, for a backend without return
-	 * handlers that cannot miss (ftrace); NULL where the kernel's
-	 * structures do not allow judging a release at entry.
+	 * An entry-only release handler, instead of entry and ret: the
+	 * kernel's release functions inline the frees of its buckets, so a
+	 * release is judged before the kernel's own (release.c). No return
+	 * handler, no return trampoline.
 	 */
 	void (*leave)(struct pt_regs *regs);
 	/*

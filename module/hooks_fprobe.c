@@ -52,6 +52,10 @@ static int ephport_fprobe_entry(struct fprobe *fp, unsigned long ip,
 	if (WARN_ON_ONCE(!h))
 		return 1;
 	ephport_hit(h);
+	if (h->leave) {
+		h->leave(regs);
+		return 1;
+	}
 	return h->entry(data, regs) ? 0 : 1;
 }
 
@@ -66,9 +70,15 @@ static void ephport_fprobe_exit(struct fprobe *fp, unsigned long ip,
 		h->ret(data, (int)regs_return_value(regs));
 }
 
-static void ephport_fprobe_setup(struct fprobe *fp, int nhooks)
+/*
+ * @nhooks: the hooks @fp serves; @ret: one of them has a return handler.
+ * A fprobe without one takes no rethook node on entry.
+ */
+static void ephport_fprobe_setup(struct fprobe *fp, int nhooks, bool ret)
 {
 	fp->entry_handler = ephport_fprobe_entry;
+	if (!ret)
+		return;
 	fp->exit_handler = ephport_fprobe_exit;
 	fp->entry_data_size = sizeof(struct ephport_call);
 	/* Calls in flight: as many per hook as one fprobe per hook had. */
@@ -86,7 +96,7 @@ void ephport_backend_register_shared(void)
 			ips[n++] = ephport_hooks[i].ip;
 	if (!n)
 		return;
-	ephport_fprobe_setup(&ephport_fprobe, n);
+	ephport_fprobe_setup(&ephport_fprobe, n, true);
 	ret = register_fprobe_ips(&ephport_fprobe, ips, n);
 	if (ret) {
 		pr_warn("one fprobe for %d hooks failed (%d): one each\n",
@@ -114,7 +124,7 @@ int ephport_backend_register(struct ephport_hook *h)
 	struct fprobe *fp = &ephport_own_fprobe[ephport_hook_index(h)];
 
 	memset(fp, 0, sizeof(*fp));
-	ephport_fprobe_setup(fp, 1);
+	ephport_fprobe_setup(fp, 1, !h->leave);
 	return register_fprobe_syms(fp, &h->symbol, 1);
 }
 

@@ -375,11 +375,8 @@ void ephport_net_dests_seen(struct ephport_net *en, u32 max, u32 lo, u32 hi,
 void ephport_set_alarm_basis(enum ephport_basis basis);
 bool ephport_dests_round(void);
 
-/* ---- release.c: a socket of the namespace let go of a port ---- */
+/* ---- release.c: a socket of the namespace lets go of a port ---- */
 
-void ephport_net_released(struct ephport_net *en, enum ephport_proto proto,
-			  u32 port);
-void ephport_net_released_locked(struct ephport_net *en, u32 port);
 void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
 			     const struct hlist_node *leaving, bool locked);
 void ephport_net_udp_leaving(struct ephport_net *en, u32 port,

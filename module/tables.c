@@ -38,43 +38,41 @@ struct inet_bind_hashbucket *ephport_tcp_chain(const struct net *net, u32 port)
 	return &h->bhash[inet_bhashfn(net, port, h->bhash_size)];
 }
 
-/* A bind bucket of @net has @port. Caller holds @head's lock. */
-bool ephport_tcp_held(struct inet_bind_hashbucket *head,
-		      const struct net *net, u32 port)
-{
-	struct inet_bind_bucket *tb;
-
-	inet_bind_bucket_for_each(tb, &head->chain)
-		if (net_eq(ib_net(tb), net) && tb->port == port)
-			return true;
-	return false;
-}
-
 /*
- * The same, but for the owner @leaving (a socket's or a TIME_WAIT
- * socket's bind node), which is about to leave: for hooks that only see
- * a release's entry. Needs the bucket's owner list (kernels up to 6.1).
+ * Whether an owner of @port in @net other than @leaving (a socket's or a
+ * TIME_WAIT socket's bind node, about to leave) remains: for releases
+ * judged at the entry of the kernel's release functions, which inline
+ * the frees of the buckets. The owners hang from the bucket (tb->owners)
+ * up to 6.1, from its per-address buckets (tb->bhash2, tb2->owners)
+ * after. Every change to either list is made under the chain lock the
+ * caller holds.
  */
 bool ephport_tcp_held_but(struct inet_bind_hashbucket *head,
 			  const struct net *net, u32 port,
 			  const struct hlist_node *leaving)
 {
-#ifdef EPHPORT_HAVE_TB_OWNERS
 	struct inet_bind_bucket *tb;
 	struct hlist_node *n;
 
 	inet_bind_bucket_for_each(tb, &head->chain) {
+#ifndef EPHPORT_HAVE_TB_OWNERS
+		struct inet_bind2_bucket *tb2;
+#endif
+
 		if (!net_eq(ib_net(tb), net) || tb->port != port)
 			continue;
+#ifdef EPHPORT_HAVE_TB_OWNERS
 		hlist_for_each(n, &tb->owners)
 			if (n != leaving)
 				return true;
+#else
+		hlist_for_each_entry(tb2, &tb->bhash2, bhash_node)
+			hlist_for_each(n, &tb2->owners)
+				if (n != leaving)
+					return true;
+#endif
 	}
 	return false;
-#else
-	/* Not called there: a port nobody is seen leaving stays held. */
-	return true;
-#endif
 }
 
 struct udp_hslot *ephport_udp_slot(struct net *net, u32 port)

@@ -19,8 +19,6 @@ typedef void (*ephport_mark_fn)(const struct net *net,
 void ephport_net_range(const struct net *net, u32 *lo, u32 *hi);
 struct inet_bind_hashbucket *ephport_tcp_chain(const struct net *net,
 					       u32 port);
-bool ephport_tcp_held(struct inet_bind_hashbucket *head,
-		      const struct net *net, u32 port);
 bool ephport_tcp_held_but(struct inet_bind_hashbucket *head,
 			  const struct net *net, u32 port,
 			  const struct hlist_node *leaving);

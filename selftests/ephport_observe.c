@@ -180,6 +180,78 @@ TEST_F(inuse, shared_port)
 	ASSERT_EQ(1, ep_nsval(tcp ? "tcp_peak" : "udp_peak"));
 }
 
+/*
+ * bind() to @port on the @i-th local address: 127.0.0.<i + 1>, or for
+ * IPv6 ::1 then v4-mapped 127.0.0.<i + 1>. The fd, or -errno.
+ */
+static int bind_nth_address(int family, int type, int i, int port)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len = sizeof(*sin);
+	int fd, err;
+
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK + i);
+	} else {
+		len = sizeof(*sin6);
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		if (!i) {
+			sin6->sin6_addr = in6addr_loopback;
+		} else {
+			sin6->sin6_addr.s6_addr[10] = 0xff;
+			sin6->sin6_addr.s6_addr[11] = 0xff;
+			sin6->sin6_addr.s6_addr32[3] = htonl(INADDR_LOOPBACK + i);
+		}
+	}
+	fd = socket(family, type, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&ss, len)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * One port on three local addresses, no SO_REUSE*: the kernel keeps one
+ * bucket per address under the port's (tb->bhash2 on 6.12), and the port
+ * is in use until the last of them lets go, whichever order they close in.
+ */
+TEST_F(inuse, port_on_three_addresses)
+{
+	int tcp = variant->type == SOCK_STREAM;
+	const char *inuse = tcp ? "tcp_in_use" : "udp_in_use";
+	int fds[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		fds[i] = bind_nth_address(variant->family, variant->type, i,
+					  LO + 4);
+		ASSERT_GE(fds[i], 0) TH_LOG("address %d: %s", i,
+					    strerror(-fds[i]));
+		self->fds[self->n++] = fds[i];
+	}
+	ASSERT_EQ(1, ep_nsval(inuse)) TH_LOG("three addresses, one port");
+	if (tcp)
+		ASSERT_EQ(0, listen(fds[1], 8));
+	ep_close_now(fds[0]);
+	ASSERT_EQ(1, ep_nsval(inuse)) TH_LOG("the first address let go");
+	ep_close_now(fds[2]);
+	ASSERT_EQ(1, ep_nsval(inuse)) TH_LOG("the last address let go");
+	ep_close_now(fds[1]);
+	ASSERT_EQ(0, ep_nsval(inuse)) TH_LOG("every address let go");
+	ASSERT_EQ(1, ep_nsval(tcp ? "tcp_peak" : "udp_peak"));
+	self->n = 0;
+	ASSERT_TRUE(proc_matches_sysfs(_metadata));
+}
+
 /* A range of a few ports fills up: exact failures, the alarm fires and clears. */
 TEST_F(inuse, exhaustion_and_alarm)
 {
