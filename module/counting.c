@@ -294,7 +294,7 @@ static bool ephport_net_refresh_all(struct ephport_net *en)
 static void ephport_pass_mark(const struct net *net, enum ephport_proto proto,
 			      u32 port)
 {
-	struct ephport_net *en = net_generic(net, ephport_net_id);
+	struct ephport_net *en = ephport_net_of(net);
 
 	lockdep_assert_held(&ephport_nets_lock);
 	if (!en || !en->tracked || port >= EPHPORT_NPORTS)

@@ -202,9 +202,13 @@ static void ephport_net_free(struct ephport_net *en)
  */
 static int __net_init ephport_net_init(struct net *net)
 {
-	struct ephport_net *en = net_generic(net, ephport_net_id);
+	struct ephport_net **slot = net_generic(net, ephport_net_id);
+	struct ephport_net *en;
 	int p;
 
+	en = kzalloc(sizeof(*en), EPHPORT_GFP);
+	if (!en)
+		goto err_warn;
 	en->net = net;
 	spin_lock_init(&en->lock);
 	raw_spin_lock_init(&en->fold_lock);
@@ -231,6 +235,8 @@ static int __net_init ephport_net_init(struct net *net)
 		en->usage[p].hi = 0;
 	}
 
+	/* Initialized before it can be seen (ephport_net_of()). */
+	smp_store_release(slot, en);
 	mutex_lock(&ephport_nets_lock);
 	ephport_counting_join(en);
 	/* Without random mode's memory, the kernel chooses (counted). */
@@ -246,6 +252,8 @@ static int __net_init ephport_net_init(struct net *net)
 
 err_free:
 	ephport_net_free(en);
+	kfree(en);
+err_warn:
 	pr_warn_ratelimited("netns %u: no memory for its state, not counted\n",
 			    net->ns.inum);
 	return 0;
@@ -254,9 +262,10 @@ err_free:
 /* Handlers stop using the state; the core's synchronize_rcu() follows. */
 static void __net_exit ephport_net_pre_exit(struct net *net)
 {
-	struct ephport_net *en = net_generic(net, ephport_net_id);
+	struct ephport_net *en = ephport_net_of(net);
 
-	WRITE_ONCE(en->alive, false);
+	if (en)
+		WRITE_ONCE(en->alive, false);
 }
 
 /*
@@ -265,10 +274,12 @@ static void __net_exit ephport_net_pre_exit(struct net *net)
  */
 static void __net_exit ephport_net_exit(struct net *net)
 {
-	struct ephport_net *en = net_generic(net, ephport_net_id);
+	struct ephport_net **slot = net_generic(net, ephport_net_id);
+	struct ephport_net *en = *slot;
 
-	if (!en->tracked)
+	if (!en)
 		return;
+	WRITE_ONCE(*slot, NULL);
 	/* Out of the list first: the work notifies listed namespaces only. */
 	mutex_lock(&ephport_nets_lock);
 	en->tracked = false;
@@ -277,6 +288,7 @@ static void __net_exit ephport_net_exit(struct net *net)
 	mutex_unlock(&ephport_nets_lock);
 	atomic_dec(&ephport_nets_tracked);
 	ephport_net_free(en);
+	kfree(en);
 }
 
 static struct pernet_operations ephport_net_ops = {
@@ -284,7 +296,7 @@ static struct pernet_operations ephport_net_ops = {
 	.pre_exit = ephport_net_pre_exit,
 	.exit = ephport_net_exit,
 	.id = &ephport_net_id,
-	.size = sizeof(struct ephport_net),
+	.size = sizeof(struct ephport_net *),
 };
 
 int ephport_netns_init(void)

@@ -195,12 +195,18 @@ extern int ephport_default_mode;
 extern int ephport_default_delay_ms;
 
 /*
- * A namespace's state, for an interface's pernet init and exit: theirs
- * run after the state's init and before its exit.
+ * A namespace's state: NULL if it got no memory. The kernel's pernet
+ * storage (net_generic()) holds only the pointer, so that the state
+ * itself is allocated, and charged, by ephport. For an interface's
+ * pernet init and exit (theirs run after the state's init and before its
+ * exit), the pass, and the hooks through ephport_net_get().
  */
 static inline struct ephport_net *ephport_net_of(const struct net *net)
 {
-	return net_generic(net, ephport_net_id);
+	struct ephport_net **slot = net_generic(net, ephport_net_id);
+
+	/* Published by ephport_net_init() with smp_store_release(). */
+	return slot ? READ_ONCE(*slot) : NULL;
 }
 
 /*
@@ -209,13 +215,15 @@ static inline struct ephport_net *ephport_net_of(const struct net *net)
  */
 static inline bool ephport_net_counted(const struct net *net)
 {
-	return ephport_net_of(net)->counted;
+	struct ephport_net *en = ephport_net_of(net);
+
+	return en && en->counted;
 }
 
 /* Caller holds rcu_read_lock(). NULL once the namespace is leaving. */
 static inline struct ephport_net *ephport_net_get(const struct net *net)
 {
-	struct ephport_net *en = net_generic(net, ephport_net_id);
+	struct ephport_net *en = ephport_net_of(net);
 
 	if (!en || !READ_ONCE(en->alive))
 		return NULL;
