@@ -41,8 +41,10 @@ fi
 [ -n "$debug" ] || { ktap_finished; exit; }
 
 missing=
+# FAILSLAB and its stack filter: ephport_nomem's fault injection.
 for opt in KASAN UBSAN DEBUG_KMEMLEAK PROVE_LOCKING PROVE_RCU \
-	DEBUG_ATOMIC_SLEEP DEBUG_OBJECTS DEBUG_LIST; do
+	DEBUG_ATOMIC_SLEEP DEBUG_OBJECTS DEBUG_LIST FAILSLAB \
+	FAULT_INJECTION_STACKTRACE_FILTER; do
 	echo "$config" | grep -qx "CONFIG_$opt=y" || missing="$missing $opt"
 done
 if [ -z "$missing" ]; then

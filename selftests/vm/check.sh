@@ -240,7 +240,7 @@ tests() {
 # never paused (EPHPORT_CYCLE_MODE=free): with two vCPUs, QEMU TCG crashes
 # on live-patched kernel text with or without ephport (bugs/ISSUE5-FINDINGS.md,
 # F1), so there the test can only pause the traffic around each load.
-debug_a="ephport_observe ephport_random ephport_priv ephport_checkers.sh"
+debug_a="ephport_observe ephport_random ephport_priv ephport_nomem ephport_checkers.sh"
 debug_b="ephport_load.sh ephportstat.sh ephport_badinput ephport_dests ephport_random_v2"
 for k in $kernels; do
 	case $k in
