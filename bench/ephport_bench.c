@@ -14,7 +14,8 @@
  *   ephport_bench sweep LO HI PCT[,PCT...] SAMPLES
  *	In a new namespace with ip_local_port_range "LO HI", hold PCT % of
  *	the range with connections to one listener, then time SAMPLES more
- *	connect()s to that listener (each closed again with RST).
+ *	connect()s to that listener (each closed again with RST), and read
+ *	the time ephport saw their port searches take (search_ns).
  *
  *   ephport_bench netns COUNT LOAD RANDOM UNLOAD
  *	Memory and reading cost with COUNT namespaces: /proc/meminfo
@@ -368,6 +369,27 @@ static void raise_nofile(rlim_t n)
 		die("setrlimit(RLIMIT_NOFILE, %lu)", (unsigned long)n);
 }
 
+/*
+ * The namespace's connect() searches so far (the total of its search_ns
+ * histogram), or -1 without ephport.
+ */
+static long search_count(void)
+{
+	char path[128], line[128];
+	long total = 0, bound, n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), EP_SYSFS "/net/%lu/search_ns", ep_inum());
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%ld %ld", &bound, &n) == 2)
+			total += n;
+	fclose(f);
+	return total;
+}
+
 static int cmd_sweep(int argc, char **argv)
 {
 	int lo, hi, size, nsamples, held = 0, lfd, i, fails = 0;
@@ -411,7 +433,7 @@ static int cmd_sweep(int argc, char **argv)
 	for (p = strtok(pcts, ","); p; p = strtok(NULL, ",")) {
 		int pct = atoi(p), target = (long)size * pct / 100, n = 0;
 		double sum = 0;
-		long ok0;
+		long ok0, sn0, ss0, sn = -1, ss = -1;
 
 		while (held < target) {
 			if (connect_one(lfd, &cfds[held], &afds[held], NULL))
@@ -421,6 +443,9 @@ static int cmd_sweep(int argc, char **argv)
 		}
 		/* Ports ephport chose for the samples, not for the fill. */
 		ok0 = ep_nsval("random_ok");
+		/* The samples' searches (search_ns): the kernel's in observe. */
+		sn0 = search_count();
+		ss0 = ep_nsval("search_ns_sum");
 		fails = 0;
 		for (i = 0; i < nsamples; i++) {
 			int cfd, afd;
@@ -434,12 +459,16 @@ static int cmd_sweep(int argc, char **argv)
 			sum += s * 1e6;
 			hang_up(cfd, afd);
 		}
+		if (sn0 >= 0 && ss0 >= 0) {
+			sn = search_count() - sn0;
+			ss = ep_nsval("search_ns_sum") - ss0;
+		}
 		memcpy(sorted, samples, n * sizeof(*sorted));
 		qsort(sorted, n, sizeof(*sorted), cmp_double);
-		printf("R case=sweep pct=%d held=%d n=%d fail=%d delay=%s med_us=%.1f p99_us=%.1f mean_us=%.1f random_ok_samples=%ld samples=",
+		printf("R case=sweep pct=%d held=%d n=%d fail=%d delay=%s med_us=%.1f p99_us=%.1f mean_us=%.1f random_ok_samples=%ld search_n=%ld search_sum_ns=%ld samples=",
 		       pct, held, n, fails, delay, quantile(sorted, n, 0.5),
 		       quantile(sorted, n, 0.99), n ? sum / n : 0,
-		       ok0 < 0 ? -1 : ep_nsval("random_ok") - ok0);
+		       ok0 < 0 ? -1 : ep_nsval("random_ok") - ok0, sn, ss);
 		for (i = 0; i < n; i++)
 			printf("%s%.1f", i ? "," : "", samples[i]);
 		printf("\n");
