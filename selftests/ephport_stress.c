@@ -419,13 +419,15 @@ FIXTURE_TEARDOWN(cycles)
  *           in the middle of connect(), bind() and close() calls;
  *  quiesce  the workers wait between two rounds while the module is loaded
  *           or unloaded, and run while it is loaded (the mode switch
- *           included): under QEMU TCG with more than one vCPU, a vCPU that
- *           runs a function while another live-patches its ftrace site
- *           kills the guest, with or without ephport (finding F1 in
- *           bugs/);
+ *           included): under QEMU TCG with a host thread per vCPU, a
+ *           vCPU that runs a function while another live-patches its
+ *           ftrace site hangs or kills the guest, with or without ephport
+ *           (finding F1 in bugs/);
  *  pinned   everything on CPU 0, the workers at nice 19.
  * The default is free, except under TCG with several CPUs online: quiesce.
- * make check runs this test in a one-vCPU VM, in free mode.
+ * make check runs this test in a one-vCPU VM, in free mode; two vCPUs that
+ * one host thread emulates in turn (vm.sh --one-thread) run it in free
+ * mode too, F1 not occurring there.
  */
 static const char *cycle_mode(void)
 {

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,6 +184,55 @@ static inline int ep_loaded(void)
 	return ep_exists("/sys/module/ephport");
 }
 
+/*
+ * Waits (at most 30 s) until the kernel has torn down every network
+ * namespace released before the call, for as long as ephport is loaded.
+ *
+ * Teardown runs in one ordered work item (cleanup_net()), a batch of
+ * namespaces at a time, and ephport's directory of each namespace goes
+ * early in it. A namespace released now is torn down in the batch under
+ * way or the next; a second one, released once the first's directory has
+ * gone, waits for the end of that batch: its directory going is the sign.
+ *
+ * Why: a teardown purges the namespace's TIME_WAIT sockets through
+ * inet_twsk_bind_unhash(), which ephport hooks, on whichever CPU the work
+ * runs. Under QEMU TCG with several vCPUs, live-patching a function that
+ * another vCPU is running can hang or kill the guest, with or without
+ * ephport (bugs/ISSUE5-FINDINGS.md, F1). A load, an unload and a switch
+ * into or out of random mode add or remove ftrace ops: ftrace rewrites
+ * the call sites of the functions concerned, and may rewrite the shared
+ * trampoline that every hooked function passes through.
+ */
+static inline void ep_settle_netns(void)
+{
+	char path[128];
+	unsigned long inum;
+	int round, i, p[2];
+	pid_t pid;
+
+	for (round = 0; round < 2; round++) {
+		if (!ep_exists(EP_SYSFS "/net") || pipe(p))
+			return;
+		pid = fork();
+		if (pid == 0) {
+			close(p[0]);
+			inum = unshare(CLONE_NEWNET) ? 0 : ep_inum();
+			_exit(write(p[1], &inum, sizeof(inum)) != sizeof(inum));
+		}
+		close(p[1]);
+		if (pid < 0 || read(p[0], &inum, sizeof(inum)) != sizeof(inum))
+			inum = 0;
+		close(p[0]);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		if (!inum)
+			return;
+		snprintf(path, sizeof(path), EP_SYSFS "/net/%lu", inum);
+		for (i = 0; i < 3000 && ep_exists(path); i++)
+			usleep(10000);
+	}
+}
+
 /* finit_module() with @params; 0 or -errno. */
 static inline int ep_load(const char *params)
 {
@@ -202,6 +252,7 @@ static inline int ep_unload(void)
 {
 	int i;
 
+	ep_settle_netns();
 	for (i = 0; i < 500; i++) {
 		if (!syscall(SYS_delete_module, "ephport", O_NONBLOCK))
 			return 0;
@@ -230,8 +281,11 @@ static inline int ep_ensure_loaded(void)
 {
 	int i;
 
-	if (ep_exists(EP_SYSFS "/version"))
+	if (ep_exists(EP_SYSFS "/version")) {
+		/* What the caller does next may patch: a switch of mode. */
+		ep_settle_netns();
 		return 0;
+	}
 	for (i = 0; i < 500 && ep_loaded(); i++)
 		usleep(10000);
 	return ep_load(NULL);

@@ -14,8 +14,32 @@ ephport_load() {
 
 ephport_unload() {
 	if [ -d /sys/module/ephport ]; then
+		ephport_settle_netns
 		rmmod ephport
 	fi
+}
+
+# ephport_settle_netns: waits (at most 30 s) until every network namespace
+# released before it is torn down, while ephport is loaded: a teardown
+# runs ephport's hooks (TIME_WAIT purge) on whichever vCPU it likes, and
+# under QEMU TCG with several vCPUs, patching a function another vCPU runs
+# can hang the guest (bugs/ISSUE5-FINDINGS.md, F1). Teardowns run a batch
+# at a time in order, and a namespace's ephport directory goes early in
+# its own: the second of two namespaces released one after the other is
+# torn down after the batch that was under way. ep_settle_netns() in
+# ephport_test.h is the same.
+ephport_settle_netns() {
+	for _ in 1 2; do
+		[ -d "$SYSFS/net" ] || return 0
+		ns=$(unshare -n readlink /proc/self/ns/net) || return 0
+		ns=${ns#net:\[}
+		ns=${ns%]}
+		n=0
+		while [ -d "$SYSFS/net/$ns" ] && [ $n -lt 1500 ]; do
+			sleep 0.02
+			n=$((n + 1))
+		done
+	done
 }
 
 # Everything ephport creates that a user can see: none of it may outlive

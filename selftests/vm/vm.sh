@@ -8,7 +8,7 @@ usage() {
 	cat <<USAGE
 usage: $0 --kernel 6.1|6.12|debug [--suite | --test NAME... | --kunit | --demo | --shell |
           --bench DIR] [--timeout SECONDS] [--log FILE] [--debian-modules]
-          [--smp N] [--env VAR=VALUE]...
+          [--smp N] [--one-thread] [--env VAR=VALUE]...
 
 Builds ephport.ko for the chosen kernel, packs it with busybox and the
 selftests into an initramfs, boots it under qemu-system-x86_64 -accel tcg
@@ -26,6 +26,10 @@ and streams the serial console.
   --timeout S   give up after S seconds (default 900)
   --log FILE    also write the console to FILE
   --smp N       virtual CPUs (default \$EPHPORT_VM_SMP, else 2)
+  --one-thread  emulate every vCPU on one host thread, in turn (TCG's
+                thread=single), instead of one thread each: kernel text
+                can then be live-patched under traffic on several vCPUs
+                (bugs/ISSUE5-FINDINGS.md, F1); no two vCPUs run at once
   --env VAR=VALUE  set VAR in the tests' environment (repeatable), e.g.
                 EPHPORT_CYCLES=200 (see selftests/ephport_stress.c)
   --debian-modules  (6.1 / 6.12) the image's /lib/modules tree (without
@@ -52,6 +56,7 @@ logfile=
 debmods=
 benchdir=
 smp=${EPHPORT_VM_SMP:-2}
+tcg=tcg
 kunit=
 envs=()
 while [ $# -gt 0 ]; do
@@ -66,6 +71,7 @@ while [ $# -gt 0 ]; do
 	--debian-modules) debmods=1; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
+	--one-thread) tcg=tcg,thread=single; shift ;;
 	--env)
 		[[ "$2" =~ ^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9_.,:/-]*$ ]] ||
 			die "--env wants VAR=VALUE (letters, digits and _.,:/- only): '$2'"
@@ -325,7 +331,7 @@ append="$append nokaslr loglevel=5 ephport_vm=$kernel"
 [ "$kernel" != debug ] || append="$append kmemleak=on"
 # No LA57: with 5-level page tables every emulated TLB refill walks one
 # level more (the selftests ran 10-15% slower with it).
-qemu=(qemu-system-x86_64 -accel tcg -cpu max,la57=off -smp "$smp" -m 2048 -nographic -vga none
+qemu=(qemu-system-x86_64 -accel "$tcg" -cpu max,la57=off -smp "$smp" -m 2048 -nographic -vga none
 	-no-reboot -kernel "$KIMAGE" -initrd "$work/initramfs"
 	-append "$append")
 # At most EPHPORT_VM_SLOTS (default 2) VMs at a time on this machine:
