@@ -104,23 +104,6 @@ static int module_range(unsigned long *start, unsigned long *end)
 	return ret;
 }
 
-static int lo_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
-		err = -errno;
-	ifr.ifr_flags |= IFF_UP;
-	if (!err && ioctl(fd, SIOCSIFFLAGS, &ifr))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /*
  * Create a namespace with ephport's @nth allocation failing, use it, and
  * write what was seen to @out. traffic_err: 1 lo, 2 range, 3 listener,
@@ -145,7 +128,7 @@ static void child(int nth, struct outcome *out)
 	if (out->unshare_err)
 		return;
 
-	if (lo_up()) {
+	if (ep_lo_up()) {
 		out->traffic_err = 1;
 		return;
 	}

@@ -441,14 +441,12 @@ static inline int ep_set_range(int lo, int hi)
 	return ep_write("/proc/sys/net/ipv4/ip_local_port_range", range);
 }
 
-/* Into a new network namespace with lo up (and the kernel's default range). */
-static inline int ep_enter_netns(void)
+/* This namespace's loopback up; 0 or -errno. */
+static inline int ep_lo_up(void)
 {
 	struct ifreq ifr = { .ifr_name = "lo" };
 	int fd, err = 0;
 
-	if (unshare(CLONE_NEWNET))
-		return -errno;
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0)
 		return -errno;
@@ -459,6 +457,14 @@ static inline int ep_enter_netns(void)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+/* Into a new network namespace with lo up (and the kernel's default range). */
+static inline int ep_enter_netns(void)
+{
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	return ep_lo_up();
 }
 
 /* Into a new network namespace with lo up and the range [lo, hi]. */
