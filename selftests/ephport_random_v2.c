@@ -19,8 +19,8 @@
  *    nothing; a switch to random mode fails loudly while the other user
  *    holds the function and succeeds once it has gone; observe exact,
  *    unload prompt;
- *  - busy: 500 threads connecting into one namespace's full range leave
- *    another namespace's random mode untouched.
+ *  - busy: 500 threads connecting into one namespace's full 1,000-port
+ *    range leave another namespace's random mode untouched.
  *
  * Every case runs in a namespace of its own with the range pinned, loads
  * ephport itself if needed, and checks that the random-mode counters add
@@ -32,6 +32,8 @@
  *   EPHPORT_SELF_LOOP      connects of the self-connect loop  3000 (debug 1200)
  *   EPHPORT_LOAD_CYCLES    loads with mode=random             3 (debug 2)
  *   EPHPORT_BUSY_CONNECTS  the neighbour's connects           200 (debug 50)
+ *   EPHPORT_BUSY_THREADS   threads of the busy namespace      500 (debug 200)
+ *   EPHPORT_BUSY_PORTS     its range, every port connected    1000 (debug 400)
  * About 2 minutes under TCG on Debian's kernels, 5 on the KASAN kernel.
  */
 #define _GNU_SOURCE
@@ -873,9 +875,21 @@ TEST_F_TIMEOUT(ipmodify, after_ephport, 120)
 
 /* ---- one namespace's load leaves another's random mode alone ---- */
 
-#define BUSY_THREADS 500
+/* At most; busy_threads() and busy_ports() give this run's figures. */
+#define BUSY_THREADS_MAX 500
+
+static long busy_threads(void)
+{
+	long n = ep_figure("EPHPORT_BUSY_THREADS", BUSY_THREADS_MAX, 200);
+
+	return n < 1 || n > BUSY_THREADS_MAX ? BUSY_THREADS_MAX : n;
+}
+
 /* A long scan: most threads are preempted inside the kernel's search. */
-#define BUSY_PORTS 1000
+static long busy_ports(void)
+{
+	return ep_figure("EPHPORT_BUSY_PORTS", 1000, 400);
+}
 
 struct busy_shared {
 	volatile int stop, ready, started;
@@ -906,14 +920,15 @@ static void *busy_thread(void *arg)
 	return NULL;
 }
 
-/* A namespace whose range is full, and 500 threads connecting into it. */
+/* A namespace whose range is full, and busy_threads() connecting into it. */
 static void busy_namespace(struct busy_shared *sh)
 {
-	static pthread_t thr[BUSY_THREADS];
+	static pthread_t thr[BUSY_THREADS_MAX];
+	long nthreads = busy_threads(), nports = busy_ports();
 	pthread_attr_t attr;
 	int lfd, fd, i, n = 0;
 
-	if (ep_setup_ns(LO, LO + BUSY_PORTS - 1, "random", 0) || nice(19) < 0)
+	if (ep_setup_ns(LO, LO + nports - 1, "random", 0) || nice(19) < 0)
 		_exit(2);
 	lfd = ep_listener(AF_INET, EP_SERVER_PORT);
 	if (lfd < 0)
@@ -924,19 +939,19 @@ static void busy_namespace(struct busy_shared *sh)
 			_exit(6);
 		n++;
 	}
-	if (n != BUSY_PORTS || fd != -EADDRNOTAVAIL)
+	if (n != nports || fd != -EADDRNOTAVAIL)
 		_exit(4);
 	/* The threads wait, blocked, until every one exists. */
 	if (pipe(sh->gate))
 		_exit(7);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 64 << 10);
-	for (i = 0; i < BUSY_THREADS; i++)
+	for (i = 0; i < nthreads; i++)
 		if (pthread_create(&thr[i], &attr, busy_thread, sh))
 			_exit(5);
 	close(sh->gate[1]);
 	sh->ready = 1;
-	for (i = 0; i < BUSY_THREADS; i++)
+	for (i = 0; i < nthreads; i++)
 		pthread_join(thr[i], NULL);
 	_exit(0);
 }
@@ -957,7 +972,7 @@ FIXTURE_SETUP(busy)
 
 FIXTURE_TEARDOWN(busy)
 {
-	/* Its 500 threads must not outlive the case, whatever failed. */
+	/* Its threads must not outlive the case, whatever failed. */
 	if (self->pid > 0) {
 		self->sh->stop = 1;
 		kill(self->pid, SIGKILL);
@@ -975,12 +990,13 @@ TEST_F_TIMEOUT(busy, neighbour_keeps_random, 300)
 {
 	struct busy_shared *sh = self->sh;
 	long n = ep_figure("EPHPORT_BUSY_CONNECTS", 200, 50), i, a0, busy_ok;
-	long busy_min = BUSY_THREADS, busy_sum = 0, b;
+	long nthreads = busy_threads(), nports = busy_ports();
+	long busy_min = nthreads, busy_sum = 0, b;
 	int lfd, err, local, status = 0;
 	struct rnd r0, r1;
 	double t0;
 
-	ASSERT_EQ(0, raise_nofile(4 * BUSY_PORTS + 256));
+	ASSERT_EQ(0, raise_nofile(4 * nports + 256));
 	self->pid = fork();
 	ASSERT_LE(0, self->pid);
 	if (!self->pid)
@@ -1001,7 +1017,7 @@ TEST_F_TIMEOUT(busy, neighbour_keeps_random, 300)
 	lfd = ep_listener(AF_INET, EP_SERVER_PORT);
 	ASSERT_LE(0, lfd);
 	/* Every busy thread under way first (they have just been let go). */
-	for (i = 0; i < 3000 && sh->inflight < BUSY_THREADS * 9 / 10; i++)
+	for (i = 0; i < 3000 && sh->inflight < nthreads * 9 / 10; i++)
 		usleep(10000);
 	a0 = sh->attempts;
 	rnd_read(&r0);
@@ -1024,12 +1040,12 @@ TEST_F_TIMEOUT(busy, neighbour_keeps_random, 300)
 	sh->stop = 1;
 	waitpid(self->pid, &status, 0);
 	self->pid = -1;
-	TH_LOG("%ld connects in %.1f s beside %d threads, %ld to %.0f of them in connect() at each (min to mean), that made %ld connects into a full range (%ld unavailable, %ld otherwise)",
-	       n, ep_now() - t0, BUSY_THREADS, busy_min, (double)busy_sum / n,
-	       busy_ok, sh->unavailable, sh->other);
+	TH_LOG("%ld connects in %.1f s beside %ld threads, %ld to %.0f of them in connect() at each (min to mean), that made %ld connects into a full range of %ld ports (%ld unavailable, %ld otherwise)",
+	       n, ep_now() - t0, nthreads, busy_min, (double)busy_sum / n,
+	       busy_ok, nports, sh->unavailable, sh->other);
 	ASSERT_EQ(n, r1.ok - r0.ok) TH_LOG("ephport chose every port here");
 	ASSERT_EQ(0, r1.fallback - r0.fallback);
-	ASSERT_LE(BUSY_THREADS / 2, busy_min)
+	ASSERT_LE(nthreads / 2, busy_min)
 		TH_LOG("most of the busy threads were in connect() all along");
 	ASSERT_LT(0, busy_ok) TH_LOG("the busy namespace's calls go through");
 	ASSERT_EQ(0, sh->other) TH_LOG("the busy namespace's calls fail with EADDRNOTAVAIL only");
