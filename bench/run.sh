@@ -43,13 +43,14 @@ unload() {
 	fi
 }
 
-# settle_netns: waits (at most 30 s) until every namespace released before
-# it is torn down. A teardown purges the namespace's TIME_WAIT sockets
-# through a function ephport hooks, and under TCG with two vCPUs an
-# unload that unpatches it meanwhile can hang the guest (F1 in bugs/ of
-# the source tree). Teardowns run in order, a batch at a time, and each
-# namespace's ephport directory goes early in its own: the second of two
-# namespaces released one after the other goes after the batch under way.
+# settle_netns: waits (at most 30 s for each of two namespaces) until
+# every namespace released before it is torn down. A teardown purges the
+# namespace's TIME_WAIT sockets through a function ephport hooks, and
+# under TCG with two vCPUs an unload that unpatches it meanwhile can hang
+# the guest (F1 in bugs/ of the source tree). Teardowns run in order, a
+# batch at a time, and each namespace's ephport directory goes early in
+# its own: the second of two namespaces released one after the other
+# goes after the batch under way.
 settle_netns() {
 	for _ in 1 2; do
 		[ -d "$SYSFS/net" ] || return 0

@@ -185,8 +185,9 @@ static inline int ep_loaded(void)
 }
 
 /*
- * Waits (at most 30 s) until the kernel has torn down every network
- * namespace released before the call, for as long as ephport is loaded.
+ * Waits (at most 30 s for each of two namespaces) until the kernel has
+ * torn down every network namespace released before the call, for as long
+ * as ephport is loaded.
  *
  * Teardown runs in one ordered work item (cleanup_net()), a batch of
  * namespaces at a time, and ephport's directory of each namespace goes
@@ -198,10 +199,12 @@ static inline int ep_loaded(void)
  * inet_twsk_bind_unhash(), which ephport hooks, on whichever CPU the work
  * runs. Under QEMU TCG with several vCPUs, live-patching a function that
  * another vCPU is running can hang or kill the guest, with or without
- * ephport (bugs/ISSUE5-FINDINGS.md, F1). A load, an unload and a switch
- * into or out of random mode add or remove ftrace ops: ftrace rewrites
- * the call sites of the functions concerned, and may rewrite the shared
- * trampoline that every hooked function passes through.
+ * ephport (bugs/ISSUE5-FINDINGS.md, F1). An unload rewrites every hooked
+ * function's ftrace site, that one included. (A load does too, but it
+ * registers its per-namespace part first, which waits for teardowns under
+ * way; a switch of random mode rewrites only functions that a teardown
+ * does not run.) Under KASAN a wait costs a second or two, the two
+ * namespaces' making and teardown: only ep_unload() waits.
  */
 static inline void ep_settle_netns(void)
 {
@@ -281,11 +284,8 @@ static inline int ep_ensure_loaded(void)
 {
 	int i;
 
-	if (ep_exists(EP_SYSFS "/version")) {
-		/* What the caller does next may patch: a switch of mode. */
-		ep_settle_netns();
+	if (ep_exists(EP_SYSFS "/version"))
 		return 0;
-	}
 	for (i = 0; i < 500 && ep_loaded(); i++)
 		usleep(10000);
 	return ep_load(NULL);

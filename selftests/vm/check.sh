@@ -243,8 +243,8 @@ tests() {
 # in turn by one thread (vm.sh --one-thread) do not, but each cycle then
 # takes twice as long (2.3-2.7 s against 1.2 s). The other runs keep a
 # thread per vCPU (their two-CPU cases need both at once), and the tests
-# wait for the host's namespace teardowns before they load, unload or
-# switch mode (ep_settle_netns).
+# wait for the host's namespace teardowns before they unload ephport
+# (ep_settle_netns).
 debug_a="ephport_observe ephport_random ephport_priv ephport_nomem ephport_checkers.sh"
 debug_b="ephport_load.sh ephportstat.sh ephport_badinput ephport_dests ephport_random_v2"
 for k in $kernels; do
