@@ -5,7 +5,8 @@
  * directly. Callers hold whatever protects the data (netns.h says what).
  *
  *   usage.c	bound ports, in-use counts, peaks, the alarm, search_ns
- *   choose.c	random mode's choice and its resting ports
+ *   choose.c	random mode's choice
+ *   rest.c	random mode's resting ports
  *   parse.c	the parsing of every control
  */
 #ifndef _EPHPORT_CORE_H
@@ -78,7 +79,7 @@ bool ephport_alarm_update(bool *alarm, u32 in_use, u32 lo, u32 hi, u32 pct);
 unsigned int ephport_hist_bucket(u64 ns);
 u64 ephport_hist_bound(unsigned int bucket);
 
-/* ---- choose.c ---- */
+/* ---- choose.c and rest.c ---- */
 
 /*
  * Release times are kept in 16 ms units, as u16 (wrapping every 1048 s):

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephport: counting each namespace's bound ports (netns.h).
+ * ephport: counting each namespace's bound ports (counting.h).
  *
  * Each namespace has, per protocol, a bitmap of its bound ports (all
  * 65536 of them, so a range change only needs a recount). The bitmaps
@@ -15,13 +15,8 @@
  *   base under a raw spinlock, the one shared write of the hot path
  *   besides the bit.
  *
- * - Passes: one walk over the TCP bind hash and the UDP table(s)
- *   (tables.c) rebuilds the bitmaps of every tracked namespace at once.
- *   A pass runs at start (so sockets bound before ephport are counted)
- *   and, from the work, when events cannot be trusted (a hook missed
- *   one, or is unsupported): at most once a second, whoever asks. A
- *   reader never walks the tables. A namespace created after start
- *   begins empty.
+ * - Passes (pass.c): one walk over the host's tables rebuilds the
+ *   bitmaps of every namespace at once, when events cannot be trusted.
  *
  * What readers see is made on read, from the namespace alone: in_use is
  * the bits set in the range (exact whenever the bitmaps are), and the
@@ -30,127 +25,38 @@
  * (base + its delta): exact while one CPU does the namespace's binds and
  * releases, and otherwise off the true high-watermark (either way) by at
  * most what the other CPUs hold unfolded: EPHPORT_FOLD - 1 ports each,
- * and one more for an event racing with a read. The alarm is judged exactly by readers and
- * by the work, which the hooks wake when their count nears a threshold.
+ * and one more for an event racing with a read.
  *
- * Random mode (random_mode.c) uses the same bitmaps as the set of bound
- * ports, and hears of every release from here.
- *
- * The TCP alarm may follow the fullest destination instead
- * (alarm_basis): this file asks dests.c to walk them when a reader or
- * the work needs the alarm up to date, and dests.c hands the result back
- * to ephport_net_alarm(). The two call each other for that one alarm.
+ * The alarm is judged by alarm.c from what this file counts; the hooks'
+ * events only ask the work to judge it when their count nears a
+ * threshold (set_at, clear_at, set at each refresh).
  */
 #include <linux/bitops.h>
-#include <linux/jiffies.h>
-#include <linux/kernfs.h>
-#include <linux/mutex.h>
-#include <linux/rcupdate.h>
+#include <linux/lockdep.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/sysfs.h>
-#include <linux/workqueue.h>
-#include <net/ip.h>
-#include <net/net_namespace.h>
-#include <net/netns/generic.h>
+#include <linux/stringify.h>
 
-#include "compat.h"
-#include "netns.h"
+#include "counting.h"
 #include "tables.h"
 
-/* The pass's bookkeeping, under ephport_nets_lock. */
-static unsigned long ephport_last_pass;		/* jiffies */
-static unsigned long ephport_pass_missed;	/* hook misses seen by it */
-static bool ephport_passed;			/* a pass has run at all */
-static unsigned long ephport_passes;		/* passes so far: READ_ONCE */
+const char *const ephport_counter_names[EPHPORT_NCOUNTERS] = {
+#define EPHPORT_OBSERVE_COUNTER(id, name) \
+	[EPHPORT_##id] = __stringify(name),
+#include "ephport_counters.h"
+};
 
-/*
- * Set by ephport_counting_start() once the hooks are in place, cleared by
- * ephport_counting_stop() before they go (READ_ONCE/WRITE_ONCE).
- */
-static bool ephport_live;
-static struct ephport_netns_env ephport_env;	/* valid while live */
-
-unsigned int ephport_alarm_pct = 90;
-int ephport_alarm_basis = EPHPORT_BASIS_PORTS;
+const char *const ephport_rcounter_names[EPHPORT_NRCOUNTERS] = {
+#define EPHPORT_RANDOM_COUNTER(id, name) \
+	[EPHPORT_##id] = __stringify(name),
+#include "ephport_counters.h"
+};
 
 const char *const ephport_proto_names[EPHPORT_NPROTO] = {
 	[EPHPORT_TCP] = "tcp",
 	[EPHPORT_UDP] = "udp",
 };
-
-static void ephport_work_fn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(ephport_work, ephport_work_fn);
-
-/*
- * The work does deferred passes and alarm notifications (soon, even if
- * it is due later: the per-destination alarm's rounds, below).
- */
-void ephport_netns_kick(void)
-{
-	mod_delayed_work(system_wq, &ephport_work, 1);
-}
-
-static bool ephport_hooks_exact(void)
-{
-	return READ_ONCE(ephport_live) && ephport_env.exact;
-}
-
-static unsigned long ephport_hooks_missed(void)
-{
-	return READ_ONCE(ephport_live) ? ephport_env.missed() : 0;
-}
-
-/*
- * Whether the bitmaps hold every bound port: no pass is rebuilding them,
- * and a pass has counted what was bound before ephport. Missed events
- * may still leave a bit wrong either way (the kernel checks random
- * mode's choice). Caller holds en->lock.
- */
-bool ephport_net_settled(struct ephport_net *en)
-{
-	lockdep_assert_held(&en->lock);
-	return !en->passing && en->dirty_seq == en->clean_seq;
-}
-
-/*
- * The alarm readers see. TCP's part depends on alarm_basis: the share of
- * distinct ports of the range bound ("ports"), or the share held toward
- * the fullest destination ("dest"), which only the last walk of the
- * destinations (dests.c) knows; a destination cannot hold more ports
- * than are bound, so the first gates the second. UDP's part is always
- * its share of distinct ports.
- */
-static bool ephport_net_alarm_now(struct ephport_net *en)
-{
-	bool tcp = en->usage[EPHPORT_TCP].alarm;
-
-	if (READ_ONCE(ephport_alarm_basis) == EPHPORT_BASIS_DEST)
-		tcp = tcp && en->dest_alarm;
-	return tcp || en->usage[EPHPORT_UDP].alarm;
-}
-
-/* Judges the alarm again; true if it changed. Caller holds en->lock. */
-bool ephport_net_alarm(struct ephport_net *en)
-{
-	unsigned int pct = READ_ONCE(ephport_alarm_pct);
-	bool changed = false;
-	bool now;
-	int p;
-
-	lockdep_assert_held(&en->lock);
-	for (p = 0; p < EPHPORT_NPROTO; p++) {
-		struct ephport_usage *u = &en->usage[p];
-
-		changed |= ephport_alarm_update(&u->alarm, u->in_use, u->lo,
-						u->hi, pct);
-	}
-	now = ephport_net_alarm_now(en);
-	changed |= now != en->alarm_on;
-	en->alarm_on = now;
-	if (changed)
-		en->alarm_changed = true;
-	return changed;
-}
 
 /* ---- events ---- */
 
@@ -225,12 +131,9 @@ void ephport_net_unbind(struct ephport_net *en, enum ephport_proto proto,
 			u32 port)
 {
 	struct ephport_usage *u = &en->usage[proto];
-	bool was = ephport_usage_release(u, port);
 	u32 lo, hi;
 
-	/* Random mode: the port rests from now. */
-	ephport_random_released(en, port);
-	if (!was)
+	if (!ephport_usage_release(u, port))
 		return;
 	ephport_net_range(en->net, &lo, &hi);
 	if (port >= lo && port <= hi)
@@ -277,8 +180,11 @@ static void ephport_net_refresh(struct ephport_net *en, enum ephport_proto p,
 	WRITE_ONCE(en->clear_at[p], clear * size / 100);
 }
 
-/* Every protocol refreshed; true if the alarm changed. Caller holds lock. */
-static bool ephport_net_refresh_all(struct ephport_net *en)
+/*
+ * Every protocol's count made exact from the bitmaps, for the range now
+ * (a reader, a pass, the alarm). Caller holds en->lock.
+ */
+void ephport_counts_refresh(struct ephport_net *en)
 {
 	u32 lo, hi;
 	int p;
@@ -286,340 +192,58 @@ static bool ephport_net_refresh_all(struct ephport_net *en)
 	ephport_net_range(en->net, &lo, &hi);
 	for (p = 0; p < EPHPORT_NPROTO; p++)
 		ephport_net_refresh(en, p, lo, hi);
-	return ephport_net_alarm(en);
-}
-
-/* ---- the pass ---- */
-
-static void ephport_pass_mark(const struct net *net, enum ephport_proto proto,
-			      u32 port)
-{
-	struct ephport_net *en = ephport_net_of(net);
-
-	lockdep_assert_held(&ephport_nets_lock);
-	if (!en || !en->tracked || port >= EPHPORT_NPORTS)
-		return;
-	set_bit(port, en->usage[proto].bound);
 }
 
 /*
- * One pass over the tables, for every tracked namespace at once. Events
- * go on setting and clearing bits meanwhile: a bind sets its bit after
- * the socket is in the table the pass walks, a release clears it under
- * the lock the pass takes to read the port's chain or slot, so the
- * bitmaps are right when the pass ends.
+ * The peak restarts from the current value; the CPUs' candidates go.
+ * The alarm is judged again by the work.
  */
-static void ephport_pass_locked(void)
-{
-	unsigned long missed = ephport_hooks_missed();
-	/* Only with every hook in place can events keep the result right. */
-	bool trusted = ephport_hooks_exact();
-	struct udp_table *global = ephport_udp_table(&init_net);
-	struct ephport_net *en;
-	bool alarm = false;
-	int p;
-
-	lockdep_assert_held(&ephport_nets_lock);
-	list_for_each_entry(en, &ephport_nets, node) {
-		spin_lock_irq(&en->lock);
-		en->passing = true;
-		en->pass_seq = en->dirty_seq;
-		for (p = 0; p < EPHPORT_NPROTO; p++)
-			ephport_usage_reset(&en->usage[p]);
-		spin_unlock_irq(&en->lock);
-	}
-
-	ephport_walk_tcp(ephport_pass_mark);
-	ephport_walk_udp(global, ephport_pass_mark);
-	/* Namespaces with a UDP table of their own (6.12). */
-	list_for_each_entry(en, &ephport_nets, node) {
-		struct udp_table *t = ephport_udp_table(en->net);
-
-		if (t != global)
-			ephport_walk_udp(t, ephport_pass_mark);
-	}
-
-	list_for_each_entry(en, &ephport_nets, node) {
-		spin_lock_irq(&en->lock);
-		alarm |= ephport_net_refresh_all(en);
-		en->passing = false;
-		if (trusted)
-			en->clean_seq = en->pass_seq;
-		spin_unlock_irq(&en->lock);
-	}
-	ephport_last_pass = jiffies;
-	ephport_passed = true;
-	WRITE_ONCE(ephport_passes, ephport_passes + 1);
-	WRITE_ONCE(ephport_pass_missed, missed);
-	if (alarm)
-		ephport_netns_kick();
-}
-
-static bool ephport_need_pass(void)
-{
-	struct ephport_net *en;
-	bool dirty = false;
-
-	lockdep_assert_held(&ephport_nets_lock);
-	if (!ephport_passed || !ephport_hooks_exact() ||
-	    ephport_hooks_missed() != ephport_pass_missed)
-		return true;
-	list_for_each_entry(en, &ephport_nets, node) {
-		spin_lock_irq(&en->lock);
-		dirty = en->dirty_seq != en->clean_seq;
-		spin_unlock_irq(&en->lock);
-		if (dirty)
-			return true;
-	}
-	return false;
-}
-
-/*
- * Whether a reader of @en should have the work pass: the hooks cannot
- * keep the bitmaps exact, missed an event, or the namespace has not been
- * counted yet. Lockless: a reader never walks the tables itself.
- */
-static bool ephport_pass_wanted(struct ephport_net *en)
-{
-	return !ephport_hooks_exact() ||
-	       ephport_hooks_missed() != READ_ONCE(ephport_pass_missed) ||
-	       READ_ONCE(en->dirty_seq) != READ_ONCE(en->clean_seq);
-}
-
-/* ---- readers ---- */
-
-/* How many times the host's tables were walked since load. */
-unsigned long ephport_nets_passes(void)
-{
-	return READ_ONCE(ephport_passes);
-}
-
-bool ephport_counter_supported(enum ephport_counter c)
-{
-	return READ_ONCE(ephport_live) && (ephport_env.supported & BIT(c));
-}
-
-bool ephport_search_supported(void)
-{
-	return READ_ONCE(ephport_live) && ephport_env.search_supported;
-}
-
-/*
- * The values of a namespace for a reader: work on this namespace only
- * (its bitmaps' words of the range, one entry per CPU), under its own
- * lock. When the bitmaps need a pass, the work does it, at most once a
- * second however many read.
- */
-void ephport_net_values(struct ephport_net *en, struct ephport_values *v)
-{
-	bool alarm;
-	int p;
-
-	/* Not sooner than the work already plans: one pass a second. */
-	if (ephport_pass_wanted(en))
-		schedule_delayed_work(&ephport_work, 1);
-	/* At most one walk a second; without memory, the last one stands. */
-	ephport_net_dests_alarm(en);
-
-	spin_lock_irq(&en->lock);
-	alarm = ephport_net_refresh_all(en);
-	for (p = 0; p < EPHPORT_NPROTO; p++) {
-		v->in_use[p] = en->usage[p].in_use;
-		v->peak[p] = en->usage[p].peak;
-	}
-	v->lo = en->usage[EPHPORT_TCP].lo;
-	v->hi = en->usage[EPHPORT_TCP].hi;
-	v->alarm = en->alarm_on;
-	spin_unlock_irq(&en->lock);
-	if (alarm)
-		ephport_netns_kick();
-}
-
-/* The peak restarts from the current value; the CPUs' candidates go. */
 void ephport_net_reset_peak(struct ephport_net *en, enum ephport_proto proto)
 {
-	bool alarm;
-
 	spin_lock_irq(&en->lock);
-	alarm = ephport_net_refresh_all(en);
+	ephport_counts_refresh(en);
 	raw_spin_lock(&en->fold_lock);
 	WRITE_ONCE(en->gen[proto], en->gen[proto] + 1);
 	en->top[proto] = 0;
 	raw_spin_unlock(&en->fold_lock);
 	ephport_usage_reset_peak(&en->usage[proto]);
 	spin_unlock_irq(&en->lock);
-	if (alarm)
-		ephport_netns_kick();
+	ephport_net_ask_judge(en);
 }
 
-/* ---- settings ---- */
+/* ---- a namespace's part ---- */
 
-/*
- * Every namespace's alarm judged again, its per-destination part
- * included, after a new threshold or basis. Caller holds
- * ephport_nets_lock.
- */
-void ephport_alarms_rejudge(void)
+int ephport_counting_init(struct ephport_net *en)
 {
-	struct ephport_net *en;
-	bool alarm = false;
-
-	lockdep_assert_held(&ephport_nets_lock);
-	list_for_each_entry(en, &ephport_nets, node) {
-		ephport_net_dests_alarm(en);
-		spin_lock_irq(&en->lock);
-		alarm |= ephport_net_refresh_all(en);
-		spin_unlock_irq(&en->lock);
-	}
-	if (alarm)
-		ephport_netns_kick();
-}
-
-void ephport_set_alarm_pct(unsigned int pct)
-{
-	mutex_lock(&ephport_nets_lock);
-	WRITE_ONCE(ephport_alarm_pct, pct);
-	ephport_alarms_rejudge();
-	mutex_unlock(&ephport_nets_lock);
-}
-
-/* ---- the work: deferred passes, alarm notifications, sweeps ---- */
-
-/*
- * Takes one namespace's pending alarm change, with what its message
- * needs; a reference on its alarm file keeps that alive without the lock.
- */
-static struct kernfs_node *ephport_take_alarm(struct ephport_usage *u,
-					      unsigned int *inum, u32 *dest_max,
-					      bool *dest_alarm, bool *speak)
-{
-	struct kernfs_node *kn = NULL;
-	struct ephport_net *en;
-
-	lockdep_assert_held(&ephport_nets_lock);
-	list_for_each_entry(en, &ephport_nets, node) {
-		bool changed;
-
-		spin_lock_irq(&en->lock);
-		changed = en->alarm_changed;
-		en->alarm_changed = false;
-		memcpy(u, en->usage, sizeof(en->usage));
-		*dest_max = en->dest_max;
-		*dest_alarm = en->dest_alarm;
-		spin_unlock_irq(&en->lock);
-		if (!changed || !en->alarm_kn)
-			continue;
-		kn = en->alarm_kn;
-		kernfs_get(kn);
-		*inum = en->net->ns.inum;
-		/* Each namespace has its own budget of messages. */
-		*speak = __ratelimit(&en->alarm_rs);
-		break;
-	}
-	return kn;
-}
-
-static void ephport_work_fn(struct work_struct *work)
-{
-	struct ephport_usage u[EPHPORT_NPROTO];
-	struct kernfs_node *kn;
-	struct ephport_net *en;
-	unsigned long delay = 0;
-	unsigned int inum;
-	bool dest_alarm, dest, again, speak;
-	u32 dest_max;
 	int p;
 
-	mutex_lock(&ephport_nets_lock);
-	if (ephport_need_pass()) {
-		/* However many ask, the tables are walked once a second. */
-		if (time_before(jiffies, ephport_last_pass + HZ))
-			delay = ephport_last_pass + HZ - jiffies;
-		else
-			ephport_pass_locked();
+	en->cpu = alloc_percpu_gfp(struct ephport_cpu, EPHPORT_GFP);
+	if (!en->cpu)
+		return -ENOMEM;
+	for (p = 0; p < EPHPORT_NPROTO; p++) {
+		en->usage[p].bound = kcalloc(BITS_TO_LONGS(EPHPORT_NPORTS),
+					     sizeof(unsigned long),
+					     EPHPORT_GFP);
+		if (!en->usage[p].bound)
+			goto err_free;
+		en->usage[p].lo = 1;
+		en->usage[p].hi = 0;
 	}
-	/* The namespaces whose hooks asked for their alarm to be judged. */
-	list_for_each_entry(en, &ephport_nets, node) {
-		if (!test_bit(0, &en->judge))
-			continue;
-		clear_bit(0, &en->judge);
-		spin_lock_irq(&en->lock);
-		ephport_net_refresh_all(en);
-		spin_unlock_irq(&en->lock);
+	return 0;
+
+err_free:
+	ephport_counting_free(en);
+	return -ENOMEM;
+}
+
+void ephport_counting_free(struct ephport_net *en)
+{
+	int p;
+
+	for (p = 0; p < EPHPORT_NPROTO; p++) {
+		kfree(en->usage[p].bound);
+		en->usage[p].bound = NULL;
 	}
-	again = ephport_dests_round();
-	mutex_unlock(&ephport_nets_lock);
-
-	/* Notify outside the lock. */
-	for (;;) {
-		mutex_lock(&ephport_nets_lock);
-		kn = ephport_take_alarm(u, &inum, &dest_max, &dest_alarm,
-					&speak);
-		mutex_unlock(&ephport_nets_lock);
-		if (!kn)
-			break;
-		dest = READ_ONCE(ephport_alarm_basis) == EPHPORT_BASIS_DEST;
-		for (p = 0; p < EPHPORT_NPROTO && speak; p++) {
-			if (!u[p].alarm)
-				continue;
-			if (p == EPHPORT_TCP && dest) {
-				if (dest_alarm)
-					pr_warn("netns %u: tcp ephemeral ports %u of %u held toward one destination, alarm at %u%%\n",
-						inum, dest_max,
-						u[p].hi - u[p].lo + 1,
-						READ_ONCE(ephport_alarm_pct));
-				continue;
-			}
-			pr_warn("netns %u: %s ephemeral ports %u of %u in use, alarm at %u%%\n",
-				inum, ephport_proto_names[p], u[p].in_use,
-				u[p].hi - u[p].lo + 1,
-				READ_ONCE(ephport_alarm_pct));
-		}
-		sysfs_notify_dirent(kn);
-		kernfs_put(kn);
-	}
-	if (delay)
-		schedule_delayed_work(&ephport_work, delay);
-	else if (again)
-		schedule_delayed_work(&ephport_work, HZ);
-}
-
-/* ---- start and stop: the hooks are in place, or about to go ---- */
-
-/*
- * Counts what was bound before the hooks were in place, in every
- * namespace, and trusts new namespaces to start empty from now on.
- */
-void ephport_counting_start(const struct ephport_netns_env *env)
-{
-	mutex_lock(&ephport_nets_lock);
-	ephport_env = *env;
-	WRITE_ONCE(ephport_live, true);
-	ephport_pass_locked();
-	mutex_unlock(&ephport_nets_lock);
-}
-
-void ephport_counting_stop(void)
-{
-	mutex_lock(&ephport_nets_lock);
-	WRITE_ONCE(ephport_live, false);
-	mutex_unlock(&ephport_nets_lock);
-}
-
-/*
- * A new namespace. Before start, sockets exist already: a pass must
- * count them. A namespace created later starts empty; its sockets bind
- * through the hooks.
- */
-void ephport_counting_join(struct ephport_net *en)
-{
-	lockdep_assert_held(&ephport_nets_lock);
-	if (!ephport_live)
-		en->dirty_seq = 1;
-}
-
-/* Nothing can kick the work any more: hooks and files are gone. */
-void ephport_counting_uninit(void)
-{
-	cancel_delayed_work_sync(&ephport_work);
+	free_percpu(en->cpu);
+	en->cpu = NULL;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ephport: each namespace's TCP destinations, and the local ports of the
- * range held toward each (netns.h).
+ * range held toward each (dests.h).
  *
  * For connect() a local port is shared between destinations: the kernel
  * needs a free 4-tuple, not a free port. So what runs out is the range
@@ -24,10 +24,8 @@
  * A port is counted once per socket: a namespace that connects from
  * several local addresses may hold a port twice toward one destination.
  *
- * This file and counting.c call each other, on purpose: the alarm is one
- * (counting.c judges it and notifies it), and its per-destination part
- * is fed by the walks here, which counting.c asks for when a reader or
- * its work needs the alarm up to date.
+ * This file only walks and returns what it found, with the walk's stamp:
+ * the per-destination alarm (alarm.c) pulls the last walk's result.
  */
 #include <linux/jhash.h>
 #include <linux/jiffies.h>
@@ -42,7 +40,8 @@
 #include <net/tcp_states.h>
 
 #include "compat.h"
-#include "netns.h"
+#include "dests.h"
+#include "sk.h"
 
 /* The table of one walk: open addressing, a power of two in size. */
 struct ephport_dest_table {
@@ -108,12 +107,7 @@ static void ephport_dests_add(struct ephport_dest_table *t,
 	struct ephport_dest key = { .port = sk->sk_dport };
 	struct ephport_dest *d;
 
-#if IS_ENABLED(CONFIG_IPV6)
-	if (sk->sk_family == AF_INET6)
-		key.addr = sk->sk_v6_daddr;
-	else
-#endif
-		ipv6_addr_set_v4mapped(sk->sk_daddr, &key.addr);
+	ephport_sk_daddr(sk, &key.addr);
 	d = ephport_dest_find(t, &key);
 	if (!d->held) {
 		/* Keep a free slot: the probe ends there. */
@@ -227,14 +221,15 @@ static int ephport_dests_compute(struct net *net, struct ephport_dests *d)
 }
 
 /*
- * The namespace's destinations, at most 1 s old, copied into @out (if
- * not NULL); 0 or -errno. Process context.
+ * The namespace's destinations, at most 1 s old (walked now if the last
+ * walk is older), copied into @out if not NULL and summed up in @b if
+ * not NULL; 0 or -errno. Process context.
  */
-int ephport_net_dests(struct ephport_net *en, struct ephport_dests *out)
+static int ephport_net_dests_get(struct ephport_net *en,
+				 struct ephport_dests *out,
+				 struct ephport_dests_brief *b)
 {
 	struct ephport_dests *d;
-	u32 max = 0, lo = 0, hi = 0, reserved = 0;
-	bool fresh = false;
 	int ret = 0;
 
 	mutex_lock(&en->dests_lock);
@@ -247,35 +242,52 @@ int ephport_net_dests(struct ephport_net *en, struct ephport_dests *out)
 		}
 		en->dests = d;
 	}
-	if (!d->valid || time_after_eq(jiffies, d->stamp + HZ)) {
+	if (!d->valid || time_after_eq(jiffies, d->stamp + HZ))
 		ret = ephport_dests_compute(en->net, d);
-		fresh = !ret;
-	}
+	/* Without memory for a new walk, the last one stands. */
+	if (!d->valid)
+		goto out;
 	if (!ret && out)
 		*out = *d;
-	max = d->max;
-	lo = d->lo;
-	hi = d->hi;
-	reserved = d->reserved;
+	if (b) {
+		b->valid = true;
+		b->stamp = d->stamp;
+		b->lo = d->lo;
+		b->hi = d->hi;
+		b->reserved = d->reserved;
+		b->max = d->max;
+	}
 out:
 	mutex_unlock(&en->dests_lock);
-	/* The per-destination alarm follows each new walk. */
-	if (fresh)
-		ephport_net_dests_seen(en, max, lo, hi, reserved);
 	return ret;
+}
+
+int ephport_net_dests(struct ephport_net *en, struct ephport_dests *out)
+{
+	return ephport_net_dests_get(en, out, NULL);
+}
+
+/*
+ * The last walk, at most 1 s old: 0, or -errno if no new walk could be
+ * made, with the last one in @b all the same if there was one
+ * (b->valid). Its stamp tells a new walk from one seen before.
+ */
+int ephport_net_dests_brief(struct ephport_net *en,
+			    struct ephport_dests_brief *b)
+{
+	b->valid = false;
+	return ephport_net_dests_get(en, NULL, b);
 }
 
 /* tcp_dest_max: the most ports held toward one destination, 1 s old at most. */
 int ephport_net_dest_max(struct ephport_net *en, u32 *max)
 {
-	int ret = ephport_net_dests(en, NULL);
+	struct ephport_dests_brief b;
+	int ret = ephport_net_dests_brief(en, &b);
 
-	if (ret)
-		return ret;
-	mutex_lock(&en->dests_lock);
-	*max = en->dests->max;
-	mutex_unlock(&en->dests_lock);
-	return 0;
+	if (!ret)
+		*max = b.max;
+	return ret;
 }
 
 /* Headroom toward @e: range, minus reserved ports, minus those held. */
@@ -286,80 +298,6 @@ u32 ephport_dest_headroom(const struct ephport_dests *d,
 	u32 used = d->reserved + e->held;
 
 	return size > used ? size - used : 0;
-}
-
-/* ---- the per-destination alarm (alarm_basis "dest") ---- */
-
-/* Whether the namespace's alarm waits on a walk of its destinations. */
-static bool ephport_net_alarm_on_dests(struct ephport_net *en)
-{
-	bool on;
-
-	if (READ_ONCE(ephport_alarm_basis) != EPHPORT_BASIS_DEST)
-		return false;
-	spin_lock_irq(&en->lock);
-	on = en->usage[EPHPORT_TCP].alarm;
-	spin_unlock_irq(&en->lock);
-	return on;
-}
-
-/*
- * Brings the namespace's per-destination alarm up to date, if it has one
- * (at most one walk a second; without memory, the last walk stands).
- * Returns whether it has one.
- */
-bool ephport_net_dests_alarm(struct ephport_net *en)
-{
-	if (!ephport_net_alarm_on_dests(en))
-		return false;
-	ephport_net_dests(en, NULL);
-	return true;
-}
-
-/*
- * A walk of the destinations found @max ports held toward the
- * fullest one: the per-destination alarm follows it, counting the
- * reserved ports as held (what is left is the headroom).
- */
-void ephport_net_dests_seen(struct ephport_net *en, u32 max, u32 lo, u32 hi,
-			    u32 reserved)
-{
-	bool alarm;
-
-	spin_lock_irq(&en->lock);
-	en->dest_max = max;
-	ephport_alarm_update(&en->dest_alarm, max + reserved, lo, hi,
-			     READ_ONCE(ephport_alarm_pct));
-	alarm = ephport_net_alarm(en);
-	spin_unlock_irq(&en->lock);
-	if (alarm)
-		ephport_netns_kick();
-}
-
-/* The alarm's basis for TCP: every namespace's alarm is judged again. */
-void ephport_set_alarm_basis(enum ephport_basis basis)
-{
-	mutex_lock(&ephport_nets_lock);
-	WRITE_ONCE(ephport_alarm_basis, basis);
-	ephport_alarms_rejudge();
-	mutex_unlock(&ephport_nets_lock);
-}
-
-/*
- * With the per-destination basis, a namespace whose distinct TCP ports
- * are above alarm_pct has its destinations walked once a second, so that
- * its alarm moves (and poll() wakes) without a reader. Returns whether
- * any namespace needs another round.
- */
-bool ephport_dests_round(void)
-{
-	struct ephport_net *en;
-	bool again = false;
-
-	lockdep_assert_held(&ephport_nets_lock);
-	list_for_each_entry(en, &ephport_nets, node)
-		again |= ephport_net_dests_alarm(en);
-	return again;
 }
 
 void ephport_dests_init(struct ephport_net *en)

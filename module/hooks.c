@@ -25,12 +25,16 @@
 #include <net/sock.h>
 #include <net/udp.h>
 
-#include "compat.h"
+#include "counting.h"
 #include "ephport_trace.h"
 #include "hooks.h"
-#include "netns.h"
+#include "pass.h"
+#include "release.h"
+#include "sk.h"
+#include "steer.h"
 
-DEFINE_PER_CPU(unsigned long [EPHPORT_NHOOKS], ephport_hits);
+/* Calls seen by each hook (struct ephport_hook's hits point here). */
+static DEFINE_PER_CPU(unsigned long [EPHPORT_NHOOKS], ephport_hits);
 
 static unsigned long ephport_hook_hits(int hook)
 {
@@ -45,18 +49,6 @@ static unsigned long ephport_hook_hits(int hook)
 static struct sock *ephport_arg_sk(struct pt_regs *regs)
 {
 	return (struct sock *)regs_get_kernel_argument(regs, 0);
-}
-
-/* The connected socket's two ends are one address and port. */
-static bool ephport_self_connected(const struct sock *sk)
-{
-	if (sk->sk_num != ntohs(sk->sk_dport))
-		return false;
-#if IS_ENABLED(CONFIG_IPV6)
-	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr))
-		return ipv6_addr_equal(&sk->sk_v6_rcv_saddr, &sk->sk_v6_daddr);
-#endif
-	return sk->sk_rcv_saddr == sk->sk_daddr;
 }
 
 /*
@@ -114,7 +106,7 @@ static void ephport_connect_ret(struct ephport_call *c, int ret)
 			trace_ephport_port_fail(sk, EPHPORT_TRACE_CONNECT);
 		}
 	}
-	if (!ret && ephport_self_connected(sk)) {
+	if (!ret && ephport_sk_self_connected(sk)) {
 		ephport_net_count(en, EPHPORT_SELF_CONNECT);
 		trace_ephport_self_connect(sk, EPHPORT_TRACE_CONNECT);
 	}
@@ -256,7 +248,7 @@ static void ephport_udp_put_leave(struct pt_regs *regs)
 		.leave = _leave,					\
 	}
 
-struct ephport_hook ephport_hooks[EPHPORT_NHOOKS] = {
+static struct ephport_hook ephport_hooks[EPHPORT_NHOOKS] = {
 	EPHPORT_HOOK(EPHPORT_HOOK_CONNECT, "inet_hash_connect",
 		     ephport_connect),
 	EPHPORT_HOOK(EPHPORT_HOOK_CONNECT6, "inet6_hash_connect",
@@ -368,8 +360,10 @@ int ephport_hooks_init(void)
 	int registered = 0, shared = 0;
 	int i, ret;
 
+	for (i = 0; i < EPHPORT_NHOOKS; i++)
+		ephport_hooks[i].hits = &ephport_hits[i];
 	ephport_hooks_resolve();
-	ephport_backend_register_shared();
+	ephport_backend_register_shared(ephport_hooks);
 	for (i = 0; i < EPHPORT_NHOOKS; i++) {
 		struct ephport_hook *h = &ephport_hooks[i];
 

@@ -9,8 +9,8 @@
  *   redirect.c		random mode's redirect of the port choice
  *
  * Kbuild builds one of the two backends, per the target kernel. The
- * backends call no function of hooks.c: they find the handlers in the
- * table.
+ * backends call nothing of hooks.c: they are handed the table at init
+ * (ephport_backend_register_shared()) and find the handlers in it.
  */
 #ifndef _EPHPORT_HOOKS_H
 #define _EPHPORT_HOOKS_H
@@ -70,21 +70,20 @@ struct ephport_hook {
 	unsigned long ip;
 	bool registered;	/* written only at init and exit */
 	bool shared;		/* in a shared probe; the same */
+	/* Calls seen, before any filtering; per CPU, no sharing. */
+	unsigned long __percpu *hits;
 };
 
-extern struct ephport_hook ephport_hooks[EPHPORT_NHOOKS];
-
-/* Calls seen by each hook, before any filtering; per CPU, no sharing. */
-DECLARE_PER_CPU(unsigned long [EPHPORT_NHOOKS], ephport_hits);
-
-static inline unsigned int ephport_hook_index(const struct ephport_hook *h)
+static __always_inline unsigned int
+ephport_hook_index(const struct ephport_hook *table,
+		   const struct ephport_hook *h)
 {
-	return h - ephport_hooks;
+	return h - table;
 }
 
 static inline void ephport_hit(const struct ephport_hook *h)
 {
-	this_cpu_inc(ephport_hits[ephport_hook_index(h)]);
+	this_cpu_inc(*h->hits);
 }
 
 /*
@@ -92,13 +91,14 @@ static inline void ephport_hit(const struct ephport_hook *h)
  * location of the function entered. Inlined, so that an ftrace handler
  * calls nothing traceable before its recursion guard.
  */
-static __always_inline struct ephport_hook *ephport_hook_at(unsigned long ip)
+static __always_inline struct ephport_hook *
+ephport_hook_at(struct ephport_hook *table, unsigned long ip)
 {
 	int i;
 
 	for (i = 0; i < EPHPORT_NHOOKS; i++)
-		if (ephport_hooks[i].ip == ip)
-			return &ephport_hooks[i];
+		if (table[i].ip == ip)
+			return &table[i];
 	return NULL;
 }
 
@@ -112,7 +112,7 @@ unsigned long ephport_hook_ip(enum ephport_hook_id id);
 
 /* ---- hooks_fprobe.c or hooks_kretprobe.c ---- */
 
-void ephport_backend_register_shared(void);
+void ephport_backend_register_shared(struct ephport_hook *table);
 void ephport_backend_unregister_shared(void);
 int ephport_backend_register(struct ephport_hook *h);
 void ephport_backend_unregister(struct ephport_hook *h);

@@ -22,6 +22,14 @@
 
 #include "hooks.h"
 
+/* The hook table, handed in by hooks.c at init (before any handler runs). */
+static struct ephport_hook *ephport_hooks;
+
+static __always_inline unsigned int ephport_index(const struct ephport_hook *h)
+{
+	return ephport_hook_index(ephport_hooks, h);
+}
+
 /*
  * One fprobe for every hook whose ftrace location is known; its handlers
  * find the hook by @ip. A hook left out has a fprobe of its own.
@@ -39,7 +47,7 @@ static struct ephport_hook *ephport_fprobe_hook(struct fprobe *fp,
 						unsigned long ip)
 {
 	if (fp == &ephport_fprobe)
-		return ephport_hook_at(ip);
+		return ephport_hook_at(ephport_hooks, ip);
 	return &ephport_hooks[fp - ephport_own_fprobe];
 }
 
@@ -86,10 +94,12 @@ static void ephport_fprobe_setup(struct fprobe *fp, int nhooks, bool ret)
 			   max_t(int, EPHPORT_MAXACTIVE, 4 * num_possible_cpus());
 }
 
-void ephport_backend_register_shared(void)
+void ephport_backend_register_shared(struct ephport_hook *table)
 {
 	unsigned long ips[EPHPORT_NHOOKS];
 	int i, n = 0, ret;
+
+	ephport_hooks = table;
 
 	for (i = 0; i < EPHPORT_NHOOKS; i++)
 		if (ephport_hooks[i].ip)
@@ -121,7 +131,7 @@ void ephport_backend_unregister_shared(void)
 
 int ephport_backend_register(struct ephport_hook *h)
 {
-	struct fprobe *fp = &ephport_own_fprobe[ephport_hook_index(h)];
+	struct fprobe *fp = &ephport_own_fprobe[ephport_index(h)];
 
 	memset(fp, 0, sizeof(*fp));
 	ephport_fprobe_setup(fp, 1, !h->leave);
@@ -130,7 +140,7 @@ int ephport_backend_register(struct ephport_hook *h)
 
 void ephport_backend_unregister(struct ephport_hook *h)
 {
-	unregister_fprobe(&ephport_own_fprobe[ephport_hook_index(h)]);
+	unregister_fprobe(&ephport_own_fprobe[ephport_index(h)]);
 }
 
 /* Misses of the shared fprobe, which cannot tell which hook missed. */
@@ -144,7 +154,7 @@ static unsigned long ephport_own_missed(const struct ephport_hook *h)
 {
 	if (!h->registered || h->shared)
 		return 0;
-	return READ_ONCE(ephport_own_fprobe[ephport_hook_index(h)].nmissed);
+	return READ_ONCE(ephport_own_fprobe[ephport_index(h)].nmissed);
 }
 
 /* Every miss once. */

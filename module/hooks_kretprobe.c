@@ -26,6 +26,14 @@
 
 #include "hooks.h"
 
+/* The hook table, handed in by hooks.c at init (before any handler runs). */
+static struct ephport_hook *ephport_hooks;
+
+static __always_inline unsigned int ephport_index(const struct ephport_hook *h)
+{
+	return ephport_hook_index(ephport_hooks, h);
+}
+
 /* Each hook's kretprobe, or its own ftrace_ops if it has leave. */
 static struct kretprobe ephport_krp[EPHPORT_NHOOKS];
 static struct ftrace_ops ephport_own_ops[EPHPORT_NHOOKS];
@@ -76,13 +84,13 @@ static void notrace ephport_ftrace_entry(unsigned long ip,
 	int bit;
 
 	if (ops == &ephport_leave_ops)
-		h = ephport_hook_at(ip);
+		h = ephport_hook_at(ephport_hooks, ip);
 	else
 		h = &ephport_hooks[ops - ephport_own_ops];
 	bit = ftrace_test_recursion_trylock(ip, parent_ip);
 	if (bit < 0) {
 		if (h)
-			atomic_long_inc(&ephport_ftrace_missed[ephport_hook_index(h)]);
+			atomic_long_inc(&ephport_ftrace_missed[ephport_index(h)]);
 		return;
 	}
 	if (!WARN_ON_ONCE(!h)) {
@@ -105,7 +113,7 @@ static void ephport_ftrace_setup(struct ftrace_ops *ops)
  */
 static struct kretprobe *ephport_kretprobe_setup(struct ephport_hook *h)
 {
-	struct kretprobe *krp = &ephport_krp[ephport_hook_index(h)];
+	struct kretprobe *krp = &ephport_krp[ephport_index(h)];
 
 	memset(krp, 0, sizeof(*krp));
 	krp->kp.symbol_name = h->symbol;
@@ -118,10 +126,12 @@ static struct kretprobe *ephport_kretprobe_setup(struct ephport_hook *h)
 }
 
 /* The kretprobes in one batch, the leave hooks on one ftrace_ops. */
-void ephport_backend_register_shared(void)
+void ephport_backend_register_shared(struct ephport_hook *table)
 {
 	unsigned long ips[EPHPORT_NHOOKS];
 	int i, n = 0, ret;
+
+	ephport_hooks = table;
 
 	for (i = 0; i < EPHPORT_NHOOKS; i++) {
 		struct ephport_hook *h = &ephport_hooks[i];
@@ -187,7 +197,7 @@ void ephport_backend_unregister_shared(void)
 
 static int ephport_ftrace_register(struct ephport_hook *h)
 {
-	struct ftrace_ops *ops = &ephport_own_ops[ephport_hook_index(h)];
+	struct ftrace_ops *ops = &ephport_own_ops[ephport_index(h)];
 	int ret;
 
 	ephport_ftrace_setup(ops);
@@ -210,7 +220,7 @@ int ephport_backend_register(struct ephport_hook *h)
 
 void ephport_backend_unregister(struct ephport_hook *h)
 {
-	unsigned int i = ephport_hook_index(h);
+	unsigned int i = ephport_index(h);
 
 	if (h->leave) {
 		unregister_ftrace_function(&ephport_own_ops[i]);
@@ -227,10 +237,11 @@ void ephport_backend_unregister(struct ephport_hook *h)
  */
 unsigned long ephport_backend_hook_missed(const struct ephport_hook *h)
 {
-	unsigned int i = ephport_hook_index(h);
+	unsigned int i;
 
 	if (!h->registered)
 		return 0;
+	i = ephport_index(h);
 	if (h->leave)
 		return atomic_long_read(&ephport_ftrace_missed[i]);
 	return ephport_krp[i].kp.nmissed + ephport_krp[i].nmissed;

@@ -2,7 +2,8 @@
 /*
  * ephport: the interfaces to each namespace's state.
  *
- *   sysfs.c	/sys/kernel/ephport/: global settings, a directory per
+ *   sysfs.c	/sys/kernel/ephport/: the host's files, global settings
+ *   sysfs_net.c	/sys/kernel/ephport/net/<inum>/: a directory per
  *		namespace
  *   procfs.c	/proc/net/ephport, /proc/net/ephport_dests: the
  *		reader's own namespace
@@ -15,8 +16,12 @@
 #ifndef _EPHPORT_INTERFACES_H
 #define _EPHPORT_INTERFACES_H
 
+struct kobject;
+
 int ephport_sysfs_init(void);
 void ephport_sysfs_uninit(void);
+int ephport_sysfs_net_register(struct kobject *parent);
+void ephport_sysfs_net_unregister(void);
 int ephport_procfs_init(void);
 void ephport_procfs_uninit(void);
 int ephport_sysctl_init(void);

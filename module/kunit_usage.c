@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for ephport's pure core (core.h), part one: counting bound
- * ports in a range that moves, peaks, the alarm's hysteresis, search_ns
- * bucketing (usage.c) and the parsing of sysfs writes (parse.c). Part two
- * is kunit_choose.c; both build ephport_kunit.ko.
+ * KUnit tests for counting bound ports (usage.c): a range that moves,
+ * peaks, the per-CPU deltas, search_ns bucketing and the alarm's
+ * hysteresis. With kunit_choose.c, kunit_rest.c and kunit_parse.c it
+ * builds ephport_kunit.ko (this file holds the module's description).
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
@@ -32,89 +32,6 @@ static u32 usage_read(struct ephport_usage *u)
 	ephport_usage_count(u, u->lo, u->hi, 0);
 	return u->in_use;
 }
-
-/* ---- suite "ephport": the module as a whole, and the writes ---- */
-
-static void ephport_version_test(struct kunit *test)
-{
-	KUNIT_EXPECT_GT(test, strlen(EPHPORT_VERSION), 0);
-}
-
-static void ephport_parse_pct_test(struct kunit *test)
-{
-	static const char *const bad[] = {
-		"0", "101", "", "\n", "abc", "-5", "5 5", "90x", "1000000000000",
-	};
-	u32 pct = 42;
-	unsigned int i;
-
-	KUNIT_EXPECT_EQ(test, 0, ephport_parse_pct("90", &pct));
-	KUNIT_EXPECT_EQ(test, 90, pct);
-	KUNIT_EXPECT_EQ(test, 0, ephport_parse_pct("1\n", &pct));
-	KUNIT_EXPECT_EQ(test, 1, pct);
-	KUNIT_EXPECT_EQ(test, 0, ephport_parse_pct("100", &pct));
-	KUNIT_EXPECT_EQ(test, 100, pct);
-	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		KUNIT_EXPECT_EQ_MSG(test, -EINVAL, ephport_parse_pct(bad[i], &pct),
-				    "\"%s\"", bad[i]);
-		KUNIT_EXPECT_EQ_MSG(test, 100, pct, "\"%s\" changed it", bad[i]);
-	}
-}
-
-static void ephport_parse_peak_reset_test(struct kunit *test)
-{
-	KUNIT_EXPECT_EQ(test, 0, ephport_parse_peak_reset("0"));
-	KUNIT_EXPECT_EQ(test, 0, ephport_parse_peak_reset("0\n"));
-	KUNIT_EXPECT_EQ(test, -EINVAL, ephport_parse_peak_reset("1"));
-	KUNIT_EXPECT_EQ(test, -EINVAL, ephport_parse_peak_reset(""));
-	KUNIT_EXPECT_EQ(test, -EINVAL, ephport_parse_peak_reset("zero"));
-	KUNIT_EXPECT_EQ(test, -EINVAL, ephport_parse_peak_reset("-0x"));
-}
-
-static void ephport_parse_basis_test(struct kunit *test)
-{
-	static const char *const bad[] = {
-		"", "\n", "PORTS", "Dest", "port", "dests", " dest", "dest ",
-		"dest\n\n", "ports dest", "0", "1", "-dest",
-	};
-	enum ephport_basis b = EPHPORT_BASIS_PORTS;
-	unsigned int i;
-
-	KUNIT_EXPECT_EQ(test, 0, ephport_parse_basis("dest", &b));
-	KUNIT_EXPECT_EQ(test, EPHPORT_BASIS_DEST, b);
-	KUNIT_EXPECT_EQ(test, 0, ephport_parse_basis("ports\n", &b));
-	KUNIT_EXPECT_EQ(test, EPHPORT_BASIS_PORTS, b);
-	KUNIT_EXPECT_EQ(test, 0, ephport_parse_basis("dest\n", &b));
-	KUNIT_EXPECT_EQ(test, EPHPORT_BASIS_DEST, b);
-	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		KUNIT_EXPECT_EQ_MSG(test, -EINVAL, ephport_parse_basis(bad[i], &b),
-				    "\"%s\"", bad[i]);
-		KUNIT_EXPECT_EQ_MSG(test, EPHPORT_BASIS_DEST, b,
-				    "\"%s\" changed it", bad[i]);
-	}
-	/* What sysfs shows reads back as the same basis. */
-	for (i = EPHPORT_BASIS_PORTS; i <= EPHPORT_BASIS_DEST; i++) {
-		KUNIT_EXPECT_EQ(test, 0, ephport_parse_basis(ephport_basis_name(i), &b));
-		KUNIT_EXPECT_EQ(test, i, b);
-	}
-	KUNIT_EXPECT_STREQ(test, "ports", ephport_basis_name(EPHPORT_BASIS_PORTS));
-	KUNIT_EXPECT_STREQ(test, "dest", ephport_basis_name(EPHPORT_BASIS_DEST));
-	KUNIT_EXPECT_STREQ(test, "?", ephport_basis_name(EPHPORT_BASIS_DEST + 1));
-	KUNIT_EXPECT_STREQ(test, "?", ephport_basis_name((enum ephport_basis)-1));
-}
-
-static struct kunit_case ephport_test_cases[] = {
-	KUNIT_CASE(ephport_version_test),
-	KUNIT_CASE(ephport_parse_pct_test),
-	KUNIT_CASE(ephport_parse_peak_reset_test),
-	KUNIT_CASE(ephport_parse_basis_test),
-	{}
-};
-
-static struct kunit_suite ephport_test_suite = {
-	.name = "ephport",
-	.test_cases = ephport_test_cases,
-};
 
 /* ---- suite "ephport_stats": counting, peaks, histogram ---- */
 
@@ -494,8 +411,7 @@ static struct kunit_suite ephport_alarm_test_suite = {
 	.test_cases = ephport_alarm_test_cases,
 };
 
-kunit_test_suites(&ephport_test_suite, &ephport_stats_test_suite,
-		  &ephport_alarm_test_suite);
+kunit_test_suites(&ephport_stats_test_suite, &ephport_alarm_test_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for ephport");

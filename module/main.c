@@ -2,16 +2,18 @@
 /*
  * ephport: make ephemeral ports visible and safer.
  *
- * The layers, set up from the bottom: each namespace's state (netns.h),
- * then the interfaces that show and set it (interfaces.h), then the hooks
- * that feed it (hooks.h); and last the state is told what the hooks can
- * see, and counts what was bound before them. Exit is the mirror.
+ * Set up from the bottom: each namespace's state (netns.h), then the
+ * interfaces that show and set it (interfaces.h), then the hooks that
+ * feed it (hooks.h); and last the state is told what the hooks can see,
+ * and counts what was bound before them. Exit is the mirror. The layers
+ * and what each may call: module/layers, checked by make style.
  */
 #include <linux/module.h>
 
 #include "hooks.h"
 #include "interfaces.h"
 #include "netns.h"
+#include "random_mode.h"
 
 static int __init ephport_init(void)
 {

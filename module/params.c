@@ -11,6 +11,7 @@
 #include <linux/moduleparam.h>
 #include <linux/kernel.h>
 
+#include "alarm.h"
 #include "netns.h"
 
 static int ephport_param_mode_set(const char *val,

@@ -12,8 +12,12 @@
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
 
+#include "alarm.h"
+#include "counting.h"
+#include "dests.h"
 #include "interfaces.h"
-#include "netns.h"
+#include "pass.h"
+#include "random_mode.h"
 
 static void ephport_proc_observe(struct seq_file *seq, struct ephport_net *en)
 {

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephport: random mode's part of each namespace's state (netns.h).
+ * ephport: random mode's part of each namespace's state (random_mode.h).
  *
  * ephport chooses the ephemeral port: uniformly among the ports of the
  * socket's range that are neither reserved, nor bound in the namespace,
  * nor resting (released less than reuse_delay_ms ago); when every free
  * port rests, the one that has rested longest. The kernel still checks
- * the port it is given (redirect.c).
+ * the port it is given (steer.c).
  *
  * A namespace whose effective mode is random owns a struct ephport_rest
  * (its resting ports) sized to its range, charged to the memory cgroup
@@ -16,12 +16,9 @@
  * yet (ports bound before ephport): the kernel then chooses, counted as
  * random_fallback_untrusted.
  *
- * While ephport steers a call for a socket, its own calls to the kernel's
- * functions for that socket are "inner": the observe hooks count the
- * outer call only. The sockets being steered are listed per namespace,
- * in entries that live on the steering task's stack.
+ * A sweep at least every EPHPORT_SWEEP_SECS, of every namespace, keeps
+ * resting stamps from living long enough to wrap.
  */
-#include <linux/hash.h>
 #include <linux/jiffies.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
@@ -29,12 +26,15 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
-#include "netns.h"
+#include "counting.h"
+#include "pass.h"
+#include "random_mode.h"
 #include "tables.h"
 
 /*
@@ -251,16 +251,17 @@ again:
 }
 
 /*
- * The kernel accepted @port, ephport's choice for a socket. Counted as
- * bound first: a sweep must not take the handed-out port for a release
- * unseen.
+ * The kernel accepted @port, ephport's choice for a socket: handed out.
+ * The bind itself is recorded once, by the observe hook's return from
+ * the outer call (hooks.c), just after: a sweep in between finds the
+ * port handed out and not yet bound and lets it rest from then, which
+ * changes nothing (a bound port is never chosen, and its release stamps
+ * it again).
  */
-void ephport_random_chosen(struct ephport_net *en, enum ephport_proto proto,
-			   u32 port)
+void ephport_random_handout(struct ephport_net *en, u32 port)
 {
 	unsigned long flags;
 
-	ephport_net_bound(en, proto, port);
 	spin_lock_irqsave(&en->rest_lock, flags);
 	if (en->rest)
 		ephport_rest_handout(en->rest, port);
@@ -312,58 +313,29 @@ u32 ephport_random_resting(struct ephport_net *en)
 	return n;
 }
 
-/* ---- the sockets being steered ---- */
+/* Every EPHPORT_SWEEP_SECS: no resting stamp lives long enough to wrap. */
+static void ephport_sweep_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(ephport_sweep_work, ephport_sweep_fn);
 
-static struct hlist_head *ephport_steer_head(struct ephport_net *en,
-					     const struct sock *sk)
+static void ephport_sweep_fn(struct work_struct *work)
 {
-	return &en->steering[hash_ptr(sk, EPHPORT_STEER_BITS)];
-}
+	struct ephport_net *en;
 
-/*
- * @st, on the caller's stack, lists @sk as steered in @en until
- * ephport_steer_end(@st). The caller owns the socket (its lock).
- */
-void ephport_steer_begin(struct ephport_net *en, struct ephport_steering *st,
-			 const struct sock *sk)
-{
-	unsigned long flags;
-
-	st->en = en;
-	st->sk = sk;
-	raw_spin_lock_irqsave(&en->steer_lock, flags);
-	hlist_add_head(&st->node, ephport_steer_head(en, sk));
-	WRITE_ONCE(en->nsteering, en->nsteering + 1);
-	raw_spin_unlock_irqrestore(&en->steer_lock, flags);
-}
-
-void ephport_steer_end(struct ephport_steering *st)
-{
-	struct ephport_net *en = st->en;
-	unsigned long flags;
-
-	raw_spin_lock_irqsave(&en->steer_lock, flags);
-	hlist_del(&st->node);
-	WRITE_ONCE(en->nsteering, en->nsteering - 1);
-	raw_spin_unlock_irqrestore(&en->steer_lock, flags);
-}
-
-/* Whether ephport is steering a call for @sk: its calls are inner ones. */
-bool ephport_net_steering(struct ephport_net *en, const struct sock *sk)
-{
-	struct ephport_steering *st;
-	unsigned long flags;
-	bool found = false;
-
-	if (!READ_ONCE(en->nsteering))
-		return false;
-	raw_spin_lock_irqsave(&en->steer_lock, flags);
-	hlist_for_each_entry(st, ephport_steer_head(en, sk), node) {
-		if (st->sk == sk) {
-			found = true;
-			break;
-		}
+	mutex_lock(&ephport_nets_lock);
+	list_for_each_entry(en, &ephport_nets, node) {
+		ephport_random_resting(en);
+		cond_resched();
 	}
-	raw_spin_unlock_irqrestore(&en->steer_lock, flags);
-	return found;
+	mutex_unlock(&ephport_nets_lock);
+	schedule_delayed_work(&ephport_sweep_work, EPHPORT_SWEEP_SECS * HZ);
+}
+
+void ephport_random_start(void)
+{
+	schedule_delayed_work(&ephport_sweep_work, EPHPORT_SWEEP_SECS * HZ);
+}
+
+void ephport_random_stop(void)
+{
+	cancel_delayed_work_sync(&ephport_sweep_work);
 }

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephport: steering the kernel's port choice, for namespaces in random
- * mode.
+ * ephport: the redirects, the ftrace mechanism of random mode.
  *
  * An ftrace_ops on each function that chooses an ephemeral port
  * (inet_hash_connect and inet6_hash_connect for TCP connect(),
  * inet_csk_get_port for TCP bind(0) and listen(), udp_lib_get_port for
  * UDP autobind) sends an autobind call of a namespace in random mode to
- * a function of ours with the same arguments. The ops declares what it
- * does, FTRACE_OPS_FL_IPMODIFY, as livepatch does: the kernel refuses a
- * second IP-modifying user of the same function (a livepatch, another
- * module) with -EBUSY instead of letting one of them be skipped, and BPF
- * trampolines attached there take the path that keeps both.
+ * a function of ours with the same arguments (steer.c). The ops declares
+ * what it does, FTRACE_OPS_FL_IPMODIFY, as livepatch does: the kernel
+ * refuses a second IP-modifying user of the same function (a livepatch,
+ * another module) with -EBUSY instead of letting one of them be skipped,
+ * and BPF trampolines attached there take the path that keeps both.
  *
  * Nothing is registered before a namespace first asks for random mode
  * (a write of "random", or mode=random at load): observe mode alone does
@@ -20,30 +19,15 @@
  * namespace can make the host patch its text again. A conflict then
  * leaves that function unsteered and the write fails with -EBUSY
  * (redirects and the kernel log say why); the next write tries again.
- * Observe mode is unaffected.
+ * Observe mode is unaffected. Random mode asks for them through the
+ * ops handed to it at init (ephport_redirect_init()).
  *
- * Our function chooses a port (random_mode.c), narrows the socket's
- * IP_LOCAL_PORT_RANGE to it and calls the kernel's function again, which
- * makes every check; if it refuses the port, the kernel chooses, with the
- * socket's own range. Those inner calls come from this file: the ftrace
- * handler lets through any call whose caller is this module (no sibling
- * call optimization here, see Kbuild, so the caller is always us), and
- * the observe hooks know them by the namespace's list of sockets being
- * steered, which our function fills and empties itself: nothing exists
- * for a call before our function runs.
- *
- * A TCP connect() whose source and destination addresses are one never
- * gets the destination's port (it would connect to itself): ephport's
- * choice leaves it out, and the kernel's is made around it (two calls,
- * below and above it). If no other port can be had, connect() fails
- * with EADDRNOTAVAIL, counted in self_connect_avoided.
- *
- * The ftrace handler never sleeps. Our functions run in the caller's
- * context, in place of the kernel's, and may sleep like them. Unload:
- * the ops go first (ftrace waits for its handlers), then ephport waits
- * until every task sent to one of our functions has entered it, for the
- * calls in flight to end, and until no task can still be on their last
- * instructions (ephport_redirect_uninit()).
+ * The ftrace handler never sleeps, and lets through any call whose
+ * caller is this module: our functions' own calls to the kernel's.
+ * Unload: the ops go first (ftrace waits for its handlers), then ephport
+ * waits until every task sent to one of our functions has entered it,
+ * for the calls in flight to end, and until no task can still be on
+ * their last instructions (ephport_redirect_uninit()).
  */
 #include <linux/cpu.h>
 #include <linux/delay.h>
@@ -55,228 +39,12 @@
 #include <linux/sched.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
-#include <net/inet_connection_sock.h>
-#include <net/inet_hashtables.h>
-#include <net/ipv6.h>
+#include <net/inet_sock.h>
 #include <net/sock.h>
-#include <net/udp.h>
 
-#include "compat.h"
 #include "hooks.h"
-#include "netns.h"
-
-/* Calls in our functions; summed over CPUs only at unload. */
-static DEFINE_PER_CPU(long, ephport_inflight);
-static bool ephport_redirected;	/* any call was steered since load */
-
-/* One call steered: the socket, and how to call the kernel's function. */
-struct ephport_steer_call {
-	struct sock *sk;
-	enum ephport_proto proto;
-	int (*kernel)(struct ephport_steer_call *sc);
-	struct inet_timewait_death_row *death_row;
-	unsigned int hash2_nulladdr;
-};
-
-/*
- * The kernel's function, with the socket's range narrowed to [lo, hi]
- * for the call; the socket's own range is put back only if the call left
- * ours in place (6.12 lets setsockopt() change it without the socket
- * lock: an application's new value is never undone). *lost: it was not.
- */
-static int ephport_kernel_in(struct ephport_steer_call *sc, u32 lo, u32 hi,
-			     bool *lost)
-{
-	u32 ours = hi << 16 | lo;
-	u32 saved = ephport_sk_port_range(sc->sk);
-	int ret;
-
-	ephport_sk_set_port_range(sc->sk, ours);
-	ret = sc->kernel(sc);
-	*lost = !ephport_sk_restore_port_range(sc->sk, ours, saved);
-	return ret;
-}
-
-/*
- * The kernel chooses, never @avoid (or -1): around it, below and then
- * above. *avoided: no port was found and @avoid was in the range.
- */
-static int ephport_kernel_avoiding(struct ephport_steer_call *sc, int avoid,
-				   bool *avoided)
-{
-	int lo, hi, ret = -EADDRNOTAVAIL;
-	bool lost = false;
-
-	*avoided = false;
-	if (avoid < 0)
-		return sc->kernel(sc);
-	inet_sk_get_local_port_range(sc->sk, &lo, &hi);
-	if (avoid < lo || avoid > hi)
-		return sc->kernel(sc);
-	if (avoid > lo)
-		ret = ephport_kernel_in(sc, lo, avoid - 1, &lost);
-	if (ret == -EADDRNOTAVAIL && !lost && avoid < hi)
-		ret = ephport_kernel_in(sc, avoid + 1, hi, &lost);
-	*avoided = ret == -EADDRNOTAVAIL;
-	return ret;
-}
-
-/*
- * One steered call, from start to end: ephport's choice, the kernel's
- * check of it, the kernel's own choice when needed. Each call ends as
- * exactly one of random_ok, random_lru and random_fallback.
- */
-static int ephport_steer(struct ephport_steer_call *sc, int avoid)
-{
-	struct ephport_steering st;
-	struct ephport_net *en;
-	enum ephport_pick pick;
-	bool avoided = false, kernel_avoided, accepted = false, lost;
-	u32 port;
-	int ret;
-
-	rcu_read_lock();
-	en = ephport_net_get(sock_net(sc->sk));
-	rcu_read_unlock();
-	/* The namespace is leaving: nothing to count, the kernel chooses. */
-	if (!en)
-		return sc->kernel(sc);
-	ephport_steer_begin(en, &st, sc->sk);
-
-	pick = ephport_random_choose(en, sc->sk, sc->proto, avoid, &port,
-				     &avoided);
-	if (pick == EPHPORT_PICK_OK || pick == EPHPORT_PICK_LRU) {
-		ret = ephport_kernel_in(sc, port, port, &lost);
-		accepted = !ret && inet_sk(sc->sk)->inet_num == port;
-		if (accepted)
-			ephport_random_chosen(en, sc->proto, port);
-		/* Refused, unless bound elsewhere (the range changed under it). */
-		if (!ret)
-			goto out;
-	}
-	ret = ephport_kernel_avoiding(sc, avoid, &kernel_avoided);
-	avoided |= kernel_avoided;
-out:
-	ephport_random_count(en, pick, accepted);
-	if (avoided)
-		ephport_net_rcount(en, EPHPORT_SELF_CONNECT_AVOIDED);
-	ephport_steer_end(&st);
-	return ret;
-}
-
-/* Source and destination addresses are one: sport == dport would self-connect. */
-static bool ephport_to_itself(const struct sock *sk)
-{
-#if IS_ENABLED(CONFIG_IPV6)
-	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr))
-		return ipv6_addr_equal(&sk->sk_v6_rcv_saddr, &sk->sk_v6_daddr);
-#endif
-	return sk->sk_rcv_saddr == sk->sk_daddr;
-}
-
-/* Every function of ours starts and ends with these. */
-static void ephport_enter(void)
-{
-	this_cpu_inc(ephport_inflight);
-	if (!READ_ONCE(ephport_redirected))
-		WRITE_ONCE(ephport_redirected, true);
-}
-
-static void ephport_leave(void)
-{
-	this_cpu_dec(ephport_inflight);
-}
-
-/* ---- our functions, in place of the kernel's ---- */
-
-static int ephport_connect4_kernel(struct ephport_steer_call *sc)
-{
-	return inet_hash_connect(sc->death_row, sc->sk);
-}
-
-static int ephport_connect_steer(struct inet_timewait_death_row *death_row,
-				 struct sock *sk,
-				 int (*kernel)(struct ephport_steer_call *sc))
-{
-	struct ephport_steer_call sc = {
-		.sk = sk, .proto = EPHPORT_TCP, .kernel = kernel,
-		.death_row = death_row,
-	};
-
-	return ephport_steer(&sc, ephport_to_itself(sk) ?
-			     ntohs(inet_sk(sk)->inet_dport) : -1);
-}
-
-/* In place of inet_hash_connect(): TCP connect() without a port. */
-static int ephport_hash_connect4(struct inet_timewait_death_row *death_row,
-				 struct sock *sk)
-{
-	int ret;
-
-	ephport_enter();
-	ret = ephport_connect_steer(death_row, sk, ephport_connect4_kernel);
-	ephport_leave();
-	return ret;
-}
-
-#if IS_ENABLED(CONFIG_IPV6)
-static int ephport_connect6_kernel(struct ephport_steer_call *sc)
-{
-	return inet6_hash_connect(sc->death_row, sc->sk);
-}
-
-/* In place of inet6_hash_connect(). */
-static int ephport_hash_connect6(struct inet_timewait_death_row *death_row,
-				 struct sock *sk)
-{
-	int ret;
-
-	ephport_enter();
-	ret = ephport_connect_steer(death_row, sk, ephport_connect6_kernel);
-	ephport_leave();
-	return ret;
-}
-#endif
-
-static int ephport_tcp_bind_kernel(struct ephport_steer_call *sc)
-{
-	return inet_csk_get_port(sc->sk, 0);
-}
-
-/* In place of inet_csk_get_port(sk, 0): TCP bind(0), listen() unbound. */
-static int ephport_tcp_get_port(struct sock *sk, unsigned short snum)
-{
-	struct ephport_steer_call sc = {
-		.sk = sk, .proto = EPHPORT_TCP, .kernel = ephport_tcp_bind_kernel,
-	};
-	int ret;
-
-	ephport_enter();
-	ret = ephport_steer(&sc, -1);
-	ephport_leave();
-	return ret;
-}
-
-static int ephport_udp_bind_kernel(struct ephport_steer_call *sc)
-{
-	return udp_lib_get_port(sc->sk, 0, sc->hash2_nulladdr);
-}
-
-/* In place of udp_lib_get_port(sk, 0, ...): UDP bind(0) and autobind. */
-static int ephport_udp_get_port(struct sock *sk, unsigned short snum,
-				unsigned int hash2_nulladdr)
-{
-	struct ephport_steer_call sc = {
-		.sk = sk, .proto = EPHPORT_UDP, .kernel = ephport_udp_bind_kernel,
-		.hash2_nulladdr = hash2_nulladdr,
-	};
-	int ret;
-
-	ephport_enter();
-	ret = ephport_steer(&sc, -1);
-	ephport_leave();
-	return ret;
-}
+#include "random_mode.h"
+#include "steer.h"
 
 /* ---- the ftrace_ops ---- */
 
@@ -649,16 +417,6 @@ static void ephport_redirect_settle(void)
 		ephport_on_each_cpu();
 }
 
-static long ephport_inflight_sum(void)
-{
-	long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += per_cpu(ephport_inflight, cpu);
-	return sum;
-}
-
 void ephport_redirect_uninit(void)
 {
 	int i;
@@ -685,7 +443,7 @@ void ephport_redirect_uninit(void)
 		r->ip = 0;
 	}
 	mutex_unlock(&ephport_redirect_lock);
-	if (!READ_ONCE(ephport_redirected))
+	if (!ephport_steer_used())
 		return;
 	/*
 	 * Every task sent to our functions has entered them (and counted
@@ -693,7 +451,7 @@ void ephport_redirect_uninit(void)
 	 * own function takes; then they leave our code.
 	 */
 	ephport_redirect_settle();
-	while (ephport_inflight_sum())
+	while (ephport_steer_inflight())
 		usleep_range(1000, 2000);
 	ephport_redirect_settle();
 }

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephport: releases. A socket of a namespace is about to let go of a
- * port: the port's bit is cleared if no other owner in the namespace
- * holds it, judged under the port's bind hash chain or UDP slot lock, so
- * that shared ports stay counted and TIME_WAIT ports stay in use. Called
- * from the hooks at the entry of the kernel's release functions, in
- * atomic context.
+ * ephport: releases, judged in this one place. A socket of a namespace
+ * is about to let go of a port: if no other owner in the namespace holds
+ * it, judged under the port's bind hash chain or UDP slot lock (so that
+ * shared ports stay counted and TIME_WAIT ports stay in use), random mode
+ * is told first (the port rests from now) and then the counting (its bit
+ * is cleared): in that order, a choice made meanwhile finds the port
+ * either bound or resting, never free before its delay. Called from the
+ * hooks at the entry of the kernel's release functions, in atomic
+ * context.
  *
  * Judged at entry, not at return: the kernel frees the buckets inside
  * its release functions (inet_put_port() and inet_twsk_bind_unhash()
@@ -24,8 +27,18 @@
 #include <net/inet_hashtables.h>
 #include <net/udp.h>
 
-#include "netns.h"
+#include "counting.h"
+#include "random_mode.h"
+#include "release.h"
 #include "tables.h"
+
+/* No other owner holds @port: it is let go. Under its chain or slot lock. */
+static void ephport_net_let_go(struct ephport_net *en,
+			       enum ephport_proto proto, u32 port)
+{
+	ephport_random_released(en, port);
+	ephport_net_unbind(en, proto, port);
+}
 
 /*
  * The TCP owner @leaving (a socket's or a TIME_WAIT socket's bind node)
@@ -48,7 +61,7 @@ void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
 	else
 		spin_lock(&head->lock);
 	if (!ephport_tcp_held_but(head, en->net, port, leaving))
-		ephport_net_unbind(en, EPHPORT_TCP, port);
+		ephport_net_let_go(en, EPHPORT_TCP, port);
 	if (!locked)
 		spin_unlock(&head->lock);
 	local_irq_restore(flags);
@@ -66,6 +79,6 @@ void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
 	hslot = ephport_udp_slot(en->net, port);
 	spin_lock_irqsave(&hslot->lock, flags);
 	if (!ephport_udp_held(hslot, en->net, port, sk))
-		ephport_net_unbind(en, EPHPORT_UDP, port);
+		ephport_net_let_go(en, EPHPORT_UDP, port);
 	spin_unlock_irqrestore(&hslot->lock, flags);
 }

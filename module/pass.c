@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ephport: the pass (pass.h). One walk over the TCP bind hash and the UDP
+ * table(s) (tables.c) rebuilds the bitmaps of every tracked namespace at
+ * once. A pass runs at start (so sockets bound before ephport are
+ * counted) and, from the work (alarm.c), when events cannot be trusted
+ * (a hook missed one, or is unsupported): at most once a second, whoever
+ * asks. A reader never walks the tables. A namespace created after start
+ * begins empty.
+ */
+#include <linux/bitops.h>
+#include <linux/jiffies.h>
+#include <linux/lockdep.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+
+#include "compat.h"
+#include "pass.h"
+#include "tables.h"
+
+/* The pass's bookkeeping, under ephport_nets_lock. */
+static unsigned long ephport_last_pass;		/* jiffies */
+static unsigned long ephport_pass_missed;	/* hook misses seen by it */
+static bool ephport_passed;			/* a pass has run at all */
+static unsigned long ephport_passes;		/* passes so far: READ_ONCE */
+
+/*
+ * Set by ephport_pass_start() once the hooks are in place, cleared by
+ * ephport_pass_stop() before they go (READ_ONCE/WRITE_ONCE).
+ */
+static bool ephport_live;
+static struct ephport_netns_env ephport_env;	/* valid while live */
+
+static bool ephport_hooks_exact(void)
+{
+	return READ_ONCE(ephport_live) && ephport_env.exact;
+}
+
+static unsigned long ephport_hooks_missed(void)
+{
+	return READ_ONCE(ephport_live) ? ephport_env.missed() : 0;
+}
+
+/*
+ * Whether the bitmaps hold every bound port: no pass is rebuilding them,
+ * and a pass has counted what was bound before ephport. Missed events
+ * may still leave a bit wrong either way (the kernel checks random
+ * mode's choice). Caller holds en->lock.
+ */
+bool ephport_net_settled(struct ephport_net *en)
+{
+	lockdep_assert_held(&en->lock);
+	return !en->passing && en->dirty_seq == en->clean_seq;
+}
+
+static void ephport_pass_mark(const struct net *net, enum ephport_proto proto,
+			      u32 port)
+{
+	struct ephport_net *en = ephport_net_of(net);
+
+	lockdep_assert_held(&ephport_nets_lock);
+	if (!en || !en->tracked || port >= EPHPORT_NPORTS)
+		return;
+	set_bit(port, en->usage[proto].bound);
+}
+
+/*
+ * One pass over the tables, for every tracked namespace at once. Events
+ * go on setting and clearing bits meanwhile: a bind sets its bit after
+ * the socket is in the table the pass walks, a release clears it under
+ * the lock the pass takes to read the port's chain or slot, so the
+ * bitmaps are right when the pass ends. Each namespace's alarm is then
+ * to be judged again (the judge bit, for the work).
+ */
+static void ephport_pass_locked(void)
+{
+	unsigned long missed = ephport_hooks_missed();
+	/* Only with every hook in place can events keep the result right. */
+	bool trusted = ephport_hooks_exact();
+	struct udp_table *global = ephport_udp_table(&init_net);
+	struct ephport_net *en;
+	int p;
+
+	lockdep_assert_held(&ephport_nets_lock);
+	list_for_each_entry(en, &ephport_nets, node) {
+		spin_lock_irq(&en->lock);
+		en->passing = true;
+		en->pass_seq = en->dirty_seq;
+		for (p = 0; p < EPHPORT_NPROTO; p++)
+			ephport_usage_reset(&en->usage[p]);
+		spin_unlock_irq(&en->lock);
+	}
+
+	ephport_walk_tcp(ephport_pass_mark);
+	ephport_walk_udp(global, ephport_pass_mark);
+	/* Namespaces with a UDP table of their own (6.12). */
+	list_for_each_entry(en, &ephport_nets, node) {
+		struct udp_table *t = ephport_udp_table(en->net);
+
+		if (t != global)
+			ephport_walk_udp(t, ephport_pass_mark);
+	}
+
+	list_for_each_entry(en, &ephport_nets, node) {
+		spin_lock_irq(&en->lock);
+		ephport_counts_refresh(en);
+		en->passing = false;
+		if (trusted)
+			en->clean_seq = en->pass_seq;
+		spin_unlock_irq(&en->lock);
+		set_bit(0, &en->judge);
+	}
+	ephport_last_pass = jiffies;
+	ephport_passed = true;
+	WRITE_ONCE(ephport_passes, ephport_passes + 1);
+	WRITE_ONCE(ephport_pass_missed, missed);
+}
+
+static bool ephport_need_pass(void)
+{
+	struct ephport_net *en;
+	bool dirty = false;
+
+	lockdep_assert_held(&ephport_nets_lock);
+	if (!ephport_passed || !ephport_hooks_exact() ||
+	    ephport_hooks_missed() != ephport_pass_missed)
+		return true;
+	list_for_each_entry(en, &ephport_nets, node) {
+		spin_lock_irq(&en->lock);
+		dirty = en->dirty_seq != en->clean_seq;
+		spin_unlock_irq(&en->lock);
+		if (dirty)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * For the work: a pass if one is needed and the last is a second old;
+ * if it must wait, *delay is how long. Returns whether it passed.
+ * Caller holds ephport_nets_lock.
+ */
+bool ephport_pass_due(unsigned long *delay)
+{
+	*delay = 0;
+	if (!ephport_need_pass())
+		return false;
+	/* However many ask, the tables are walked once a second. */
+	if (time_before(jiffies, ephport_last_pass + HZ)) {
+		*delay = ephport_last_pass + HZ - jiffies;
+		return false;
+	}
+	ephport_pass_locked();
+	return true;
+}
+
+/*
+ * Whether a reader of @en should have the work pass: the hooks cannot
+ * keep the bitmaps exact, missed an event, or the namespace has not been
+ * counted yet. Lockless: a reader never walks the tables itself.
+ */
+bool ephport_pass_wanted(struct ephport_net *en)
+{
+	return !ephport_hooks_exact() ||
+	       ephport_hooks_missed() != READ_ONCE(ephport_pass_missed) ||
+	       READ_ONCE(en->dirty_seq) != READ_ONCE(en->clean_seq);
+}
+
+/* How many times the host's tables were walked since load. */
+unsigned long ephport_nets_passes(void)
+{
+	return READ_ONCE(ephport_passes);
+}
+
+bool ephport_counter_supported(enum ephport_counter c)
+{
+	return READ_ONCE(ephport_live) && (ephport_env.supported & BIT(c));
+}
+
+bool ephport_search_supported(void)
+{
+	return READ_ONCE(ephport_live) && ephport_env.search_supported;
+}
+
+/*
+ * Counts what was bound before the hooks were in place, in every
+ * namespace, and trusts new namespaces to start empty from now on.
+ */
+void ephport_pass_start(const struct ephport_netns_env *env)
+{
+	mutex_lock(&ephport_nets_lock);
+	ephport_env = *env;
+	WRITE_ONCE(ephport_live, true);
+	ephport_pass_locked();
+	mutex_unlock(&ephport_nets_lock);
+}
+
+void ephport_pass_stop(void)
+{
+	mutex_lock(&ephport_nets_lock);
+	WRITE_ONCE(ephport_live, false);
+	mutex_unlock(&ephport_nets_lock);
+}
+
+/*
+ * A new namespace. Before start, sockets exist already: a pass must
+ * count them. A namespace created later starts empty; its sockets bind
+ * through the hooks.
+ */
+void ephport_pass_join(struct ephport_net *en)
+{
+	lockdep_assert_held(&ephport_nets_lock);
+	if (!ephport_live)
+		en->dirty_seq = 1;
+}
