@@ -1,19 +1,40 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# checkpatch.pl --strict (the rules for new code in net/) from Debian's
-# linux-source-6.12 on every file of module/ and on the selftests' own
-# module (selftests/ipmodify).
+# make style: checkpatch.pl --strict (the rules for new code in net/) from
+# Debian's linux-source-6.12 on every file of module/ and on the
+# selftests' own module (selftests/ipmodify); then the layers of module/
+# (module/layers): every source file built against Debian's 6.12 headers,
+# its symbols read with nm (selftests/vm/layers.py).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-case "${1:-}" in -h|--help) echo "usage: $0  (checkpatch --strict on module/*.[ch] and selftests/ipmodify/*.c; fails on any error, warning or check)"; exit 0 ;; esac
-need_pkgs perl
+case "${1:-}" in -h|--help) echo "usage: $0  (checkpatch --strict on module/*.[ch] and selftests/ipmodify/*.c, then the layers of module/: fails on any error, warning or check, any call against module/layers, any circle of files, any module/ file over 500 lines)"; exit 0 ;; esac
+need_pkgs perl python3 binutils gcc
 src=$("$EPHPORT_TOP/selftests/vm/debug-kernel.sh" --print-src)
 cd "$EPHPORT_TOP"
 files=$(ls module/*.[ch] selftests/ipmodify/*.c)
+rc=0
 # --no-tree: we are not in a kernel tree; SPDX tags are checked by hand.
 perl "$src/scripts/checkpatch.pl" --no-tree --strict --terse --show-types \
 	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES -f $files | tee /tmp/ephport-style.$$
-! grep -qE ': (ERROR|WARNING|CHECK):' /tmp/ephport-style.$$
-rc=$?
+! grep -qE ': (ERROR|WARNING|CHECK):' /tmp/ephport-style.$$ || rc=1
 rm -f /tmp/ephport-style.$$
+
+# The check itself must fail where it should (an upward call, a circle,
+# a long file): layers-test.sh plants them in objects of its own.
+"$EPHPORT_TOP/selftests/vm/layers-test.sh" || rc=1
+
+# The layers: each file's object, both hook backends and the KUnit files
+# included (built one by one, so that no kernel option leaves one out).
+eval "$("$EPHPORT_TOP/selftests/vm/debian-kernel.sh" 6.12)"
+obj=$(mktemp -d)
+trap 'rm -rf "$obj"' EXIT
+cp -a Kbuild Makefile dkms.conf module "$obj/"
+# shellcheck disable=SC2046
+if ! make -s -C "$KDIR" M="$obj" -j"$(nproc)" \
+	$(for f in module/*.c; do echo "${f%.c}.o"; done) >"$obj/build.log" 2>&1; then
+	cat "$obj/build.log"
+	echo "layers: module/ does not build, cannot check its layers"
+	exit 1
+fi
+python3 selftests/vm/layers.py module/layers "$obj/module" module || rc=1
 exit $rc
