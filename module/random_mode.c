@@ -251,32 +251,33 @@ again:
 }
 
 /*
- * The kernel accepted @port, ephport's choice for a socket: handed out.
+ * A steered call ended: the port handed out if the kernel accepted
+ * ephport's choice (@accepted), and the call's counters
+ * (ephport_outcome(), and self_connect_avoided if @avoided).
+ *
  * The bind itself is recorded once, by the observe hook's return from
  * the outer call (hooks.c), just after: a sweep in between finds the
  * port handed out and not yet bound and lets it rest from then, which
  * changes nothing (a bound port is never chosen, and its release stamps
  * it again).
  */
-void ephport_random_handout(struct ephport_net *en, u32 port)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&en->rest_lock, flags);
-	if (en->rest)
-		ephport_rest_handout(en->rest, port);
-	spin_unlock_irqrestore(&en->rest_lock, flags);
-}
-
-/* A steered call ended: its counters (ephport_outcome()). */
-void ephport_random_count(struct ephport_net *en, enum ephport_pick pick,
-			  bool accepted)
+void ephport_random_done(struct ephport_net *en, enum ephport_pick pick,
+			 u32 port, bool accepted, bool avoided)
 {
 	unsigned long mask = ephport_outcome(pick, accepted);
+	unsigned long flags;
 	unsigned int c;
 
+	if (accepted) {
+		spin_lock_irqsave(&en->rest_lock, flags);
+		if (en->rest)
+			ephport_rest_handout(en->rest, port);
+		spin_unlock_irqrestore(&en->rest_lock, flags);
+	}
 	for_each_set_bit(c, &mask, EPHPORT_NRCOUNTERS)
 		ephport_net_rcount(en, c);
+	if (avoided)
+		ephport_net_rcount(en, EPHPORT_SELF_CONNECT_AVOIDED);
 }
 
 /*

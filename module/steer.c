@@ -35,7 +35,6 @@
 #include <net/udp.h>
 
 #include "compat.h"
-#include "counting.h"
 #include "random_mode.h"
 #include "sk.h"
 #include "steer.h"
@@ -171,7 +170,7 @@ static int ephport_steer(struct ephport_steer_call *sc, int avoid)
 	struct ephport_net *en;
 	enum ephport_pick pick;
 	bool avoided = false, kernel_avoided, accepted = false, lost;
-	u32 port;
+	u32 port = 0;
 	int ret;
 
 	rcu_read_lock();
@@ -187,8 +186,6 @@ static int ephport_steer(struct ephport_steer_call *sc, int avoid)
 	if (pick == EPHPORT_PICK_OK || pick == EPHPORT_PICK_LRU) {
 		ret = ephport_kernel_in(sc, port, port, &lost);
 		accepted = !ret && inet_sk(sc->sk)->inet_num == port;
-		if (accepted)
-			ephport_random_handout(en, port);
 		/* Refused, unless bound elsewhere (the range changed under it). */
 		if (!ret)
 			goto out;
@@ -196,9 +193,7 @@ static int ephport_steer(struct ephport_steer_call *sc, int avoid)
 	ret = ephport_kernel_avoiding(sc, avoid, &kernel_avoided);
 	avoided |= kernel_avoided;
 out:
-	ephport_random_count(en, pick, accepted);
-	if (avoided)
-		ephport_net_rcount(en, EPHPORT_SELF_CONNECT_AVOIDED);
+	ephport_random_done(en, pick, port, accepted, avoided);
 	ephport_steer_end(&st);
 	return ret;
 }
