@@ -32,30 +32,44 @@ VM=$EPHPORT_TOP/selftests/vm
 start=$(date +%s)
 suites=()
 
-# record SUITE PASSED FAILED SKIPPED: the suite's line, and its result file.
+# record SUITE PASSED FAILED SKIPPED [SECONDS]: the suite's line, and its
+# result file (with the suite's own time, for the summary).
 record() {
-	echo "$2 $3 $4" >"$logs/$1.result"
+	echo "$2 $3 $4 ${5:-0}" >"$logs/$1.result"
 	printf '# %-28s %4d passed, %d failed, %d skipped (%ds)\n' "$1" "$2" "$3" "$4" \
 		$(($(date +%s) - start))
 }
 
 # case_result SUITE CMD...: a suite of one case that passes if CMD does.
 case_result() {
-	local name=$1
+	local name=$1 t0=$(date +%s)
 	shift
 	suites+=("$name")
 	if "$@" >"$logs/$name.log" 2>&1; then
-		record "$name" 1 0 0
+		record "$name" 1 0 0 $(($(date +%s) - t0))
 	else
 		sed 's/^/#   /' "$logs/$name.log" | tail -n 30
-		record "$name" 0 1 0
+		record "$name" 0 1 0 $(($(date +%s) - t0))
 	fi
 }
 
+# phase NAME: the time since the last phase goes to the one before.
+phases=()
+phase_t=$start
+phase() {
+	local now=$(date +%s)
+	[ -z "${phase_name:-}" ] || phases+=("$phase_name $((now - phase_t))")
+	phase_name=$1
+	phase_t=$now
+}
+
+phase "host packages"
 host_pkgs
+phase style
 
 # Kernel coding style of every file in module/.
 case_result style "$VM/style.sh"
+phase tools
 
 # ephportstat against fake trees, no module: its output, hostile names,
 # the textfile writer, the example alert rules. Each "ok"/"not ok" counts.
@@ -72,6 +86,7 @@ tools_suite() {
 	record tools "$p" "$f" 0
 }
 tools_suite
+phase "kernels and builds"
 
 # The selftests, their static binaries, the tools and ephport.ko (per
 # kernel) are the same for every VM run: each run takes them from here.
@@ -101,7 +116,11 @@ build_for() {
 	fi
 	return $rc
 }
-for k in $kernels; do
+# build_kernel K: the kernel K and the builds for it; its suites' lines
+# go to stdout (run in the background, one kernel each, so the builds of
+# the kernels overlap; the suites are listed by the caller).
+build_kernel() {
+	local k=$1 kdir
 	case $k in
 	debug)
 		log "debug kernel (built once per machine, then cached)"
@@ -115,7 +134,6 @@ for k in $kernels; do
 			case_result "build-debug" build_for "$kdir" \
 				"$(cat "$kdir/include/config/kernel.release")"
 		else
-			suites+=("build-debug")
 			record "build-debug" 0 1 0
 		fi
 		;;
@@ -126,11 +144,24 @@ for k in $kernels; do
 			case_result "dkms-$k" "$VM/dkms-build.sh" "$KREL" "$KDIR" \
 				"$EPHPORT_VM_PREBUILT/dkms-$KREL"
 		else
-			suites+=("build-$k")
 			record "build-$k" 0 1 0
+			record "dkms-$k" 0 1 0
 		fi
 		;;
 	esac
+}
+# What the builds install, before they run side by side (one apt at a time).
+need_pkgs dkms apt-utils
+for k in $kernels; do
+	build_kernel "$k" >"$logs/build-kernel-$k.out" 2>&1 &
+	case $k in
+	debug) suites+=("build-debug") ;;
+	*) suites+=("build-$k" "dkms-$k") ;;
+	esac
+done
+wait
+for k in $kernels; do
+	cat "$logs/build-kernel-$k.out"
 done
 
 # ---- the queue ----
@@ -164,7 +195,7 @@ kunit_result() {
 # among VM-ARGS, the KUnit suite runs first in the same boot and is
 # recorded as kunit-debug.
 run_ktap() {
-	local name=$1 tmo=$2 vmrc p f s
+	local name=$1 tmo=$2 vmrc p f s t0=$(date +%s)
 	shift 2
 	"$VM/vm.sh" "$@" --timeout "$tmo" --log "$logs/$name.log" \
 		>/dev/null 2>"$logs/$name.err"
@@ -184,13 +215,13 @@ run_ktap() {
 			sed 's/^/# /' "$logs/$name.err" | tail -n 30
 			f=$((f + 1))
 		fi
-		record "$name" "$p" "$f" "$s"
+		record "$name" "$p" "$f" "$s" $(($(date +%s) - t0))
 	} >"$logs/$name.out"
 }
 
 # The Debian package: apt-get install/upgrade/remove in a cached chroot.
 run_deb() {
-	local name=$1 debrc p f s
+	local name=$1 debrc p f s t0=$(date +%s)
 	timeout "$2" "$VM/deb-test.sh" >"$logs/$name.log" 2>"$logs/$name.err"
 	debrc=$?
 	read -r p f s < <(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .* skip:\([0-9]*\) .*/\1 \2 \3/p' "$logs/$name.log")
@@ -201,7 +232,7 @@ run_deb() {
 			tail -n 30 "$logs/$name.err" | sed 's/^/# /'
 			f=$((f + 1))
 		fi
-		record "$name" "$p" "$f" "$s"
+		record "$name" "$p" "$f" "$s" $(($(date +%s) - t0))
 	} >"$logs/$name.out"
 }
 
@@ -277,6 +308,7 @@ for k in $kernels; do
 			$(tests ephport_modprobe.sh)
 done
 
+phase "VM runs ($njobs at a time)"
 log "${#queue[@]} runs, $njobs at a time"
 for j in "${queue[@]}"; do
 	while [ "$(jobs -rp | wc -l)" -ge "$njobs" ]; do
@@ -287,18 +319,24 @@ for j in "${queue[@]}"; do
 	sleep 1
 done
 wait
+phase end
 
 passed=0
 failed=0
 skipped=0
 echo "# ---- summary (logs in $logs, $(($(date +%s) - start)) s) ----"
 for name in "${suites[@]}"; do
-	read -r p f s 2>/dev/null <"$logs/$name.result" || { p=0 f=1 s=0; }
-	printf '# %-28s %4d passed, %d failed, %d skipped\n' "$name" "$p" "$f" "$s"
+	read -r p f s t 2>/dev/null <"$logs/$name.result" || { p=0 f=1 s=0 t=0; }
+	printf '# %-28s %4d passed, %d failed, %d skipped %6ds\n' "$name" "$p" "$f" "$s" "${t:-0}"
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + s))
 done
+echo "# ---- time of each part (s) ----"
+for p in "${phases[@]}"; do
+	printf '# %-28s %6d\n' "${p% *}" "${p##* }"
+done
+printf '# %-28s %6d\n' total $(($(date +%s) - start))
 echo "$skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
