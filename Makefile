@@ -33,7 +33,8 @@ demo:
 	selftests/vm/vm.sh --kernel $(or $(KERNEL),6.12) --demo
 
 # What ephport costs: one VM, without / observe / random interleaved;
-# table, CSV, JSON and plot in bench/out/ (bench/README.md).
+# table, CSV, JSON and plot in bench/out/, the run for git in
+# bench/results-<kernel>.md (bench/README.md).
 bench:
 	bench/bench.sh --kernel $(or $(KERNEL),6.12)
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # make bench: boot one VM, measure ephport's cost (bench/run.sh in the guest),
-# and write the table, CSV, JSON and the occupancy-sweep plot.
+# and write the table, CSV, JSON and the occupancy-sweep plot, and the run's
+# results for git, bench/results-KERNEL.md.
 set -euo pipefail
 . "$(dirname "$0")/../selftests/vm/lib.sh"
 
@@ -16,7 +17,9 @@ rounds, and connect() also with ephport built without its tracepoints;
 then memory and reading cost with many namespaces, and the cost of
 reading /proc/net/ephport_dests with many connections. Writes
 DIR/{table,results}-KERNEL.{txt,csv,json}, DIR/sweep-KERNEL.png and the
-console log DIR/console-KERNEL.log, and prints the table.
+console log DIR/console-KERNEL.log, and prints the table. A run whose VM
+ended well also rewrites bench/results-KERNEL.md, the results meant to be
+committed: date, the module's commit, the host's load, the table, spreads.
 
   --kernel K    Debian 12 kernel line (default 6.12)
   --rounds N    interleaved rounds (default 11)
@@ -125,6 +128,14 @@ load=$out/load-$kernel.txt
 ) &
 sampler=$!
 
+# The tree measured, for the results file: its commit, "-dirty" when the
+# working tree differs from it.
+if commit=$(git -C "$EPHPORT_TOP" describe --always --dirty --abbrev=7 2>/dev/null); then
+	commit="commit $commit"
+else
+	commit="commit unknown (git could not tell: not a git tree, or no git)"
+fi
+
 log "make bench on $kernel: $rounds rounds; console in $out/console-$kernel.log"
 # No result of an earlier run may pass for this one's.
 rm -f "$out"/{console,table,results,sweep}-"$kernel".*
@@ -150,7 +161,13 @@ log "the VM ran for $(($(date +%s) - start)) s (queueing for a VM slot included)
 
 [ -f "$out/console-$kernel.log" ] ||
 	die "the VM run failed before it booted (vm.sh exit $vrc)"
+# Only a run that ended well replaces the committed results.
+results=()
+[ "$vrc" != 0 ] ||
+	results=(--results "$EPHPORT_TOP/bench/results-$kernel.md")
 python3 "$EPHPORT_TOP/bench/report.py" "$out/console-$kernel.log" "$load" \
-	"$kernel" "$out" || die "no results (see $out/console-$kernel.log)"
+	"$kernel" "$out" --commit "$commit" "${results[@]}" ||
+	die "no results (see $out/console-$kernel.log)"
 log "wrote $out/table-$kernel.txt, results-$kernel.csv, results-$kernel.json, sweep-$kernel.png"
+[ "$vrc" != 0 ] || log "wrote bench/results-$kernel.md (for git: add its Notes)"
 [ "$vrc" = 0 ] || die "the VM run failed (vm.sh exit $vrc): see $out/console-$kernel.log"

@@ -2,13 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0
 """Turn the console of a "make bench" VM run into a table, CSV, JSON and a plot.
 
-usage: report.py CONSOLE_LOG LOAD_SAMPLES LABEL OUTDIR
+usage: report.py CONSOLE_LOG LOAD_SAMPLES LABEL OUTDIR [--commit DESC]
+                 [--results FILE]
 
 CONSOLE_LOG holds the "R key=value ..." lines that bench/run.sh printed
 between EPHPORT-BENCH-BEGIN and EPHPORT-BENCH-END; LOAD_SAMPLES the host's
 "epoch load1 other_vms" lines taken while the VM ran. Writes
 OUTDIR/{table,results}-LABEL.{txt,csv,json} and OUTDIR/sweep-LABEL.png
 (with gnuplot, if it is installed), and prints the table.
+
+With --results, also writes FILE: the run in Markdown, meant to be
+committed (bench/results-LABEL.md): its date, the module's commit (DESC,
+as bench.sh found it with git), the host's load, which goals were met,
+the table and the per-round spreads.
 """
 import csv
 import json
@@ -16,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 MODES = ("without", "observe", "random")
 NA_RANDOM = "n/a (random mode not available)"
@@ -539,11 +546,109 @@ def plot(rep, label, outdir):
     return png
 
 
+def results_md(rep, table, label, commit, load, console):
+    """bench/results-LABEL.md: the run, for git. The same shape as the
+    files committed by hand: a header, the goals, the table, the checks."""
+    i = rep.info
+    if load:
+        start = time.gmtime(load[0][0])
+    else:
+        start = time.gmtime(os.path.getmtime(console))
+    loads = [x[1] for x in load]
+    others = max((x[2] for x in load), default=0)
+    met, missed = [], []
+    for row in rep.summary:
+        goal_met = row.get("goal_met")
+        # The MemFree row repeats the memory goal as a cross-check only.
+        if goal_met is None or "memfree" in row["metric"]:
+            continue
+        if isinstance(goal_met, dict):
+            pairs = [(m, v) for m, v in goal_met.items() if v is not None]
+        else:
+            pairs = [("", goal_met)]
+        for m, v in pairs:
+            if row["unit"] == "KiB":
+                val = row.get(m)
+                if m == "random" and isinstance(row.get("observe"), (int, float)):
+                    val = val - row["observe"]
+                value = "-" if not isinstance(val, (int, float)) else (
+                    f"{'+' if m == 'random' else ''}{val:.1f} KiB")
+            else:
+                ratio = row.get(f"{m}_ratio" if m else "traced_ratio")
+                value = "-" if not isinstance(ratio, (int, float)) else (
+                    f"{100 * ratio:.1f} %" if row["unit"] == "ops/s"
+                    else f"{ratio:.2f}x")
+            what = (f"  - {row['case']}, {row['metric']}" + (f", {m}" if m else "")
+                    + f": {value}")
+            (met if v else missed).append(what)
+    body = table.split("\nchecks:\n", 1)
+    head_table = body[0].rstrip("\n")
+    checks = body[1] if len(body) > 1 else ""
+    out = [
+        f"# make bench on Debian's {label}: the last run",
+        "",
+        f"Written by `make bench{'' if label == '6.12' else ' KERNEL=' + label}`"
+        " (bench/report.py) from the run it describes; the next run rewrites"
+        " this file, Notes included. Method, cases and goals:"
+        " [README.md](README.md).",
+        "",
+        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', start)}",
+        f"- module: ephport {i.get('version', '?')}, {commit}",
+        f"- kernel: {i.get('kernel', '?')}, QEMU TCG, {i.get('cpus', '?')} vCPUs;"
+        f" {i.get('rounds', '?')} rounds, each "
+        + " -> ".join(m for m in MODES if not rep.na(m)),
+        f"- host: {os.cpu_count()} CPUs, 1-min load average during the run "
+        + (f"{min(loads):.2f} to {max(loads):.2f} (median"
+           f" {statistics.median(loads):.2f})" if loads else "not sampled")
+        + f"; other VMs beside it: up to {others}",
+        "",
+        "## Goals",
+        "",
+        "Reported, not enforced; under TCG only the ratios within one boot"
+        " mean something, and they spread widely per round (Spreads, below).",
+        "",
+        "- met:" + ("" if met else " none"),
+        *met,
+        "- not met:" + ("" if missed else " none"),
+        *missed,
+        "",
+        "## Table",
+        "",
+        "```",
+        head_table,
+        "```",
+        "",
+        "## Spreads and checks",
+        "",
+        "```",
+        checks.rstrip("\n"),
+        "```",
+        "",
+        "## Notes",
+        "",
+        "None yet: whoever commits this file says here what the run shows.",
+        "",
+    ]
+    return "\n".join(out)
+
+
 def main():
-    if len(sys.argv) != 5:
+    args = sys.argv[1:]
+    commit, results = "commit unknown", None
+    pos = []
+    while args:
+        a = args.pop(0)
+        if a in ("--commit", "--results") and args:
+            if a == "--commit":
+                commit = args.pop(0)
+            else:
+                results = args.pop(0)
+        else:
+            pos.append(a)
+    if len(pos) != 4:
         print(__doc__.strip(), file=sys.stderr)
         return 2
-    console, loadfile, label, outdir = sys.argv[1:]
+    console, loadfile, label, outdir = pos
     records = parse(console)
     if not any(r.get("case") == "info" for r in records):
         print("report.py: no benchmark results in " + console, file=sys.stderr)
@@ -579,6 +684,10 @@ def main():
                    "sweep_samples_us": [r for r in records
                                         if r.get("case") == "sweep"],
                    "plot": png}, f, indent=1)
+    if results:
+        with open(results + ".tmp", "w") as f:
+            f.write(results_md(rep, table, label, commit, load, console))
+        os.replace(results + ".tmp", results)
     sys.stdout.write(table)
     return 0
 
