@@ -47,9 +47,9 @@ unload() {
 # every namespace released before it is torn down. A teardown purges the
 # namespace's TIME_WAIT sockets through a function ephport hooks, and
 # under TCG with two vCPUs an unload that unpatches it meanwhile can hang
-# the guest (F1 in bugs/ of the source tree). Teardowns run in order, a
-# batch at a time, and each namespace's ephport directory goes early in
-# its own: the second of two namespaces released one after the other
+# the guest (F1 in Documentation/hardening-test-findings.md). Teardowns
+# run in order, a batch at a time, and each namespace's ephport
+# directory goes early in its own: the second of two namespaces released one after the other
 # goes after the batch under way.
 settle_netns() {
 	for _ in 1 2; do

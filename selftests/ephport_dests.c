@@ -185,7 +185,8 @@ static int tracefs(void)
 			 * sched_switch and sched_wakeup, patching the text of
 			 * the scheduler while the other CPU runs it, which
 			 * QEMU's TCG with two vCPUs mis-executes (finding F1
-			 * in bugs/): ephport's own sites are all that change.
+			 * in Documentation/hardening-test-findings.md):
+			 * ephport's own sites are all that change.
 			 */
 			snprintf(path, sizeof(path), "%s/options/record-cmd",
 				 tracing);

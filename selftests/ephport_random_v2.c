@@ -119,7 +119,8 @@ static int connect_to(int family, int dport, int *local)
 /*
  * Under QEMU's emulator (TCG) with several CPUs online, patching kernel
  * text that another vCPU runs can crash the guest, with or without
- * ephport (F1 in bugs/): loads under traffic then keep to one CPU.
+ * ephport (F1 in Documentation/hardening-test-findings.md): loads under
+ * traffic then keep to one CPU.
  */
 static int tcg_smp(void)
 {

@@ -422,7 +422,7 @@ FIXTURE_TEARDOWN(cycles)
  *           included): under QEMU TCG with a host thread per vCPU, a
  *           vCPU that runs a function while another live-patches its
  *           ftrace site hangs or kills the guest, with or without ephport
- *           (finding F1 in bugs/);
+ *           (F1 in Documentation/hardening-test-findings.md);
  *  pinned   everything on CPU 0, the workers at nice 19.
  * The default is free, except under TCG with several CPUs online: quiesce.
  * make check runs this test in a one-vCPU VM, in free mode; two vCPUs that
@@ -643,7 +643,9 @@ TEST_F_TIMEOUT(unload, with_readers, 300)
 		SKIP(return, "no %s", ep_ko_path());
 	/*
 	 * Under TCG with several vCPUs, text patched while another vCPU
-	 * runs kills the guest (bugs/, F1): everything on one CPU there.
+	 * runs kills the guest (F1 in
+	 * Documentation/hardening-test-findings.md): everything on one CPU
+	 * there.
 	 */
 	if (!strcmp(cycle_mode(), "quiesce")) {
 		cpu_set_t one;

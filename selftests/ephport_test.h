@@ -199,7 +199,8 @@ static inline int ep_loaded(void)
  * inet_twsk_bind_unhash(), which ephport hooks, on whichever CPU the work
  * runs. Under QEMU TCG with several vCPUs, live-patching a function that
  * another vCPU is running can hang or kill the guest, with or without
- * ephport (bugs/ISSUE5-FINDINGS.md, F1). An unload rewrites every hooked
+ * ephport (Documentation/hardening-test-findings.md, F1). An unload
+ * rewrites every hooked
  * function's ftrace site, that one included. (A load does too, but it
  * registers its per-namespace part first, which waits for teardowns under
  * way; a switch of random mode rewrites only functions that a teardown

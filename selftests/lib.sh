@@ -24,8 +24,8 @@ ephport_unload() {
 # ephport is loaded: a teardown runs one of ephport's hooks (TIME_WAIT
 # purge) on whichever vCPU it likes, and under QEMU TCG with several
 # vCPUs, an unload that unpatches it meanwhile can hang the guest
-# (bugs/ISSUE5-FINDINGS.md, F1). Teardowns run a batch at a time in
-# order, and a namespace's ephport directory goes early in its own: the
+# (Documentation/hardening-test-findings.md, F1). Teardowns run a batch
+# at a time in order, and a namespace's ephport directory goes early in its own: the
 # second of two namespaces released one after the other is torn down
 # after the batch that was under way. ep_settle_netns() in
 # ephport_test.h is the same.

@@ -270,8 +270,8 @@ tests() {
 # ephport_stress's load/unload cycles run on one vCPU with traffic that is
 # never paused (EPHPORT_CYCLE_MODE=free): with a host thread per vCPU, QEMU
 # TCG hangs or crashes on kernel text live-patched under a running vCPU,
-# with or without ephport (bugs/ISSUE5-FINDINGS.md, F1). Two vCPUs emulated
-# in turn by one thread (vm.sh --one-thread) do not, but each cycle then
+# with or without ephport (Documentation/hardening-test-findings.md, F1).
+# Two vCPUs emulated in turn by one thread (vm.sh --one-thread) do not, but each cycle then
 # takes twice as long (2.3-2.7 s against 1.2 s). The other runs keep a
 # thread per vCPU (their two-CPU cases need both at once), and the tests
 # wait for the host's namespace teardowns before they unload ephport

@@ -29,7 +29,8 @@ and streams the serial console.
   --one-thread  emulate every vCPU on one host thread, in turn (TCG's
                 thread=single), instead of one thread each: kernel text
                 can then be live-patched under traffic on several vCPUs
-                (bugs/ISSUE5-FINDINGS.md, F1); no two vCPUs run at once
+                (Documentation/hardening-test-findings.md, F1); no two
+                vCPUs run at once
   --env VAR=VALUE  set VAR in the tests' environment (repeatable), e.g.
                 EPHPORT_CYCLES=200 (see selftests/ephport_stress.c)
   --debian-modules  (6.1 / 6.12) the image's /lib/modules tree (without
