@@ -38,31 +38,12 @@ say() { echo "# bench: [$(cut -d" " -f1 /proc/uptime) s] $*"; }
 
 unload() {
 	if [ -d /sys/module/ephport ]; then
-		settle_netns
+		# Every namespace released so far torn down first: an unload
+		# meanwhile can hang the guest (selftests/ephport_test.h,
+		# ep_settle_netns(), says why).
+		./ephport_settle
 		rmmod ephport || return 1
 	fi
-}
-
-# settle_netns: waits (at most 30 s for each of two namespaces) until
-# every namespace released before it is torn down. A teardown purges the
-# namespace's TIME_WAIT sockets through a function ephport hooks, and
-# under TCG with two vCPUs an unload that unpatches it meanwhile can hang
-# the guest (F1 in Documentation/hardening-test-findings.md). Teardowns
-# run in order, a batch at a time, and each namespace's ephport
-# directory goes early in its own: the second of two namespaces released one after the other
-# goes after the batch under way.
-settle_netns() {
-	for _ in 1 2; do
-		[ -d "$SYSFS/net" ] || return 0
-		ns=$(unshare -n readlink /proc/self/ns/net) || return 0
-		ns=${ns#net:\[}
-		ns=${ns%]}
-		n=0
-		while [ -d "$SYSFS/net/$ns" ] && [ $n -lt 1500 ]; do
-			sleep 0.02
-			n=$((n + 1))
-		done
-	done
 }
 
 # set_mode without|observe|notrace|random

@@ -200,13 +200,16 @@ static inline int ep_loaded(void)
  * runs. Under QEMU TCG with several vCPUs, live-patching a function that
  * another vCPU is running can hang or kill the guest, with or without
  * ephport (Documentation/hardening-test-findings.md, F1). An unload
- * rewrites every hooked
- * function's ftrace site, that one included. (A load does too, but it
- * registers its per-namespace part first, which waits for teardowns under
- * way; a switch of random mode rewrites only functions that a teardown
- * does not run.) Under KASAN a wait costs a second or two, the two
- * namespaces' making and teardown: only ep_unload() waits, and only with
- * two CPUs or more.
+ * rewrites every hooked function's ftrace site, that one included. (A
+ * load does too, but it registers its per-namespace part first, which
+ * waits for teardowns under way; a switch of random mode rewrites only
+ * functions that a teardown does not run.) Under KASAN a wait costs a
+ * second or two, the two namespaces' making and teardown: only
+ * ep_unload() waits, and only with two CPUs or more.
+ *
+ * The one copy of this wait: the shell tests (lib.sh's ephport_unload)
+ * and the benchmark (bench/run.sh) run it as the program ephport_settle
+ * (ephport_settle.c).
  */
 static inline void ep_settle_netns(void)
 {

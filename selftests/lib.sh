@@ -5,6 +5,9 @@
 
 EPHPORT_KO=${EPHPORT_KO:-/lib/modules/$(uname -r)/extra/ephport.ko}
 SYSFS=/sys/kernel/ephport
+# The wait for namespace teardowns before an unload (ephport_settle.c):
+# ep_settle_netns() of ephport_test.h, the C tests' wait, as a program.
+EPHPORT_SETTLE=$(cd "$(dirname "$0")" && pwd)/ephport_settle
 
 # ephport_load [PARAM=VALUE...]: insmod the module (unloading it first).
 ephport_load() {
@@ -14,35 +17,9 @@ ephport_load() {
 
 ephport_unload() {
 	if [ -d /sys/module/ephport ]; then
-		ephport_settle_netns
+		"$EPHPORT_SETTLE"
 		rmmod ephport
 	fi
-}
-
-# ephport_settle_netns: waits (at most 30 s for each of two namespaces)
-# until every network namespace released before it is torn down, while
-# ephport is loaded: a teardown runs one of ephport's hooks (TIME_WAIT
-# purge) on whichever vCPU it likes, and under QEMU TCG with several
-# vCPUs, an unload that unpatches it meanwhile can hang the guest
-# (Documentation/hardening-test-findings.md, F1). Teardowns run a batch
-# at a time in order, and a namespace's ephport directory goes early in its own: the
-# second of two namespaces released one after the other is torn down
-# after the batch that was under way. ep_settle_netns() in
-# ephport_test.h is the same.
-ephport_settle_netns() {
-	# On one CPU nothing runs while the unload patches.
-	[ "$(grep -c '^processor' /proc/cpuinfo)" -ge 2 ] || return 0
-	for _ in 1 2; do
-		[ -d "$SYSFS/net" ] || return 0
-		ns=$(unshare -n readlink /proc/self/ns/net) || return 0
-		ns=${ns#net:\[}
-		ns=${ns%]}
-		n=0
-		while [ -d "$SYSFS/net/$ns" ] && [ $n -lt 1500 ]; do
-			sleep 0.02
-			n=$((n + 1))
-		done
-	done
 }
 
 # Everything ephport creates that a user can see: none of it may outlive
