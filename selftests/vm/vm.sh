@@ -32,7 +32,7 @@ and streams the serial console.
                 (Documentation/hardening-test-findings.md, F1); no two
                 vCPUs run at once
   --env VAR=VALUE  set VAR in the tests' environment (repeatable), e.g.
-                EPHPORT_CYCLES=200 (see selftests/ephport_stress.c)
+                EPHPORT_CYCLES=200 (see selftests/ephport_stress_cycles.c)
   --debian-modules  (6.1 / 6.12) the image's /lib/modules tree (without
                 drivers/, veth aside, and sound/), ephport built by dkms
                 in updates/dkms instead of extra/, Debian's kmod as
