@@ -5,8 +5,8 @@
 # readers (ephport_stress_churn), heavy load with exact counters
 # (ephport_stress_heavy). One entry for the three, so that a run can
 # give them a VM of their own (make check: one vCPU, EPHPORT_CYCLE_MODE).
-# Last in the suite: a kernel that falls over here takes no other test's
-# result with it.
+# It may run anywhere in a run: each case loads or unloads ephport as it
+# needs and leaves it loaded if it found it so.
 # Exits 4 (skip) if all three skip, 1 if any fails.
 dir=$(dirname "$0")
 rc=0

@@ -12,6 +12,8 @@
  *    or an error, never freed memory (the KASAN kernel would say), and
  *    a file held open across an unload reads as an error.
  *
+ * Each case leaves ephport loaded if it found it loaded.
+ *
  * Figures (Debian's kernels, then the KASAN kernel, where everything is
  * several times slower; each can be set by its variable):
  *   EPHPORT_CYCLES   load/unload cycles, random mode   200 (debug 10)
@@ -257,15 +259,19 @@ static void unload_reader(struct unload_readers *ur, int idx)
 #define UNLOAD_BUDGET	240	/* seconds; the harness's timeout is 300 */
 
 FIXTURE(unload) {
-	int dummy;
+	int was_loaded;
 };
 
 FIXTURE_SETUP(unload)
 {
+	self->was_loaded = ep_loaded();
 }
 
+/* Loaded again (in observe mode) if it was before the case. */
 FIXTURE_TEARDOWN(unload)
 {
+	if (self->was_loaded && !ep_loaded())
+		ep_load(NULL);
 }
 
 TEST_F_TIMEOUT(unload, with_readers, 300)
