@@ -3,7 +3,7 @@
  * ephportstat: ephport's sysfs tree, per network namespace, by name.
  *
  * main (ephportstat.c) reads a snapshot (snapshot.c), names its namespaces
- * (names.c) and prints it (output.c). These parts share the types below
+ * (names.c) and prints it (output*.c). These parts share the types below
  * and use only util.c (errors, paths, the fields' file names), never each
  * other.
  */
@@ -129,8 +129,8 @@ int ep_resolve(const char *arg, unsigned long *inum);
 int ep_print_dests(FILE *f, unsigned long inum);
 
 /*
- * output.c: prints a named snapshot. In watch mode (watch true) the table
- * and -n show the counters' changes since prev, the previous screen's
+ * output_*.c: print a named snapshot, a file per format (output.h). In
+ * watch mode (watch true) the table and -n show the counters' changes since prev, the previous screen's
  * snapshot (NULL on the first: since the module loaded, like vmstat).
  */
 void ep_sort(struct ep_snap *snap);
