@@ -6,13 +6,14 @@
 # (promtool, installed with apt-get if missing and root), names no tenant
 # can break any output with, the textfile writer, /proc/net/ephport for who
 # may not read the sysfs tree, watch mode, the not-loaded and may-not-read
-# cases; the example alert rules (promtool check rules, test rules). Run by
-# "make -C tools check".
+# cases; the example alert rules (promtool check rules, and the unit tests
+# of ephport-alerts.test.yml, here). Run by "make -C tools check".
 # Prints TAP; exits non-zero if a case fails.
 set -u
+# Here, in tools/tests/; the tool and the example rules are in tools/.
 cd "$(dirname "$0")" || exit 1
-BIN=${EPHPORTSTAT:-$PWD/ephportstat}
-JSONCHECK=${JSONCHECK:-$PWD/ephport-jsoncheck}
+BIN=${EPHPORTSTAT:-$(cd .. && pwd)/ephportstat}
+JSONCHECK=${JSONCHECK:-$(cd .. && pwd)/ephport-jsoncheck}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 R=$TMP/root
@@ -279,11 +280,11 @@ t_prometheus() {
 t_alert_rules() {
 	local m
 	need_promtool || return 1
-	promtool check rules ephport-alerts.yml &&
+	promtool check rules ../ephport-alerts.yml &&
 		promtool test rules ephport-alerts.test.yml || return 1
 	# The rules use the tool's metrics, by their names.
 	stat --prometheus >"$TMP/p" || return 1
-	for m in $(grep -o 'ephport_[a-z_]*' ephport-alerts.yml | sort -u); do
+	for m in $(grep -o 'ephport_[a-z_]*' ../ephport-alerts.yml | sort -u); do
 		grep -q "^# TYPE $m " "$TMP/p" || { echo "no $m"; return 1; }
 	done
 }
