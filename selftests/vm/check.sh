@@ -277,7 +277,7 @@ tests() {
 # wait for the host's namespace teardowns before they unload ephport
 # (ep_settle_netns).
 debug_a="ephport_observe_ports ephport_observe_hooks ephport_observe_tables ephport_observe_files ephport_random ephport_priv ephport_nomem ephport_checkers.sh"
-debug_b="ephport_load.sh ephportstat.sh ephport_badinput ephport_dests ephport_random_busy ephport_random_ipmodify"
+debug_b="ephport_load.sh ephportstat.sh ephport_badinput ephport_dests ephport_dests_trace ephport_random_busy ephport_random_ipmodify"
 for k in $kernels; do
 	case $k in
 	debug)
