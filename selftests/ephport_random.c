@@ -149,17 +149,6 @@ TEST_F_TIMEOUT(slow, uniform_connect, 240)
 
 /* ---- reuse delay ---- */
 
-static int bind0_close(int family, int type)
-{
-	int fd = ep_bind0(family, type), p;
-
-	if (fd < 0)
-		return fd;
-	p = ep_local_port(fd);
-	close(fd);
-	return p;
-}
-
 /*
  * 10 ports, 1 s delay: nine bind(0)/close give nine distinct ports, the
  * tenth must be the one port left (a released port is never handed out
@@ -178,7 +167,7 @@ TEST_F(loaded, reuse_delay)
 	ok0 = ep_nsval("random_ok");
 	fb0 = ep_nsval("random_fallback");
 	for (i = 0; i < 10; i++) {
-		p = bind0_close(AF_INET, SOCK_STREAM);
+		p = ep_bind0_close(AF_INET, SOCK_STREAM);
 		ASSERT_LE(LO, p) TH_LOG("bind %d: %d", i, p);
 		ASSERT_GE(LO + 9, p);
 		ASSERT_EQ(0, seen[p - LO]) TH_LOG("port %d again within the delay", p);
@@ -188,18 +177,18 @@ TEST_F(loaded, reuse_delay)
 	ASSERT_EQ(10, ep_nsval("random_ok") - ok0);
 	ASSERT_EQ(10, ep_nsval("resting"));
 	lru0 = ep_nsval("random_lru");
-	p = bind0_close(AF_INET, SOCK_STREAM);
+	p = ep_bind0_close(AF_INET, SOCK_STREAM);
 	ASSERT_EQ(order[0], p) TH_LOG("everything rests: the port released first");
 	ASSERT_EQ(1, ep_nsval("random_lru") - lru0);
 	/* UDP shares the resting ports. */
-	p = bind0_close(AF_INET, SOCK_DGRAM);
+	p = ep_bind0_close(AF_INET, SOCK_DGRAM);
 	ASSERT_EQ(order[1], p);
 	ASSERT_EQ(2, ep_nsval("random_lru") - lru0);
 
 	usleep((delay + 200) * 1000);
 	ASSERT_EQ(0, ep_nsval("resting")) TH_LOG("the delay is over");
 	ok0 = ep_nsval("random_ok");
-	p = bind0_close(AF_INET, SOCK_STREAM);
+	p = ep_bind0_close(AF_INET, SOCK_STREAM);
 	ASSERT_LE(LO, p);
 	ASSERT_EQ(1, ep_nsval("random_ok") - ok0) TH_LOG("ephport chooses again");
 	ASSERT_EQ(2, ep_nsval("random_lru") - lru0);
@@ -591,7 +580,7 @@ static long traffic(volatile int *stop, int lfd4, int lfd6)
 		p = connect_once(v6 ? AF_INET6 : AF_INET, v6 ? lfd6 : lfd4,
 				 EP_SERVER_PORT);
 		fails += p < 0;
-		p = bind0_close(AF_INET, SOCK_STREAM);
+		p = ep_bind0_close(AF_INET, SOCK_STREAM);
 		fails += p < 0;
 		fd = ep_udp_autobind(AF_INET6, EP_SERVER_PORT);
 		fails += fd < 0;

@@ -62,17 +62,6 @@ static inline const char *rnd_sums(const struct rnd *r)
 				     (r)->untrusted);			\
 } while (0)
 
-static inline int bind0_close(int family, int type)
-{
-	int fd = ep_bind0(family, type), p;
-
-	if (fd < 0)
-		return fd;
-	p = ep_local_port(fd);
-	close(fd);
-	return p;
-}
-
 /* connect() to loopback:@dport; 0 with *@local, or -errno. */
 static inline int connect_to(int family, int dport, int *local)
 {

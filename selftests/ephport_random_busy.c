@@ -188,7 +188,7 @@ TEST_F(lru, release_order)
 	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
 	rnd_read(&r0);
 	for (i = 0; i < LRU_PORTS; i++) {
-		p = bind0_close(variant->family, variant->type);
+		p = ep_bind0_close(variant->family, variant->type);
 		ASSERT_LE(LO, p) TH_LOG("bind %d: %d", i, p);
 		ASSERT_GE(LO + LRU_PORTS - 1, p);
 		ASSERT_EQ(0, seen[p - LO]) TH_LOG("port %d again within the delay", p);
@@ -200,7 +200,7 @@ TEST_F(lru, release_order)
 	ASSERT_EQ(0, r1.lru - r0.lru);
 	ASSERT_EQ(LRU_PORTS, ep_nsval("resting"));
 	for (i = 0; i < LRU_PORTS; i++) {
-		p = bind0_close(variant->family, variant->type);
+		p = ep_bind0_close(variant->family, variant->type);
 		ASSERT_EQ(first[i], p)
 			TH_LOG("round 2, bind %d: port %d, the least recently used is %d",
 			       i, p, first[i]);
@@ -271,7 +271,7 @@ TEST_F(only_port, unavailable)
 	/* A second try, and a bind(0) that may have the port. */
 	err = connect_to(variant->family, LO, &local);
 	ASSERT_EQ(-EADDRNOTAVAIL, err);
-	ASSERT_EQ(LO, bind0_close(variant->family, SOCK_STREAM))
+	ASSERT_EQ(LO, ep_bind0_close(variant->family, SOCK_STREAM))
 		TH_LOG("bind(0) has no destination: the port is free");
 	rnd_read(&r1);
 	ASSERT_EQ(2, r1.avoided - r0.avoided);
@@ -429,7 +429,7 @@ TEST_F_TIMEOUT(load_random, under_traffic, 300)
 
 	/* Quiet now: the set is built, ephport chooses, the sums hold. */
 	for (c = 0; c < 500; c++) {
-		p = bind0_close(AF_INET, SOCK_STREAM);
+		p = ep_bind0_close(AF_INET, SOCK_STREAM);
 		ASSERT_LE(0, p);
 		ASSERT_FALSE(is_held(p)) TH_LOG("port %d is held", p);
 		if (ep_nsval("random_ok") > 0)

@@ -197,7 +197,7 @@ static int ipmod_calls(const FIXTURE_VARIANT(ipmodify) *v, int lfd, int n)
 			afd = accept(lfd, NULL, NULL);
 			if (afd >= 0)
 				close(afd);
-		} else if (bind0_close(v->family, v->type) < 0) {
+		} else if (ep_bind0_close(v->family, v->type) < 0) {
 			continue;
 		}
 		ok++;

@@ -602,6 +602,18 @@ static inline int ep_bind0(int family, int type)
 	return ep_bind(family, type, 0, 0);
 }
 
+/* bind(0) and close: the port the kernel (or random mode) gave, or -errno. */
+static inline int ep_bind0_close(int family, int type)
+{
+	int fd = ep_bind0(family, type), p;
+
+	if (fd < 0)
+		return fd;
+	p = ep_local_port(fd);
+	close(fd);
+	return p;
+}
+
 /* UDP autobind: sendto() from an unbound socket; the fd, or -errno. */
 static inline int ep_udp_autobind(int family, int port)
 {
