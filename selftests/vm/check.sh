@@ -74,7 +74,7 @@ phase tools
 # ephportstat against fake trees, no module: its output, hostile names,
 # the textfile writer, the example alert rules. Each "ok"/"not ok" counts.
 tools_suite() {
-	local rc=0 p f
+	local rc=0 p f t0=$(date +%s)
 	suites+=(tools)
 	make -s -C "$EPHPORT_TOP/tools" check >"$logs/tools.log" 2>&1 || rc=$?
 	p=$(grep -c '^ok ' "$logs/tools.log")
@@ -83,7 +83,7 @@ tools_suite() {
 		f=1
 	fi
 	[ "$f" = 0 ] || sed 's/^/#   /' "$logs/tools.log" | tail -n 30
-	record tools "$p" "$f" 0
+	record tools "$p" "$f" 0 $(($(date +%s) - t0))
 }
 tools_suite
 phase "kernels and builds"
@@ -150,8 +150,13 @@ build_kernel() {
 		;;
 	esac
 }
-# What the builds install, before they run side by side (one apt at a time).
+# What the builds install, and the Debian kernels (apt-get update and
+# download), one at a time before the builds run side by side.
 need_pkgs dkms apt-utils
+for k in $kernels; do
+	[ "$k" = debug ] || "$VM/debian-kernel.sh" "$k" >/dev/null ||
+		log "cannot fetch Debian's $k kernel"
+done
 for k in $kernels; do
 	build_kernel "$k" >"$logs/build-kernel-$k.out" 2>&1 &
 	case $k in
