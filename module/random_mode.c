@@ -251,24 +251,27 @@ again:
 }
 
 /*
- * A steered call ended: the port handed out if the kernel accepted
- * ephport's choice (@accepted), and the call's counters
- * (ephport_outcome(), and self_connect_avoided if @avoided).
+ * A steered call ended: if the kernel accepted ephport's choice
+ * (@accepted), the port is recorded as bound and handed out, and the
+ * call's counters move (ephport_outcome(), and self_connect_avoided if
+ * @avoided).
  *
- * The bind itself is recorded once, by the observe hook's return from
- * the outer call (hooks.c), just after: a sweep in between finds the
- * port handed out and not yet bound and lets it rest from then, which
- * changes nothing (a bound port is never chosen, and its release stamps
- * it again).
+ * Bound before handed out, here rather than at the observe hook's return
+ * from the outer call: until its bit is set, a handed-out port looks
+ * free to the next choice (and, still carrying its old stamp, first in
+ * line for the LRU one), and a sweep would take it for a release unseen.
+ * The outer call's return then finds the bit set and moves nothing.
  */
-void ephport_random_done(struct ephport_net *en, enum ephport_pick pick,
-			 u32 port, bool accepted, bool avoided)
+void ephport_random_done(struct ephport_net *en, enum ephport_proto proto,
+			 enum ephport_pick pick, u32 port, bool accepted,
+			 bool avoided)
 {
 	unsigned long mask = ephport_outcome(pick, accepted);
 	unsigned long flags;
 	unsigned int c;
 
 	if (accepted) {
+		ephport_net_bound(en, proto, port);
 		spin_lock_irqsave(&en->rest_lock, flags);
 		if (en->rest)
 			ephport_rest_handout(en->rest, port);

@@ -193,7 +193,7 @@ static int ephport_steer(struct ephport_steer_call *sc, int avoid)
 	ret = ephport_kernel_avoiding(sc, avoid, &kernel_avoided);
 	avoided |= kernel_avoided;
 out:
-	ephport_random_done(en, pick, port, accepted, avoided);
+	ephport_random_done(en, sc->proto, pick, port, accepted, avoided);
 	ephport_steer_end(&st);
 	return ret;
 }
