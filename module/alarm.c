@@ -99,17 +99,23 @@ static bool ephport_alarm_dests(struct ephport_net *en)
 	return true;
 }
 
-/* Judged again, and notified if it changed. */
-static void ephport_alarm_rejudge(struct ephport_net *en)
+/*
+ * Judged again, the per-destination part too (pulled if the judgement
+ * found the distinct TCP ports above alarm_pct); true if it changed.
+ */
+static bool ephport_alarm_rejudge(struct ephport_net *en)
 {
 	bool changed;
 
-	ephport_alarm_dests(en);
 	spin_lock_irq(&en->lock);
 	changed = ephport_alarm_judge(en);
 	spin_unlock_irq(&en->lock);
-	if (changed)
-		ephport_netns_kick();
+	if (ephport_alarm_dests(en)) {
+		spin_lock_irq(&en->lock);
+		changed |= ephport_alarm_judge(en);
+		spin_unlock_irq(&en->lock);
+	}
+	return changed;
 }
 
 /*
@@ -125,6 +131,11 @@ void ephport_net_values(struct ephport_net *en, struct ephport_values *v)
 
 	if (ephport_pass_wanted(en))
 		ephport_work_soon();
+	/*
+	 * The per-destination part, if the last judgement found the
+	 * distinct TCP ports above alarm_pct (one that finds them so now
+	 * kicks the work, which pulls it).
+	 */
 	ephport_alarm_dests(en);
 
 	spin_lock_irq(&en->lock);
@@ -162,10 +173,13 @@ struct kernfs_node *ephport_net_watch_alarm(struct ephport_net *en,
 static void ephport_alarms_rejudge(void)
 {
 	struct ephport_net *en;
+	bool changed = false;
 
 	lockdep_assert_held(&ephport_nets_lock);
 	list_for_each_entry(en, &ephport_nets, node)
-		ephport_alarm_rejudge(en);
+		changed |= ephport_alarm_rejudge(en);
+	if (changed)
+		ephport_netns_kick();
 }
 
 void ephport_set_alarm_pct(unsigned int pct)
@@ -263,12 +277,20 @@ void ephport_alarm_work(struct work_struct *work)
 	 * (and poll() wakes) without a reader.
 	 */
 	list_for_each_entry(en, &ephport_nets, node) {
-		bool judge = test_and_clear_bit(0, &en->judge);
-		bool dests = ephport_alarm_dests(en);
-
-		again |= dests;
-		if (!judge && !dests)
+		/*
+		 * Judged first: the per-destination part is pulled only
+		 * while the distinct TCP ports are above alarm_pct, which
+		 * this judgement may just have found; then judged again
+		 * with it.
+		 */
+		if (test_and_clear_bit(0, &en->judge)) {
+			spin_lock_irq(&en->lock);
+			ephport_alarm_judge(en);
+			spin_unlock_irq(&en->lock);
+		}
+		if (!ephport_alarm_dests(en))
 			continue;
+		again = true;
 		spin_lock_irq(&en->lock);
 		ephport_alarm_judge(en);
 		spin_unlock_irq(&en->lock);

@@ -194,13 +194,12 @@ void ephport_netns_uninit(void)
 }
 
 /*
- * The hooks are in place: count what was bound before them, judge every
- * alarm, and sweep resting ports from now on.
+ * The hooks are in place: count what was bound before them (and judge
+ * every alarm), and sweep resting ports from now on.
  */
 void ephport_netns_start(const struct ephport_netns_env *env)
 {
 	ephport_pass_start(env);
-	ephport_netns_kick();
 	ephport_random_start();
 }
 

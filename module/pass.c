@@ -70,7 +70,8 @@ static void ephport_pass_mark(const struct net *net, enum ephport_proto proto,
  * the socket is in the table the pass walks, a release clears it under
  * the lock the pass takes to read the port's chain or slot, so the
  * bitmaps are right when the pass ends. Each namespace's alarm is then
- * to be judged again (the judge bit, for the work).
+ * to be judged again: the judge bit, which the work (running this pass,
+ * or kicked by ephport_pass_start()) reads right after.
  */
 static void ephport_pass_locked(void)
 {
@@ -184,7 +185,8 @@ bool ephport_search_supported(void)
 
 /*
  * Counts what was bound before the hooks were in place, in every
- * namespace, and trusts new namespaces to start empty from now on.
+ * namespace, and trusts new namespaces to start empty from now on. The
+ * work judges every alarm then (the pass set their judge bits).
  */
 void ephport_pass_start(const struct ephport_netns_env *env)
 {
@@ -193,6 +195,7 @@ void ephport_pass_start(const struct ephport_netns_env *env)
 	WRITE_ONCE(ephport_live, true);
 	ephport_pass_locked();
 	mutex_unlock(&ephport_nets_lock);
+	ephport_netns_kick();
 }
 
 void ephport_pass_stop(void)

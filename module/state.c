@@ -26,9 +26,21 @@ int ephport_alarm_basis = EPHPORT_BASIS_PORTS;
 
 /*
  * Deferred passes and alarm notifications: one work item for the host,
- * since a pass walks the host's tables for every namespace at once.
+ * since a pass walks the host's tables for every namespace at once. What
+ * it does is handed in at init (ephport_state_init()); until then it
+ * does nothing.
  */
-static struct delayed_work ephport_work;
+static work_func_t ephport_work_func __read_mostly;
+
+static void ephport_work_fn(struct work_struct *work)
+{
+	work_func_t fn = READ_ONCE(ephport_work_func);
+
+	if (fn)
+		fn(work);
+}
+
+static DECLARE_DELAYED_WORK(ephport_work, ephport_work_fn);
 
 /*
  * kvzalloc() with EPHPORT_GFP, but without retrying hard for contiguous
@@ -116,7 +128,7 @@ void ephport_work_later(unsigned long delay)
 /* What the work does, handed in by the layer that owns it. */
 void ephport_state_init(work_func_t work)
 {
-	INIT_DELAYED_WORK(&ephport_work, work);
+	WRITE_ONCE(ephport_work_func, work);
 }
 
 /*
@@ -126,4 +138,5 @@ void ephport_state_init(work_func_t work)
 void ephport_state_uninit(void)
 {
 	cancel_delayed_work_sync(&ephport_work);
+	WRITE_ONCE(ephport_work_func, NULL);
 }
