@@ -2,7 +2,7 @@
 /*
  * ephport: the pure core. Plain data and functions on it: no locks, no
  * kernel state, nothing that sleeps, so KUnit drives every function
- * directly. Callers hold whatever protects the data (netns.h says what).
+ * directly. Callers hold whatever protects the data (state.h says what).
  *
  *   usage.c	bound ports, in-use counts, peaks, the alarm, search_ns
  *   choose.c	random mode's choice

@@ -15,8 +15,10 @@
  *   release.c		releases, judged in one place
  *   steer.c		the steered call
  *
- * This file calls them; none calls it, nor anything above it: what they
- * need from above is handed to them here or by the hooks at init.
+ * netns.c composes the first of them (their parts of a namespace's
+ * life, the switches); none calls it, nor anything above it: what they
+ * need from above is handed to them at init, here (the work's function)
+ * or by the hooks (random mode's steer ops).
  */
 #ifndef _EPHPORT_NETNS_H
 #define _EPHPORT_NETNS_H

@@ -7,17 +7,21 @@
  * the pure core (core.h) and the kernel, nothing of ephport above it:
  * what the work does is handed to it at init (ephport_state_init()).
  *
- * Each part of struct ephport_net has one owner, which alone writes it
- * (module/layers lists the files and what each may call):
+ * Each part of struct ephport_net has one owner, the file that keeps it
+ * right (module/layers lists the files and what each may call):
  *
- *   counting.c	usage[] but the alarm, base/top/gen, cpu, set_at/clear_at
- *   pass.c	passing, pass_seq, dirty_seq, clean_seq
- *   alarm.c	usage[].alarm, alarm_on, alarm_changed, dest_*, alarm_kn,
- *		alarm_rs, judge (cleared; the hooks set it)
+ *   state.c	node, tracked (the list), the locks' set-up
+ *   counting.c	usage[] (counts, peaks), base/top/gen, cpu,
+ *		set_at/clear_at; the bitmaps with the pass
+ *   pass.c	passing, pass_seq, dirty_seq, clean_seq; the bitmaps
+ *		while it rebuilds them
+ *   alarm.c	usage[].alarm, alarm_on, alarm_changed, dest_max,
+ *		dest_alarm, alarm_kn, alarm_rs; it clears judge, which
+ *		the counting's events and the pass set
  *   dests.c	dests, dests_lock
- *   random_mode.c	rest, spare (and mode, delay_ms through netns.c)
+ *   random_mode.c	rest, spare
  *   steer.c	steering[], nsteering
- *   netns.c	the namespace's life: net, node, tracked, alive, counted
+ *   netns.c	net, alive, counted, mode, delay_ms (the switches)
  */
 #ifndef _EPHPORT_STATE_H
 #define _EPHPORT_STATE_H

@@ -3,7 +3,7 @@
  * ephport: usage accounting, part of the pure core (core.h): which ports
  * are bound, how many of them lie in the range, their peak, each CPU's
  * share of the count, the alarm's hysteresis and the search_ns buckets.
- * Callers hold what protects the data (netns.h says what); the bound
+ * Callers hold what protects the data (state.h says what); the bound
  * bitmaps alone are changed with atomic bit operations.
  */
 #include <linux/bitmap.h>
