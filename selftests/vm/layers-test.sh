@@ -32,7 +32,7 @@ obj() {
 }
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..8"
 mkdir -p "$t/src" "$t/obj"
 cat >"$t/layers" <<'L'
 low   files: low.c   calls: -
@@ -54,4 +54,29 @@ check "a file over 500 lines fails" 1 'module/low.c: 50[0-9] lines, over the lim
 obj low 'int low_fn(void) { return 1; }'
 obj stray 'int stray_fn(void) { return 0; }'
 check "a file in no layer fails" 1 'module/stray.c: in no layer'
+obj low 'int low_fn(void) { return 1; }'
+rm -f "$t/src/stray.c" "$t/obj/stray.o"
+obj low 'extern int high_fn(void) __attribute__((weak)); int low_fn(void) { return high_fn ? high_fn() : 1; }'
+check "a weak upward call fails" 1 'module/low.c uses high_fn of module/high.c'
+
+# Two files of one layer that call each other: a circle all the same.
+cat >"$t/layers" <<'L'
+low   files: low.c low2.c  calls: -
+high  files: high.c  calls: low
+L
+obj low 'int low2_fn(void); int low_fn(void) { return low2_fn(); }'
+obj low2 'int low_fn(void); int low2_fn(void) { return low_fn(); }'
+check "a circle within a layer fails" 1 'a circle of files: low.c -> low2.c'
+
+# A symbol that a lower and a higher file both define (as the two hook
+# backends do): a use of it reaches both, so an upward use still fails.
+cat >"$t/layers" <<'L'
+low   files: low.c low2.c  calls: -
+high  files: high.c  calls: low
+L
+obj low2 'int dup_fn(void) { return 2; }'
+obj high 'int low_fn(void); int dup_fn(void) { return 3; } int high_fn(void) { return low_fn(); }'
+obj low 'int dup_fn(void); int low_fn(void) { return dup_fn(); }'
+check "an upward use of a symbol defined twice fails" 1 \
+	'module/low.c uses dup_fn of module/high.c'
 [ "$fails" = 0 ]

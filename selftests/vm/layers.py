@@ -63,15 +63,18 @@ def parse_layers(path):
 
 
 def nm(obj):
-    """(defined global symbols, undefined symbols) of one object."""
+    """(defined global symbols, used symbols) of one object.
+
+    Weak definitions (W, V) count as definitions and weak references
+    (w, v) as uses: a weak upward call is still an upward call."""
     out = subprocess.run(['nm', obj], check=True, capture_output=True,
                          text=True).stdout
     defined, used = set(), set()
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) == 2 and parts[0] == 'U':
+        if len(parts) == 2 and parts[0] in ('U', 'w', 'v'):
             used.add(parts[1])
-        elif len(parts) == 3 and parts[1].isupper() and parts[1] not in 'UW':
+        elif len(parts) == 3 and parts[1].isupper() and parts[1] != 'U':
             defined.add(parts[2])
     return defined, used
 
@@ -140,21 +143,23 @@ def main():
         d, u = nm(obj)
         uses[fn] = u
         for s in d:
-            defs.setdefault(s, fn)
+            # Alternatives (the two hook backends) define the same
+            # symbols: a use reaches every file that defines it.
+            defs.setdefault(s, []).append(fn)
 
     edges = {}
     why = {}
     for fn, used in uses.items():
         for s in sorted(used):
-            to = defs.get(s)
-            if not to or to == fn:
-                continue
-            edges.setdefault(fn, set()).add(to)
-            why.setdefault((fn, to), []).append(s)
-            a, b = owner[fn], owner[to]
-            if a != b and b not in layers[a][1]:
-                errors.append(f'module/{fn} uses {s} of module/{to}: '
-                              f'layer {a} may not call layer {b}')
+            for to in defs.get(s, ()):
+                if to == fn:
+                    continue
+                edges.setdefault(fn, set()).add(to)
+                why.setdefault((fn, to), []).append(s)
+                a, b = owner[fn], owner[to]
+                if a != b and b not in layers[a][1]:
+                    errors.append(f'module/{fn} uses {s} of module/{to}: '
+                                  f'layer {a} may not call layer {b}')
 
     for comp in circles(owner.keys(), edges):
         ties = []
