@@ -183,6 +183,12 @@ printf '#!/bin/sh\n[ "$1" = --foreground ] && shift\nexec busybox timeout "$@"\n
 chmod +x "$stage/usr/bin/timeout"
 cp "$EPHPORT_TOP/selftests/vm/guest-init.sh" "$stage/init"
 cp "$kosrc"/*.ko "$stage/lib/modules/$KREL/extra/"
+# Without their DWARF, as dkms and Debian's packages install modules: the
+# symbol table (kallsyms, stack traces) stays. Measured under TCG on
+# 6.12, one vCPU: insmod 0.46-0.82 s and rmmod 0.15-0.38 s with it
+# (7 MB), 0.03-0.05 s and 0.02 s without (0.26 MB); every load and
+# unload of the tests paid that.
+strip --strip-debug "$stage/lib/modules/$KREL/extra/"*.ko
 if [ -n "$KMODS" ]; then
 	# Debian's own modules the tests use, uncompressed for busybox.
 	# veth for the tests; sctp, dccp and what they need for the SCTP and
