@@ -184,10 +184,11 @@ chmod +x "$stage/usr/bin/timeout"
 cp "$EPHPORT_TOP/selftests/vm/guest-init.sh" "$stage/init"
 cp "$kosrc"/*.ko "$stage/lib/modules/$KREL/extra/"
 # Without their DWARF, as dkms and Debian's packages install modules: the
-# symbol table (kallsyms, stack traces) stays. Measured under TCG on
-# 6.12, one vCPU: insmod 0.46-0.82 s and rmmod 0.15-0.38 s with it
-# (7 MB), 0.03-0.05 s and 0.02 s without (0.26 MB); every load and
-# unload of the tests paid that.
+# symbol table (kallsyms, stack traces) stays. Measured under TCG on an
+# idle 6.12, one vCPU: insmod 0.46-0.82 s and rmmod 0.15-0.38 s with it
+# (7 MB), 0.03-0.05 s and 0.02 s without (0.26 MB). Under the stress
+# test's traffic other costs dominate: 0.41 s per load and 0.55 s per
+# unload in random mode on 6.1 either way.
 strip --strip-debug "$stage/lib/modules/$KREL/extra/"*.ko
 if [ -n "$KMODS" ]; then
 	# Debian's own modules the tests use, uncompressed for busybox.
