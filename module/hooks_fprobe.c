@@ -20,7 +20,7 @@
 #include <linux/ptrace.h>
 #include <linux/string.h>
 
-#include "hooks.h"
+#include "hooks_backend.h"
 
 /* The hook table, handed in by hooks.c at init (before any handler runs). */
 static struct ephport_hook *ephport_hooks;

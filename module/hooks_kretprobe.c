@@ -24,7 +24,7 @@
 #include <linux/string.h>
 #include <linux/trace_recursion.h>
 
-#include "hooks.h"
+#include "hooks_backend.h"
 
 /* The hook table, handed in by hooks.c at init (before any handler runs). */
 static struct ephport_hook *ephport_hooks;

@@ -14,6 +14,7 @@
 #include "interfaces.h"
 #include "netns.h"
 #include "random_mode.h"
+#include "redirect.h"
 
 static int __init ephport_init(void)
 {

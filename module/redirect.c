@@ -44,6 +44,7 @@
 
 #include "hooks.h"
 #include "random_mode.h"
+#include "redirect.h"
 #include "steer.h"
 
 /* ---- the ftrace_ops ---- */

@@ -22,6 +22,7 @@
 #include "hooks.h"
 #include "interfaces.h"
 #include "netns.h"
+#include "redirect.h"
 
 static struct kobject *ephport_kobj;		/* /sys/kernel/ephport/ */
 static struct kobject *ephport_net_kobj;	/* /sys/kernel/ephport/net/ */

@@ -32,7 +32,7 @@ obj() {
 }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..9"
 mkdir -p "$t/src" "$t/obj"
 cat >"$t/layers" <<'L'
 low   files: low.c   calls: -
@@ -79,4 +79,17 @@ obj high 'int low_fn(void); int dup_fn(void) { return 3; } int high_fn(void) { r
 obj low 'int dup_fn(void); int low_fn(void) { return dup_fn(); }'
 check "an upward use of a symbol defined twice fails" 1 \
 	'module/low.c uses dup_fn of module/high.c'
+
+# What nm cannot see: a static inline of a higher layer's header.
+rm -f "$t/src/low2.c" "$t/obj/low2.o"
+cat >"$t/layers" <<'L'
+low   files: low.c   calls: -
+high  files: high.c  calls: low
+L
+obj high 'int low_fn(void); int high_fn(void) { return low_fn(); }'
+printf 'static inline int high_inline(void) { return 4; }\n' >"$t/src/high.h"
+obj low '#include "high.h"
+int low_fn(void) { return high_inline(); }'
+check "an upward include fails" 1 \
+	'module/low.c:1 includes high.h: layer low may not call layer high'
 [ "$fails" = 0 ]

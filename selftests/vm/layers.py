@@ -16,11 +16,17 @@ file to the second. The check fails, naming the symbol and both files, on:
 - any circle of files that call each other, within a layer too;
 - a source file of SRCDIR (.c or .h) over the line limit;
 - a source file that the layers file does not place, or a placed file
-  that does not exist.
+  that does not exist;
+- an #include "x.h" of a header of a layer the including file may not
+  call: what nm cannot see (a static inline of a header, a struct) is
+  used only through a header, so the headers keep the same direction. A
+  header is in the layer of the .c of the same name, or in the one the
+  layers file names it in.
 
 Prints what it found and "layers: ok" on success; exits 1 otherwise.
 """
 import os
+import re
 import subprocess
 import sys
 
@@ -133,10 +139,35 @@ def main():
         if fn not in sources:
             errors.append(f'{layers_path}: {fn} does not exist')
 
+    # Headers: the layer of their .c, unless the layers file places them.
+    for fn in sources:
+        if fn.endswith('.h') and fn not in owner:
+            c = fn[:-2] + '.c'
+            if c in owner:
+                owner[fn] = owner[c]
+            else:
+                errors.append(f'module/{fn}: in no layer of {layers_path} '
+                              f'(and no {c})')
+    include = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+    for fn in sources:
+        if fn not in owner:
+            continue
+        with open(os.path.join(srcdir, fn)) as f:
+            for num, line in enumerate(f, 1):
+                m = include.match(line)
+                if not m or m.group(1) not in owner:
+                    continue
+                a, b = owner[fn], owner[m.group(1)]
+                if a != b and b not in layers[a][1]:
+                    errors.append(f'module/{fn}:{num} includes {m.group(1)}: '
+                                  f'layer {a} may not call layer {b}')
+
     defs, uses = {}, {}
-    for fn in owner:
+    for fn in list(owner):
+        if not fn.endswith('.c'):
+            continue
         obj = os.path.join(objdir, fn[:-2] + '.o')
-        if not fn.endswith('.c') or not os.path.exists(obj):
+        if not os.path.exists(obj):
             if fn in sources:
                 errors.append(f'module/{fn}: no object {obj} to check')
             continue
