@@ -33,31 +33,9 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sys/resource.h>
-#include <cpuid.h>
 #include "ephport_random.h"
 
 /* ---- helpers ---- */
-
-/*
- * Under QEMU's emulator (TCG) with several CPUs online, patching kernel
- * text that another vCPU runs can crash the guest, with or without
- * ephport (F1 in Documentation/hardening-test-findings.md): loads under
- * traffic then keep to one CPU.
- */
-static int tcg_smp(void)
-{
-	unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0;
-	char vendor[13] = "";
-
-#if defined(__x86_64__) || defined(__i386__)
-	__cpuid(0x40000000, eax, ebx, ecx, edx);
-	memcpy(vendor, &ebx, 4);
-	memcpy(vendor + 4, &ecx, 4);
-	memcpy(vendor + 8, &edx, 4);
-#endif
-	(void)eax;
-	return !strcmp(vendor, "TCGTCGTCGTCG") && sysconf(_SC_NPROCESSORS_ONLN) > 1;
-}
 
 static int raise_nofile(rlim_t n)
 {
@@ -364,7 +342,7 @@ static void ld_traffic(struct ld_shared *sh, int reuse)
 TEST_F_TIMEOUT(load_random, under_traffic, 300)
 {
 	long cycles = ep_figure("EPHPORT_LOAD_CYCLES", 3, 2), c, ops0;
-	int held[LD_PORTS], nheld = 0, p, err, pinned = tcg_smp();
+	int held[LD_PORTS], nheld = 0, p, err, pinned = ep_tcg_smp();
 	long untrusted = 0, steered = 0, refused = 0;
 	struct rnd r;
 	double t0;

@@ -24,7 +24,6 @@
  * test prints the figures it used.
  */
 #define _GNU_SOURCE
-#include <cpuid.h>
 #include "ephport_stress.h"
 
 /* ---- load/unload under traffic ---- */
@@ -73,21 +72,10 @@ FIXTURE_TEARDOWN(cycles)
 static const char *cycle_mode(void)
 {
 	const char *how = getenv("EPHPORT_CYCLE_MODE");
-	unsigned int eax, ebx, ecx, edx;
-	char vendor[13] = "";
 
 	if (how && *how)
 		return how;
-#if defined(__x86_64__) || defined(__i386__)
-	/* The hypervisor's CPUID leaf names QEMU's emulator "TCGTCGTCGTCG". */
-	__cpuid(0x40000000, eax, ebx, ecx, edx);
-	memcpy(vendor, &ebx, 4);
-	memcpy(vendor + 4, &ecx, 4);
-	memcpy(vendor + 8, &edx, 4);
-#endif
-	if (!strcmp(vendor, "TCGTCGTCGTCG") && sysconf(_SC_NPROCESSORS_ONLN) > 1)
-		return "quiesce";
-	return "free";
+	return ep_tcg_smp() ? "quiesce" : "free";
 }
 
 #define CYCLES_BUDGET 840	/* seconds: the harness kills the test at 900 */

@@ -29,6 +29,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
@@ -600,6 +603,28 @@ static inline int ep_bind(int family, int type, int port, int reuse)
 static inline int ep_bind0(int family, int type)
 {
 	return ep_bind(family, type, 0, 0);
+}
+
+/*
+ * Under QEMU's emulator (TCG, whose hypervisor CPUID leaf reads
+ * "TCGTCGTCGTCG") with several CPUs online: patching kernel text that
+ * another vCPU runs can crash the guest there, with or without ephport
+ * (F1 in Documentation/hardening-test-findings.md).
+ */
+static inline int ep_tcg_smp(void)
+{
+	char vendor[13] = "";
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned int eax, ebx, ecx, edx;
+
+	__cpuid(0x40000000, eax, ebx, ecx, edx);
+	(void)eax;
+	memcpy(vendor, &ebx, 4);
+	memcpy(vendor + 4, &ecx, 4);
+	memcpy(vendor + 8, &edx, 4);
+#endif
+	return !strcmp(vendor, "TCGTCGTCGTCG") &&
+	       sysconf(_SC_NPROCESSORS_ONLN) > 1;
 }
 
 /* bind(0) and close: the port the kernel (or random mode) gave, or -errno. */
