@@ -9,6 +9,8 @@
  *		reader's own namespace
  *   sysctl.c	net.ephport.*: a namespace's own settings
  *   params.c	the module parameters: the settings at load
+ *   access.c	who may see and change what: the reader's namespace,
+ *		CAP_SYS_ADMIN in the initial user namespace
  *
  * Each registers its own pernet_operations after the state's, so its
  * files are made after a namespace's state and removed before it.
@@ -17,6 +19,7 @@
 #define _EPHPORT_INTERFACES_H
 
 struct kobject;
+struct net;
 
 int ephport_sysfs_init(void);
 void ephport_sysfs_uninit(void);
@@ -26,5 +29,8 @@ int ephport_procfs_init(void);
 void ephport_procfs_uninit(void);
 int ephport_sysctl_init(void);
 void ephport_sysctl_uninit(void);
+bool ephport_host_admin(void);
+bool ephport_may_see(const struct net *net);
+bool ephport_may_see_host(void);
 
 #endif /* _EPHPORT_INTERFACES_H */

@@ -4,6 +4,13 @@
  * the state: the reader's own namespace's values, world-readable like
  * /proc/net/sockstat and /proc/net/tcp. Made and removed by their own
  * pernet_operations, registered after the state's.
+ *
+ * /proc/net is /proc/self/net: the reader's own namespace. But
+ * /proc/<pid>/net/ephport is another task's, and a file stays open
+ * across setns() and unshare(): a read shows the file's namespace, not
+ * the reader's. Each tenant sees only itself, so a read checks, as the
+ * files of /sys/kernel/ephport/net/ do (access.c), that the reader is in
+ * that namespace or holds CAP_SYS_ADMIN over it (-EACCES otherwise).
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -77,6 +84,8 @@ static int ephport_proc_show(struct seq_file *seq, void *v)
 {
 	struct ephport_net *en;
 
+	if (!ephport_may_see(seq_file_single_net(seq)))
+		return -EACCES;
 	rcu_read_lock();
 	en = ephport_net_get(seq_file_single_net(seq));
 	rcu_read_unlock();
@@ -110,6 +119,8 @@ static int ephport_dests_show(struct seq_file *seq, void *v)
 	u32 i;
 	int ret;
 
+	if (!ephport_may_see(seq_file_single_net(seq)))
+		return -EACCES;
 	rcu_read_lock();
 	en = ephport_net_get(seq_file_single_net(seq));
 	rcu_read_unlock();

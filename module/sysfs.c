@@ -5,18 +5,20 @@
  *   version, netns, passes, probes,
  *   redirects				read-only (but version: the
  *					host's readers only)
- *   alarm_pct, mode, reuse_delay_ms	the global settings
+ *   alarm_pct, alarm_basis, mode,
+ *   reuse_delay_ms			the global settings: anyone
+ *					reads them, the host writes
  *   net/<inum>/...			one directory per namespace
  *					(sysfs_net.c)
  *
- * The probes and redirects files print the hooks' own tables (hooks.c,
- * redirect.c); nothing there calls back.
+ * Who may do what is access.c's: the file modes alone do not tell a
+ * container without a user namespace (uid 0) from the host. The probes
+ * and redirects files print the hooks' own tables (hooks.c, redirect.c);
+ * nothing there calls back.
  */
-#include <linux/cred.h>
 #include <linux/kernfs.h>
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
-#include <linux/user_namespace.h>
 
 #include "alarm.h"
 #include "hooks.h"
@@ -30,12 +32,12 @@ static struct kobject *ephport_net_kobj;	/* /sys/kernel/ephport/net/ */
 /* ---- /sys/kernel/ephport/ ---- */
 
 /*
- * What the whole host does (the hooks' hits, the namespaces) is not for
- * a reader inside another user namespace: a container's root included.
+ * What the whole host does (the hooks' hits, the namespaces) is for the
+ * host's readers only: no container's, with or without a user namespace.
  */
 static bool ephport_host_reader(void)
 {
-	return current_user_ns() == &init_user_ns;
+	return ephport_may_see_host();
 }
 
 static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -86,6 +88,12 @@ static ssize_t redirects_show(struct kobject *kobj,
 
 static struct kobj_attribute redirects_attr = __ATTR_RO(redirects);
 
+/*
+ * The global settings, below: anyone reads them. A write changes every
+ * namespace that follows them, which is the host's decision: it needs
+ * CAP_SYS_ADMIN in the initial user namespace, beside the file's mode
+ * (0644, root's), which a container without a user namespace passes.
+ */
 static ssize_t alarm_pct_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
 {
@@ -97,6 +105,9 @@ static ssize_t alarm_pct_store(struct kobject *kobj,
 			       size_t count)
 {
 	u32 pct;
+
+	if (!ephport_host_admin())
+		return -EPERM;
 
 	if (ephport_parse_pct(buf, &pct))
 		return -EINVAL;
@@ -119,6 +130,9 @@ static ssize_t alarm_basis_store(struct kobject *kobj,
 {
 	enum ephport_basis b;
 
+	if (!ephport_host_admin())
+		return -EPERM;
+
 	if (ephport_parse_basis(buf, &b))
 		return -EINVAL;
 	ephport_set_alarm_basis(b);
@@ -139,6 +153,9 @@ static ssize_t mode_store(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	enum ephport_mode m;
 	int ret;
+
+	if (!ephport_host_admin())
+		return -EPERM;
 
 	if (ephport_parse_mode(buf, false, &m))
 		return -EINVAL;
@@ -161,6 +178,9 @@ static ssize_t reuse_delay_ms_store(struct kobject *kobj,
 				    const char *buf, size_t count)
 {
 	int ms;
+
+	if (!ephport_host_admin())
+		return -EPERM;
 
 	if (ephport_parse_delay(buf, false, &ms))
 		return -EINVAL;
@@ -204,8 +224,14 @@ int ephport_sysfs_init(void)
 	}
 	/*
 	 * The list of namespaces is the host's: the directory is root's
-	 * alone (0700), so a container's root cannot list it. The directory
-	 * is found by its name, as a file would be.
+	 * alone (0700), so neither an unprivileged user nor a user
+	 * namespace's root can list it. A container without a user
+	 * namespace is uid 0 and can: sysfs cannot hide a directory's
+	 * entries from one reader and show them to another (its namespace
+	 * tags follow the netns of the sysfs mount, which would hide every
+	 * other namespace from the host's tools too). The names it lists are
+	 * inode numbers; every file in them refuses it (sysfs_net.c). The
+	 * directory is found by its name, as a file would be.
 	 */
 	ret = sysfs_chmod_file(ephport_kobj,
 			       &(const struct attribute){ .name = "net" },

@@ -23,20 +23,55 @@
 static struct kobject *ephport_net_kobj;	/* /sys/kernel/ephport/net/ */
 
 /*
- * Readable by the host's root only (0400, peaks 0600): a namespace's
- * values are not shown to other namespaces' users. Everyone reads their
- * own namespace's values in /proc/net/ephport.
+ * Each tenant sees only itself. The files are the host's root's (0400,
+ * peaks 0600), which keeps out unprivileged users and the root of a user
+ * namespace, but not a container without a user namespace: its root is
+ * uid 0 of the host. So every show and store also asks access.c whether
+ * the reader may see the namespace (it is inside it, or holds
+ * CAP_SYS_ADMIN over it), and refuses it with -EACCES otherwise, before
+ * the file's own function runs: one check for every file, new ones too.
+ * Everyone reads their own namespace's values in /proc/net/ephport.
  */
 
 struct ephport_net_kobj {
 	struct kobject kobj;
 	struct ephport_net *en;	/* valid until kobject_del() returns */
+	const struct net *net;	/* its namespace, alive as long */
 };
 
 static struct ephport_net *ephport_kobj_net(struct kobject *kobj)
 {
 	return container_of(kobj, struct ephport_net_kobj, kobj)->en;
 }
+
+static bool ephport_kobj_visible(struct kobject *kobj)
+{
+	return ephport_may_see(container_of(kobj, struct ephport_net_kobj,
+					    kobj)->net);
+}
+
+static ssize_t ephport_net_attr_show(struct kobject *kobj,
+				     struct attribute *attr, char *buf)
+{
+	if (!ephport_kobj_visible(kobj))
+		return -EACCES;
+	return kobj_sysfs_ops.show(kobj, attr, buf);
+}
+
+static ssize_t ephport_net_attr_store(struct kobject *kobj,
+				      struct attribute *attr, const char *buf,
+				      size_t count)
+{
+	if (!ephport_kobj_visible(kobj))
+		return -EACCES;
+	return kobj_sysfs_ops.store(kobj, attr, buf, count);
+}
+
+/* kobj_sysfs_ops, behind the check. */
+static const struct sysfs_ops ephport_net_sysfs_ops = {
+	.show = ephport_net_attr_show,
+	.store = ephport_net_attr_store,
+};
 
 static ssize_t range_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
@@ -247,7 +282,7 @@ static void ephport_net_kobj_release(struct kobject *kobj)
 
 static const struct kobj_type ephport_net_ktype = {
 	.release = ephport_net_kobj_release,
-	.sysfs_ops = &kobj_sysfs_ops,
+	.sysfs_ops = &ephport_net_sysfs_ops,
 	.default_groups = ephport_net_groups,
 };
 
@@ -269,6 +304,7 @@ static int __net_init ephport_sysfs_net_init(struct net *net)
 	if (!nk)
 		goto err_warn;
 	nk->en = en;
+	nk->net = net;
 	ret = kobject_init_and_add(&nk->kobj, &ephport_net_ktype,
 				   ephport_net_kobj, "%u", net->ns.inum);
 	if (ret) {
