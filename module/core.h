@@ -176,6 +176,7 @@ int ephport_parse_peak_reset(const char *buf);
 int ephport_parse_mode(const char *buf, bool allow_default,
 		       enum ephport_mode *mode);
 int ephport_parse_delay(const char *buf, bool allow_follow, int *ms);
+int ephport_parse_switch(const char *buf, bool *on);
 const char *ephport_mode_name(enum ephport_mode mode);
 
 /* What drives the TCP part of a namespace's alarm (alarm_basis). */

@@ -33,4 +33,7 @@ bool ephport_host_admin(void);
 bool ephport_may_see(const struct net *net);
 bool ephport_may_see_host(void);
 
+/* tenant_random= given at load (params.c); main.c applies it. */
+extern bool ephport_param_tenant_random;
+
 #endif /* _EPHPORT_INTERFACES_H */

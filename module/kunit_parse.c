@@ -126,6 +126,28 @@ static void ephport_parse_delay_test(struct kunit *test)
 	}
 }
 
+static void ephport_parse_switch_test(struct kunit *test)
+{
+	static const char *const bad[] = {
+		"", "\n", "2", "-1", "01", "+1", " 1", "1 ", "1\n\n", "true",
+		"on", "yes", "0x1", "10",
+	};
+	bool on = false;
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_switch("1", &on));
+	KUNIT_EXPECT_TRUE(test, on);
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_switch("0\n", &on));
+	KUNIT_EXPECT_FALSE(test, on);
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_switch("1\n", &on));
+	KUNIT_EXPECT_TRUE(test, on);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, -EINVAL, ephport_parse_switch(bad[i], &on),
+				    "\"%s\"", bad[i]);
+		KUNIT_EXPECT_TRUE_MSG(test, on, "\"%s\" changed it", bad[i]);
+	}
+}
+
 static struct kunit_case ephport_test_cases[] = {
 	KUNIT_CASE(ephport_version_test),
 	KUNIT_CASE(ephport_parse_pct_test),
@@ -133,6 +155,7 @@ static struct kunit_case ephport_test_cases[] = {
 	KUNIT_CASE(ephport_parse_basis_test),
 	KUNIT_CASE(ephport_parse_mode_test),
 	KUNIT_CASE(ephport_parse_delay_test),
+	KUNIT_CASE(ephport_parse_switch_test),
 	{}
 };
 

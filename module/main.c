@@ -57,6 +57,16 @@ static int __init ephport_init(void)
 			goto err_hooks;
 		}
 	}
+	/* tenant_random=1 given at load: the redirects now, or no load. */
+	if (ephport_param_tenant_random) {
+		ret = ephport_redirect_set_tenants(true);
+		if (ret) {
+			pr_err("tenant_random=1: random mode is unavailable (%d), see /sys/kernel/ephport/redirects\n",
+			       ret);
+			ret = ret == -EPERM ? ret : -EBUSY;
+			goto err_hooks;
+		}
+	}
 	ephport_hooks_env(&env);
 	ephport_netns_start(&env);
 	pr_info("version %s loaded\n", EPHPORT_VERSION);

@@ -24,7 +24,8 @@
  * The mode of every namespace that follows the default: all of them, or
  * (-ENOMEM, a namespace could not get random mode's memory) none, the
  * default unchanged. -EBUSY, nothing changed, if random mode cannot
- * steer (redirects says why).
+ * steer (redirects says why); -EPERM if the redirects are not registered
+ * yet and the caller may not register them (redirect.c: the host only).
  */
 int ephport_set_default_mode(enum ephport_mode mode)
 {
@@ -69,7 +70,9 @@ void ephport_set_default_delay(int ms)
 
 /*
  * A namespace's own mode; unchanged if random mode's memory is lacking,
- * or (-EBUSY) if random mode cannot steer.
+ * (-EBUSY) if random mode cannot steer, or (-EPERM) if the redirects are
+ * not registered and the caller may not register them. Whether a tenant
+ * may ask at all is the interface's to judge (sysctl.c).
  */
 int ephport_net_set_mode(struct ephport_net *en, enum ephport_mode mode)
 {

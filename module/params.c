@@ -7,12 +7,17 @@
  *   mode=observe|random	the default of every namespace
  *   reuse_delay_ms=0..600000	how long a released port rests
  *   alarm_pct=1..100		the share of a range in use that sets alarm
+ *   tenant_random=0|1		tenants may switch their namespaces to
+ *				random mode (main.c registers the
+ *				redirects for it at load)
  */
 #include <linux/moduleparam.h>
 #include <linux/kernel.h>
 
 #include "alarm.h"
+#include "interfaces.h"
 #include "netns.h"
+#include "redirect.h"
 
 static int ephport_param_mode_set(const char *val,
 				  const struct kernel_param *kp)
@@ -95,3 +100,37 @@ static const struct kernel_param_ops ephport_pct_param_ops = {
 module_param_cb(alarm_pct, &ephport_pct_param_ops, NULL, 0444);
 __MODULE_PARM_TYPE(alarm_pct, "uint");
 MODULE_PARM_DESC(alarm_pct, "Share of a namespace's port range in use, in percent, at which its alarm is set: 1..100, default 90");
+
+/* Read by main.c's init only, after the parameters are set. */
+bool ephport_param_tenant_random;
+
+static int ephport_param_tenants_set(const char *val,
+				     const struct kernel_param *kp)
+{
+	bool on;
+
+	if (!val || ephport_parse_switch(val, &on))
+		return -EINVAL;
+	/*
+	 * Only at load, before the module's init: the redirects cannot be
+	 * registered yet (the hooks find their functions first), so init
+	 * registers them and allows tenants, or fails the load.
+	 */
+	ephport_param_tenant_random = on;
+	return 0;
+}
+
+static int ephport_param_tenants_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%d\n",
+			 ephport_redirect_tenants_allowed());
+}
+
+static const struct kernel_param_ops ephport_tenants_param_ops = {
+	.set = ephport_param_tenants_set,
+	.get = ephport_param_tenants_get,
+};
+
+module_param_cb(tenant_random, &ephport_tenants_param_ops, NULL, 0444);
+__MODULE_PARM_TYPE(tenant_random, "bool");
+MODULE_PARM_DESC(tenant_random, "Let tenants (without CAP_SYS_ADMIN in the initial user namespace) switch their own namespace to random mode: 0 (default) or 1, which registers random mode's redirects at load");

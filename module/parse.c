@@ -116,3 +116,16 @@ int ephport_parse_basis(const char *buf, enum ephport_basis *basis)
 	return -EINVAL;
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_parse_basis);
+
+/* tenant_random: "0" or "1", exactly, with one trailing newline allowed. */
+int ephport_parse_switch(const char *buf, bool *on)
+{
+	if (sysfs_streq(buf, "0"))
+		*on = false;
+	else if (sysfs_streq(buf, "1"))
+		*on = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_parse_switch);

@@ -12,11 +12,14 @@
  * another module) with -EBUSY instead of letting one of them be skipped,
  * and BPF trampolines attached there take the path that keeps both.
  *
- * Nothing is registered before a namespace first asks for random mode
- * (a write of "random", or mode=random at load): observe mode alone does
- * not pay for the ops on every bind and connect. Then every redirect is
- * registered, in one ops when it can be, and kept until unload, so no
- * namespace can make the host patch its text again. A conflict then
+ * Nothing is registered before the host first asks for random mode (a
+ * switch to it, tenant_random=1, or mode=random at load): observe mode
+ * alone does not pay for the ops on every bind and connect. Then every
+ * redirect is registered, in one ops when it can be, and kept until
+ * unload. It blocks livepatches of those functions: only a caller with
+ * CAP_SYS_ADMIN in the initial user namespace registers them (checked
+ * here, whoever calls); a tenant switches to random mode only once the
+ * host has registered them and allowed it (tenant_random). A conflict then
  * leaves that function unsteered and the write fails with -EBUSY
  * (redirects and the kernel log say why); the next write tries again.
  * Observe mode is unaffected. Random mode asks for them through the
@@ -29,6 +32,7 @@
  * for the calls in flight to end, and until no task can still be on
  * their last instructions (ephport_redirect_uninit()).
  */
+#include <linux/capability.h>
 #include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/ftrace.h>
@@ -38,6 +42,7 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sysfs.h>
+#include <linux/user_namespace.h>
 #include <linux/workqueue.h>
 #include <net/inet_sock.h>
 #include <net/sock.h>
@@ -130,14 +135,16 @@ static struct ftrace_ops ephport_shared_ops;
 
 /*
  * Serializes registering the redirects (a switch to random mode, of any
- * namespace) with unload, and guards each redirect's state and err and
- * what follows. Global: the redirects are the host's, registered once.
+ * namespace, or tenant_random) with unload, and guards each redirect's
+ * state and err and what follows (what is read without it: READ_ONCE).
+ * Global: the redirects are the host's, registered once.
  */
 static DEFINE_MUTEX(ephport_redirect_lock);
 static bool ephport_shared_tried;	/* the shared ops was tried */
 static bool ephport_shared_registered;
 static bool ephport_redirect_closed;	/* unloading: no registering */
 static bool ephport_redirect_armed;	/* every redirect registered */
+static bool ephport_redirect_tenants;	/* tenant_random: set while armed */
 
 /* Calls sent to each target, per CPU. */
 static DEFINE_PER_CPU(unsigned long [EPHPORT_NREDIRECTS], ephport_steered);
@@ -299,8 +306,9 @@ static int ephport_redirect_register(struct ephport_redirect *r)
  * Random mode is asked for (a switch to it, or mode=random at load):
  * registers every redirect not registered yet, the shared ops first.
  * Registered ones stay until unload, so no namespace can make the host
- * patch its text more than once. 0 once all are registered, else why
- * random mode cannot steer. May sleep.
+ * patch its text more than once. 0 once all are registered, -EPERM if
+ * they are not and the caller lacks CAP_SYS_ADMIN in the initial user
+ * namespace, else why random mode cannot steer. May sleep.
  */
 static int ephport_redirect_arm(void)
 {
@@ -308,6 +316,9 @@ static int ephport_redirect_arm(void)
 
 	if (READ_ONCE(ephport_redirect_armed))
 		return 0;
+	/* Only the host registers them: no tenant blocks a livepatch. */
+	if (!ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN))
+		return -EPERM;
 	mutex_lock(&ephport_redirect_lock);
 	if (ephport_redirect_closed) {
 		err = -ENODEV;
@@ -340,6 +351,33 @@ static int ephport_redirect_arm(void)
 out:
 	mutex_unlock(&ephport_redirect_lock);
 	return err;
+}
+
+/*
+ * The host allows tenants random mode, or no longer does. Allowing
+ * registers the redirects now (the caller needs CAP_SYS_ADMIN), or fails
+ * changing nothing; disallowing refuses later switches only. May sleep.
+ */
+int ephport_redirect_set_tenants(bool allow)
+{
+	int ret = 0;
+
+	if (allow)
+		ret = ephport_redirect_arm();
+	mutex_lock(&ephport_redirect_lock);
+	if (allow && !ret && ephport_redirect_closed)	/* unload came */
+		ret = -ENODEV;
+	if (!ret)
+		WRITE_ONCE(ephport_redirect_tenants, allow);
+	mutex_unlock(&ephport_redirect_lock);
+	return ret;
+}
+
+/* Whether a tenant may switch to random mode: allowed, and armed. */
+bool ephport_redirect_tenants_allowed(void)
+{
+	return READ_ONCE(ephport_redirect_tenants) &&
+	       READ_ONCE(ephport_redirect_armed);
 }
 
 static const struct ephport_steer_ops ephport_steer_ops = {
@@ -426,6 +464,7 @@ void ephport_redirect_uninit(void)
 	mutex_lock(&ephport_redirect_lock);
 	ephport_redirect_closed = true;
 	WRITE_ONCE(ephport_redirect_armed, false);
+	WRITE_ONCE(ephport_redirect_tenants, false);
 	/* No new redirect once this returns (ftrace waits for handlers). */
 	if (ephport_shared_registered)
 		unregister_ftrace_function(&ephport_shared_ops);

@@ -4,6 +4,13 @@
  * a namespace's own settings, written by its root. "default" and -1
  * follow the global settings (/sys/kernel/ephport/). Registered and
  * unregistered by its own pernet_operations, after the state's.
+ *
+ * The kernel lets a namespace's own root write them (a container's root,
+ * with or without a user namespace). Random mode is the exception: it
+ * needs the redirects, which are the host's (redirect.c), so a writer
+ * without CAP_SYS_ADMIN in the initial user namespace gets it only while
+ * the host allows tenants random mode (tenant_random), and otherwise
+ * EPERM with nothing changed.
  */
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -14,6 +21,22 @@
 #include "compat.h"
 #include "interfaces.h"
 #include "netns.h"
+#include "redirect.h"
+
+/*
+ * May the writer switch its namespace to random mode? The host may; a
+ * tenant only while tenant_random holds (which means the redirects are
+ * registered: its switch registers nothing, and redirect.c refuses to
+ * register them for it anyway). "default" is always allowed: following
+ * the global mode, which only the host sets, is the host's decision.
+ */
+static int ephport_sysctl_may_switch(enum ephport_mode m)
+{
+	if (m != EPHPORT_MODE_RANDOM || ephport_host_admin() ||
+	    ephport_redirect_tenants_allowed())
+		return 0;
+	return -EPERM;
+}
 
 static int ephport_sysctl_mode(EPHPORT_CTL_TABLE *table, int write,
 			       void *buffer, size_t *lenp, loff_t *ppos)
@@ -33,6 +56,9 @@ static int ephport_sysctl_mode(EPHPORT_CTL_TABLE *table, int write,
 		return 0;
 	if (ephport_parse_mode(buffer, true, &m))
 		return -EINVAL;
+	ret = ephport_sysctl_may_switch(m);
+	if (ret)
+		return ret;
 	ret = ephport_net_set_mode(en, m);
 	if (ret)
 		return ret;

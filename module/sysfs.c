@@ -6,7 +6,7 @@
  *   redirects				read-only (but version: the
  *					host's readers only)
  *   alarm_pct, alarm_basis, mode,
- *   reuse_delay_ms			the global settings: anyone
+ *   reuse_delay_ms, tenant_random	the global settings: anyone
  *					reads them, the host writes
  *   net/<inum>/...			one directory per namespace
  *					(sysfs_net.c)
@@ -190,6 +190,34 @@ static ssize_t reuse_delay_ms_store(struct kobject *kobj,
 
 static struct kobj_attribute reuse_delay_ms_attr = __ATTR_RW(reuse_delay_ms);
 
+/*
+ * tenant_random: 1 lets tenants switch their own namespaces to random
+ * mode; writing it registers the redirects (redirect.c), as the host's
+ * own switch to random mode does.
+ */
+static ssize_t tenant_random_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", ephport_redirect_tenants_allowed());
+}
+
+static ssize_t tenant_random_store(struct kobject *kobj,
+				   struct kobj_attribute *attr,
+				   const char *buf, size_t count)
+{
+	bool on;
+	int ret;
+
+	if (!ephport_host_admin())
+		return -EPERM;
+	if (ephport_parse_switch(buf, &on))
+		return -EINVAL;
+	ret = ephport_redirect_set_tenants(on);
+	return ret ? ret : count;
+}
+
+static struct kobj_attribute tenant_random_attr = __ATTR_RW(tenant_random);
+
 static struct attribute *ephport_attrs[] = {
 	&version_attr.attr,
 	&netns_attr.attr,
@@ -200,6 +228,7 @@ static struct attribute *ephport_attrs[] = {
 	&reuse_delay_ms_attr.attr,
 	&redirects_attr.attr,
 	&alarm_basis_attr.attr,
+	&tenant_random_attr.attr,
 	NULL,
 };
 
