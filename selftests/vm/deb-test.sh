@@ -1,9 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The Debian packages, installed for real. A Debian 12 chroot with dkms,
-# man-db, systemd and the linux-headers of both kernel lines (the releases
-# debian-kernel.sh reports) is built once per machine and cached; each run
-# works on an overlay of it: "apt-get install ./ephport-dkms_<version>_all.deb
+# The Debian packages, built and installed for real. A Debian 12 chroot
+# with dkms, man-db, systemd and the linux-headers of both kernel lines (the
+# releases debian-kernel.sh reports), and the packages of debian/control's
+# Build-Depends downloaded but not installed, is built once per machine and
+# cached; each run works on overlays of it. In one, "apt-get build-dep" and
+# "dpkg-buildpackage -us -uc -b" build the packages from the tree, as Debian's
+# tools do, and lintian --pedantic (on the host) must find nothing in them. In
+# another, "apt-get install ./ephport-dkms_<version>_all.deb
 # ./ephport-tools_<version>_<arch>.deb" must build and install ephport for
 # both kernels and give a working ephportstat, its man pages and its timer;
 # installing a higher version must replace those modules, "apt-get remove"
@@ -16,19 +20,21 @@ set -euo pipefail
 usage() {
 	cat <<USAGE
 usage: $0 [DKMS-DEB TOOLS-DEB]
-Tests the two packages (default: build them with make deb) in an overlay of
-a cached Debian 12 chroot, \$EPHPORT_CACHE/deb-chroot/<key>/, made with
-debootstrap from deb.debian.org the first time (dkms, man-db, systemd,
-linux-headers for 6.1 and 6.12). The upgrade goes to packages of the working
-tree with DKMS-DEB's version + "+1".
+Tests the two packages (default: build them from the working tree with
+dpkg-buildpackage in the chroot) in an overlay of a cached Debian 12 chroot,
+\$EPHPORT_CACHE/deb-chroot/<key>/, made with debootstrap from deb.debian.org
+the first time (dkms, man-db, systemd, linux-headers for 6.1 and 6.12, the
+build dependencies downloaded). The upgrade goes to packages of the working
+tree with DKMS-DEB's version + "+1", built the same way.
 USAGE
 }
 case "${1:-}" in -h|--help) usage; exit 0 ;; -*) usage >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, mount)"
 
 # Flat KTAP, counted by check.sh from the "# Totals:" line.
-ntest=0 npass=0 nfail=0
+ntest=0 npass=0 nfail=0 nskip=0
 ktap_ok() { ntest=$((ntest + 1)) npass=$((npass + 1)); echo "ok $ntest $1"; }
+ktap_skip() { ntest=$((ntest + 1)) nskip=$((nskip + 1)); echo "ok $ntest $1 # SKIP $2"; }
 ktap_notok() { ntest=$((ntest + 1)) nfail=$((nfail + 1)); echo "not ok $ntest $1"; }
 ktap_check() {
 	local desc=$1
@@ -36,12 +42,12 @@ ktap_check() {
 	if "$@"; then ktap_ok "$desc"; else ktap_notok "$desc"; fi
 }
 ktap_end() {
-	echo "# Totals: pass:$npass fail:$nfail xfail:0 xpass:0 skip:0 error:0"
+	echo "# Totals: pass:$npass fail:$nfail xfail:0 xpass:0 skip:$nskip error:0"
 	[ "$nfail" = 0 ]
 	exit
 }
 
-need_pkgs debootstrap dkms
+need_pkgs debootstrap dkms lintian
 krels=
 for line in 6.1 6.12; do
 	eval "$("$EPHPORT_TOP/selftests/vm/debian-kernel.sh" "$line")"
@@ -59,7 +65,11 @@ pkgs="dkms openssl man-db systemd"
 for k in $krels; do
 	pkgs="$pkgs linux-headers-$k"
 done
-key=$(echo "$suite $mirror $pkgs" | sha256sum | cut -c1-16)
+# What debian/control's Build-Depends name, downloaded only: each build
+# installs them into its overlay with "apt-get build-dep", so a package
+# missing from Build-Depends fails the build.
+build_pkgs="build-essential debhelper dh-dkms"
+key=$(echo "$suite $mirror $pkgs / $build_pkgs" | sha256sum | cut -c1-16)
 base=$EPHPORT_CACHE/deb-chroot/$key
 
 mounts=()
@@ -97,7 +107,9 @@ SOURCES
 	chroot_mount "$root"
 	if ! { in_chroot apt-get update -q &&
 	       in_chroot apt-get install -y -q --no-install-recommends $pkgs &&
-	       in_chroot apt-get clean; } >"$base.tmp/apt.log" 2>&1; then
+	       in_chroot apt-get clean &&
+	       in_chroot apt-get install -y -q --no-install-recommends \
+			--download-only $build_pkgs; } >"$base.tmp/apt.log" 2>&1; then
 		chroot_umount
 		tail -n 30 "$base.tmp/apt.log" >&2
 		die "installing $pkgs in the chroot failed"
@@ -116,37 +128,92 @@ work=$(mktemp -d /tmp/ephport-deb-test.XXXXXX)
 cleanup() {
 	chroot_umount
 	umount "$work/root" 2>/dev/null || true
+	umount "$work/broot" 2>/dev/null || true
 	rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 
+# build_in_chroot TREE VERSION: ephport-VERSION's packages from TREE, built
+# in an overlay of the chroot by apt-get build-dep and dpkg-buildpackage
+# -us -uc -b; they and the .changes go to $work/out-VERSION. The overlay is
+# thrown away after.
+build_in_chroot() {
+	local tree=$1 v=$2 out=$work/out-$2 rc=0
+	mkdir -p "$work"/b-{upper,ovl} "$work/broot" "$out"
+	mount -t overlay overlay \
+		-o "lowerdir=$base/root,upperdir=$work/b-upper,workdir=$work/b-ovl" "$work/broot"
+	local root=$work/broot
+	chroot_mount "$root"
+	mkdir -p "$root/build/ephport-$v"
+	cp -a "$tree"/{Kbuild,Makefile,dkms.conf,module,tools,man,system,Documentation,debian} \
+		"$root/build/ephport-$v/"
+	rm -f "$root/build/ephport-$v/debian/build-deb.sh"
+	in_chroot sh -c "cd /build && apt-get build-dep -y -q --no-install-recommends ./ephport-$v &&
+		cd ephport-$v && dpkg-buildpackage -us -uc -b" >"$out/build.log" 2>&1 || rc=$?
+	cp "$root"/build/*.deb "$root"/build/*.changes "$root"/build/*.buildinfo "$out/" 2>/dev/null
+	chroot_umount
+	umount "$work/broot"
+	rm -rf --one-file-system "$work"/b-{upper,ovl}
+	[ $rc = 0 ] || tail -n 30 "$out/build.log" | sed 's/^/# build: /'
+	return $rc
+}
+
+# The tree at the next version: the same with a higher PACKAGE_VERSION and
+# a changelog entry for it.
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$EPHPORT_TOP/dkms.conf")
+next_ver=$ver+1
+mkdir -p "$work/next"
+cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module,tools,man,system,Documentation,debian} \
+	"$work/next/"
+sed -i "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$next_ver\"/" "$work/next/dkms.conf"
+{
+	echo "ephport ($next_ver) unstable; urgency=medium"
+	echo
+	echo "  * The upgrade that deb-test.sh installs."
+	echo
+	echo " -- $(sed -n 's/^Maintainer: //p' "$EPHPORT_TOP/debian/control")  $(date -R)"
+	echo
+	cat "$EPHPORT_TOP/debian/changelog"
+} >"$work/next/debian/changelog"
+
+echo "TAP version 13"
+echo "1..37"
+echo "# chroot $base ($((t1 - t0)) s to get it), kernels $krels"
+
+t=$(date +%s)
 if [ -n "${1:-}" ]; then
 	[ -n "${2:-}" ] || { usage >&2; exit 2; }
 	deb=$(realpath "$1")
 	tools_deb=$(realpath "$2")
+	ver=$(dpkg-deb -f "$deb" Version)
+	ktap_skip "dpkg-buildpackage -us -uc -b builds ephport $ver in a bare Debian 12" \
+		"packages given on the command line"
 else
-	debs=$("$EPHPORT_TOP/debian/build-deb.sh")
-	deb=$(echo "$debs" | grep '/ephport-dkms_')
-	tools_deb=$(echo "$debs" | grep '/ephport-tools_')
+	ktap_check "dpkg-buildpackage -us -uc -b builds ephport $ver in a bare Debian 12" \
+		build_in_chroot "$EPHPORT_TOP" "$ver"
+	deb=$work/out-$ver/ephport-dkms_${ver}_all.deb
+	tools_deb=$(ls "$work/out-$ver"/ephport-tools_"${ver}"_*.deb 2>/dev/null | head -n 1)
 fi
-ver=$(dpkg-deb -f "$deb" Version)
+ktap_check "dpkg-buildpackage builds ephport $next_ver (the upgrade)" \
+	build_in_chroot "$work/next" "$next_ver"
+echo "# both builds took $(($(date +%s) - t)) s"
+next_deb=$work/out-$next_ver/ephport-dkms_${next_ver}_all.deb
+next_tools_deb=$(ls "$work/out-$next_ver"/ephport-tools_"${next_ver}"_*.deb 2>/dev/null | head -n 1)
+[ -f "$deb" ] && [ -f "$tools_deb" ] && [ -f "$next_deb" ] && [ -f "$next_tools_deb" ] ||
+	{ ktap_notok "the packages to test are there"; ktap_end; }
 src=/usr/src/ephport-$ver
 
-# The next version, for the upgrade: the same tree with a higher
-# PACKAGE_VERSION, packaged the same way.
-next_ver=$ver+1
-mkdir -p "$work/next/selftests/vm"
-cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module,tools,man,system,Documentation,debian} \
-	"$work/next/"
-cp "$EPHPORT_TOP/selftests/vm/lib.sh" "$work/next/selftests/vm/"
-sed -i "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$next_ver\"/" "$work/next/dkms.conf"
-next_debs=$("$work/next/debian/build-deb.sh")
-next_deb=$(echo "$next_debs" | grep '/ephport-dkms_')
-next_tools_deb=$(echo "$next_debs" | grep '/ephport-tools_')
-
-echo "TAP version 13"
-echo "1..34"
-echo "# chroot $base ($((t1 - t0)) s to get it), kernels $krels"
+# Debian's own checks of the packages, pedantic ones included.
+if [ -z "${1:-}" ]; then
+	lintian --pedantic --tag-display-limit 0 "$work/out-$ver"/*.changes \
+		>"$work/lintian.log" 2>&1
+	sed 's/^/# lintian: /' "$work/lintian.log"
+	ktap_check "lintian --pedantic finds nothing in the packages" \
+		bash -c "! grep -q -E '^[EWIPXO]: ' '$work/lintian.log'"
+else
+	ktap_skip "lintian --pedantic finds nothing in the packages" \
+		"packages given on the command line"
+fi
 
 # What ephport-dkms ships: the module's sources and the udev rule, nothing
 # else.
@@ -174,12 +241,13 @@ $doc/README.md.gz
 $doc/changelog.gz
 $doc/copyright
 $doc/runbook.md.gz
+$doc/sysfs-kernel-ephport.gz
 $doc/examples/modprobe.d/ephport.conf
 $doc/examples/modules-load.d/ephport.conf
 $doc/examples/sysctl.d/ephport.conf
 EXPECTED
 diff "$work/tools-expected" "$work/tools-contents" | sed 's/^/# /' || true
-ktap_check "ephport-tools holds the tool, man pages, units, runbook and examples" \
+ktap_check "ephport-tools holds the tool, man pages, units, ABI, runbook and examples" \
 	cmp -s "$work/tools-expected" "$work/tools-contents"
 # The examples are examples: not one line of them is active.
 active=$(dpkg-deb --fsys-tarfile "$tools_deb" |
