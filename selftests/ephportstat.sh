@@ -342,6 +342,11 @@ case_not_loaded() {
 		[ $rc != 0 ] && [ ! -s "$TMP/out" ] && [ "$lines" = 1 ] &&
 			grep -q 'not loaded' "$TMP/err" || ok=1
 	done
+	# The textfile says the module is not there: ephport_up 0 alone.
+	mkdir -p "$TMP/tfdown"
+	ephportstat --textfile "$TMP/tfdown/ephport.prom" 2>"$TMP/err" && ok=1
+	ktap_print_msg "--textfile: $(grep '^ephport_' "$TMP/tfdown/ephport.prom" 2>/dev/null)"
+	[ "$(grep '^ephport_' "$TMP/tfdown/ephport.prom" 2>/dev/null)" = "ephport_up 0" ] || ok=1
 	return $ok
 }
 
@@ -615,6 +620,7 @@ textfile() {
 	[ "$(ls -A "$TMP/tf")" = ephport.prom ] || say "left: $(ls -A "$TMP/tf")" || return 1
 	promtool check metrics <"$f" >"$TMP/promtool" 2>&1 || { show "$TMP/promtool"; return 1; }
 	prom_check <"$f" || return 1
+	grep -qx 'ephport_up 1' "$f" || say "no ephport_up 1" || return 1
 	read -r pct <"$SYSFS/alarm_pct"
 	ratio=$(awk -v p="$pct" 'BEGIN { printf "%g", p / 100 }')
 	grep -qx "ephport_alarm_threshold_ratio $ratio" "$f" ||

@@ -49,7 +49,8 @@ static void usage(FILE *f)
 "  -p, --prometheus   print Prometheus' text format\n"
 "      --textfile P   write it to file P for node_exporter's textfile\n"
 "                     collector, atomically (a temporary file in P's\n"
-"                     directory, fsync, rename), mode 0644\n"
+"                     directory, fsync, rename), mode 0644; when ephport\n"
+"                     cannot be read, P says ephport_up 0\n"
 "  -d, --dests        the TCP destinations toward which the namespace (ours,\n"
 "                     or -n's) holds the most ports, and the headroom left\n"
 "                     toward each (/proc/net/ephport_dests)\n"
@@ -60,8 +61,8 @@ static void usage(FILE *f)
 "\n"
 "A value the module does not give (\"unsupported\" on this kernel, or no file)\n"
 "is shown as \"-\" (null in JSON, absent in Prometheus). Exits 1 if ephport is\n"
-"not loaded or a namespace's files cannot be read (nothing else is printed,\n"
-"the textfile is left as it was), 2 on bad usage.\n");
+"not loaded, a namespace's files cannot be read (nothing else is printed; the\n"
+"textfile says ephport_up 0) or the output cannot be written, 2 on bad usage.\n");
 }
 
 /* What to show and how often. */
@@ -71,6 +72,7 @@ struct ep_run {
 	const char *textfile;	/* --textfile, or NULL */
 	double interval;	/* -w, 0: once */
 	long count;		/* -c, 0: for ever */
+	double last_success;	/* --textfile: the last good collection, 0: none yet */
 };
 
 /* Print one snapshot (prev: the last screen's in watch mode, or NULL). */
@@ -183,21 +185,98 @@ err:
 	return 1;
 }
 
+/*
+ * What was printed reached standard output: 0, or 1 (said). A full disk
+ * or a closed pipe must not look like a success to whoever runs us.
+ */
+static int flush_stdout(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	ep_err("cannot write to standard output: %s",
+	       errno ? strerror(errno) : "error");
+	clearerr(stdout);
+	return 1;
+}
+
+/*
+ * The time of the last collection that succeeded, from a textfile written
+ * before: 0 if there is none.
+ */
+static double last_success_in(const char *path)
+{
+	static const char key[] = "ephport_last_success_timestamp_seconds ";
+	char *line = NULL;
+	size_t cap = 0;
+	double t = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (getline(&line, &cap, f) > 0)
+		if (!strncmp(line, key, sizeof(key) - 1))
+			t = strtod(line + sizeof(key) - 1, NULL);
+	free(line);
+	fclose(f);
+	return t;
+}
+
+/* What f (an open_memstream() of text) holds, to the textfile; 0 or 1 (said). */
+static int write_memstream(const struct ep_run *run, FILE *f, char **text,
+			   size_t *len)
+{
+	int ret;
+
+	if (fclose(f)) {
+		free(*text);
+		ep_err("out of memory");
+		return 1;
+	}
+	ret = write_textfile(run->textfile, *text, *len);
+	free(*text);
+	return ret;
+}
+
+/*
+ * A collection failed: the textfile says so (ephport_up 0, and when the
+ * last one succeeded) instead of keeping values that are no longer
+ * current. Returns 1, the collection's failure.
+ */
+static int write_down(struct ep_run *run)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!run->last_success)
+		run->last_success = last_success_in(run->textfile);
+	f = open_memstream(&text, &len);
+	if (!f) {
+		ep_err("out of memory");
+		return 1;
+	}
+	ep_print_prometheus_down(f, run->last_success);
+	write_memstream(run, f, &text, &len);
+	return 1;
+}
+
 /* One snapshot printed to stdout, or written to the textfile. */
-static int once(const struct ep_run *run)
+static int once(struct ep_run *run)
 {
 	struct ep_snap snap;
 	char *text = NULL;
 	size_t len = 0;
+	double when;
 	FILE *f;
 	int ret;
 
 	if (take(&snap, run->inum))
-		return 1;
+		return run->textfile ? write_down(run) : 1;
 	if (!run->textfile) {
 		print(stdout, run, &snap, NULL);
 		ep_snap_free(&snap);
-		return 0;
+		return flush_stdout();
 	}
 	f = open_memstream(&text, &len);
 	if (!f) {
@@ -206,14 +285,11 @@ static int once(const struct ep_run *run)
 		return 1;
 	}
 	print(f, run, &snap, NULL);
+	when = snap.when.tv_sec + snap.when.tv_nsec / 1e9;
 	ep_snap_free(&snap);
-	if (fclose(f)) {
-		free(text);
-		ep_err("out of memory");
-		return 1;
-	}
-	ret = write_textfile(run->textfile, text, len);
-	free(text);
+	ret = write_memstream(run, f, &text, &len);
+	if (!ret)
+		run->last_success = when;
 	return ret;
 }
 
@@ -234,7 +310,7 @@ static void pause_for(double interval)
  * a longer screen stays (no "ONf" where "off" became "ON"). The counters'
  * columns count since the previous screen, like vmstat.
  */
-static int watch_screen(const struct ep_run *run)
+static int watch_screen(struct ep_run *run)
 {
 	struct ep_snap prev = { 0 }, snap;
 	bool have_prev = false;
@@ -276,8 +352,11 @@ static int watch_screen(const struct ep_run *run)
 			fputs("\033[K\n", stdout);
 		}
 		fputs("\033[J", stdout);
-		fflush(stdout);
 		free(text);
+		if (flush_stdout()) {
+			ep_snap_free(&snap);
+			goto err;
+		}
 		if (have_prev)
 			ep_snap_free(&prev);
 		prev = snap;
@@ -294,21 +373,30 @@ err:
 
 /*
  * JSON: one object per line, as a stream. The textfile: rewritten every
- * interval; a round that fails (ephport unloaded for a while) is said and
- * leaves the file as it was: the next may succeed.
+ * interval; a round that fails (ephport unloaded for a while) writes
+ * ephport_up 0 and goes on: the next may succeed. A trouble is said once,
+ * when it starts, not every round, and its end too.
  */
-static int watch_lines(const struct ep_run *run)
+static int watch_lines(struct ep_run *run)
 {
+	bool failing = false;
 	int ret = 0;
 	long n;
 
+	if (run->textfile)
+		ep_err_quiet_repeats(true);
 	for (n = 0; !run->count || n < run->count; n++) {
 		if (n)
 			pause_for(run->interval);
 		ret = once(run);
 		if (ret && !run->textfile)
 			return ret;
-		fflush(stdout);
+		if (!ret && failing) {
+			ep_err_quiet_repeats(false);
+			ep_err("%s is written again", run->textfile);
+			ep_err_quiet_repeats(true);
+		}
+		failing = ret;
 	}
 	return ret;
 }
@@ -389,10 +477,10 @@ int main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("ephportstat %s\n", EPHPORTSTAT_VERSION);
-			return 0;
+			return flush_stdout();
 		case 'h':
 			usage(stdout);
-			return 0;
+			return flush_stdout();
 		default:
 			usage(stderr);
 			return 2;
@@ -427,7 +515,7 @@ int main(int argc, char **argv)
 			run.fmt = EP_ONE;
 	}
 	if (dests)
-		return ep_print_dests(stdout, run.inum);
+		return ep_print_dests(stdout, run.inum) || flush_stdout();
 	if (!run.interval)
 		return once(&run);
 	if (run.fmt == EP_TABLE || run.fmt == EP_ONE)

@@ -140,5 +140,7 @@ void ep_print_one(FILE *f, const struct ep_ns *ns, bool watch,
 		  const struct ep_snap *prev);
 void ep_print_json(FILE *f, const struct ep_snap *snap, bool one_line);
 void ep_print_prometheus(FILE *f, const struct ep_snap *snap);
+/* What a collection that failed leaves: ephport_up 0, and the last good one (0: none). */
+void ep_print_prometheus_down(FILE *f, double last_success);
 
 #endif /* _EPHPORTSTAT_H */

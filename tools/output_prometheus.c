@@ -246,8 +246,34 @@ static void prom_hist(FILE *f, const struct ep_snap *snap)
 	}
 }
 
+/* Whether the values were read, and when they last were. */
+static void prom_up(FILE *f, int up, const char *last_success)
+{
+	prom_family(f, "up", "gauge",
+		    "1 if ephportstat read ephport's values, 0 if it could not (module not loaded, files unreadable).");
+	fprintf(f, "ephport_up %d\n", up);
+	if (!last_success)
+		return;
+	prom_family(f, "last_success_timestamp_seconds", "gauge",
+		    "When ephportstat last read ephport's values, in Unix seconds.");
+	fprintf(f, "ephport_last_success_timestamp_seconds %s\n", last_success);
+}
+
+void ep_print_prometheus_down(FILE *f, double last_success)
+{
+	char when[48];
+
+	snprintf(when, sizeof(when), "%.3f", last_success);
+	prom_up(f, 0, last_success > 0 ? when : NULL);
+}
+
 void ep_print_prometheus(FILE *f, const struct ep_snap *snap)
 {
+	char when[48];
+
+	snprintf(when, sizeof(when), "%lld.%03ld", (long long)snap->when.tv_sec,
+		 snap->when.tv_nsec / 1000000);
+	prom_up(f, 1, when);
 	fprintf(f, "# HELP ephport_info The ephport module's version.\n"
 		"# TYPE ephport_info gauge\nephport_info{version=\"");
 	prom_escaped(f, snap->version);

@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ephportstat.h"
@@ -54,14 +56,27 @@ unsigned long ep_link_inum(const char *path)
 	return inum;
 }
 
+/* With quiet_repeats: the last message said, not to be said again. */
+static bool quiet_repeats;
+static char last_said[512];
+
+void ep_err_quiet_repeats(bool on)
+{
+	quiet_repeats = on;
+	last_said[0] = '\0';
+}
+
 void ep_err(const char *fmt, ...)
 {
+	char msg[sizeof(last_said)];
 	va_list ap;
 
-	fflush(stdout);
-	fputs("ephportstat: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (quiet_repeats && !strcmp(msg, last_said))
+		return;
+	snprintf(last_said, sizeof(last_said), "%s", msg);
+	fflush(stdout);
+	fprintf(stderr, "ephportstat: %s\n", msg);
 }

@@ -7,6 +7,7 @@
 #ifndef _EPHPORTSTAT_UTIL_H
 #define _EPHPORTSTAT_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* ephport's tree, under ep_root, and the reader's own namespace's file. */
@@ -28,5 +29,12 @@ unsigned long ep_link_inum(const char *path);
 
 /* "ephportstat: <message>" on stderr, after whatever stdout holds. */
 void ep_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * on: a message the same as the last one said is not said again (a
+ * long-running writer's journal gets each trouble once); either way the
+ * memory of the last one is cleared.
+ */
+void ep_err_quiet_repeats(bool on);
 
 #endif /* _EPHPORTSTAT_UTIL_H */

@@ -381,8 +381,9 @@ rc=0
 in_chroot $exec_start >"$work/exec.out" 2>"$work/exec.err" || rc=$?
 sed 's/^/# stdout: /' "$work/exec.out"
 sed 's/^/# stderr: /' "$work/exec.err"
-ktap_check "without the module, ExecStart exits 1 (not loaded) and writes nothing" \
-	test "$rc" = 1 -a ! -s "$work/exec.out" -a -z "$(ls -A "$root$textdir")" -a \
+ktap_check "without the module, ExecStart exits 1 (not loaded), the file says ephport_up 0" \
+	test "$rc" = 1 -a ! -s "$work/exec.out" -a "$(ls -A "$root$textdir")" = ephport.prom -a \
+	"$(grep '^ephport_' "$root$textdir/ephport.prom" 2>/dev/null)" = "ephport_up 0" -a \
 	"$(grep -c 'not loaded' "$work/exec.err")" = 1
 # With a tree that has ephport's files (ephportstat --root, through the
 # environment), the same command writes the metrics, and only them.

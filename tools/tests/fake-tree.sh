@@ -465,30 +465,53 @@ t_proc_container() {
 		say_one_line "$BIN" --root "$C" && grep -q 'not loaded' "$TMP/err"
 }
 
+# The metrics without the time of the collection, which each run changes.
+untimed() { grep -v '^ephport_last_success_timestamp_seconds ' "$@"; }
+
 t_textfile() {
-	local D=$TMP/tf rc w reads=0
+	local D=$TMP/tf rc w reads=0 t
 	rm -rf "$D"
 	mkdir -p "$D"
 	(umask 077 && stat --textfile "$D/ephport.prom") || return 1
-	stat --prometheus >"$TMP/p"
-	cmp "$TMP/p" "$D/ephport.prom" &&
+	stat --prometheus | untimed >"$TMP/p"
+	untimed "$D/ephport.prom" | cmp "$TMP/p" - &&
+		grep -q '^ephport_up 1$' "$D/ephport.prom" &&
 		[ "$(command stat -c %a "$D/ephport.prom")" = 644 ] &&
 		[ "$(ls -A "$D")" = ephport.prom ] || return 1
 	# Rewritten while read: every read sees one whole file.
 	stat -w 0.1 -c 20 --textfile "$D/ephport.prom" &
 	w=$!
 	while kill -0 $w 2>/dev/null; do
-		cmp -s "$TMP/p" "$D/ephport.prom" ||
+		untimed "$D/ephport.prom" | cmp -s "$TMP/p" - ||
 			{ echo "a read saw part of a file"; kill $w; return 1; }
 		reads=$((reads + 1))
 	done
 	wait $w || return 1
 	echo "$reads whole reads while it was rewritten"
 	[ "$(ls -A "$D")" = ephport.prom ] || { ls -A "$D"; return 1; }
-	# Failures: one line, exit 1, the file as it was, nothing left behind.
+	# The module gone: one line, exit 1, and a file that says so, with
+	# the time of the last collection that worked, not the old values.
+	t=$(sed -n 's/^ephport_last_success_timestamp_seconds //p' "$D/ephport.prom")
+	say_one_line "$BIN" --root "$TMP/empty" --textfile "$D/ephport.prom" || return 1
+	cat "$D/ephport.prom"
+	grep -q '^ephport_up 0$' "$D/ephport.prom" &&
+		grep -q "^ephport_last_success_timestamp_seconds $t\$" "$D/ephport.prom" &&
+		[ "$(grep -c '^ephport_' "$D/ephport.prom")" = 2 ] &&
+		promtool check metrics <"$D/ephport.prom" &&
+		[ "$(ls -A "$D")" = ephport.prom ] || return 1
+	# And again: the time is still the last success's.
 	say_one_line "$BIN" --root "$TMP/empty" --textfile "$D/ephport.prom" &&
-		cmp "$TMP/p" "$D/ephport.prom" &&
-		say_one_line stat --textfile "$D/nosuchdir/ephport.prom" &&
+		grep -q "^ephport_last_success_timestamp_seconds $t\$" "$D/ephport.prom" || return 1
+	# No file before: up 0 alone.
+	say_one_line "$BIN" --root "$TMP/empty" --textfile "$D/new.prom" &&
+		[ "$(grep '^ephport_' "$D/new.prom")" = "ephport_up 0" ] || return 1
+	rm "$D/new.prom"
+	stat --textfile "$D/ephport.prom" || return 1
+	# What cannot be written: one line, exit 1, the file as it was,
+	# nothing left behind.
+	untimed "$D/ephport.prom" >"$TMP/p"
+	say_one_line stat --textfile "$D/nosuchdir/ephport.prom" &&
+		grep -q 'nosuchdir: No such file or directory' "$TMP/err" &&
 		say_one_line stat --textfile "$D/" || return 1
 	if [ "$(id -u)" = 0 ]; then
 		chmod 0755 "$TMP" "$D"
@@ -500,7 +523,44 @@ t_textfile() {
 	rc=$?
 	chmod 0755 "$D"
 	[ $rc = 0 ] && grep -q 'Permission denied' "$TMP/err" &&
-		cmp "$TMP/p" "$D/ephport.prom" && [ "$(ls -A "$D")" = ephport.prom ]
+		untimed "$D/ephport.prom" | cmp "$TMP/p" - && [ "$(ls -A "$D")" = ephport.prom ]
+}
+
+# --textfile -w, long-running: the module leaves and comes back. The file
+# follows (up 0, then the values again), and the log says each change
+# once, not every round.
+t_textfile_watch() {
+	local D=$TMP/tfw w
+	rm -rf "$D" "$TMP/moved"
+	mkdir -p "$D"
+	"$BIN" --root "$R" -w 0.2 -c 15 --textfile "$D/ephport.prom" 2>"$TMP/werr" &
+	w=$!
+	sleep 0.7
+	mv "$R/sys" "$TMP/moved"
+	sleep 1
+	grep '^ephport_up' "$D/ephport.prom"
+	grep -q '^ephport_up 0$' "$D/ephport.prom" || { mv "$TMP/moved" "$R/sys"; kill $w; return 1; }
+	mv "$TMP/moved" "$R/sys"
+	wait $w || return 1
+	cat "$TMP/werr"
+	grep -q '^ephport_up 1$' "$D/ephport.prom" &&
+		[ "$(wc -l <"$TMP/werr")" = 2 ] &&
+		grep -q 'not loaded' "$TMP/werr" && grep -q 'is written again' "$TMP/werr"
+}
+
+# Every output that cannot be written (a full disk) fails.
+t_write_errors() {
+	local args
+	for args in "" "--json" "--prometheus" "-n blue" "--version" "--help" \
+		"--json -w 0.1 -c 2"; do
+		# shellcheck disable=SC2086
+		if stat $args >/dev/full 2>"$TMP/err"; then
+			echo "exit 0 for '$args' to /dev/full"
+			return 1
+		fi
+		grep -q 'No space left on device' "$TMP/err" ||
+			{ echo "'$args':"; cat "$TMP/err"; return 1; }
+	done
 }
 
 t_usage() {
@@ -642,7 +702,9 @@ case_ "not loaded: one line, exit 1" t_not_loaded
 case_ "unreadable namespace: one line, exit 1" t_unreadable
 case_ "a user: this namespace from /proc/net/ephport" t_proc_user
 case_ "a container: /proc/net/ephport, no sysfs tree" t_proc_container
-case_ "--textfile: atomic, 0644, failures keep the file" t_textfile
+case_ "--textfile: atomic, 0644, up 0 when the module is gone" t_textfile
+case_ "--textfile -w: follows the module, says each change once" t_textfile_watch
+case_ "writing to a full disk fails, in every output" t_write_errors
 case_ "usage, --version, bad options" t_usage
 case_ "-w refreshes, -c counts" t_watch
 case_ "-w: changes since the last screen, lines cleared" t_watch_changes
