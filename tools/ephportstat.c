@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,9 +41,10 @@ static void usage(FILE *f)
 "\n"
 "  -n, --netns X      only namespace X, in full (search-time histogram too):\n"
 "                     an ip netns or mount name, \"host\", an inode or a PID\n"
-"  -w, --watch S      again every S seconds: the table and -n in place, with\n"
-"                     the counters' changes since the previous screen (the\n"
-"                     first: since load); --json one object per line;\n"
+"  -w, --watch S      again every S seconds: the table and -n with the\n"
+"                     counters' changes since the previous screen (the first:\n"
+"                     since load), in place and fitted on a terminal, one\n"
+"                     after the other elsewhere; --json one object per line;\n"
 "                     --textfile rewrites the file\n"
 "  -c, --count N      with -w: stop after N times\n"
 "  -j, --json         print JSON (keys are the sysfs file names)\n"
@@ -305,19 +307,93 @@ static void pause_for(double interval)
 }
 
 /*
- * Like watch(1): a header and the table (or -n), again every interval, in
- * place: each line cleared to its end, then what is below, so nothing of
- * a longer screen stays (no "ONf" where "off" became "ON"). The counters'
- * columns count since the previous screen, like vmstat.
+ * The terminal's rows and columns (24 x 80 if it does not say), or 0 x 0
+ * if standard output is not a terminal.
+ */
+static void terminal_size(int *rows, int *cols)
+{
+	struct winsize ws;
+
+	*rows = *cols = 0;
+	if (!isatty(STDOUT_FILENO))
+		return;
+	*rows = 24;
+	*cols = 80;
+	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col) {
+		*rows = ws.ws_row;
+		*cols = ws.ws_col;
+	}
+}
+
+/* The bytes of the first cols characters of line (UTF-8), at most len. */
+static size_t first_columns(const char *line, size_t len, int cols)
+{
+	size_t i;
+	int chars = 0;
+
+	for (i = 0; i < len; i++) {
+		/* A byte that starts a character, not one that continues one. */
+		if (((unsigned char)line[i] & 0xc0) != 0x80 && chars++ == cols)
+			break;
+	}
+	return i;
+}
+
+/*
+ * One screen on a terminal of rows x cols: from its top, each line cut to
+ * the width and cleared to its end, what is below cleared too, so nothing
+ * of a longer screen stays (no "ONf" where "off" became "ON"). At most
+ * rows - 1 lines, the last of them saying what did not fit.
+ */
+static void draw(const char *text, int rows, int cols)
+{
+	const char *line, *nl;
+	int n = 0, total = 0;
+
+	for (line = text; *line; line = nl + 1, total++)
+		if (!(nl = strchr(line, '\n')))
+			break;
+	fputs("\033[H", stdout);
+	for (line = text; *line && n < rows - 1; line = nl + 1, n++) {
+		size_t len;
+
+		nl = strchr(line, '\n');
+		len = nl ? (size_t)(nl - line) : strlen(line);
+		if (n == rows - 2 && total > rows - 1) {
+			char more[80];
+
+			snprintf(more, sizeof(more),
+				 "(%d more lines: a taller terminal shows them)",
+				 total - n);
+			fwrite(more, 1, first_columns(more, strlen(more), cols),
+			       stdout);
+			fputs("\033[K\n", stdout);
+			break;
+		}
+		fwrite(line, 1, first_columns(line, len, cols), stdout);
+		fputs("\033[K\n", stdout);
+		if (!nl)
+			break;
+	}
+	fputs("\033[J", stdout);
+}
+
+/*
+ * Like watch(1): a header and the table (or -n), again every interval,
+ * redrawn in place on a terminal (fitted to its size: the table shows the
+ * namespaces that fit, the fullest), one screen after the other,
+ * without escape sequences, in a pipe or a file. The counters' columns
+ * count since the previous screen, like vmstat.
  */
 static int watch_screen(struct ep_run *run)
 {
 	struct ep_snap prev = { 0 }, snap;
 	bool have_prev = false;
+	int rows, cols;
 	long n;
 
 	for (n = 0; !run->count || n < run->count; n++) {
-		char *text = NULL, stamp[64], head[80], *line, *nl;
+		char *text = NULL, stamp[64], head[80];
 		size_t len = 0;
 		time_t now = time(NULL);
 		FILE *f;
@@ -332,6 +408,7 @@ static int watch_screen(struct ep_run *run)
 			ep_snap_free(&snap);
 			goto err;
 		}
+		terminal_size(&rows, &cols);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S",
 			 localtime(&now));
 		snprintf(head, sizeof(head),
@@ -339,19 +416,23 @@ static int watch_screen(struct ep_run *run)
 			 run->interval,
 			 have_prev ? "last screen" : "module loaded");
 		fprintf(f, "%s%*s\n\n", head, 79 - (int)strlen(head), stamp);
+		/*
+		 * The namespaces that fit, if not all do: rows less the
+		 * header's 2 lines, the table's 2, the cursor's line and
+		 * one to say what is left out; 2 lines a namespace.
+		 */
+		snap.fit = 0;
+		if (rows && snap.nr * 2 > rows - 5)
+			snap.fit = rows > 7 ? (rows - 6) / 2 : 1;
 		print(f, run, &snap, have_prev ? &prev : NULL);
 		fclose(f);
-		fputs("\033[H", stdout);
-		for (line = text; *line; line = nl + 1) {
-			nl = strchr(line, '\n');
-			if (!nl) {
-				fputs(line, stdout);
-				break;
-			}
-			fwrite(line, 1, nl - line, stdout);
-			fputs("\033[K\n", stdout);
+		if (rows) {
+			draw(text, rows, cols);
+		} else {
+			if (n)
+				putchar('\n');
+			fputs(text, stdout);
 		}
-		fputs("\033[J", stdout);
 		free(text);
 		if (flush_stdout()) {
 			ep_snap_free(&snap);

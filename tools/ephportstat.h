@@ -114,6 +114,7 @@ struct ep_snap {
 	int nprobes;		/* -1: no probes file */
 	struct ep_ns *ns;
 	int nr;
+	int fit;	/* the table's namespaces that fit the terminal, 0: all */
 };
 
 /* snapshot.c: reads the tree, names nothing */

@@ -168,6 +168,11 @@ void ep_print_table(FILE *f, const struct ep_snap *snap, bool watch,
 	for (i = 0; i < snap->nr; i++) {
 		const struct ep_ns *old = prev_of(prev, &snap->ns[i]);
 
+		if (snap->fit && i == snap->fit) {
+			fprintf(f, "(%d more namespaces: a taller terminal, or -n NAME)\n",
+				snap->nr - i);
+			break;
+		}
 		table_row(f, &snap->ns[i], true, watch, old);
 		table_row(f, &snap->ns[i], false, watch, old);
 	}

@@ -576,14 +576,72 @@ t_usage() {
 		"$BIN" --help | grep -q -- '--count'
 }
 
+# on_tty ROWS COLS CMD...: CMD with its standard output on a terminal of
+# that size (a pseudo-terminal); what it wrote on standard output.
+on_tty() {
+	python3 - "$@" <<'EOF'
+import fcntl, os, pty, struct, subprocess, sys, termios
+rows, cols = int(sys.argv[1]), int(sys.argv[2])
+m, s = pty.openpty()
+fcntl.ioctl(s, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+attr = termios.tcgetattr(s)
+attr[1] &= ~termios.ONLCR
+termios.tcsetattr(s, termios.TCSANOW, attr)
+p = subprocess.Popen(sys.argv[3:], stdout=s, stdin=subprocess.DEVNULL)
+os.close(s)
+out = b""
+while True:
+    try:
+        d = os.read(m, 65536)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+sys.stdout.buffer.write(out)
+sys.exit(p.wait())
+EOF
+}
+
 t_watch() {
-	timeout 2 "$BIN" --root "$R" -w 0.3 >"$TMP/w"
+	on_tty 50 80 timeout 2 "$BIN" --root "$R" -w 0.3 >"$TMP/w"
 	[ "$(grep -c '^NETNS' "$TMP/w")" -ge 3 ] && grep -q $'\e\\[H' "$TMP/w" &&
-		timeout 5 "$BIN" --root "$R" -w 0.1 -c 3 >"$TMP/w" &&
+		on_tty 50 80 timeout 5 "$BIN" --root "$R" -w 0.1 -c 3 >"$TMP/w" &&
 		[ "$(grep -c '^NETNS' "$TMP/w")" = 3 ] &&
-		timeout 5 "$BIN" --root "$R" -n blue -w 0.1 -c 2 >"$TMP/w" &&
+		on_tty 50 80 timeout 5 "$BIN" --root "$R" -n blue -w 0.1 -c 2 >"$TMP/w" &&
 		grep -q '^  connect fail  *2  *-  *0  *-' "$TMP/w" &&
 		grep -q '^  random ok  *-' "$TMP/w"
+}
+
+# Not a terminal (a pipe, a log): the screens one after the other, a blank
+# line between them, no escape sequence.
+t_watch_pipe() {
+	timeout 5 "$BIN" --root "$R" -w 0.1 -c 3 | cat >"$TMP/w" || return 1
+	! grep -q $'\e' "$TMP/w" && [ "$(grep -c '^NETNS' "$TMP/w")" = 3 ] &&
+		[ "$(grep -c '^Every 0.1s' "$TMP/w")" = 3 ] &&
+		[ "$(grep -c '^$' "$TMP/w")" = 5 ] &&
+		timeout 5 "$BIN" --root "$R" -n blue -w 0.1 -c 2 >"$TMP/w" &&
+		! grep -q $'\e' "$TMP/w" && [ "$(grep -c '^netns ' "$TMP/w")" = 2 ]
+}
+
+# A terminal smaller than the screen: the fullest namespaces that fit, a
+# line for the others; lines cut to the width; nothing scrolls.
+t_watch_fit() {
+	local nr
+	on_tty 12 80 timeout 5 "$BIN" --root "$R" -w 0.1 -c 2 >"$TMP/w" || return 1
+	screen "$TMP/w" >"$TMP/screen" || return 1
+	cat "$TMP/screen"
+	nr=$(ls "$R/sys/kernel/ephport/net" | wc -l)
+	# 12 rows: 11 lines, of which 3 namespaces (6 lines) and the rest said.
+	[ "$(wc -l <"$TMP/screen")" -le 11 ] &&
+		grep -q "^($((nr - 3)) more namespaces: a taller terminal, or -n NAME)$" "$TMP/screen" &&
+		sed -n 5p "$TMP/screen" | grep -q '^aa-blue ' || return 1
+	on_tty 8 40 timeout 5 "$BIN" --root "$R" -n blue -w 0.1 -c 1 >"$TMP/w" || return 1
+	screen "$TMP/w" >"$TMP/screen" || return 1
+	cat "$TMP/screen"
+	[ "$(wc -l <"$TMP/screen")" -le 7 ] &&
+		[ "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$TMP/screen")" -le 40 ] &&
+		tail -n 1 "$TMP/screen" | grep -q '^([0-9]* more lines: a taller'
 }
 
 # The screen a terminal shows after the watch output: each frame homes
@@ -620,7 +678,7 @@ EOF
 # screen clears what the one before left ("off" -> "ON", not "ONf").
 t_watch_changes() {
 	local d=$R/sys/kernel/ephport/net/$BLUE w
-	"$BIN" --root "$R" -w 1 -c 3 >"$TMP/w" &
+	on_tty 50 80 "$BIN" --root "$R" -w 1 -c 3 >"$TMP/w" &
 	w=$!
 	sleep 1.5
 	echo 7 >"$d/tcp_connect_fail"
@@ -708,6 +766,8 @@ case_ "writing to a full disk fails, in every output" t_write_errors
 case_ "usage, --version, bad options" t_usage
 case_ "-w refreshes, -c counts" t_watch
 case_ "-w: changes since the last screen, lines cleared" t_watch_changes
+case_ "-w in a pipe: screens one after the other, no escapes" t_watch_pipe
+case_ "-w on a small terminal: what fits, the rest said" t_watch_fit
 case_ "--json -w: one object per line" t_json_stream
 case_ "ephport-jsoncheck rejects what is not JSON" t_jsoncheck
 case_ "--dests: the table; tcp_dest_max in --prometheus" t_dests
