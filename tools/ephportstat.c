@@ -27,13 +27,16 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: ephportstat [-n NAME|INUM|PID] [--json | --prometheus | --textfile PATH]\n"
 "                   [-w SECONDS [-c COUNT]] [--root DIR]\n"
-"       ephportstat --dests [-n NAME|INUM|PID]\n"
+"       ephportstat --dests [-n NAME|INUM|PID | --all] [--json]\n"
 "\n"
 "Shows ephport's view of every network namespace (from /sys/kernel/ephport):\n"
 "ephemeral ports in use per protocol and their share of the namespace's\n"
-"ip_local_port_range, peaks, failed port assignments, mode and alarm. The\n"
-"fullest namespace comes first. A namespace is named by its ip netns name\n"
-"(/run/netns), else the name of another mount of it (/run/docker/netns/NAME),\n"
+"ip_local_port_range, the headroom connect() has left toward the busiest TCP\n"
+"destination (range - reserved ports - ports held toward it), peaks, failed\n"
+"port assignments, mode and alarm. What runs out first comes first: the\n"
+"largest share in use, of either protocol or toward one destination. A\n"
+"namespace is named by its ip netns name (/run/netns), else the name of\n"
+"another mount of it (/run/docker/netns/NAME),\n"
 "\"host\" for the namespace of PID 1, else \"PID/comm\" of the lowest PID in it;\n"
 "the inode number (as in lsns -t net) is under the name. Who may not read\n"
 "/sys/kernel/ephport (a user, a container) sees its own namespace, from\n"
@@ -55,7 +58,8 @@ static void usage(FILE *f)
 "                     cannot be read, P says ephport_up 0\n"
 "  -d, --dests        the TCP destinations toward which the namespace (ours,\n"
 "                     or -n's) holds the most ports, and the headroom left\n"
-"                     toward each (/proc/net/ephport_dests)\n"
+"                     toward each (/proc/net/ephport_dests); a table or --json\n"
+"  -a, --all          with --dests: every namespace\n"
 "      --root DIR     read DIR/sys, DIR/proc and DIR/run instead of /sys, /proc\n"
 "                     and /run (a test tree); also $EPHPORTSTAT_ROOT\n"
 "  -V, --version      print ephportstat's version\n"
@@ -104,6 +108,7 @@ static int take(struct ep_snap *snap, unsigned long inum)
 	if (ep_snapshot(snap, inum))
 		return 1;
 	ep_name_all(snap);
+	ep_headroom_all(snap);
 	ep_sort(snap);
 	return 0;
 }
@@ -482,6 +487,41 @@ static int watch_lines(struct ep_run *run)
 	return ret;
 }
 
+/*
+ * --dests: the destinations of -n's namespace, of every one (all), or of
+ * our own; 0, or 1 (said).
+ */
+static int print_dests(const struct ep_run *run, bool all)
+{
+	unsigned long own = 0;
+	struct ep_snap snap;
+	char path[2048];
+	int i, kept = 0, ret = 0;
+
+	if (!run->inum && !all &&
+	    !ep_path(path, sizeof(path), "/proc/self/ns/net"))
+		own = ep_link_inum(path);
+	if (take(&snap, run->inum ? run->inum : own))
+		return 1;
+	for (i = 0; i < snap.nr; i++) {
+		struct ep_ns *ns = &snap.ns[i];
+
+		if (ep_read_dests(ns) && !all)
+			ret = 1;
+		snap.ns[kept++] = *ns;
+	}
+	snap.nr = kept;
+	if (!ret) {
+		if (run->fmt == EP_JSON)
+			ep_print_dests_json(stdout, &snap);
+		else
+			ep_print_dests_table(stdout, &snap);
+		ret = flush_stdout();
+	}
+	ep_snap_free(&snap);
+	return ret;
+}
+
 /* A number option: 0, or 2 (said) if arg is not in [min, max]. */
 static int number(const char *opt, const char *arg, double min, double max,
 		  double *v)
@@ -509,6 +549,7 @@ int main(int argc, char **argv)
 		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "dests", no_argument, NULL, 'd' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -516,12 +557,12 @@ int main(int argc, char **argv)
 	struct ep_run run = { .fmt = EP_TABLE };
 	const char *only = NULL;
 	double v;
-	bool dests = false;
+	bool dests = false, all = false;
 	int c;
 
 	if (getenv("EPHPORTSTAT_ROOT"))
 		ep_root = getenv("EPHPORTSTAT_ROOT");
-	while ((c = getopt_long(argc, argv, "n:w:c:jpdVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:w:c:jpdaVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			only = optarg;
@@ -552,6 +593,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			dests = true;
+			break;
+		case 'a':
+			all = true;
 			break;
 		case OPT_ROOT:
 			ep_root = optarg;
@@ -585,18 +629,22 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	if (dests && (run.interval || run.fmt != EP_TABLE)) {
-		ep_err("--dests prints a table: not with -w, --json, --prometheus or --textfile");
+	if (dests && (run.interval || run.fmt == EP_PROMETHEUS)) {
+		ep_err("--dests prints a table or --json: not with -w, --prometheus or --textfile");
+		return 2;
+	}
+	if (all && (!dests || only)) {
+		ep_err("--all goes with --dests, without -n");
 		return 2;
 	}
 	if (only) {
 		if (!ep_loaded() || ep_resolve(only, &run.inum))
 			return 1;
-		if (run.fmt == EP_TABLE)
+		if (run.fmt == EP_TABLE && !dests)
 			run.fmt = EP_ONE;
 	}
 	if (dests)
-		return ep_print_dests(stdout, run.inum) || flush_stdout();
+		return print_dests(&run, all);
 	if (!run.interval)
 		return once(&run);
 	if (run.fmt == EP_TABLE || run.fmt == EP_ONE)

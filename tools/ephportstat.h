@@ -59,6 +59,21 @@ struct ep_bucket {
 
 #define EP_MAX_BUCKETS	64
 
+/* One line of /proc/net/ephport_dests: a TCP destination. */
+struct ep_dest {
+	char proto[8];		/* tcp or tcp6 */
+	char addr[48];
+	unsigned int port;
+	long long held, time_wait, headroom;
+};
+
+/* What /proc/net/ephport_dests shows of a namespace: at most 32 lines. */
+#define EP_MAX_DESTS	32
+struct ep_dests {
+	int nr;
+	struct ep_dest d[EP_MAX_DESTS];
+};
+
 /* How a namespace got its name. */
 enum ep_naming {
 	EP_NAMED_NONE,		/* no name, no process: shown by inode */
@@ -88,6 +103,15 @@ struct ep_ns {
 	struct ep_bucket hist[EP_MAX_BUCKETS];
 	int nhist;		/* -1: no search_ns file */
 	long long search_sum;	/* search_ns_sum, in ns; EP_NONE if absent */
+
+	/*
+	 * Ports of the range in ip_local_reserved_ports, and the connect()s
+	 * left toward the busiest destination: range - reserved -
+	 * tcp_dest_max (0 at least), as the module counts headroom.
+	 * EP_NONE while unknown (dests.c says how they are found).
+	 */
+	long long reserved, dest_headroom;
+	struct ep_dests *dests;	/* --dests: the namespace's lines, or NULL */
 };
 
 /* One line of /sys/kernel/ephport/probes. */
@@ -110,6 +134,7 @@ struct ep_snap {
 	char version[64];
 	long long netns;	/* /sys/kernel/ephport/netns */
 	long long alarm_pct;
+	char alarm_basis[16];	/* ports or dest; "" if not given */
 	struct ep_probe probes[EP_MAX_PROBES];
 	int nprobes;		/* -1: no probes file */
 	struct ep_ns *ns;
@@ -126,8 +151,14 @@ void ep_snap_free(struct ep_snap *snap);
 void ep_name_all(struct ep_snap *snap);
 int ep_resolve(const char *arg, unsigned long *inum);
 
-/* dests.c: /proc/net/ephport_dests of one namespace (0: our own) */
-int ep_print_dests(FILE *f, unsigned long inum);
+/*
+ * dests.c: what a namespace's own /proc shows (its reserved ports, its
+ * /proc/net/ephport_dests), read from outside it. ep_headroom_all() fills
+ * every namespace's reserved and dest_headroom; ep_read_dests() one
+ * namespace's dests (0, or 1 said).
+ */
+void ep_headroom_all(struct ep_snap *snap);
+int ep_read_dests(struct ep_ns *ns);
 
 /*
  * output_*.c: print a named snapshot, a file per format (output.h). In
@@ -140,6 +171,9 @@ void ep_print_table(FILE *f, const struct ep_snap *snap, bool watch,
 void ep_print_one(FILE *f, const struct ep_ns *ns, bool watch,
 		  const struct ep_snap *prev);
 void ep_print_json(FILE *f, const struct ep_snap *snap, bool one_line);
+/* --dests: the namespaces of snap, with their dests (NULL: unreadable). */
+void ep_print_dests_table(FILE *f, const struct ep_snap *snap);
+void ep_print_dests_json(FILE *f, const struct ep_snap *snap);
 void ep_print_prometheus(FILE *f, const struct ep_snap *snap);
 /* What a collection that failed leaves: ephport_up 0, and the last good one (0: none). */
 void ep_print_prometheus_down(FILE *f, double last_success);

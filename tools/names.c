@@ -35,14 +35,6 @@ static struct ep_ns *find_ns(struct ep_snap *snap, unsigned long inum)
 	return NULL;
 }
 
-static unsigned long pid_inum(int pid)
-{
-	char path[2048];
-
-	if (ep_path(path, sizeof(path), "/proc/%d/ns/net", pid))
-		return 0;
-	return ep_link_inum(path);
-}
 
 static bool is_pid(const char *s)
 {
@@ -248,7 +240,7 @@ static void find_pids(struct ep_snap *snap)
 		if (!is_pid(de->d_name))
 			continue;
 		pid = atoi(de->d_name);
-		ns = find_ns(snap, pid_inum(pid));
+		ns = find_ns(snap, ep_pid_inum(pid));
 		if (ns && (!ns->pid || pid < ns->pid))
 			ns->pid = pid;
 	}
@@ -267,7 +259,7 @@ void ep_name_all(struct ep_snap *snap)
 
 	name_netns(snap);
 	each_nsfs_mount(name_mount, snap);
-	ns = find_ns(snap, pid_inum(1));
+	ns = find_ns(snap, ep_pid_inum(1));
 	if (ns && ns->naming == EP_NAMED_NONE) {
 		ns->naming = EP_NAMED_HOST;
 		strcpy(ns->name, "host");
@@ -331,7 +323,7 @@ int ep_resolve(const char *arg, unsigned long *inum)
 		}
 	}
 	if (!strcmp(arg, "host")) {
-		*inum = pid_inum(1);
+		*inum = ep_pid_inum(1);
 		if (*inum)
 			return 0;
 		ep_err("cannot tell the host namespace (/proc/1/ns/net: %s)",

@@ -183,6 +183,15 @@ int share_permille(const struct ep_ns *ns, enum ep_field in_use)
 	return ns->val[in_use] * 1000 / size;
 }
 
+int dest_permille(const struct ep_ns *ns)
+{
+	long long size = range_size(ns);
+
+	if (size <= 0 || ns->dest_headroom == EP_NONE)
+		return -1;
+	return (size - ns->dest_headroom) * 1000 / size;
+}
+
 void share(char *pct, char *bar, size_t size, const struct ep_ns *ns,
 	   enum ep_field in_use)
 {

@@ -65,6 +65,12 @@ long long range_size(const struct ep_ns *ns);
 int share_permille(const struct ep_ns *ns, enum ep_field in_use);
 
 /*
+ * Share of the range no longer free toward TCP's busiest destination
+ * (reserved, or held toward it), in 1/1000, or -1 if unknown.
+ */
+int dest_permille(const struct ep_ns *ns);
+
+/*
  * The share of the range in_use holds, as a percentage in pct and a bar
  * of BAR_WIDTH characters in bar ("-" in both if unknown); size is the
  * size of each, BAR_WIDTH + 1 at least.

@@ -119,6 +119,10 @@ static void json_ns(FILE *f, const struct ep_ns *ns)
 		jkey(f, 3, false, ep_field_files[shown[i].field]);
 		json_num(f, ns->val[shown[i].field]);
 	}
+	jkey(f, 3, false, "reserved");
+	json_num(f, ns->reserved);
+	jkey(f, 3, false, "dest_headroom");
+	json_num(f, ns->dest_headroom);
 	jkey(f, 3, false, "search_ns_sum");
 	json_num(f, ns->search_sum);
 	jkey(f, 3, false, "search_ns");
@@ -162,6 +166,8 @@ void ep_print_json(FILE *f, const struct ep_snap *snap, bool one_line)
 	json_num(f, snap->netns);
 	jkey(f, 1, false, "alarm_pct");
 	json_num(f, snap->alarm_pct);
+	jkey(f, 1, false, "alarm_basis");
+	json_str_or_null(f, snap->alarm_basis[0] ? snap->alarm_basis : NULL);
 	jkey(f, 1, false, "probes");
 	if (snap->nprobes < 0) {
 		fputs("null", f);
@@ -200,4 +206,69 @@ void ep_print_json(FILE *f, const struct ep_snap *snap, bool one_line)
 	if (!one_line)
 		fputc('\n', f);
 	fputs("}\n", f);
+}
+
+/* --dests --json: each namespace asked for, its destinations (or null). */
+void ep_print_dests_json(FILE *f, const struct ep_snap *snap)
+{
+	int i, j;
+
+	json_one_line = false;
+	fputc('{', f);
+	jkey(f, 1, true, "version");
+	json_str(f, snap->version);
+	jkey(f, 1, false, "time");
+	fprintf(f, "%lld.%03ld", (long long)snap->when.tv_sec,
+		snap->when.tv_nsec / 1000000);
+	jkey(f, 1, false, "namespaces");
+	fputc('[', f);
+	for (i = 0; i < snap->nr; i++) {
+		const struct ep_ns *ns = &snap->ns[i];
+		bool named = ns->naming != EP_NAMED_NONE;
+
+		if (i)
+			fputc(',', f);
+		json_nl(f, 2);
+		fputc('{', f);
+		jkey(f, 3, true, "inum");
+		fprintf(f, "%lu", ns->inum);
+		jkey(f, 3, false, "name");
+		json_str_or_null(f, named ? ns->name : NULL);
+		jkey(f, 3, false, "range");
+		if (ns->lo == EP_NONE)
+			fputs("null", f);
+		else
+			fprintf(f, "{\"lo\": %lld, \"hi\": %lld, \"size\": %lld}",
+				ns->lo, ns->hi, range_size(ns));
+		jkey(f, 3, false, "reserved");
+		json_num(f, ns->reserved);
+		jkey(f, 3, false, "dests");
+		if (!ns->dests) {
+			fputs("null", f);
+		} else {
+			fputc('[', f);
+			for (j = 0; j < ns->dests->nr; j++) {
+				const struct ep_dest *d = &ns->dests->d[j];
+
+				if (j)
+					fputc(',', f);
+				json_nl(f, 4);
+				fputs("{\"proto\": ", f);
+				json_str(f, d->proto);
+				fputs(", \"daddr\": ", f);
+				json_str(f, d->addr);
+				fprintf(f, ", \"dport\": %u, \"held\": %lld, \"time_wait\": %lld, \"headroom\": %lld}",
+					d->port, d->held, d->time_wait,
+					d->headroom);
+			}
+			if (ns->dests->nr)
+				json_nl(f, 3);
+			fputc(']', f);
+		}
+		json_nl(f, 2);
+		fputc('}', f);
+	}
+	if (snap->nr)
+		json_nl(f, 1);
+	fputs("]\n}\n", f);
 }

@@ -86,6 +86,14 @@ void ep_print_one(FILE *f, const struct ep_ns *ns, bool watch,
 	else
 		fprintf(f, "  %-18s %lld-%lld (%lld ports)\n", "range",
 			ns->lo, ns->hi, range_size(ns));
+	fprintf(f, "  %-18s %s\n", "reserved ports",
+		num(text, sizeof(text), ns->reserved));
+	fprintf(f, "  %-18s %s", "dest headroom",
+		num(text, sizeof(text), ns->dest_headroom));
+	if (v[EP_TCP_DEST_MAX] != EP_NONE)
+		fprintf(f, " (%lld held toward the busiest destination)",
+			v[EP_TCP_DEST_MAX]);
+	fputc('\n', f);
 	fprintf(f, "  %-18s %s\n", "mode",
 		ns->mode[0] ? term(text, sizeof(text), ns->mode, 0, false) : "-");
 	if (v[EP_REUSE_DELAY_MS] == EP_NONE)

@@ -95,6 +95,7 @@ static void prom_ns_gauge(FILE *f, const struct ep_snap *snap,
 
 static long long get_lo(const struct ep_ns *ns) { return ns->lo; }
 static long long get_hi(const struct ep_ns *ns) { return ns->hi; }
+static long long get_reserved(const struct ep_ns *ns) { return ns->reserved; }
 
 static void prom_fields(FILE *f, const struct ep_snap *snap)
 {
@@ -134,6 +135,24 @@ static void prom_fields(FILE *f, const struct ep_snap *snap)
 					fprintf(f, "} %lld\n", v);
 			}
 		}
+	}
+}
+
+/* The connect()s left toward each namespace's busiest destination. */
+static void prom_headroom(FILE *f, const struct ep_snap *snap)
+{
+	bool first = true;
+	int i;
+
+	for (i = 0; i < snap->nr; i++) {
+		if (snap->ns[i].dest_headroom == EP_NONE)
+			continue;
+		if (first)
+			prom_family(f, "dest_headroom_ports", "gauge",
+				    "Ports of the range still free toward the busiest TCP destination: range - reserved - held toward it.");
+		first = false;
+		prom_start(f, "dest_headroom_ports", &snap->ns[i]);
+		fprintf(f, ",proto=\"tcp\"} %lld\n", snap->ns[i].dest_headroom);
 	}
 }
 
@@ -292,12 +311,21 @@ void ep_print_prometheus(FILE *f, const struct ep_snap *snap)
 			decimal(ratio, sizeof(ratio), snap->alarm_pct / 100,
 				snap->alarm_pct % 100, 2));
 	}
+	if (snap->alarm_basis[0]) {
+		prom_family(f, "alarm_basis", "gauge",
+			    "What drives the TCP alarm (the basis label): ports (distinct ports in use) or dest (ports held toward the busiest destination), 1.");
+		fputs("ephport_alarm_basis{basis=\"", f);
+		prom_escaped(f, snap->alarm_basis);
+		fputs("\"} 1\n", f);
+	}
 	prom_probes(f, snap);
 	prom_info(f, snap);
 	prom_ns_gauge(f, snap, "range_low", "Lowest port of the namespace's ip_local_port_range.", get_lo);
 	prom_ns_gauge(f, snap, "range_high", "Highest port of the namespace's ip_local_port_range.", get_hi);
 	prom_ns_gauge(f, snap, "range_ports", "Ports in the namespace's ip_local_port_range.", range_size);
+	prom_ns_gauge(f, snap, "reserved_ports", "Ports of the range in ip_local_reserved_ports (never chosen by the kernel).", get_reserved);
 	prom_fields(f, snap);
+	prom_headroom(f, snap);
 	prom_mode(f, snap);
 	prom_hist(f, snap);
 }

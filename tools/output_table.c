@@ -37,21 +37,28 @@ static long long sum(long long a, long long b)
 
 /* ---- the table ---- */
 
-static int fullness(const struct ep_ns *ns)
+/*
+ * What runs out first, in 1/1000 of the range: the larger share of TCP
+ * and UDP ports in use, or of the range no longer free toward TCP's
+ * busiest destination (reserved ports and those held toward it).
+ */
+static int pressure(const struct ep_ns *ns)
 {
 	int t = share_permille(ns, EP_TCP_IN_USE);
 	int u = share_permille(ns, EP_UDP_IN_USE);
+	int d = dest_permille(ns);
+	int m = t > u ? t : u;
 
-	return t > u ? t : u;
+	return d > m ? d : m;
 }
 
-static int by_fullness(const void *a, const void *b)
+static int by_pressure(const void *a, const void *b)
 {
 	const struct ep_ns *x = a, *y = b;
 	long long xu, yu;
 
-	if (fullness(x) != fullness(y))
-		return fullness(y) - fullness(x);
+	if (pressure(x) != pressure(y))
+		return pressure(y) - pressure(x);
 	xu = sum(x->val[EP_TCP_IN_USE], x->val[EP_UDP_IN_USE]);
 	yu = sum(y->val[EP_TCP_IN_USE], y->val[EP_UDP_IN_USE]);
 	if (xu != yu)
@@ -59,23 +66,25 @@ static int by_fullness(const void *a, const void *b)
 	return x->inum < y->inum ? -1 : x->inum > y->inum;
 }
 
-/* Fullest first: by the larger share of TCP and UDP, then ports in use. */
+/* What runs out first comes first, then the most ports in use. */
 void ep_sort(struct ep_snap *snap)
 {
-	qsort(snap->ns, snap->nr, sizeof(snap->ns[0]), by_fullness);
+	qsort(snap->ns, snap->nr, sizeof(snap->ns[0]), by_pressure);
 }
 
 /*
  * Two lines per namespace, one per protocol: the name and the range on the
- * first, the inode number and the range's size under them. In watch mode
- * the bar gives way to the port assignments that succeeded (OK) and
- * failed (FAIL) since the previous screen (old: its namespace, if any).
+ * first, the inode number and the range's size under them. HEADROOM, on
+ * TCP's line: the connect()s left toward the busiest destination. In
+ * watch mode the peak gives way to the port assignments that succeeded
+ * (OK) and failed (FAIL) since the previous screen (old: its namespace,
+ * if any).
  */
 static void table_row(FILE *f, const struct ep_ns *ns, bool tcp, bool watch,
 		      const struct ep_ns *old)
 {
 	char col1[64], col2[32], used[24], pct[16], bar[16], peak[24], fail[24];
-	char ok[24];
+	char ok[24], room[24];
 	enum ep_field in_use = tcp ? EP_TCP_IN_USE : EP_UDP_IN_USE;
 	long long failed, oks;
 
@@ -99,6 +108,7 @@ static void table_row(FILE *f, const struct ep_ns *ns, bool tcp, bool watch,
 				     ns->val[EP_TCP_BIND_FAIL]);
 			oks = EP_NONE;
 		}
+		num5(room, sizeof(room), ns->dest_headroom);
 	} else {
 		snprintf(col1, sizeof(col1), "%-13lu", ns->inum);
 		if (ns->lo == EP_NONE)
@@ -110,19 +120,20 @@ static void table_row(FILE *f, const struct ep_ns *ns, bool tcp, bool watch,
 			 ns->val[EP_UDP_FAIL];
 		oks = watch ? delta(ns->val[EP_UDP_OK], old, EP_UDP_OK) :
 		      EP_NONE;
+		snprintf(room, sizeof(room), " ");
 	}
 	share(pct, bar, sizeof(pct), ns, in_use);
 	num5(peak, sizeof(peak), ns->val[tcp ? EP_TCP_PEAK : EP_UDP_PEAK]);
 	if (watch)
-		fprintf(f, "%s %-11s %-5s %5s %4s %5s %8s %7s",
+		fprintf(f, "%s %-11s %-5s %5s %4s %8s %6s %7s",
 			col1, col2, tcp ? "tcp" : "udp",
-			num5(used, sizeof(used), ns->val[in_use]), pct, peak,
+			num5(used, sizeof(used), ns->val[in_use]), pct, room,
 			num5(ok, sizeof(ok), oks),
 			num5(fail, sizeof(fail), failed));
 	else
-		fprintf(f, "%s %-11s %-5s %5s %4s %-10s %5s %5s",
+		fprintf(f, "%s %-11s %-5s %5s %4s %8s %5s %5s",
 			col1, col2, tcp ? "tcp" : "udp",
-			num5(used, sizeof(used), ns->val[in_use]), pct, bar,
+			num5(used, sizeof(used), ns->val[in_use]), pct, room,
 			peak, num5(fail, sizeof(fail), failed));
 	if (tcp)
 		fprintf(f, " %-7.7s %s", ns->mode[0] ? ns->mode : "-",
@@ -145,6 +156,10 @@ void ep_print_table(FILE *f, const struct ep_snap *snap, bool watch,
 			snap->nr == 1 ? "" : "s");
 	if (snap->alarm_pct != EP_NONE)
 		fprintf(f, ", alarm at %lld%%", snap->alarm_pct);
+	if (snap->alarm_basis[0])
+		fprintf(f, "%s %s", snap->alarm_pct != EP_NONE ? " of" :
+			", alarm on", !strcmp(snap->alarm_basis, "dest") ?
+			"a destination's" : "ports");
 	if (snap->nprobes >= 0) {
 		int reg = 0;
 		long long missed = 0;
@@ -158,13 +173,13 @@ void ep_print_table(FILE *f, const struct ep_snap *snap, bool watch,
 	}
 	fputc('\n', f);
 	if (watch)
-		fprintf(f, "%-13s %-11s %-5s %5s %4s %5s %8s %7s %-7s %s\n",
-			"NETNS", "RANGE", "PROTO", "USED", "USE%", "PEAK", "OK",
-			"FAIL", "MODE", "ALARM");
+		fprintf(f, "%-13s %-11s %-5s %5s %4s %8s %6s %7s %-7s %s\n",
+			"NETNS", "RANGE", "PROTO", "USED", "USE%", "HEADROOM",
+			"OK", "FAIL", "MODE", "ALARM");
 	else
-		fprintf(f, "%-13s %-11s %-5s %5s %4s %-10s %5s %5s %-7s %s\n",
-			"NETNS", "RANGE", "PROTO", "USED", "USE%", "", "PEAK",
-			"FAIL", "MODE", "ALARM");
+		fprintf(f, "%-13s %-11s %-5s %5s %4s %8s %5s %5s %-7s %s\n",
+			"NETNS", "RANGE", "PROTO", "USED", "USE%", "HEADROOM",
+			"PEAK", "FAIL", "MODE", "ALARM");
 	for (i = 0; i < snap->nr; i++) {
 		const struct ep_ns *old = prev_of(prev, &snap->ns[i]);
 
@@ -175,5 +190,47 @@ void ep_print_table(FILE *f, const struct ep_snap *snap, bool watch,
 		}
 		table_row(f, &snap->ns[i], true, watch, old);
 		table_row(f, &snap->ns[i], false, watch, old);
+	}
+}
+
+/* ---- --dests ---- */
+
+/*
+ * Each namespace of snap (those --dests asked for): which one, its range
+ * and reserved ports, then its busiest destinations, one a line, as the
+ * module lists them (the most ports held first), or why there are none.
+ */
+void ep_print_dests_table(FILE *f, const struct ep_snap *snap)
+{
+	char name[64], num[24];
+	int i, j;
+
+	for (i = 0; i < snap->nr; i++) {
+		const struct ep_ns *ns = &snap->ns[i];
+
+		if (i)
+			fputc('\n', f);
+		fprintf(f, "netns %lu (%s)", ns->inum,
+			term(name, sizeof(name), ns->name, 40, false));
+		if (ns->lo != EP_NONE)
+			fprintf(f, ", range %lld-%lld (%lld ports), %s reserved",
+				ns->lo, ns->hi, range_size(ns),
+				num5(num, sizeof(num), ns->reserved));
+		fputc('\n', f);
+		if (!ns->dests) {
+			fprintf(f, "(cannot be read: no process or /run/netns file to enter it by, or not root)\n");
+			continue;
+		}
+		fprintf(f, "%-5s %-39s %5s %7s %9s %8s\n", "PROTO",
+			"DESTINATION", "PORT", "HELD", "TIME_WAIT", "HEADROOM");
+		for (j = 0; j < ns->dests->nr; j++) {
+			const struct ep_dest *d = &ns->dests->d[j];
+
+			fprintf(f, "%-5s %-39s %5u %7lld %9lld %8lld\n",
+				d->proto, d->addr, d->port, d->held,
+				d->time_wait, d->headroom);
+		}
+		if (!ns->dests->nr)
+			fprintf(f, "(no TCP connection holds a port of the range)\n");
 	}
 }

@@ -261,7 +261,7 @@ static bool proc_field(struct ep_ns *ns, const char *key, const char *val)
  * the sysfs files' names; search_ns as search_ns_le_<bound> lines). 0, or
  * -1 (noted in failed_path and failed_errno).
  */
-static int read_proc(struct ep_ns *ns)
+static int read_proc(struct ep_snap *snap, struct ep_ns *ns)
 {
 	char path[2048], buf[8192], *line, *save = NULL;
 	long long lo, hi;
@@ -287,6 +287,7 @@ static int read_proc(struct ep_ns *ns)
 
 	for (i = 0; i < EP_NFIELDS; i++)
 		ns->val[i] = EP_NONE;
+	ns->reserved = ns->dest_headroom = EP_NONE;
 	ns->lo = ns->hi = EP_NONE;
 	ns->mode[0] = '\0';
 	ns->nhist = -1;
@@ -310,6 +311,10 @@ static int read_proc(struct ep_ns *ns)
 			trim(val);
 			snprintf(ns->mode, sizeof(ns->mode), "%.*s",
 				 (int)sizeof(ns->mode) - 1, val);
+		} else if (!strcmp(line, "alarm_basis")) {
+			trim(val);
+			snprintf(snap->alarm_basis, sizeof(snap->alarm_basis),
+				 "%.*s", (int)sizeof(snap->alarm_basis) - 1, val);
 		} else if (!strcmp(line, "search_ns_sum")) {
 			ns->search_sum = parse_num(val);
 		} else if (sscanf(line, "search_ns_le_%llu", &le) == 1 &&
@@ -434,6 +439,16 @@ static int read_global(struct ep_snap *snap)
 	if (!ret)
 		snap->alarm_pct = parse_num(buf);
 
+	snap->alarm_basis[0] = '\0';
+	ret = read_sys("alarm_basis", buf, sizeof(buf));
+	if (ret < 0)
+		goto err;
+	if (!ret) {
+		trim(buf);
+		snprintf(snap->alarm_basis, sizeof(snap->alarm_basis), "%.*s",
+			 (int)sizeof(snap->alarm_basis) - 1, buf);
+	}
+
 	snap->nprobes = -1;
 	ret = read_host("probes", buf, sizeof(buf));
 	if (ret < 0)
@@ -478,7 +493,7 @@ static int snapshot_proc(struct ep_snap *snap, unsigned long only_inum,
 		return -1;
 	}
 	snap->source = EP_PROC;
-	if (read_proc(&snap->ns[0])) {
+	if (read_proc(snap, &snap->ns[0])) {
 		if (sys_failed)
 			ep_err("cannot read %s: %s", sys_path, strerror(sys_errno));
 		else
@@ -555,6 +570,8 @@ int ep_snapshot(struct ep_snap *snap, unsigned long only_inum)
 			snap->ns = ns;
 		}
 		memset(&snap->ns[snap->nr], 0, sizeof(snap->ns[0]));
+		snap->ns[snap->nr].reserved = EP_NONE;
+		snap->ns[snap->nr].dest_headroom = EP_NONE;
 		snap->ns[snap->nr++].inum = inum;
 	}
 	closedir(dir);
@@ -591,8 +608,10 @@ void ep_snap_free(struct ep_snap *snap)
 {
 	int i;
 
-	for (i = 0; i < snap->nr; i++)
+	for (i = 0; i < snap->nr; i++) {
 		free(snap->ns[i].nsfs);
+		free(snap->ns[i].dests);
+	}
 	free(snap->ns);
 	snap->ns = NULL;
 	snap->nr = 0;

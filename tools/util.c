@@ -66,6 +66,15 @@ void ep_err_quiet_repeats(bool on)
 	last_said[0] = '\0';
 }
 
+unsigned long ep_pid_inum(int pid)
+{
+	char path[2048];
+
+	if (ep_path(path, sizeof(path), "/proc/%d/ns/net", pid))
+		return 0;
+	return ep_link_inum(path);
+}
+
 void ep_err(const char *fmt, ...)
 {
 	char msg[sizeof(last_said)];

@@ -27,6 +27,9 @@ int ep_path(char *buf, size_t size, const char *fmt, ...)
  */
 unsigned long ep_link_inum(const char *path);
 
+/* The namespace inode of process pid (/proc/PID/ns/net); 0 if none. */
+unsigned long ep_pid_inum(int pid);
+
 /* "ephportstat: <message>" on stderr, after whatever stdout holds. */
 void ep_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -95,7 +95,12 @@ mkprocnet() {
 			random_fallback_untrusted self_connect_avoided resting; do
 			echo "$f 3"
 		done
+		echo "tcp_dest_max 30"
+		echo "alarm_basis dest"
 	} >"$R/proc/net/ephport"
+	# The namespace's reserved ports: 5 of them in its range.
+	mkdir -p "$R/proc/sys/net/ipv4"
+	echo "80,20010-20014,$(($3 + 1))-$(($3 + 9))" >"$R/proc/sys/net/ipv4/ip_local_reserved_ports"
 }
 
 # mkmount INUM MOUNTPOINT: a line of /proc/self/mountinfo, a mount of
@@ -419,7 +424,7 @@ t_proc_user() {
 	as_nobody "$BIN" --root "$R" -n host >"$TMP/out" 2>"$TMP/err2"
 	rc2=$?
 	find "$R/sys/kernel/ephport/net" -type f -exec chmod 0644 {} +
-	rm -rf "$R/proc/net" "$R/proc/self/ns"
+	rm -rf "$R/proc/net" "$R/proc/self/ns" "$R/proc/sys"
 	cat "$TMP/t" "$TMP/err" "$TMP/err2"
 	[ $rc = 0 ] && [ ! -s "$TMP/err" ] || return 1
 	# -n of another namespace: the sysfs error, one line, exit 1.
@@ -427,8 +432,8 @@ t_proc_user() {
 		grep -q 'Permission denied' "$TMP/err2" || return 1
 	grep -q '^ephport 0.1.0, this namespace only, alarm at 90%' "$TMP/t" &&
 		[ "$(grep -c ' tcp ' "$TMP/t")" = 1 ] &&
-		grep -q '^300/a long c~ 20000-20099 tcp      50  50% #####.....    50    60 random  ON$' "$TMP/t" &&
-		grep -q '^4026532001      100 ports udp      60  60% ######....    60    60$' "$TMP/t" &&
+		grep -q '^300/a long c~ 20000-20099 tcp      50  50%       65    50    60 random  ON$' "$TMP/t" &&
+		grep -q '^4026532001      100 ports udp      60  60%             60    60$' "$TMP/t" &&
 		grep -q 'search time (70 searches, mean 4285 ns)' "$TMP/one" &&
 		grep -q '^ephport_ports_in_use{netns="4026532001",proto="udp"} 60$' "$TMP/p" &&
 		grep -q '^ephport_connect_search_seconds_sum{netns="4026532001",proto="tcp"} 0.0003$' "$TMP/p" &&
@@ -455,8 +460,8 @@ t_proc_container() {
 	(R=$C; mkprocnet 4026532555 1024 1123 100 0) || return 1
 	"$BIN" --root "$C" >"$TMP/t" || return 1
 	cat "$TMP/t"
-	grep -q '^ephport -, this namespace only$' "$TMP/t" &&
-		grep -q '^-  *1024-1123   tcp     100 100% ##########   100    60 random  ON$' "$TMP/t" &&
+	grep -q "^ephport -, this namespace only, alarm on a destination's$" "$TMP/t" &&
+		grep -q '^-  *1024-1123   tcp     100 100%       70   100    60 random  ON$' "$TMP/t" &&
 		"$BIN" --root "$C" -n 4026532555 | grep -q '^netns 4026532555$' &&
 		"$BIN" --root "$C" --prometheus | promtool check metrics &&
 		say_one_line "$BIN" --root "$C" -n 4026532556 &&
@@ -589,7 +594,6 @@ attr[1] &= ~termios.ONLCR
 termios.tcsetattr(s, termios.TCSANOW, attr)
 p = subprocess.Popen(sys.argv[3:], stdout=s, stdin=subprocess.DEVNULL)
 os.close(s)
-out = b""
 while True:
     try:
         d = os.read(m, 65536)
@@ -597,8 +601,8 @@ while True:
         break
     if not d:
         break
-    out += d
-sys.stdout.buffer.write(out)
+    sys.stdout.buffer.write(d)
+    sys.stdout.buffer.flush()
 sys.exit(p.wait())
 EOF
 }
@@ -680,7 +684,11 @@ t_watch_changes() {
 	local d=$R/sys/kernel/ephport/net/$BLUE w
 	on_tty 50 80 "$BIN" --root "$R" -w 1 -c 3 >"$TMP/w" &
 	w=$!
-	sleep 1.5
+	# After the second screen, a second before the third.
+	while [ "$(grep -c '^NETNS' "$TMP/w")" -lt 2 ]; do
+		kill -0 $w 2>/dev/null || return 1
+		sleep 0.05
+	done
 	echo 7 >"$d/tcp_connect_fail"
 	echo 1 >"$d/alarm"
 	wait $w || return 1
@@ -729,20 +737,85 @@ t_jsoncheck() {
 	! printf '{}\n{\n}\n' | "$JSONCHECK" -l 2>/dev/null
 }
 
+# Per-destination headroom: read from a process's /proc/PID/net (no need to
+# enter the namespace), from this process's own /proc/net and sysctl; the
+# table sorts by what runs out first; --dests for one namespace, all, JSON.
 t_dests() {
-	echo 42 >"$R/sys/kernel/ephport/net/4026532001/tcp_dest_max"
-	mkdir -p "$R/proc/net"
+	local ns=$R/sys/kernel/ephport/net/4026532001 rc
+	# Namespace 4026532001 (lowest PID 300): 89 TCP ports in use, 88 held
+	# toward one destination, 5 reserved: 7 left toward it (93% gone).
+	echo 89 >"$ns/tcp_in_use"
+	echo 88 >"$ns/tcp_dest_max"
+	mkdir -p "$R/proc/300/net"
 	printf '%s\n' 'proto daddr dport held time_wait headroom' \
-		'tcp 10.0.0.7 5432 60 20 40' 'tcp6 2001:db8::5 443 30 0 70' \
-		>"$R/proc/net/ephport_dests"
-	stat --dests >"$TMP/d" || return 1
-	cat "$TMP/d"
-	stat --prometheus >"$TMP/p" || return 1
-	head -1 "$TMP/d" | grep -q '^PROTO  *DESTINATION  *PORT  *HELD  *TIME_WAIT  *HEADROOM$' &&
-		grep -q '^tcp  *10.0.0.7  *5432  *60  *20  *40$' "$TMP/d" &&
-		grep -q '^tcp6  *2001:db8::5  *443  *30  *0  *70$' "$TMP/d" &&
-		grep -q '^ephport_dest_ports_held_max{netns="4026532001",proto="tcp"} 42$' "$TMP/p" &&
-		{ stat --dests --json 2>/dev/null; [ $? = 2 ]; }
+		'tcp 10.0.0.7 5432 88 20 7' 'tcp6 2001:db8::5 443 30 0 65' \
+		>"$R/proc/300/net/ephport_dests"
+	# This process is in the host's namespace: its own /proc/net and
+	# sysctl (3 ports of its range reserved; 10 held toward one place).
+	mkdir -p "$R/proc/self/ns" "$R/proc/net" "$R/proc/sys/net/ipv4"
+	ln -sfn "net:[4026531840]" "$R/proc/self/ns/net"
+	echo 10 >"$R/sys/kernel/ephport/net/4026531840/tcp_dest_max"
+	printf '%s\n' 'proto daddr dport held time_wait headroom' \
+		'tcp 192.0.2.1 80 10 0 28219' >"$R/proc/net/ephport_dests"
+	echo "22,32768,40000-40001" >"$R/proc/sys/net/ipv4/ip_local_reserved_ports"
+	echo dest >"$R/sys/kernel/ephport/alarm_basis"
+
+	stat >"$TMP/t" && stat -n 300 >"$TMP/one" && stat --prometheus >"$TMP/p" &&
+		stat --json >"$TMP/j" && stat --dests >"$TMP/d" &&
+		stat --dests -n 300 >"$TMP/d300" && stat --dests --all >"$TMP/dall" &&
+		stat --dests --all --json >"$TMP/dj"
+	rc=$?
+	cat "$TMP/t" "$TMP/d" "$TMP/d300" "$TMP/dall"
+	[ $rc = 0 ] || return 1
+	# The table: the destination's 93% comes before aa-blue's 90%.
+	sed -n 3p "$TMP/t" | grep -q '^300/a long c~ 20000-20099 tcp      89  89%        7 ' &&
+		sed -n 5p "$TMP/t" | grep -q '^aa-blue ' &&
+		grep -q '^host  *32768-60999 tcp     100   0%    28219 ' "$TMP/t" &&
+		head -n 1 "$TMP/t" | grep -q 'alarm at 90% of a destination.s' &&
+		grep -q '^  reserved ports  *5$' "$TMP/one" &&
+		grep -q '^  dest headroom  *7 (88 held toward the busiest destination)$' "$TMP/one" || return 1
+	# Prometheus.
+	grep -q '^ephport_dest_headroom_ports{netns="4026532001",proto="tcp"} 7$' "$TMP/p" &&
+		grep -q '^ephport_reserved_ports{netns="4026532001"} 5$' "$TMP/p" &&
+		grep -q '^ephport_reserved_ports{netns="4026531840"} 3$' "$TMP/p" &&
+		grep -q '^ephport_dest_headroom_ports{netns="4026531840",proto="tcp"} 28219$' "$TMP/p" &&
+		grep -q '^ephport_dest_ports_held_max{netns="4026532001",proto="tcp"} 88$' "$TMP/p" &&
+		grep -q '^ephport_alarm_basis{basis="dest"} 1$' "$TMP/p" &&
+		! grep -q 'dest_headroom_ports{netns="4026532002"' "$TMP/p" &&
+		promtool check metrics <"$TMP/p" || return 1
+	# --dests: which namespace, then its destinations.
+	head -n 1 "$TMP/d" | grep -q '^netns 4026531840 (host), range 32768-60999 (28232 ports), 3 reserved$' &&
+		grep -q '^tcp  *192.0.2.1  *80  *10  *0  *28219$' "$TMP/d" &&
+		head -n 1 "$TMP/d300" | grep -q '^netns 4026532001 (300/a long command), range 20000-20099 (100 ports), 5 reserved$' &&
+		sed -n 2p "$TMP/d300" | grep -q '^PROTO  *DESTINATION  *PORT  *HELD  *TIME_WAIT  *HEADROOM$' &&
+		grep -q '^tcp  *10.0.0.7  *5432  *88  *20  *7$' "$TMP/d300" &&
+		grep -q '^tcp6  *2001:db8::5  *443  *30  *0  *65$' "$TMP/d300" &&
+		[ "$(grep -c '^netns ' "$TMP/dall")" = "$(ls "$R/sys/kernel/ephport/net" | wc -l)" ] &&
+		grep -q '^(cannot be read' "$TMP/dall" || return 1
+	"$JSONCHECK" <"$TMP/dj" && "$JSONCHECK" <"$TMP/j" &&
+		python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+by = {n["inum"]: n for n in d["namespaces"]}
+assert by[4026532001]["dests"][0] == {"proto": "tcp", "daddr": "10.0.0.7",
+    "dport": 5432, "held": 88, "time_wait": 20, "headroom": 7}, by[4026532001]
+assert by[4026532001]["reserved"] == 5 and by[4026532002]["dests"] is None
+j = json.load(open(sys.argv[2]))
+assert j["alarm_basis"] == "dest"
+n = {x["inum"]: x for x in j["namespaces"]}
+assert n[4026532001]["dest_headroom"] == 7 and n[4026532001]["tcp_dest_max"] == 88
+assert n[4026532002]["dest_headroom"] is None
+' "$TMP/dj" "$TMP/j" || return 1
+	# A namespace nothing can enter: one line, exit 1.
+	say_one_line stat --dests -n 4026532002 || return 1
+	{ stat --dests --prometheus 2>/dev/null; [ $? = 2 ]; } &&
+		{ stat --all 2>/dev/null; [ $? = 2 ]; }
+	rc=$?
+	echo 50 >"$ns/tcp_in_use"
+	rm -f "$ns/tcp_dest_max" "$R/sys/kernel/ephport/net/4026531840/tcp_dest_max" \
+		"$R/sys/kernel/ephport/alarm_basis"
+	rm -rf "$R/proc/300/net" "$R/proc/net" "$R/proc/sys" "$R/proc/self/ns"
+	return $rc
 }
 
 setup
@@ -770,7 +843,7 @@ case_ "-w in a pipe: screens one after the other, no escapes" t_watch_pipe
 case_ "-w on a small terminal: what fits, the rest said" t_watch_fit
 case_ "--json -w: one object per line" t_json_stream
 case_ "ephport-jsoncheck rejects what is not JSON" t_jsoncheck
-case_ "--dests: the table; tcp_dest_max in --prometheus" t_dests
+case_ "headroom: table order, -n, --dests (one, all, JSON), metrics" t_dests
 echo "1..$n"
 echo "# $((n - failed)) passed, $failed failed"
 [ $failed = 0 ]
