@@ -558,6 +558,14 @@ static const struct param_case pct_cases[] = {
 	{ "50%", 0, NULL }, { "0x50", 0, NULL }, { "\"5 6\"", 0, NULL },
 };
 
+/* 1 registers random mode's redirects at load (they stay until unload). */
+static const struct param_case tenant_cases[] = {
+	{ "1", 1, "1" }, { "0", 1, "0" },
+	{ "", 0, NULL }, { NULL, 0, NULL }, { "2", 0, NULL }, { "-1", 0, NULL },
+	{ "01", 0, NULL }, { "yes", 0, NULL }, { "true", 0, NULL }, { "Y", 0, NULL },
+	{ "\"1 0\"", 0, NULL },
+};
+
 FIXTURE(params) {
 	int was_loaded;
 };
@@ -602,6 +610,9 @@ TEST_F_TIMEOUT(params, load_with_bad_values, 250)
 		} else if (!strcmp(names[i], "alarm_pct")) {
 			pc = pct_cases;
 			ncases = sizeof(pct_cases) / sizeof(pct_cases[0]);
+		} else if (!strcmp(names[i], "tenant_random")) {
+			pc = tenant_cases;
+			ncases = sizeof(tenant_cases) / sizeof(tenant_cases[0]);
 		} else {
 			/* A parameter nobody tries bad values on is a gap. */
 			ASSERT_TRUE(0) TH_LOG("parameter %s: no table of values for it here",
@@ -637,8 +648,8 @@ TEST_F_TIMEOUT(params, load_with_bad_values, 250)
 		}
 	}
 	TH_LOG("figures: %d parameters tested, %d loads", tested, loads);
-	ASSERT_EQ(3, tested)
-		TH_LOG("the module's mode=, reuse_delay_ms= and alarm_pct=");
+	ASSERT_EQ(4, tested)
+		TH_LOG("the module's mode=, reuse_delay_ms=, alarm_pct= and tenant_random=");
 }
 
 TEST_HARNESS_MAIN

@@ -688,6 +688,9 @@ TEST_F(priv, container_without_user_namespace)
 	waitpid(pid, &status, 0);
 	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
 		TH_LOG("the child ran");
+	if (!self->r->inum && self->r->setup_err == -EINVAL)
+		SKIP(return, "%s: %s: no network namespaces in this kernel",
+		     self->r->setup_what, strerror(-self->r->setup_err));
 	ASSERT_EQ(0, self->r->setup_err)
 		TH_LOG("%s: %s", self->r->setup_what, strerror(-self->r->setup_err));
 	TH_LOG("uid 0 without CAP_SYS_ADMIN and CAP_NET_ADMIN, in namespace %lu, %d checks:",
