@@ -411,7 +411,7 @@ int ephport_redirect_init(void)
 		n++;
 	}
 	ephport_random_set_steer(&ephport_steer_ops);
-	pr_info("random mode: %d of %zu port choices can be steered, from the first switch to random mode\n",
+	pr_info("random mode: %d of %zu port choices can be steered, from the host's first switch to random mode\n",
 		n, EPHPORT_NREDIRECTS);
 	return 0;
 }
