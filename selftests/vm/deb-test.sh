@@ -253,7 +253,8 @@ usr/share/man/man7/ephport.7.gz
 $doc/README.md.gz
 $doc/changelog.gz
 $doc/copyright
-$doc/runbook.md.gz
+$doc/runbook.md
+$doc/examples/ephport-alerts.yml
 $doc/sysfs-kernel-ephport.gz
 $doc/examples/modprobe.d/ephport.conf
 $doc/examples/modules-load.d/ephport.conf
@@ -262,9 +263,11 @@ EXPECTED
 diff "$work/tools-expected" "$work/tools-contents" | sed 's/^/# /' || true
 ktap_check "ephport-tools holds the tool, man pages, units, ABI, runbook and examples" \
 	cmp -s "$work/tools-expected" "$work/tools-contents"
-# The examples are examples: not one line of them is active.
+# The examples are examples: not one line of them is active (the alert
+# rules take effect only where a Prometheus loads them).
 active=$(dpkg-deb --fsys-tarfile "$tools_deb" |
-	tar -x -O --wildcards "./$doc/examples/*" | grep -v -E '^[[:space:]]*(#|$)' || true)
+	tar -x -O --wildcards --exclude '*.yml' "./$doc/examples/*" |
+	grep -v -E '^[[:space:]]*(#|$)' || true)
 [ -z "$active" ] || echo "$active" | sed 's/^/# active: /'
 ktap_check "every line of the configuration examples is a comment" test -z "$active"
 

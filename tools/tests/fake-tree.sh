@@ -283,15 +283,37 @@ t_prometheus() {
 }
 
 t_alert_rules() {
-	local m
+	local m a rules=../ephport-alerts.yml n
 	need_promtool || return 1
-	promtool check rules ../ephport-alerts.yml &&
+	promtool check rules $rules &&
 		promtool test rules ephport-alerts.test.yml || return 1
 	# The rules use the tool's metrics, by their names.
-	stat --prometheus >"$TMP/p" || return 1
-	for m in $(grep -o 'ephport_[a-z_]*' ../ephport-alerts.yml | sort -u); do
+	echo 5 >"$R/sys/kernel/ephport/net/4026532001/tcp_dest_max"
+	mkdir -p "$R/proc/300/net"
+	printf 'proto daddr dport held time_wait headroom\ntcp 10.0.0.7 5432 5 0 95\n' \
+		>"$R/proc/300/net/ephport_dests"
+	stat --prometheus >"$TMP/p"
+	rm -r "$R/sys/kernel/ephport/net/4026532001/tcp_dest_max" "$R/proc/300/net"
+	for m in $(grep -o 'ephport_[a-z_]*' $rules | sort -u); do
 		grep -q "^# TYPE $m " "$TMP/p" || { echo "no $m"; return 1; }
 	done
+	# Every alert waits ("for:"), says what and where (summary), links
+	# to its section of the runbook, and has a unit test; no rule copies
+	# a name into an alert's labels.
+	n=$(grep -c '^      - alert: ' $rules)
+	for m in '        for: ' '          summary: ' '          runbook_url: '; do
+		[ "$(grep -c "^$m" $rules)" = "$n" ] || { echo "not $n: '$m'"; return 1; }
+	done
+	! grep -q 'group_left(name)\|label_replace' $rules || { echo "a name label"; return 1; }
+	for a in $(sed -n 's/^      - alert: //p' $rules); do
+		grep -q "^### $a\$" ../../Documentation/runbook.md ||
+			{ echo "$a: no section in the runbook"; return 1; }
+		grep -q "runbook.md#$(echo "$a" | tr 'A-Z' 'a-z')\"\$" $rules ||
+			{ echo "$a: runbook_url"; return 1; }
+		grep -q "alertname: $a\$" ephport-alerts.test.yml ||
+			{ echo "$a: no unit test"; return 1; }
+	done
+	echo "$n alerts"
 }
 
 # Names with every byte a tenant can put in one: not UTF-8, quotes,
