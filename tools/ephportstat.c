@@ -26,7 +26,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: ephportstat [-n NAME|INUM|PID] [--json | --prometheus | --textfile PATH]\n"
-"                   [-w SECONDS [-c COUNT]] [--root DIR]\n"
+"                   [-w SECONDS [-c COUNT]] [--skip-idle]\n"
+"                   [--histogram full|coarse|none] [--root DIR]\n"
 "       ephportstat --dests [-n NAME|INUM|PID | --all] [--json]\n"
 "\n"
 "Shows ephport's view of every network namespace (from /sys/kernel/ephport):\n"
@@ -56,6 +57,10 @@ static void usage(FILE *f)
 "                     collector, atomically (a temporary file in P's\n"
 "                     directory, fsync, rename), mode 0644; when ephport\n"
 "                     cannot be read, P says ephport_up 0\n"
+"      --skip-idle    leave out the namespaces with no port in use, no failed\n"
+"                     port assignment, no self-connect and no alarm\n"
+"      --histogram H  the search-time histogram in Prometheus' output: full\n"
+"                     (23 buckets), coarse (every fourth: 6) or none\n"
 "  -d, --dests        the TCP destinations toward which the namespace (ours,\n"
 "                     or -n's) holds the most ports, and the headroom left\n"
 "                     toward each (/proc/net/ephport_dests); a table or --json\n"
@@ -79,6 +84,8 @@ struct ep_run {
 	double interval;	/* -w, 0: once */
 	long count;		/* -c, 0: for ever */
 	double last_success;	/* --textfile: the last good collection, 0: none yet */
+	bool skip_idle;		/* --skip-idle */
+	enum ep_hist hist;	/* --histogram */
 };
 
 /* Print one snapshot (prev: the last screen's in watch mode, or NULL). */
@@ -103,15 +110,21 @@ static void print(FILE *f, const struct ep_run *run, const struct ep_snap *snap,
 	}
 }
 
-static int take(struct ep_snap *snap, unsigned long inum)
+/* A snapshot, named, with its headroom, sorted; 0, or 1 (said). */
+static int take(struct ep_snap *snap, unsigned long inum,
+		const struct ep_run *run)
 {
 	if (ep_snapshot(snap, inum))
 		return 1;
+	if (run->skip_idle && !inum)
+		ep_drop_idle(snap);
+	snap->hist = run->hist;
 	ep_name_all(snap);
 	ep_headroom_all(snap);
 	ep_sort(snap);
 	return 0;
 }
+
 
 /* The directory of path, for a temporary file beside it. */
 static void dir_of(char *dir, size_t size, const char *path)
@@ -278,7 +291,7 @@ static int once(struct ep_run *run)
 	FILE *f;
 	int ret;
 
-	if (take(&snap, run->inum))
+	if (take(&snap, run->inum, run))
 		return run->textfile ? write_down(run) : 1;
 	if (!run->textfile) {
 		print(stdout, run, &snap, NULL);
@@ -405,7 +418,7 @@ static int watch_screen(struct ep_run *run)
 
 		if (n)
 			pause_for(run->interval);
-		if (take(&snap, run->inum))
+		if (take(&snap, run->inum, run))
 			goto err;
 		f = open_memstream(&text, &len);
 		if (!f) {
@@ -501,7 +514,7 @@ static int print_dests(const struct ep_run *run, bool all)
 	if (!run->inum && !all &&
 	    !ep_path(path, sizeof(path), "/proc/self/ns/net"))
 		own = ep_link_inum(path);
-	if (take(&snap, run->inum ? run->inum : own))
+	if (take(&snap, run->inum ? run->inum : own, run))
 		return 1;
 	for (i = 0; i < snap.nr; i++) {
 		struct ep_ns *ns = &snap.ns[i];
@@ -539,7 +552,7 @@ static int number(const char *opt, const char *arg, double min, double max,
 
 int main(int argc, char **argv)
 {
-	enum { OPT_ROOT = 256, OPT_TEXTFILE };
+	enum { OPT_ROOT = 256, OPT_TEXTFILE, OPT_SKIP_IDLE, OPT_HISTOGRAM };
 	static const struct option opts[] = {
 		{ "netns", required_argument, NULL, 'n' },
 		{ "watch", required_argument, NULL, 'w' },
@@ -548,6 +561,8 @@ int main(int argc, char **argv)
 		{ "prometheus", no_argument, NULL, 'p' },
 		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "skip-idle", no_argument, NULL, OPT_SKIP_IDLE },
+		{ "histogram", required_argument, NULL, OPT_HISTOGRAM },
 		{ "dests", no_argument, NULL, 'd' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "version", no_argument, NULL, 'V' },
@@ -599,6 +614,21 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ROOT:
 			ep_root = optarg;
+			break;
+		case OPT_SKIP_IDLE:
+			run.skip_idle = true;
+			break;
+		case OPT_HISTOGRAM:
+			if (!strcmp(optarg, "full")) {
+				run.hist = EP_HIST_FULL;
+			} else if (!strcmp(optarg, "coarse")) {
+				run.hist = EP_HIST_COARSE;
+			} else if (!strcmp(optarg, "none")) {
+				run.hist = EP_HIST_NONE;
+			} else {
+				ep_err("--histogram wants full, coarse or none: '%s'", optarg);
+				return 2;
+			}
 			break;
 		case 'V':
 			printf("ephportstat %s\n", EPHPORTSTAT_VERSION);

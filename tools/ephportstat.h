@@ -114,6 +114,12 @@ struct ep_ns {
 	struct ep_dests *dests;	/* --dests: the namespace's lines, or NULL */
 };
 
+/*
+ * How much of the search-time histogram Prometheus gets: every bucket (23
+ * and +Inf), every fourth (a factor of 16 apart: 6 and +Inf), or none.
+ */
+enum ep_hist { EP_HIST_FULL, EP_HIST_COARSE, EP_HIST_NONE };
+
 /* One line of /sys/kernel/ephport/probes. */
 struct ep_probe {
 	char symbol[64];
@@ -140,12 +146,19 @@ struct ep_snap {
 	struct ep_ns *ns;
 	int nr;
 	int fit;	/* the table's namespaces that fit the terminal, 0: all */
+	int idle;	/* namespaces left out as idle (--skip-idle) */
+	enum ep_hist hist;	/* the Prometheus histogram's buckets */
 };
 
 /* snapshot.c: reads the tree, names nothing */
 bool ep_loaded(void);
 int ep_snapshot(struct ep_snap *snap, unsigned long only_inum);
 void ep_snap_free(struct ep_snap *snap);
+/*
+ * Leave out the namespaces with nothing to say: no port in use, no port
+ * assignment ever failed, no self-connect, no alarm (counted in idle).
+ */
+void ep_drop_idle(struct ep_snap *snap);
 
 /* names.c: names the namespaces of a snapshot */
 void ep_name_all(struct ep_snap *snap);

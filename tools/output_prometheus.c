@@ -226,6 +226,20 @@ static const char *seconds(char *buf, size_t size, unsigned long long ns)
 	return decimal(buf, size, ns / 1000000000, ns % 1000000000, 9);
 }
 
+/*
+ * A bound the coarse histogram keeps: 1024 ns times a power of 16 (1 us,
+ * 16 us, 262 us, 4 ms, 67 ms, 1 s).
+ */
+static bool coarse(unsigned long long le)
+{
+	int shift;
+
+	if (le < 1024 || (le & (le - 1)))
+		return false;
+	shift = __builtin_ctzll(le) - 10;
+	return shift % 4 == 0;
+}
+
 /* The log2 search-time buckets as a histogram in seconds. */
 static void prom_hist(FILE *f, const struct ep_snap *snap)
 {
@@ -238,7 +252,7 @@ static void prom_hist(FILE *f, const struct ep_snap *snap)
 		const struct ep_ns *ns = &snap->ns[k];
 		unsigned long long cum = 0;
 
-		if (ns->nhist < 0)
+		if (ns->nhist < 0 || snap->hist == EP_HIST_NONE)
 			continue;
 		if (first)
 			prom_family(f, name, "histogram",
@@ -248,6 +262,8 @@ static void prom_hist(FILE *f, const struct ep_snap *snap)
 			cum += ns->hist[i].count;
 			/* The last bucket also holds everything longer. */
 			if (!ns->hist[i].le || i == ns->nhist - 1)
+				continue;
+			if (snap->hist == EP_HIST_COARSE && !coarse(ns->hist[i].le))
 				continue;
 			prom_start(f, "connect_search_seconds_bucket", ns);
 			fprintf(f, ",proto=\"tcp\",le=\"%s\"} %llu\n",

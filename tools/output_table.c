@@ -154,6 +154,8 @@ void ep_print_table(FILE *f, const struct ep_snap *snap, bool watch,
 	else
 		fprintf(f, "ephport %s, %d namespace%s", version, snap->nr,
 			snap->nr == 1 ? "" : "s");
+	if (snap->idle)
+		fprintf(f, " (%d idle not shown)", snap->idle);
 	if (snap->alarm_pct != EP_NONE)
 		fprintf(f, ", alarm at %lld%%", snap->alarm_pct);
 	if (snap->alarm_basis[0])

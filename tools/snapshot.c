@@ -604,6 +604,37 @@ err_free:
 	return -1;
 }
 
+/* A value that says something: known and not 0. */
+static bool nonzero(long long v)
+{
+	return v != EP_NONE && v != 0;
+}
+
+void ep_drop_idle(struct ep_snap *snap)
+{
+	static const enum ep_field busy[] = {
+		EP_TCP_IN_USE, EP_UDP_IN_USE, EP_TCP_CONNECT_FAIL,
+		EP_TCP_BIND_FAIL, EP_UDP_FAIL, EP_SELF_CONNECT, EP_ALARM,
+	};
+	int i, j, kept = 0;
+
+	for (i = 0; i < snap->nr; i++) {
+		struct ep_ns *ns = &snap->ns[i];
+		bool keep = false;
+
+		for (j = 0; j < (int)(sizeof(busy) / sizeof(busy[0])); j++)
+			keep |= nonzero(ns->val[busy[j]]);
+		if (keep) {
+			snap->ns[kept++] = *ns;
+		} else {
+			free(ns->nsfs);
+			free(ns->dests);
+			snap->idle++;
+		}
+	}
+	snap->nr = kept;
+}
+
 void ep_snap_free(struct ep_snap *snap)
 {
 	int i;

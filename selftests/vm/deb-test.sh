@@ -9,7 +9,7 @@
 # tools do, and lintian --pedantic (on the host) must find nothing in them. In
 # another, "apt-get install ./ephport-dkms_<version>_all.deb
 # ./ephport-tools_<version>_<arch>.deb" must build and install ephport for
-# both kernels and give a working ephportstat, its man pages and its timer;
+# both kernels and give a working ephportstat, its man pages and its service;
 # installing a higher version must replace those modules, "apt-get remove"
 # must take every built module away again, and "apt-get purge" of both must
 # leave no file of theirs in /usr, /etc or /var/lib. Prints KTAP; exits
@@ -59,7 +59,7 @@ krels=${krels# }
 suite=bookworm
 mirror=http://deb.debian.org/debian
 # man-db: "man -w" finds the man pages ephport-tools installs; systemd:
-# systemd-analyze checks its units, deb-systemd-helper enables its timer,
+# systemd-analyze checks its unit, deb-systemd-helper enables its service,
 # and the udev rule of ephport-dkms runs systemd-sysctl.
 pkgs="dkms openssl man-db systemd"
 for k in $krels; do
@@ -246,7 +246,6 @@ sed 's/^/# tools deb: /' "$work/tools-contents"
 doc=usr/share/doc/ephport-tools
 sort >"$work/tools-expected" <<EXPECTED
 lib/systemd/system/ephport-textfile.service
-lib/systemd/system/ephport-textfile.timer
 usr/bin/ephportstat
 usr/share/man/man1/ephportstat.1.gz
 usr/share/man/man7/ephport.7.gz
@@ -255,13 +254,14 @@ $doc/changelog.gz
 $doc/copyright
 $doc/runbook.md
 $doc/examples/ephport-alerts.yml
+$doc/examples/systemd/ephport-textfile.service.d/directory.conf
 $doc/sysfs-kernel-ephport.gz
 $doc/examples/modprobe.d/ephport.conf
 $doc/examples/modules-load.d/ephport.conf
 $doc/examples/sysctl.d/ephport.conf
 EXPECTED
 diff "$work/tools-expected" "$work/tools-contents" | sed 's/^/# /' || true
-ktap_check "ephport-tools holds the tool, man pages, units, ABI, runbook and examples" \
+ktap_check "ephport-tools holds the tool, man pages, unit, ABI, runbook and examples" \
 	cmp -s "$work/tools-expected" "$work/tools-contents"
 # The examples are examples: not one line of them is active (the alert
 # rules take effect only where a Prometheus loads them).
@@ -372,14 +372,20 @@ apt_install "$deb" "$tools_deb"
 check_installed "$ver"
 check_tools "$ver"
 
-# The units: systemd's own check (syntax, ExecStart's binary, the man pages
-# of Documentation=), and the timer enabled the way dh_installsystemd does.
-units="/lib/systemd/system/ephport-textfile.service /lib/systemd/system/ephport-textfile.timer"
-# shellcheck disable=SC2086
-ktap_check "systemd-analyze verify accepts the service and the timer" \
-	in_chroot systemd-analyze verify $units
-ktap_check "the timer is enabled (timers.target wants it)" \
-	test -L "$root/etc/systemd/system/timers.target.wants/ephport-textfile.timer"
+# The unit: systemd's own check (syntax, ExecStart's binary, the man pages
+# of Documentation=), its sandbox (systemd-analyze security, at most 2.5,
+# "OK"), and the service enabled the way dh_installsystemd does.
+unit=/lib/systemd/system/ephport-textfile.service
+ktap_check "systemd-analyze verify accepts the service" \
+	in_chroot systemd-analyze verify "$unit"
+rc=0
+in_chroot systemd-analyze security --offline=true --threshold=25 "$unit" \
+	>"$work/security" 2>&1 || rc=$?
+grep -v '✓' "$work/security" | sed 's/^/# /'
+ktap_check "systemd-analyze security: exposure 2.5 or less ($(sed -n 's/.*exposure level for [^:]*: //p' "$work/security"))" \
+	test "$rc" = 0 -a -n "$(grep 'Overall exposure level' "$work/security")"
+ktap_check "the service is enabled (multi-user.target wants it)" \
+	test -L "$root/etc/systemd/system/multi-user.target.wants/ephport-textfile.service"
 # The udev rule runs a program that exists, on the module's "add" only.
 rule=$root/lib/udev/rules.d/60-ephport.rules
 prog=$(sed -n 's/.*RUN+="\([^ "]*\).*/\1/p' "$rule" 2>/dev/null)
@@ -387,10 +393,25 @@ echo "# udev rule: $(grep -v '^#' "$rule" 2>/dev/null)"
 ktap_check "the udev rule runs $prog, present in the chroot" \
 	test -n "$prog" -a -x "$root$prog"
 
-# The service's command, as systemd would run it (no module in a chroot).
-exec_start=$(sed -n 's/^ExecStart=//p' "$root/lib/systemd/system/ephport-textfile.service")
-textdir=/var/lib/prometheus/node-exporter
+# The service's command, as systemd would run it (no module in a chroot),
+# its variables expanded, for one round (-c 1). Its directory is the one
+# the sandbox lets it write.
+svc=$root$unit
+textdir=$(sed -n 's/^Environment=EPHPORT_TEXTFILE_DIR=//p' "$svc")
+exec_start=$(sed -n 's/^ExecStart=//p' "$svc")
+exec_start=${exec_start//\$\{EPHPORT_TEXTFILE_DIR\}/$textdir}
+exec_start="${exec_start//\$EPHPORT_TEXTFILE_OPTIONS/} -c 1"
 echo "# ExecStart: $exec_start"
+ktap_check "the service writes to $textdir, the one directory it may write" \
+	test -n "$textdir" -a "$(sed -n 's/^ReadWritePaths=-//p' "$svc")" = "$textdir"
+# No directory: said in one line, and nothing made.
+rc=0
+# shellcheck disable=SC2086
+in_chroot $exec_start >"$work/exec.out" 2>"$work/exec.err" || rc=$?
+sed 's/^/# stderr: /' "$work/exec.err"
+ktap_check "without its directory, the service says so in one line" \
+	test "$rc" = 1 -a "$(wc -l <"$work/exec.err")" = 2 -a ! -e "$root$textdir" -a \
+	"$(grep -c "$textdir: No such file or directory" "$work/exec.err")" = 1
 mkdir -p "$root$textdir"
 rc=0
 # shellcheck disable=SC2086

@@ -840,6 +840,43 @@ assert n[4026532002]["dest_headroom"] is None
 	return $rc
 }
 
+# Fleet-sized export: idle namespaces left out, the histogram coarse or
+# gone; the series of one namespace counted each way.
+t_fleet() {
+	local d=$R/sys/kernel/ephport/net/4026532009 f full coarse none
+	mkns 4026532009 60000 60099 0 0
+	for f in tcp_connect_fail tcp_bind_fail udp_fail self_connect; do
+		echo 0 >"$d/$f"
+	done
+	stat --prometheus >"$TMP/p" && stat --prometheus --skip-idle >"$TMP/pi" &&
+		stat --skip-idle >"$TMP/t" && stat --json --skip-idle >"$TMP/j" &&
+		stat --prometheus --histogram=coarse >"$TMP/pc" &&
+		stat --prometheus --histogram=none >"$TMP/pn" || return 1
+	cat "$TMP/t"
+	# The idle one is there, and not with --skip-idle; a busy one stays.
+	grep -q 'netns="4026532009"' "$TMP/p" && ! grep -q 'netns="4026532009"' "$TMP/pi" &&
+		grep -q 'netns="4026532001"' "$TMP/pi" &&
+		! grep -q '^4026532009 ' "$TMP/t" && grep -q '^4026532001 ' "$TMP/t" &&
+		head -n 1 "$TMP/t" | grep -q ' (1 idle not shown)' &&
+		! grep -q 4026532009 "$TMP/j" && "$JSONCHECK" <"$TMP/j" &&
+		grep -q '^ephport_netns 5$' "$TMP/pi" || return 1
+	for f in pi pc pn; do
+		promtool check metrics <"$TMP/$f" || return 1
+	done
+	# Coarse: every fourth bound (16 times apart), +Inf, the same count.
+	[ "$(sed -n 's/^ephport_connect_search_seconds_bucket{netns="4026532001",proto="tcp",le="\([^"]*\)"}.*/\1/p' "$TMP/pc" | tr '\n' ' ')" = \
+		"0.000001024 0.000016384 0.000262144 0.004194304 0.067108864 1.073741824 +Inf " ] &&
+		grep -q '^ephport_connect_search_seconds_count{netns="4026532001",proto="tcp"} 7$' "$TMP/pc" &&
+		grep -q '^ephport_connect_search_seconds_bucket{netns="4026532001",proto="tcp",le="0.000016384"} 7$' "$TMP/pc" &&
+		! grep -q connect_search "$TMP/pn" || return 1
+	full=$(grep -c 'netns="4026532001"' "$TMP/p")
+	coarse=$(grep -c 'netns="4026532001"' "$TMP/pc")
+	none=$(grep -c 'netns="4026532001"' "$TMP/pn")
+	echo "series of a namespace: $full, coarse $coarse, none $none"
+	rm -r "$d"
+	[ $((full - coarse)) = 16 ] && [ $((full - none)) = 25 ]
+}
+
 setup
 case_ "names: ip netns, host, PID/comm, none" t_names
 case_ "table: fullest first, under 80 columns" t_order_width
@@ -865,6 +902,7 @@ case_ "-w in a pipe: screens one after the other, no escapes" t_watch_pipe
 case_ "-w on a small terminal: what fits, the rest said" t_watch_fit
 case_ "--json -w: one object per line" t_json_stream
 case_ "ephport-jsoncheck rejects what is not JSON" t_jsoncheck
+case_ "--skip-idle, --histogram=coarse|none: fewer series" t_fleet
 case_ "headroom: table order, -n, --dests (one, all, JSON), metrics" t_dests
 echo "1..$n"
 echo "# $((n - failed)) passed, $failed failed"
