@@ -597,7 +597,7 @@ prom_values() {
 	for inum in $HINUM $NINUM $UINUM; do
 		want_name "$inum"
 		load "$inum"
-		echo "ephport_netns_info{netns=\"$inum\",name=\"$W\"} 1"
+		echo "ephport_netns_info{netns=\"$inum\",name=\"$W\",workload=\"\"} 1"
 		l="netns=\"$inum\""
 		for m in \
 			"range_low{$l} $v_lo" \
@@ -661,7 +661,7 @@ textfile() {
 	ratio=$(awk -v p="$pct" 'BEGIN { printf "%g", p / 100 }')
 	grep -qx "ephport_alarm_threshold_ratio $ratio" "$f" ||
 		say "no ephport_alarm_threshold_ratio $ratio" || return 1
-	grep -qx "ephport_netns_info{netns=\"$NINUM\",name=\"$NAMED\"} 1" "$f" ||
+	grep -qx "ephport_netns_info{netns=\"$NINUM\",name=\"$NAMED\",workload=\"\"} 1" "$f" ||
 		say "no info metric for $NAMED" || return 1
 	# The histogram's sum, in seconds: the module's nanoseconds.
 	read -r sum <"$SYSFS/net/$NINUM/search_ns_sum"
@@ -753,8 +753,8 @@ hostile_prom() {
 	[ $rc = 0 ] && prom_check <"$TMP/hprom" || return 1
 	# U+FFFD for what is not UTF-8; \n, \" and \\ escaped; the rest as is.
 	for want in \
-		"$(printf 'ephport_netns_info{netns="%s",name="%s/\357\277\275\357\277\275\134n\134\042\134\134\001x"} 1' "$XINUM" "$XPID")" \
-		"$(printf 'ephport_netns_info{netns="%s",name="ephodd%s\357\277\275\134\042\134\134\001\134nz"} 1' "$OINUM" $$)"; do
+		"$(printf 'ephport_netns_info{netns="%s",name="%s/\357\277\275\357\277\275\134n\134\042\134\134\001x",workload=""} 1' "$XINUM" "$XPID")" \
+		"$(printf 'ephport_netns_info{netns="%s",name="ephodd%s\357\277\275\134\042\134\134\001\134nz",workload=""} 1' "$OINUM" $$)"; do
 		grep -qxF -- "$want" "$TMP/hprom" || say "not in the output: $want" || return 1
 	done
 }

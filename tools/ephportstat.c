@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -28,7 +29,7 @@ static void usage(FILE *f)
 "usage: ephportstat [-n NAME|INUM|PID] [--json | --prometheus | --textfile PATH]\n"
 "                   [-w SECONDS [-c COUNT]] [--skip-idle]\n"
 "                   [--histogram full|coarse|none] [--root DIR]\n"
-"       ephportstat --dests [-n NAME|INUM|PID | --all] [--json]\n"
+"       ephportstat --dests [-n NAME|INUM|PID | --all] [--json]\n""       ephportstat --events [-n NAME|INUM|PID] [--json] [-c COUNT]\n"
 "\n"
 "Shows ephport's view of every network namespace (from /sys/kernel/ephport):\n"
 "ephemeral ports in use per protocol and their share of the namespace's\n"
@@ -64,7 +65,10 @@ static void usage(FILE *f)
 "  -d, --dests        the TCP destinations toward which the namespace (ours,\n"
 "                     or -n's) holds the most ports, and the headroom left\n"
 "                     toward each (/proc/net/ephport_dests); a table or --json\n"
-"  -a, --all          with --dests: every namespace\n"
+"  -a, --all          with --dests: every namespace\n""  -e, --events       follow ephport's tracepoints live: each port assignment\n"
+"                     that found no port, each TCP self-connect, one a line\n"
+"                     (--json: JSON lines) with the namespace's name and the\n"
+"                     workload of the process's cgroup; -c COUNT events\n"
 "      --root DIR     read DIR/sys, DIR/proc and DIR/run instead of /sys, /proc\n"
 "                     and /run (a test tree); also $EPHPORTSTAT_ROOT\n"
 "  -V, --version      print ephportstat's version\n"
@@ -120,6 +124,7 @@ static int take(struct ep_snap *snap, unsigned long inum,
 		ep_drop_idle(snap);
 	snap->hist = run->hist;
 	ep_name_all(snap);
+	ep_workload_all(snap);
 	ep_headroom_all(snap);
 	ep_sort(snap);
 	return 0;
@@ -535,6 +540,105 @@ static int print_dests(const struct ep_run *run, bool all)
 	return ret;
 }
 
+static volatile sig_atomic_t stopped;
+
+static void stop(int sig)
+{
+	(void)sig;
+	stopped = 1;
+}
+
+/*
+ * The namespace's name and workload for an event: from the last
+ * snapshot, taken again (at most once a second) for a namespace it does
+ * not have yet.
+ */
+static const struct ep_ns *event_ns(struct ep_snap *snap, bool *have,
+				    time_t *when, unsigned long inum,
+				    const struct ep_run *run)
+{
+	int i;
+
+	for (i = 0; *have && i < snap->nr; i++)
+		if (snap->ns[i].inum == inum)
+			return &snap->ns[i];
+	if (*have && time(NULL) == *when)
+		return NULL;
+	if (*have)
+		ep_snap_free(snap);
+	*have = !take(snap, 0, run);
+	*when = time(NULL);
+	for (i = 0; *have && i < snap->nr; i++)
+		if (snap->ns[i].inum == inum)
+			return &snap->ns[i];
+	return NULL;
+}
+
+/*
+ * --events: each failure and self-connect as it happens, with its
+ * namespace's name and its process's workload (from the event's cgroup,
+ * else the namespace's), until a signal or -c COUNT events. 0, or 1.
+ */
+static int follow_events(const struct ep_run *run)
+{
+	struct sigaction sa = { .sa_handler = stop };
+	char cgpath[4096], workload[96];
+	struct ep_snap snap = { 0 };
+	struct ep_trace *t;
+	struct ep_event ev;
+	bool have = false;
+	time_t when = 0;
+	int ret = 0, r;
+	long n = 0;
+
+	/* No SA_RESTART: a signal ends the read of trace_pipe. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	t = malloc(sizeof(*t));
+	if (!t) {
+		ep_err("out of memory");
+		return 1;
+	}
+	if (!ep_loaded() || ep_trace_open(t)) {
+		free(t);
+		return 1;
+	}
+	if (run->fmt != EP_JSON)
+		ep_print_event_header(stdout);
+	ret = flush_stdout();
+	while (!ret && !stopped && (!run->count || n < run->count)) {
+		const struct ep_ns *ns;
+
+		r = ep_trace_next(t, &ev);
+		if (r <= 0) {
+			ret = r < 0;
+			break;
+		}
+		if (run->inum && ev.netns != run->inum)
+			continue;
+		ns = event_ns(&snap, &have, &when, ev.netns, run);
+		cgpath[0] = workload[0] = '\0';
+		if (ev.cgroup && !ep_cgroup_path(ev.cgroup, cgpath, sizeof(cgpath)))
+			ep_workload_of(cgpath, workload, sizeof(workload));
+		if (!workload[0] && ns)
+			snprintf(workload, sizeof(workload), "%s", ns->workload);
+		if (run->fmt == EP_JSON)
+			ep_print_event_json(stdout, &ev, ns && ns->naming != EP_NAMED_NONE ?
+					    ns->name : NULL, workload, cgpath);
+		else
+			ep_print_event(stdout, &ev, ns && ns->naming != EP_NAMED_NONE ?
+				       ns->name : NULL, workload);
+		ret = flush_stdout();
+		n++;
+	}
+	ep_trace_close(t);
+	free(t);
+	if (have)
+		ep_snap_free(&snap);
+	return ret;
+}
+
 /* A number option: 0, or 2 (said) if arg is not in [min, max]. */
 static int number(const char *opt, const char *arg, double min, double max,
 		  double *v)
@@ -565,6 +669,7 @@ int main(int argc, char **argv)
 		{ "histogram", required_argument, NULL, OPT_HISTOGRAM },
 		{ "dests", no_argument, NULL, 'd' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "events", no_argument, NULL, 'e' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -572,12 +677,12 @@ int main(int argc, char **argv)
 	struct ep_run run = { .fmt = EP_TABLE };
 	const char *only = NULL;
 	double v;
-	bool dests = false, all = false;
+	bool dests = false, all = false, events = false;
 	int c;
 
 	if (getenv("EPHPORTSTAT_ROOT"))
 		ep_root = getenv("EPHPORTSTAT_ROOT");
-	while ((c = getopt_long(argc, argv, "n:w:c:jpdaVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:w:c:jpdaeVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			only = optarg;
@@ -611,6 +716,9 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			all = true;
+			break;
+		case 'e':
+			events = true;
 			break;
 		case OPT_ROOT:
 			ep_root = optarg;
@@ -650,8 +758,12 @@ int main(int argc, char **argv)
 		ep_err("--root: path too long");
 		return 2;
 	}
-	if (run.count && !run.interval) {
-		ep_err("-c counts the times of -w");
+	if (run.count && !run.interval && !events) {
+		ep_err("-c counts the times of -w, or the events of --events");
+		return 2;
+	}
+	if (events && (run.interval || dests || run.fmt == EP_PROMETHEUS)) {
+		ep_err("--events prints lines, or JSON lines: not with -w, --dests, --prometheus or --textfile");
 		return 2;
 	}
 	if (run.interval && run.fmt == EP_PROMETHEUS && !run.textfile) {
@@ -670,11 +782,13 @@ int main(int argc, char **argv)
 	if (only) {
 		if (!ep_loaded() || ep_resolve(only, &run.inum))
 			return 1;
-		if (run.fmt == EP_TABLE && !dests)
+		if (run.fmt == EP_TABLE && !dests && !events)
 			run.fmt = EP_ONE;
 	}
 	if (dests)
 		return print_dests(&run, all);
+	if (events)
+		return follow_events(&run);
 	if (!run.interval)
 		return once(&run);
 	if (run.fmt == EP_TABLE || run.fmt == EP_ONE)

@@ -96,6 +96,7 @@ struct ep_ns {
 	char *nsfs;		/* the mounted nsfs file that named it, or NULL */
 	int pid;		/* lowest PID in it, 0 if unknown */
 	char comm[32];		/* that PID's command name */
+	char workload[96];	/* from that PID's cgroup (workload.c), or "" */
 
 	long long lo, hi;	/* range; EP_NONE if absent */
 	char mode[32];		/* "" if absent */
@@ -165,6 +166,44 @@ void ep_name_all(struct ep_snap *snap);
 int ep_resolve(const char *arg, unsigned long *inum);
 
 /*
+ * workload.c: the workload of a cgroup v2 path ("pod:UID/ID", "docker:ID",
+ * "unit:NAME"...; "" if none) into out; every namespace's, from its lowest
+ * PID; the path of cgroup id (as the tracepoints give it): 0, or -1.
+ */
+void ep_workload_of(const char *path, char *out, size_t size);
+void ep_workload_all(struct ep_snap *snap);
+int ep_cgroup_path(unsigned long long id, char *path, size_t size);
+
+/* One event of ephport's tracepoints (events.c). */
+struct ep_event {
+	char event[24];		/* port_fail or self_connect */
+	unsigned long netns;
+	char op[16], proto[8], family[8];
+	char daddr[64];
+	int dport, pid;
+	char comm[64];
+	unsigned long long cgroup;	/* cgroup v2 id, 0 without */
+};
+
+/* A tracefs instance of our own, following ephport's events. */
+struct ep_trace {
+	char dir[2200];
+	bool made;
+	int fd;
+	char buf[8192];
+	size_t len;
+};
+
+/*
+ * events.c: open (make the instance, enable the events; 0, or -1 said),
+ * the next event (1; 0 at the end or on a signal; -1 said), close (the
+ * events disabled, the instance removed).
+ */
+int ep_trace_open(struct ep_trace *t);
+int ep_trace_next(struct ep_trace *t, struct ep_event *ev);
+void ep_trace_close(struct ep_trace *t);
+
+/*
  * dests.c: what a namespace's own /proc shows (its reserved ports, its
  * /proc/net/ephport_dests), read from outside it. ep_headroom_all() fills
  * every namespace's reserved and dest_headroom; ep_read_dests() one
@@ -184,6 +223,17 @@ void ep_print_table(FILE *f, const struct ep_snap *snap, bool watch,
 void ep_print_one(FILE *f, const struct ep_ns *ns, bool watch,
 		  const struct ep_snap *prev);
 void ep_print_json(FILE *f, const struct ep_snap *snap, bool one_line);
+/*
+ * --events: one event a line, with the names of its namespace (name, or
+ * NULL if not known) and workload ("" if none), its cgroup's path ("" if
+ * not found); the table's header.
+ */
+void ep_print_event_header(FILE *f);
+void ep_print_event(FILE *f, const struct ep_event *ev, const char *name,
+		    const char *workload);
+void ep_print_event_json(FILE *f, const struct ep_event *ev, const char *name,
+			 const char *workload, const char *cgroup_path);
+
 /* --dests: the namespaces of snap, with their dests (NULL: unreadable). */
 void ep_print_dests_table(FILE *f, const struct ep_snap *snap);
 void ep_print_dests_json(FILE *f, const struct ep_snap *snap);

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "output.h"
 #include "util.h"
@@ -107,6 +108,8 @@ static void json_ns(FILE *f, const struct ep_ns *ns)
 	json_num(f, ns->pid ? ns->pid : EP_NONE);
 	jkey(f, 3, false, "comm");
 	json_str_or_null(f, ns->pid ? ns->comm : NULL);
+	jkey(f, 3, false, "workload");
+	json_str_or_null(f, ns->workload[0] ? ns->workload : NULL);
 	jkey(f, 3, false, "range");
 	if (ns->lo == EP_NONE)
 		fputs("null", f);
@@ -271,4 +274,33 @@ void ep_print_dests_json(FILE *f, const struct ep_snap *snap)
 	if (snap->nr)
 		json_nl(f, 1);
 	fputs("]\n}\n", f);
+}
+
+/* --events --json: one object a line. */
+void ep_print_event_json(FILE *f, const struct ep_event *ev, const char *name,
+			 const char *workload, const char *cgroup_path)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	fprintf(f, "{\"time\": %lld.%03ld, \"event\": ", (long long)now.tv_sec,
+		now.tv_nsec / 1000000);
+	json_str(f, ev->event);
+	fprintf(f, ", \"netns\": %lu, \"name\": ", ev->netns);
+	json_str_or_null(f, name);
+	fputs(", \"workload\": ", f);
+	json_str_or_null(f, workload[0] ? workload : NULL);
+	fprintf(f, ", \"cgroup\": %llu, \"cgroup_path\": ", ev->cgroup);
+	json_str_or_null(f, cgroup_path[0] ? cgroup_path : NULL);
+	fprintf(f, ", \"pid\": %d, \"comm\": ", ev->pid);
+	json_str(f, ev->comm);
+	fputs(", \"op\": ", f);
+	json_str(f, ev->op);
+	fputs(", \"proto\": ", f);
+	json_str(f, ev->proto);
+	fputs(", \"family\": ", f);
+	json_str(f, ev->family);
+	fputs(", \"daddr\": ", f);
+	json_str_or_null(f, ev->daddr[0] ? ev->daddr : NULL);
+	fprintf(f, ", \"dport\": %d}\n", ev->dport);
 }

@@ -77,6 +77,9 @@ void ep_print_one(FILE *f, const struct ep_ns *ns, bool watch,
 	if (ns->nsfs)
 		fprintf(f, "  %-18s %s\n", "mounted at",
 			term(text, sizeof(text), ns->nsfs, 0, false));
+	if (ns->workload[0])
+		fprintf(f, "  %-18s %s\n", "workload",
+			term(text, sizeof(text), ns->workload, 0, false));
 	if (ns->pid)
 		fprintf(f, "  %-18s %d (%s)\n", "lowest pid", ns->pid,
 			ns->comm[0] ? term(text, sizeof(text), ns->comm, 0, false) :

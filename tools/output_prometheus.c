@@ -64,7 +64,7 @@ static void prom_info(FILE *f, const struct ep_snap *snap)
 	if (!snap->nr)
 		return;
 	prom_family(f, "netns_info", "gauge",
-		    "A namespace's name (ip netns, mount, host or PID/comm; empty if none), 1.");
+		    "A namespace's name (ip netns, mount, host or PID/comm) and workload (from its lowest PID's cgroup: pod:UID/ID, docker:ID, unit:NAME...); empty if none; 1.");
 	for (i = 0; i < snap->nr; i++) {
 		const struct ep_ns *ns = &snap->ns[i];
 
@@ -72,6 +72,8 @@ static void prom_info(FILE *f, const struct ep_snap *snap)
 		fputs(",name=\"", f);
 		if (ns->naming != EP_NAMED_NONE)
 			prom_escaped(f, ns->name);
+		fputs("\",workload=\"", f);
+		prom_escaped(f, ns->workload);
 		fputs("\"} 1\n", f);
 	}
 }

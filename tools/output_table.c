@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "output.h"
 #include "util.h"
@@ -139,6 +140,10 @@ static void table_row(FILE *f, const struct ep_ns *ns, bool tcp, bool watch,
 		fprintf(f, " %-7.7s %s", ns->mode[0] ? ns->mode : "-",
 			ns->val[EP_ALARM] == EP_NONE ? "-" :
 			ns->val[EP_ALARM] ? "ON" : "off");
+	else if (ns->workload[0])
+		/* Under MODE and ALARM, which are TCP's line's. */
+		fprintf(f, " %s", term(col1, sizeof(col1), ns->workload,
+				       watch ? 13 : 16, false));
 	fputc('\n', f);
 }
 
@@ -235,4 +240,40 @@ void ep_print_dests_table(FILE *f, const struct ep_snap *snap)
 		if (!ns->dests->nr)
 			fprintf(f, "(no TCP connection holds a port of the range)\n");
 	}
+}
+
+/* ---- --events ---- */
+
+void ep_print_event_header(FILE *f)
+{
+	fprintf(f, "%-8s %-12s %-16s %7s %-15s %-7s %-5s %-21s %s\n", "TIME",
+		"EVENT", "NETNS", "PID", "COMM", "OP", "PROTO", "DESTINATION",
+		"WORKLOAD");
+}
+
+/*
+ * Like bcc's tools: the time it was seen, then one field a column, the
+ * workload last, whole (a pod's is 53 characters).
+ */
+void ep_print_event(FILE *f, const struct ep_event *ev, const char *name,
+		    const char *workload)
+{
+	char stamp[16], ns[64], wl[128], comm[64], dest[96];
+	time_t now = time(NULL);
+
+	strftime(stamp, sizeof(stamp), "%H:%M:%S", localtime(&now));
+	if (name)
+		term(ns, sizeof(ns), name, 16, false);
+	else
+		snprintf(ns, sizeof(ns), "%lu", ev->netns);
+	if (!strcmp(ev->op, "connect") && ev->daddr[0])
+		snprintf(dest, sizeof(dest), strchr(ev->daddr, ':') ?
+			 "[%s]:%d" : "%s:%d", ev->daddr, ev->dport);
+	else
+		snprintf(dest, sizeof(dest), "-");
+	fprintf(f, "%-8s %-12s %-16s %7d %-15s %-7s %-5s %-21s %s\n", stamp,
+		ev->event, ns, ev->pid,
+		term(comm, sizeof(comm), ev->comm, 15, false), ev->op,
+		ev->proto, dest, workload[0] ?
+		term(wl, sizeof(wl), workload, 0, false) : "-");
 }

@@ -257,9 +257,9 @@ t_prometheus() {
 	need_promtool || return 1
 	promtool check metrics <"$TMP/p" || return 1
 	# Names on the info metric alone; every namespace series keyed by netns.
-	grep -q '^ephport_netns_info{netns="4026532001",name="300/a long command"} 1$' "$TMP/p" &&
-		grep -q '^ephport_netns_info{netns="4026532002",name=""} 1$' "$TMP/p" &&
-		grep -q '^ephport_netns_info{netns="4026532004",name="ab c"} 1$' "$TMP/p" &&
+	grep -q '^ephport_netns_info{netns="4026532001",name="300/a long command",workload=""} 1$' "$TMP/p" &&
+		grep -q '^ephport_netns_info{netns="4026532002",name="",workload=""} 1$' "$TMP/p" &&
+		grep -q '^ephport_netns_info{netns="4026532004",name="ab c",workload=""} 1$' "$TMP/p" &&
 		[ "$(grep -c '^ephport_netns_info{' "$TMP/p")" = 6 ] &&
 		! grep -v '^ephport_netns_info{' "$TMP/p" | grep -q 'name=' &&
 		grep -q '^ephport_ports_in_use{netns="4026532001",proto="udp"} 60$' "$TMP/p" &&
@@ -352,9 +352,9 @@ rep = '\ufffd\ufffd"q\\b\x01\nend\x1b[2J'
 # Prometheus: UTF-8, the label values escaped as the format says.
 p = open(tmp + "/hp", "rb").read().decode("utf-8", "strict")
 want = '\ufffd\ufffd\\"q\\\\b\x01\\nend\x1b[2J'
-assert 'ephport_netns_info{netns="%s",name="%s"} 1\n' % (inum, want) in p, p
-assert 'ephport_netns_info{netns="4026532010",name="600/%s"} 1\n' % want in p
-assert 'ephport_netns_info{netns="4026532011",name="\u00e9\\n\\\\\\"\x7f\ufffd"} 1\n' in p
+assert 'ephport_netns_info{netns="%s",name="%s",workload=""} 1\n' % (inum, want) in p, p
+assert 'ephport_netns_info{netns="4026532010",name="600/%s",workload=""} 1\n' % want in p
+assert 'ephport_netns_info{netns="4026532011",name="\u00e9\\n\\\\\\"\x7f\ufffd",workload=""} 1\n' in p
 # JSON: strict UTF-8, the same names back.
 texts = [open(tmp + "/hj", "rb").read()] + open(tmp + "/hl", "rb").read().splitlines()
 for text in texts:
@@ -877,6 +877,110 @@ t_fleet() {
 	[ $((full - coarse)) = 16 ] && [ $((full - none)) = 25 ]
 }
 
+# Workloads: a namespace's lowest PID's cgroup names its pod, container or
+# unit, in every output.
+t_workload() {
+	local W=$TMP/wl i n paths want got
+	rm -rf "$W"
+	mkdir -p "$W/sys/kernel/ephport/net" "$W/proc/self" "$W/run"
+	echo 0.1.0 >"$W/sys/kernel/ephport/version"
+	paths=(
+		"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1a2b3c4d_0000_4e5f_8a9b_0c1d2e3f4a5b.slice/cri-containerd-0123456789abcdef0123456789abcdef.scope"
+		"/kubepods/besteffort/pod1a2b3c4d-0000-4e5f-8a9b-0c1d2e3f4a5c/fedcba9876543210fedcba9876543210"
+		"/system.slice/docker-abcdef0123456789abcdef0123456789.scope"
+		"/docker/99887766554433221100aabbccddeeff"
+		"/machine.slice/libpod-00112233445566778899aabbccddeeff.scope"
+		"/system.slice/crio-0a0b0c0d0e0f0a0b0c0d0e0f.scope"
+		"/system.slice/nginx.service"
+		"/user.slice/user-1000.slice/session-3.scope"
+	)
+	want=(
+		"pod:1a2b3c4d-0000-4e5f-8a9b-0c1d2e3f4a5b/0123456789ab"
+		"pod:1a2b3c4d-0000-4e5f-8a9b-0c1d2e3f4a5c/fedcba987654"
+		"docker:abcdef012345" "docker:998877665544" "podman:001122334455"
+		"crio:0a0b0c0d0e0f" "unit:nginx.service" ""
+	)
+	n=${#paths[@]}
+	for ((i = 0; i < n; i++)); do
+		R=$W mkns $((4026533000 + i)) 40000 40099 $((i + 1)) 0
+		R=$W mkproc $((700 + i)) sh $((4026533000 + i))
+		echo "0::${paths[i]}" >"$W/proc/$((700 + i))/cgroup"
+	done
+	"$BIN" --root "$W" --json >"$TMP/j" && "$BIN" --root "$W" --prometheus >"$TMP/p" &&
+		"$BIN" --root "$W" >"$TMP/t" && "$BIN" --root "$W" -n 700 >"$TMP/one" || return 1
+	cat "$TMP/t"
+	"$JSONCHECK" <"$TMP/j" && promtool check metrics <"$TMP/p" || return 1
+	for ((i = 0; i < n; i++)); do
+		got=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+[ns] = [x for x in d["namespaces"] if x["inum"] == int(sys.argv[2])]
+print(ns["workload"] or "")' "$TMP/j" $((4026533000 + i)))
+		[ "$got" = "${want[i]}" ] || { echo "${paths[i]}: '$got', want '${want[i]}'"; return 1; }
+		grep -q "^ephport_netns_info{netns=\"$((4026533000 + i))\",name=\"$((700 + i))/sh\",workload=\"${want[i]}\"} 1\$" "$TMP/p" ||
+			{ echo "no info metric for ${want[i]}"; return 1; }
+	done
+	# The table: under MODE and ALARM on the UDP line, cut to fit.
+	grep -q '^4026533006 .* 6 unit:nginx.serv~$' "$TMP/t" &&
+		grep -q '^4026533000 .* 6 pod:1a2b3c4d-00~$' "$TMP/t" &&
+		grep -q '^4026533007 .* 6$' "$TMP/t" &&
+		awk 'length($0) > 80 { exit 1 }' "$TMP/t" &&
+		grep -q "^  workload  *${want[0]}\$" "$TMP/one"
+}
+
+# --events: the tracepoints through a tracefs instance (made beforehand in
+# a test tree, with a FIFO for its trace_pipe), one line or JSON line an
+# event, with the namespace's name and the workload of the event's cgroup.
+t_events() {
+	local T=$R/sys/kernel/tracing/instances/ephportstat cg id w
+	mkdir -p "$T/events/ephport"
+	echo 0 >"$T/events/ephport/enable"
+	rm -f "$T/trace_pipe"
+	mkfifo "$T/trace_pipe"
+	cg=$R/sys/fs/cgroup/system.slice/docker-0123456789abcdef0123456789abcdef.scope
+	mkdir -p "$cg"
+	id=$(command stat -c %i "$cg")
+	stat --events -c 3 >"$TMP/ev" 2>"$TMP/everr" &
+	w=$!
+	{
+		echo "          <idle>-0       [000] d.s2.   100.000001: sched_switch: not ours"
+		echo " ephport_conn-277     [001] ..... 1234.567890: ephport_port_fail: netns=4026532001 op=connect proto=tcp family=inet daddr=10.0.0.7 dport=5432 pid=277 comm=ephport_conn cgroup=$id"
+		echo " a b-278     [000] ..... 1234.6: ephport_port_fail: netns=$BLUE op=bind proto=udp family=inet6 daddr=:: dport=0 pid=278 comm=a b cgroup=1"
+		echo " x-279     [000] ..... 1234.7: ephport_self_connect: netns=4026599999 op=connect proto=tcp family=inet6 daddr=::1 dport=40001 pid=279 comm=x cgroup=0"
+	} >"$T/trace_pipe"
+	wait $w || { cat "$TMP/everr"; return 1; }
+	cat "$TMP/ev"
+	[ "$(cat "$T/events/ephport/enable")" = 0 ] &&
+		head -n 1 "$TMP/ev" | grep -q '^TIME  *EVENT  *NETNS  *PID  *COMM  *OP  *PROTO  *DESTINATION  *WORKLOAD$' &&
+		grep -q '^[0-9:]\{8\} port_fail  *300/a long comm~  *277 ephport_conn  *connect tcp  *10.0.0.7:5432  *docker:0123456789ab$' "$TMP/ev" &&
+		grep -q '^[0-9:]\{8\} port_fail  *aa-blue  *278 a b  *bind  *udp  *-  *-$' "$TMP/ev" &&
+		grep -q '^[0-9:]\{8\} self_connect 4026599999  *279 x  *connect tcp  *\[::1\]:40001  *-$' "$TMP/ev" &&
+		[ "$(wc -l <"$TMP/ev")" = 4 ] || return 1
+	# JSON lines; -n keeps one namespace's.
+	stat --events --json -n 300 -c 1 >"$TMP/ev" &
+	w=$!
+	{
+		echo " a b-278     [000] ..... 1234.6: ephport_port_fail: netns=$BLUE op=bind proto=udp family=inet6 daddr=:: dport=0 pid=278 comm=a b cgroup=1"
+		echo " ephport_conn-277     [001] ..... 1234.567890: ephport_port_fail: netns=4026532001 op=connect proto=tcp family=inet daddr=10.0.0.7 dport=5432 pid=277 comm=ephport_conn cgroup=$id"
+	} >"$T/trace_pipe"
+	wait $w || return 1
+	cat "$TMP/ev"
+	"$JSONCHECK" -l <"$TMP/ev" && [ "$(wc -l <"$TMP/ev")" = 1 ] &&
+		python3 -c '
+import json, sys
+e = json.loads(open(sys.argv[1]).readline())
+assert e["event"] == "port_fail" and e["netns"] == 4026532001, e
+assert e["name"] == "300/a long command" and e["workload"] == "docker:0123456789ab", e
+assert e["cgroup_path"] == "/system.slice/docker-0123456789abcdef0123456789abcdef.scope", e
+assert e["daddr"] == "10.0.0.7" and e["dport"] == 5432 and e["comm"] == "ephport_conn", e
+' "$TMP/ev" || return 1
+	rm -rf "$R/sys/kernel/tracing" "$R/sys/fs"
+	# Without the events (the module built without them): one line, exit 1.
+	mkdir -p "$R/sys/kernel/tracing/instances"
+	say_one_line stat --events -c 1 && grep -q 'with its tracepoints' "$TMP/err"
+	rm -rf "$R/sys/kernel/tracing"
+}
+
 setup
 case_ "names: ip netns, host, PID/comm, none" t_names
 case_ "table: fullest first, under 80 columns" t_order_width
@@ -903,6 +1007,8 @@ case_ "-w on a small terminal: what fits, the rest said" t_watch_fit
 case_ "--json -w: one object per line" t_json_stream
 case_ "ephport-jsoncheck rejects what is not JSON" t_jsoncheck
 case_ "--skip-idle, --histogram=coarse|none: fewer series" t_fleet
+case_ "workloads from cgroups: pods, containers, units" t_workload
+case_ "--events: the tracepoints, with names and workloads" t_events
 case_ "headroom: table order, -n, --dests (one, all, JSON), metrics" t_dests
 echo "1..$n"
 echo "# $((n - failed)) passed, $failed failed"
