@@ -9,9 +9,9 @@
  * namespace: no need to enter it. A sysctl (/proc/sys/net/) is the
  * reader's namespace's only: ephportstat enters the namespace (setns(),
  * which needs CAP_SYS_ADMIN) through its /run/netns file or a process in
- * it, and comes back. Who may not enter it (the exporter's service has no
- * CAP_SYS_ADMIN) counts the reserved ports from ephport_dests instead,
- * where the module gives headroom = range - reserved - held.
+ * it, and comes back. Who may not enter it (the exporter's service, under
+ * RestrictNamespaces) counts the reserved ports from ephport_dests
+ * instead, where the module gives headroom = range - reserved - held.
  */
 #include <dirent.h>
 #include <errno.h>
