@@ -27,7 +27,8 @@
  *    capability) reads every file of its own namespace, and no file of
  *    another's (sysfs nor /proc/<pid>/net), none of the host-wide ones,
  *    writes no global setting and cannot switch to random mode; the
- *    host reads its files meanwhile.
+ *    host reads its files meanwhile. The same holds for such a container
+ *    that keeps CAP_NET_ADMIN (docker run --cap-add NET_ADMIN).
  *
  * Each check runs in a forked child that drops its privileges; the
  * child's verdicts come back through shared memory.
@@ -556,10 +557,19 @@ TEST_F(priv, host_allows_tenant_random)
 
 /* ---- a container without a user namespace ---- */
 
+/* The container keeps CAP_NET_ADMIN (docker run --cap-add NET_ADMIN). */
+static int keep_net_admin;
+
+static int has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return !!(d[cap / 32].effective & (1U << (cap % 32)));
+}
+
 /*
  * The capabilities of a container as Docker runs it, and harsher: every
- * one but CAP_SYS_ADMIN and CAP_NET_ADMIN, from every set, bounding set
- * included, so that nothing regains them. 0 or -errno.
+ * one but CAP_SYS_ADMIN and CAP_NET_ADMIN (or, with keep_net_admin, but
+ * CAP_SYS_ADMIN), from every set, bounding set included, so that nothing
+ * regains them. 0 or -errno.
  */
 static int drop_admin_caps(void)
 {
@@ -568,16 +578,16 @@ static int drop_admin_caps(void)
 	};
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
 	static const int drop[] = { CAP_SYS_ADMIN, CAP_NET_ADMIN };
-	unsigned int i;
+	unsigned int i, ndrop = keep_net_admin ? 1 : 2;
 
-	for (i = 0; i < ARRAY_SIZE(drop); i++)
+	for (i = 0; i < ndrop; i++)
 		if (prctl(PR_CAPBSET_DROP, drop[i], 0, 0, 0))
 			return -errno;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0))
 		return -errno;
 	if (syscall(SYS_capget, &h, d))
 		return -errno;
-	for (i = 0; i < ARRAY_SIZE(drop); i++) {
+	for (i = 0; i < ndrop; i++) {
 		__u32 bit = 1U << (drop[i] % 32);
 
 		d[drop[i] / 32].effective &= ~bit;
@@ -586,12 +596,12 @@ static int drop_admin_caps(void)
 	}
 	if (syscall(SYS_capset, &h, d))
 		return -errno;
-	/* What it is now: uid 0, DAC_OVERRIDE, neither admin capability. */
+	/* What it is now: uid 0, DAC_OVERRIDE, no CAP_SYS_ADMIN. */
 	if (syscall(SYS_capget, &h, d))
 		return -errno;
-	if (geteuid() || !(d[0].effective & (1U << CAP_DAC_OVERRIDE)) ||
-	    (d[CAP_SYS_ADMIN / 32].effective & (1U << (CAP_SYS_ADMIN % 32))) ||
-	    (d[CAP_NET_ADMIN / 32].effective & (1U << (CAP_NET_ADMIN % 32))))
+	if (geteuid() || !has_cap(d, CAP_DAC_OVERRIDE) ||
+	    has_cap(d, CAP_SYS_ADMIN) ||
+	    has_cap(d, CAP_NET_ADMIN) != keep_net_admin)
 		return -EINVAL;
 	return 0;
 }
@@ -627,7 +637,8 @@ static void container_child(struct report *r)
 	r->inum = ep_inum();
 	r->setup_err = drop_admin_caps();
 	snprintf(r->setup_what, sizeof(r->setup_what),
-		 "drop CAP_SYS_ADMIN and CAP_NET_ADMIN, keep uid 0 and CAP_DAC_OVERRIDE");
+		 "drop CAP_SYS_ADMIN%s, keep uid 0 and CAP_DAC_OVERRIDE",
+		 keep_net_admin ? "" : " and CAP_NET_ADMIN");
 	if (r->setup_err)
 		return;
 	ns_files(r, r->inum, 1);
@@ -655,7 +666,12 @@ static void container_child(struct report *r)
 	record(r, "list", EP_SYSFS "/net", try_list(EP_SYSFS "/net"), SHOWN);
 }
 
-TEST_F(priv, container_without_user_namespace)
+/*
+ * The container's checks, in a child held in its namespace while the
+ * host reads its files.
+ */
+static void container_case(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(priv) *self)
 {
 	int ready[2], go[2];
 	char path[128], c;
@@ -693,10 +709,24 @@ TEST_F(priv, container_without_user_namespace)
 		     self->r->setup_what, strerror(-self->r->setup_err));
 	ASSERT_EQ(0, self->r->setup_err)
 		TH_LOG("%s: %s", self->r->setup_what, strerror(-self->r->setup_err));
-	TH_LOG("uid 0 without CAP_SYS_ADMIN and CAP_NET_ADMIN, in namespace %lu, %d checks:",
+	TH_LOG("uid 0 without CAP_SYS_ADMIN%s, in namespace %lu, %d checks:",
+	       keep_net_admin ? " (with CAP_NET_ADMIN)" : " and CAP_NET_ADMIN",
 	       self->r->inum, self->r->n);
 	ASSERT_EQ(0, judge(_metadata, self->r)) TH_LOG("checks that went wrong");
 	host_unchanged(_metadata, self);
+}
+
+TEST_F(priv, container_without_user_namespace)
+{
+	keep_net_admin = 0;
+	container_case(_metadata, self);
+}
+
+/* CAP_NET_ADMIN, often given to containers, shows no neighbour either. */
+TEST_F(priv, container_with_net_admin)
+{
+	keep_net_admin = 1;
+	container_case(_metadata, self);
 }
 
 TEST_HARNESS_MAIN
