@@ -35,9 +35,18 @@ enum ephport_proto {
  * One protocol's ports in one namespace: which ports are bound, how many
  * of them lie in the range [lo, hi] the count was made for, and the
  * high-watermark of that count.
+ *
+ * A pass rebuilds the bitmap in a shadow, which every event changes too
+ * while it is built, and then publishes it: readers see the bitmap they
+ * had until the new one is complete. The three pointers change only with
+ * ephport_usage_shadow() and ephport_usage_publish(), under what the
+ * caller holds for usage (state.h); events read them with
+ * ephport_usage_bind() and ephport_usage_release() only.
  */
 struct ephport_usage {
-	unsigned long *bound;	/* EPHPORT_NPORTS bits */
+	unsigned long *bound;	/* EPHPORT_NPORTS bits: what readers see */
+	unsigned long *shadow;	/* the bitmap a pass builds, or NULL */
+	unsigned long *spare;	/* the next shadow, while no pass builds */
 	u32 lo, hi;		/* range in_use counts; lo > hi: none yet */
 	u32 in_use;		/* bits set in bound[lo..hi] */
 	u32 peak;		/* max in_use seen since load or reset */
@@ -70,7 +79,8 @@ void ephport_ports_fold(struct ephport_cpu_ports *c, int *base, int *top,
 #define EPHPORT_HIST_BUCKETS	23	/* last bucket: up to 2^32 ns, and more */
 
 u32 ephport_bits_in_range(const unsigned long *map, u32 lo, u32 hi);
-void ephport_usage_reset(struct ephport_usage *u);
+void ephport_usage_shadow(struct ephport_usage *u);
+void ephport_usage_publish(struct ephport_usage *u);
 bool ephport_usage_bind(struct ephport_usage *u, u32 port);
 bool ephport_usage_release(struct ephport_usage *u, u32 port);
 void ephport_usage_count(struct ephport_usage *u, u32 lo, u32 hi, int top);

@@ -16,7 +16,9 @@
  *   besides the bit.
  *
  * - Passes (pass.c): one walk over the host's tables rebuilds the
- *   bitmaps of every namespace at once, when events cannot be trusted.
+ *   bitmaps of every namespace at once, when events cannot be trusted,
+ *   each into a shadow that events change too, published when complete
+ *   (core.h): readers never see a half-built bitmap.
  *
  * What readers see is made on read, from the namespace alone: in_use is
  * the bits set in the range (exact whenever the bitmaps are), and the
@@ -34,6 +36,7 @@
 #include <linux/bitops.h>
 #include <linux/lockdep.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/stringify.h>
@@ -112,9 +115,14 @@ void ephport_net_bound(struct ephport_net *en, enum ephport_proto proto,
 		       u32 port)
 {
 	struct ephport_usage *u = &en->usage[proto];
+	bool first;
 	u32 lo, hi;
 
-	if (!ephport_usage_bind(u, port))
+	/* A pass reuses a bitmap only a grace period after it was left. */
+	rcu_read_lock();
+	first = ephport_usage_bind(u, port);
+	rcu_read_unlock();
+	if (!first)
 		return;
 	ephport_net_range(en->net, &lo, &hi);
 	if (lo != READ_ONCE(u->lo) || hi != READ_ONCE(u->hi))
@@ -131,9 +139,13 @@ void ephport_net_unbind(struct ephport_net *en, enum ephport_proto proto,
 			u32 port)
 {
 	struct ephport_usage *u = &en->usage[proto];
+	bool last;
 	u32 lo, hi;
 
-	if (!ephport_usage_release(u, port))
+	rcu_read_lock();
+	last = ephport_usage_release(u, port);
+	rcu_read_unlock();
+	if (!last)
 		return;
 	ephport_net_range(en->net, &lo, &hi);
 	if (port >= lo && port <= hi)
@@ -213,6 +225,13 @@ void ephport_net_reset_peak(struct ephport_net *en, enum ephport_proto proto)
 
 /* ---- a namespace's part ---- */
 
+/* One bitmap of every port: the bound ports, or a pass's shadow. */
+static unsigned long *ephport_counting_map(void)
+{
+	return kcalloc(BITS_TO_LONGS(EPHPORT_NPORTS), sizeof(unsigned long),
+		       EPHPORT_GFP);
+}
+
 int ephport_counting_init(struct ephport_net *en)
 {
 	int p;
@@ -221,10 +240,9 @@ int ephport_counting_init(struct ephport_net *en)
 	if (!en->cpu)
 		return -ENOMEM;
 	for (p = 0; p < EPHPORT_NPROTO; p++) {
-		en->usage[p].bound = kcalloc(BITS_TO_LONGS(EPHPORT_NPORTS),
-					     sizeof(unsigned long),
-					     EPHPORT_GFP);
-		if (!en->usage[p].bound)
+		en->usage[p].bound = ephport_counting_map();
+		en->usage[p].spare = ephport_counting_map();
+		if (!en->usage[p].bound || !en->usage[p].spare)
 			goto err_free;
 		en->usage[p].lo = 1;
 		en->usage[p].hi = 0;
@@ -241,8 +259,12 @@ void ephport_counting_free(struct ephport_net *en)
 	int p;
 
 	for (p = 0; p < EPHPORT_NPROTO; p++) {
+		/* No pass runs: the namespace left the list first. */
+		WARN_ON_ONCE(en->usage[p].shadow);
 		kfree(en->usage[p].bound);
+		kfree(en->usage[p].spare);
 		en->usage[p].bound = NULL;
+		en->usage[p].spare = NULL;
 	}
 	free_percpu(en->cpu);
 	en->cpu = NULL;

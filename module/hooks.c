@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ephport: the hooks. One table lists every hook (a kernel function with
- * an entry and a return handler, or for releases an entry-only handler)
+ * an entry and a return handler, or for a release under its caller's
+ * lock an entry-only handler)
  * and what each call means for the namespace's state;
  * ephport_hooks_init() has a backend register them all: fprobes where
  * the kernel has them (hooks_fprobe.c), kretprobes and ftrace_ops
@@ -101,7 +102,13 @@ static void ephport_connect_ret(struct ephport_call *c, int ret)
 		if (!ret) {
 			ephport_net_count(en, EPHPORT_TCP_CONNECT_OK);
 			ephport_net_bound(en, EPHPORT_TCP, inet_sk(sk)->inet_num);
-		} else if (ret == -EADDRNOTAVAIL) {
+		} else if (ret == -EADDRNOTAVAIL &&
+			   !ephport_sk_self_connected(sk)) {
+			/*
+			 * Not when random mode refused the kernel's choice
+			 * of the destination's own port (steer.c): no lack
+			 * of ports, and self_connect_refused counts it.
+			 */
 			ephport_net_count(en, EPHPORT_TCP_CONNECT_FAIL);
 			trace_ephport_port_fail(sk, EPHPORT_TRACE_CONNECT);
 		}
@@ -178,25 +185,45 @@ static void ephport_udp_bind_ret(struct ephport_call *c, int ret)
 }
 
 /*
- * Releases, judged at the entry of the kernel's release functions, with
- * no return handler: the port stays bound only if another owner in the
- * namespace holds it (release.c).
+ * Releases: the port stays bound only if another owner in the namespace
+ * holds it, judged where the kernel's unlink is visible (release.c).
  */
 
-/* inet_put_port(sk) */
-static void ephport_tcp_put_leave(struct pt_regs *regs)
+/* The namespace a release matters for: tracked now. */
+static bool ephport_release_entry(struct ephport_call *c, struct sock *sk,
+				  u32 port)
+{
+	bool tracked;
+
+	rcu_read_lock();
+	tracked = ephport_net_get(sock_net(sk));
+	rcu_read_unlock();
+	c->sk = sk;
+	c->port = port;
+	return tracked;
+}
+
+/* inet_put_port(sk): the port, read before the kernel clears it. */
+static bool ephport_tcp_put_entry(struct ephport_call *c,
+				  struct pt_regs *regs)
 {
 	struct sock *sk = ephport_arg_sk(regs);
-	struct ephport_net *en;
 
 	if (!sk || sk->sk_protocol != IPPROTO_TCP || !inet_sk(sk)->inet_num ||
 	    !inet_csk(sk)->icsk_bind_hash)
-		return;
+		return false;
+	return ephport_release_entry(c, sk, inet_sk(sk)->inet_num);
+}
+
+/* The socket is out of the bind hash: judged under the chain lock. */
+static void ephport_tcp_put_ret(struct ephport_call *c, int ret)
+{
+	struct ephport_net *en;
+
 	rcu_read_lock();
-	en = ephport_net_get(sock_net(sk));
+	en = ephport_net_get(sock_net(c->sk));
 	if (en)
-		ephport_net_tcp_leaving(en, inet_sk(sk)->inet_num,
-					&sk->sk_bind_node, false);
+		ephport_net_tcp_left(en, c->port);
 	rcu_read_unlock();
 }
 
@@ -216,22 +243,30 @@ static void ephport_tw_leave(struct pt_regs *regs)
 	rcu_read_lock();
 	en = ephport_net_get(twsk_net(tw));
 	if (en)
-		ephport_net_tcp_leaving(en, tw->tw_num, &tw->tw_bind_node, true);
+		ephport_net_tw_leaving(en, tw->tw_num, &tw->tw_bind_node);
 	rcu_read_unlock();
 }
 
 /* udp_lib_unhash(sk) */
-static void ephport_udp_put_leave(struct pt_regs *regs)
+static bool ephport_udp_put_entry(struct ephport_call *c,
+				  struct pt_regs *regs)
 {
 	struct sock *sk = ephport_arg_sk(regs);
-	struct ephport_net *en;
 
 	if (!sk || sk->sk_protocol != IPPROTO_UDP || !sk_hashed(sk))
-		return;
+		return false;
+	return ephport_release_entry(c, sk, udp_sk(sk)->udp_port_hash);
+}
+
+/* The socket is out of the UDP table: judged under the slot lock. */
+static void ephport_udp_put_ret(struct ephport_call *c, int ret)
+{
+	struct ephport_net *en;
+
 	rcu_read_lock();
-	en = ephport_net_get(sock_net(sk));
+	en = ephport_net_get(sock_net(c->sk));
 	if (en)
-		ephport_net_udp_leaving(en, udp_sk(sk)->udp_port_hash, sk);
+		ephport_net_udp_left(en, c->port);
 	rcu_read_unlock();
 }
 
@@ -257,12 +292,12 @@ static struct ephport_hook ephport_hooks[EPHPORT_NHOOKS] = {
 		     ephport_tcp_bind),
 	EPHPORT_HOOK(EPHPORT_HOOK_UDP_BIND, "udp_lib_get_port",
 		     ephport_udp_bind),
-	EPHPORT_LEAVE_HOOK(EPHPORT_HOOK_TCP_PUT, "inet_put_port",
-			   ephport_tcp_put_leave),
+	EPHPORT_HOOK(EPHPORT_HOOK_TCP_PUT, "inet_put_port",
+		     ephport_tcp_put),
 	EPHPORT_LEAVE_HOOK(EPHPORT_HOOK_TW_UNHASH, "inet_twsk_bind_unhash",
 			   ephport_tw_leave),
-	EPHPORT_LEAVE_HOOK(EPHPORT_HOOK_UDP_UNHASH, "udp_lib_unhash",
-			   ephport_udp_put_leave),
+	EPHPORT_HOOK(EPHPORT_HOOK_UDP_UNHASH, "udp_lib_unhash",
+		     ephport_udp_put),
 };
 
 /*

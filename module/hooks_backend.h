@@ -21,9 +21,9 @@ enum ephport_hook_id {
 	EPHPORT_HOOK_CONNECT6,		/* TCP connect(), IPv6 */
 	EPHPORT_HOOK_TCP_BIND,		/* TCP bind()/listen(), port 0 included */
 	EPHPORT_HOOK_UDP_BIND,		/* UDP bind() and autobind, v4 and v6 */
-	EPHPORT_HOOK_TCP_PUT,		/* a TCP socket lets go of its port */
+	EPHPORT_HOOK_TCP_PUT,		/* a TCP socket let go of its port */
 	EPHPORT_HOOK_TW_UNHASH,		/* a TIME_WAIT socket leaves the bind hash */
-	EPHPORT_HOOK_UDP_UNHASH,	/* a UDP socket lets go of its port */
+	EPHPORT_HOOK_UDP_UNHASH,	/* a UDP socket let go of its port */
 	EPHPORT_NHOOKS,
 };
 
@@ -38,22 +38,24 @@ enum ephport_hook_id {
 struct ephport_call {
 	struct sock *sk;
 	u64 start_ns;
+	u16 port;		/* a release's port, read at entry */
 	bool autobind;
 };
 
 /*
  * One hook: a kernel function, with a handler at entry and at return, or
- * (releases) with an entry-only handler.
+ * (a release its caller's lock covers from entry to return) with an
+ * entry-only handler.
  */
 struct ephport_hook {
 	const char *symbol;
 	bool (*entry)(struct ephport_call *c, struct pt_regs *regs);
 	void (*ret)(struct ephport_call *c, int ret);
 	/*
-	 * An entry-only release handler, instead of entry and ret: the
-	 * kernel's release functions inline the frees of its buckets, so a
-	 * release is judged before the kernel's own (release.c). No return
-	 * handler, no return trampoline.
+	 * An entry-only release handler, instead of entry and ret, where
+	 * the caller holds the lock the kernel unlinks under from before
+	 * the entry until after the return (release.c). No return handler,
+	 * no return trampoline.
 	 */
 	void (*leave)(struct pt_regs *regs);
 	/*

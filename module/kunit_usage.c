@@ -22,6 +22,9 @@ static struct ephport_usage *usage_new(struct kunit *test, u32 lo, u32 hi)
 	u->bound = kunit_kzalloc(test, BITS_TO_LONGS(EPHPORT_NPORTS) *
 				 sizeof(unsigned long), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, u->bound);
+	u->spare = kunit_kmalloc(test, BITS_TO_LONGS(EPHPORT_NPORTS) *
+				 sizeof(unsigned long), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, u->spare);
 	ephport_usage_count(u, lo, hi, 0);
 	return u;
 }
@@ -181,12 +184,54 @@ static void ephport_usage_peak_test(struct kunit *test)
 	/* A negative candidate (deltas racing a read) counts for nothing. */
 	ephport_usage_count(u, 1, 100, -3);
 	KUNIT_EXPECT_EQ(test, 4, u->peak);
-	ephport_usage_reset(u);
-	KUNIT_EXPECT_EQ(test, 0, u->in_use);
-	KUNIT_EXPECT_EQ(test, 4, u->peak);
-	__set_bit(60, u->bound);
+	/* A pass that finds one port keeps the peak. */
+	ephport_usage_shadow(u);
+	__set_bit(60, u->shadow);
+	ephport_usage_publish(u);
 	KUNIT_EXPECT_EQ(test, 1, usage_read(u));
 	KUNIT_EXPECT_EQ(test, 4, u->peak);
+}
+
+/*
+ * A pass builds a shadow: readers see the old bitmap until it is
+ * published, and the events meanwhile land in both.
+ */
+static void ephport_usage_shadow_test(struct kunit *test)
+{
+	struct ephport_usage *u = usage_new(test, 1, 100);
+	unsigned long *old = u->bound, *spare = u->spare;
+
+	ephport_usage_bind(u, 1);
+	ephport_usage_bind(u, 2);
+	ephport_usage_bind(u, 3);
+	/* The spare starts empty, whatever it held. */
+	__set_bit(99, spare);
+	ephport_usage_shadow(u);
+	KUNIT_EXPECT_PTR_EQ(test, spare, u->shadow);
+	KUNIT_EXPECT_NULL(test, u->spare);
+	KUNIT_EXPECT_FALSE(test, test_bit(99, u->shadow));
+	/* The pass finds 1 and 2 in the tables (3 was a bit left wrong). */
+	__set_bit(1, u->shadow);
+	__set_bit(2, u->shadow);
+	/* Events meanwhile: 2 let go, 4 bound; readers see them at once. */
+	KUNIT_EXPECT_TRUE(test, ephport_usage_release(u, 2));
+	KUNIT_EXPECT_TRUE(test, ephport_usage_bind(u, 4));
+	KUNIT_EXPECT_EQ(test, 3, usage_read(u));
+	KUNIT_EXPECT_TRUE(test, test_bit(3, u->bound));
+	ephport_usage_publish(u);
+	KUNIT_EXPECT_PTR_EQ(test, spare, u->bound);
+	KUNIT_EXPECT_PTR_EQ(test, old, u->spare);
+	KUNIT_EXPECT_NULL(test, u->shadow);
+	/* 1 and 4: the pass's finding, and what events did during it. */
+	KUNIT_EXPECT_EQ(test, 2, usage_read(u));
+	KUNIT_EXPECT_TRUE(test, test_bit(1, u->bound));
+	KUNIT_EXPECT_FALSE(test, test_bit(2, u->bound));
+	KUNIT_EXPECT_FALSE(test, test_bit(3, u->bound));
+	KUNIT_EXPECT_TRUE(test, test_bit(4, u->bound));
+	/* After it, events change the published bitmap alone. */
+	KUNIT_EXPECT_TRUE(test, ephport_usage_bind(u, 5));
+	KUNIT_EXPECT_FALSE(test, test_bit(5, u->spare));
+	KUNIT_EXPECT_EQ(test, 3, usage_read(u));
 }
 
 /* Simulated CPUs' shares of one namespace, as counting.c keeps them. */
@@ -320,6 +365,7 @@ static void ephport_hist_bounds_test(struct kunit *test)
 static struct kunit_case ephport_stats_test_cases[] = {
 	KUNIT_CASE(ephport_bits_in_range_test),
 	KUNIT_CASE(ephport_usage_bind_test),
+	KUNIT_CASE(ephport_usage_shadow_test),
 	KUNIT_CASE(ephport_usage_release_test),
 	KUNIT_CASE(ephport_usage_range_change_test),
 	KUNIT_CASE(ephport_usage_full_range_test),

@@ -12,6 +12,7 @@
 #include <linux/jiffies.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 
 #include "compat.h"
@@ -20,6 +21,12 @@
 
 /* The pass's bookkeeping, under ephport_nets_lock. */
 static unsigned long ephport_last_pass;		/* jiffies */
+/*
+ * The RCU state when the last pass published its bitmaps: the bitmaps
+ * it left as spares may be written by events that read the pointers
+ * before, until a grace period has elapsed since.
+ */
+static unsigned long ephport_pass_rcu;
 static unsigned long ephport_pass_missed;	/* hook misses seen by it */
 static bool ephport_passed;			/* a pass has run at all */
 static unsigned long ephport_passes;		/* passes so far: READ_ONCE */
@@ -42,15 +49,16 @@ static unsigned long ephport_hooks_missed(void)
 }
 
 /*
- * Whether the bitmaps hold every bound port: no pass is rebuilding them,
- * and a pass has counted what was bound before ephport. Missed events
- * may still leave a bit wrong either way (the kernel checks random
- * mode's choice). Caller holds en->lock.
+ * Whether the bitmaps hold every bound port: a pass has counted what was
+ * bound before ephport. A pass under way does not change that: it
+ * builds a shadow, and the bitmaps stay what events made them until it
+ * is published. Missed events may still leave a bit wrong either way
+ * (the kernel checks random mode's choice). Caller holds en->lock.
  */
 bool ephport_net_settled(struct ephport_net *en)
 {
 	lockdep_assert_held(&en->lock);
-	return !en->passing && en->dirty_seq == en->clean_seq;
+	return en->dirty_seq == en->clean_seq;
 }
 
 static void ephport_pass_mark(const struct net *net, enum ephport_proto proto,
@@ -61,17 +69,31 @@ static void ephport_pass_mark(const struct net *net, enum ephport_proto proto,
 	lockdep_assert_held(&ephport_nets_lock);
 	if (!en || !en->tracked || port >= EPHPORT_NPORTS)
 		return;
-	set_bit(port, en->usage[proto].bound);
+	set_bit(port, en->usage[proto].shadow);
 }
 
 /*
- * One pass over the tables, for every tracked namespace at once. Events
- * go on setting and clearing bits meanwhile: a bind sets its bit after
- * the socket is in the table the pass walks, a release clears it under
- * the lock the pass takes to read the port's chain or slot, so the
- * bitmaps are right when the pass ends. Each namespace's alarm is then
- * to be judged again: the judge bit, which the work (running this pass,
- * or kicked by ephport_pass_start()) reads right after.
+ * One pass over the tables, for every tracked namespace at once, into
+ * shadows (core.h): readers and random mode go on with the bitmaps as
+ * they were until the pass publishes the new ones, each namespace's
+ * under its lock, all protocols at once.
+ *
+ * Why the shadow is right when published: events go on meanwhile, on
+ * the bitmap and the shadow both. A bind's handler runs after the kernel
+ * put the socket in the chain or slot the pass walks (and unlocked it);
+ * a release is judged after the kernel took the socket out, under that
+ * chain's or slot's lock (release.c); the pass reads a chain and marks
+ * what it found under that lock too. So for each port, either the pass
+ * read its chain before the kernel's change, and the event, ordered
+ * after it by the lock, finds the shadow and changes it; or after, and
+ * the pass found the chain as the event left it. An event that found no
+ * shadow, not yet made, happened before the pass read the chain: by the
+ * lock, or for a chain the walk skips as empty, by the grace period
+ * below.
+ *
+ * Each namespace's alarm is then to be judged again: the judge bit,
+ * which the work (running this pass, or kicked by ephport_pass_start())
+ * reads right after.
  */
 static void ephport_pass_locked(void)
 {
@@ -83,14 +105,28 @@ static void ephport_pass_locked(void)
 	int p;
 
 	lockdep_assert_held(&ephport_nets_lock);
+	/*
+	 * The spares the last pass left may still be written by events
+	 * that read the pointers before it published: wait them out. A
+	 * second later, as passes come, this rarely waits.
+	 */
+	if (ephport_passed)
+		cond_synchronize_rcu(ephport_pass_rcu);
 	list_for_each_entry(en, &ephport_nets, node) {
 		spin_lock_irq(&en->lock);
-		en->passing = true;
 		en->pass_seq = en->dirty_seq;
 		for (p = 0; p < EPHPORT_NPROTO; p++)
-			ephport_usage_reset(&en->usage[p]);
+			ephport_usage_shadow(&en->usage[p]);
 		spin_unlock_irq(&en->lock);
 	}
+	/*
+	 * The walks skip an empty chain or slot without its lock. A bind
+	 * that filled it and then found no shadow ran its handler (an RCU
+	 * reader: the hooks run with preemption off, the steered calls
+	 * under rcu_read_lock()) before this grace period ended, and its
+	 * link, made before, is seen by the walks after it.
+	 */
+	synchronize_rcu();
 
 	ephport_walk_tcp(ephport_pass_mark);
 	ephport_walk_udp(global, ephport_pass_mark);
@@ -104,13 +140,15 @@ static void ephport_pass_locked(void)
 
 	list_for_each_entry(en, &ephport_nets, node) {
 		spin_lock_irq(&en->lock);
+		for (p = 0; p < EPHPORT_NPROTO; p++)
+			ephport_usage_publish(&en->usage[p]);
 		ephport_counts_refresh(en);
-		en->passing = false;
 		if (trusted)
 			en->clean_seq = en->pass_seq;
 		spin_unlock_irq(&en->lock);
 		set_bit(0, &en->judge);
 	}
+	ephport_pass_rcu = get_state_synchronize_rcu();
 	ephport_last_pass = jiffies;
 	ephport_passed = true;
 	WRITE_ONCE(ephport_passes, ephport_passes + 1);

@@ -170,7 +170,7 @@ static u16 ephport_now(void)
 
 /*
  * Sweeps @rest at @now. The namespace's bitmaps tell which handed-out
- * ports are still bound, unless a pass is rebuilding them.
+ * ports are still bound, once a pass has counted what ephport found.
  */
 static void ephport_random_sweep(struct ephport_net *en,
 				 struct ephport_rest *rest, u16 now)
@@ -253,8 +253,8 @@ again:
 /*
  * A steered call ended: if the kernel accepted ephport's choice
  * (@accepted), the port is recorded as bound and handed out, and the
- * call's counters move (ephport_outcome(), and self_connect_avoided if
- * @avoided).
+ * call's counters move (ephport_outcome(), and self_connect_avoided or
+ * self_connect_refused as @self says).
  *
  * Bound before handed out, here rather than at the observe hook's return
  * from the outer call: until its bit is set, a handed-out port looks
@@ -264,7 +264,7 @@ again:
  */
 void ephport_random_done(struct ephport_net *en, enum ephport_proto proto,
 			 enum ephport_pick pick, u32 port, bool accepted,
-			 bool avoided)
+			 enum ephport_self self)
 {
 	unsigned long mask = ephport_outcome(pick, accepted);
 	unsigned long flags;
@@ -279,8 +279,10 @@ void ephport_random_done(struct ephport_net *en, enum ephport_proto proto,
 	}
 	for_each_set_bit(c, &mask, EPHPORT_NRCOUNTERS)
 		ephport_net_rcount(en, c);
-	if (avoided)
+	if (self == EPHPORT_SELF_AVOIDED)
 		ephport_net_rcount(en, EPHPORT_SELF_CONNECT_AVOIDED);
+	else if (self == EPHPORT_SELF_REFUSED)
+		ephport_net_rcount(en, EPHPORT_SELF_CONNECT_REFUSED);
 }
 
 /*

@@ -24,9 +24,16 @@ enum ephport_pick ephport_random_choose(struct ephport_net *en,
 					struct sock *sk,
 					enum ephport_proto proto, int avoid,
 					u32 *port, bool *avoided);
+/* What a steered connect() to its own address came to, if anything. */
+enum ephport_self {
+	EPHPORT_SELF_NONE,
+	EPHPORT_SELF_AVOIDED,	/* no port but the destination's: failed */
+	EPHPORT_SELF_REFUSED,	/* the kernel gave it that port: failed */
+};
+
 void ephport_random_done(struct ephport_net *en, enum ephport_proto proto,
 			 enum ephport_pick pick, u32 port, bool accepted,
-			 bool avoided);
+			 enum ephport_self self);
 void ephport_random_released(struct ephport_net *en, u32 port);
 u32 ephport_random_resting(struct ephport_net *en);
 int ephport_random_prepare(struct ephport_net *en);

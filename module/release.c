@@ -1,29 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ephport: releases, judged in this one place. A socket of a namespace
- * is about to let go of a port: if no other owner in the namespace holds
- * it, judged under the port's bind hash chain or UDP slot lock (so that
- * shared ports stay counted and TIME_WAIT ports stay in use), random mode
- * is told first (the port rests from now) and then the counting (its bit
- * is cleared): in that order, a choice made meanwhile finds the port
- * either bound or resting, never free before its delay. Called from the
- * hooks at the entry of the kernel's release functions, in atomic
- * context.
+ * let go of a port: if no owner in the namespace holds it any more,
+ * random mode is told first (the port rests from now) and then the
+ * counting (its bit is cleared): in that order, a choice made meanwhile
+ * finds the port either bound or resting, never free before its delay.
  *
- * Judged at entry, not at return: the kernel frees the buckets inside
- * its release functions (inet_put_port() and inet_twsk_bind_unhash()
- * inline inet_bind_bucket_destroy()), so nothing runs between its
- * unlinking and its unlock that a probe could see. An owner that joins
- * after the judgement (a bind with SO_REUSEADDR, an accepted child) sets
- * the bit from its own hook after it joined, so it wins.
+ * Exact on any number of CPUs. A port is judged free only where the
+ * kernel's own unlink is visible, under the lock the kernel unlinks it
+ * under (the port's bind hash chain lock, or its UDP slot lock):
  *
- * The locks are taken with interrupts off, so that no softirq runs (and
- * hits a probe) while one is held, as the kernel's own inet_put_port()
- * and udp_lib_unhash() do at the same place. The TIME_WAIT path's caller
- * already holds the chain lock.
+ * - inet_put_port() and udp_lib_unhash() take and drop that lock
+ *   themselves: they are judged at their return, under the lock taken
+ *   again here. Of two owners leaving at once on two CPUs, the one whose
+ *   unlink came last finds no owner; the other finds it, or nothing
+ *   (both clear: the same bit, once). Judged at their entry instead,
+ *   each could find the other still there, and the bit would stay set.
+ * - inet_twsk_bind_unhash() runs with the chain lock held by its caller
+ *   from before until after the TIME_WAIT socket's unlink: judged at its
+ *   entry, without the leaving socket, under that same hold.
+ *
+ * An owner that joins after the judgement (a bind, an accepted child)
+ * joins under the same lock, after it, and its hook sets the bit after
+ * it joined: it wins. A pass reads each chain under its lock as well
+ * (pass.c), so it cannot find a socket that a release already judged
+ * gone.
+ *
+ * The locks are taken with interrupts off: no softirq may run (and take
+ * the lock, or hit a probe) on this CPU while one is held, which the
+ * kernel's own inet_put_port() and udp_lib_unhash() ensure with bottom
+ * halves off. The TIME_WAIT path's caller holds the lock with bottom
+ * halves off already. Called from the hooks, in atomic context.
  */
-#include <linux/irqflags.h>
 #include <linux/lockdep.h>
+#include <linux/spinlock.h>
 #include <net/inet_hashtables.h>
 #include <net/udp.h>
 
@@ -32,7 +42,7 @@
 #include "release.h"
 #include "tables.h"
 
-/* No other owner holds @port: it is let go. Under its chain or slot lock. */
+/* No owner holds @port: it is let go. Under its chain or slot lock. */
 static void ephport_net_let_go(struct ephport_net *en,
 			       enum ephport_proto proto, u32 port)
 {
@@ -41,13 +51,10 @@ static void ephport_net_let_go(struct ephport_net *en,
 }
 
 /*
- * The TCP owner @leaving (a socket's or a TIME_WAIT socket's bind node)
- * is about to leave @port's bind bucket. @locked: the caller holds the
- * chain lock (inet_twsk_bind_unhash()), else it is taken here, before
- * the kernel's own inet_put_port() takes it.
+ * A TCP socket let go of @port (inet_put_port() returned): the chain
+ * lock is taken here, after the kernel's unlink and unlock.
  */
-void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
-			     const struct hlist_node *leaving, bool locked)
+void ephport_net_tcp_left(struct ephport_net *en, u32 port)
 {
 	struct inet_bind_hashbucket *head;
 	unsigned long flags;
@@ -55,21 +62,32 @@ void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
 	if (port >= EPHPORT_NPORTS)
 		return;
 	head = ephport_tcp_chain(en->net, port);
-	local_irq_save(flags);
-	if (locked)
-		lockdep_assert_held(&head->lock);
-	else
-		spin_lock(&head->lock);
-	if (!ephport_tcp_held_but(head, en->net, port, leaving))
+	spin_lock_irqsave(&head->lock, flags);
+	if (!ephport_tcp_held_but(head, en->net, port, NULL))
 		ephport_net_let_go(en, EPHPORT_TCP, port);
-	if (!locked)
-		spin_unlock(&head->lock);
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&head->lock, flags);
 }
 
-/* @sk is about to leave the UDP table, from udp_lib_unhash(). */
-void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
-			     const struct sock *sk)
+/*
+ * The TIME_WAIT socket whose bind node is @leaving is about to leave
+ * @port's bind bucket (inet_twsk_bind_unhash()): its caller holds the
+ * chain lock, until after the unlink.
+ */
+void ephport_net_tw_leaving(struct ephport_net *en, u32 port,
+			    const struct hlist_node *leaving)
+{
+	struct inet_bind_hashbucket *head;
+
+	if (port >= EPHPORT_NPORTS)
+		return;
+	head = ephport_tcp_chain(en->net, port);
+	lockdep_assert_held(&head->lock);
+	if (!ephport_tcp_held_but(head, en->net, port, leaving))
+		ephport_net_let_go(en, EPHPORT_TCP, port);
+}
+
+/* A UDP socket let go of @port (udp_lib_unhash() returned). */
+void ephport_net_udp_left(struct ephport_net *en, u32 port)
 {
 	struct udp_hslot *hslot;
 	unsigned long flags;
@@ -78,7 +96,7 @@ void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
 		return;
 	hslot = ephport_udp_slot(en->net, port);
 	spin_lock_irqsave(&hslot->lock, flags);
-	if (!ephport_udp_held(hslot, en->net, port, sk))
+	if (!ephport_udp_held(hslot, en->net, port, NULL))
 		ephport_net_let_go(en, EPHPORT_UDP, port);
 	spin_unlock_irqrestore(&hslot->lock, flags);
 }

@@ -8,11 +8,10 @@
 #include "state.h"
 
 struct hlist_node;
-struct sock;
 
-void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
-			     const struct hlist_node *leaving, bool locked);
-void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
-			     const struct sock *sk);
+void ephport_net_tcp_left(struct ephport_net *en, u32 port);
+void ephport_net_tw_leaving(struct ephport_net *en, u32 port,
+			    const struct hlist_node *leaving);
+void ephport_net_udp_left(struct ephport_net *en, u32 port);
 
 #endif /* _EPHPORT_RELEASE_H */

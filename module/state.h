@@ -13,8 +13,8 @@
  *   state.c	node, tracked (the list), the locks' set-up
  *   counting.c	usage[] (counts, peaks), base/top/gen, cpu,
  *		set_at/clear_at; the bitmaps with the pass
- *   pass.c	passing, pass_seq, dirty_seq, clean_seq; the bitmaps
- *		while it rebuilds them
+ *   pass.c	pass_seq, dirty_seq, clean_seq; the shadows of the
+ *		bitmaps, which it builds and publishes
  *   alarm.c	usage[].alarm, alarm_on, alarm_changed, dest_max,
  *		dest_alarm, alarm_kn, alarm_rs; it clears judge, which
  *		the counting's events and the pass set
@@ -72,7 +72,8 @@ struct ephport_net {
 	 * cleared by the hooks with atomic bit operations, no lock. The rest
 	 * of usage[], what readers see, is under lock.
 	 *
-	 * lock protects usage[] (but the bitmaps), passing, pass_seq,
+	 * lock protects usage[] (but the bits of the bitmaps; the
+	 * pointers to them change under it), pass_seq,
 	 * dirty_seq, clean_seq, alarm_changed, alarm_on, dest_max and
 	 * dest_alarm. Readers, passes, random mode and the work take it,
 	 * never the bind and release hooks of observe mode. Taken outside
@@ -80,7 +81,6 @@ struct ephport_net {
 	 */
 	spinlock_t lock;
 	struct ephport_usage usage[EPHPORT_NPROTO];
-	bool passing;			/* a pass is rebuilding the bitmaps */
 	unsigned long pass_seq;		/* dirty_seq when that pass began */
 	unsigned long dirty_seq;	/* bumped when the bitmaps may be wrong */
 	unsigned long clean_seq;	/* dirty_seq a pass last made right */

@@ -19,7 +19,13 @@
  * gets the destination's port (it would connect to itself): ephport's
  * choice leaves it out, and the kernel's is made around it (two calls,
  * below and above it). If no other port can be had, connect() fails
- * with EADDRNOTAVAIL, counted in self_connect_avoided.
+ * with EADDRNOTAVAIL, counted in self_connect_avoided. Should the
+ * kernel's choice still be that port (the range changed between our
+ * look at it and the kernel's, which then searches the whole new range),
+ * the call fails with EADDRNOTAVAIL all the same, counted in
+ * self_connect_refused: the socket is bound and hashed by then, and the
+ * caller's error path (tcp_v4_connect()'s and tcp_v6_connect()'s
+ * failure: tcp_set_state(TCP_CLOSE)) unhashes it and lets the port go.
  *
  * Our functions run in the caller's context, in place of the kernel's,
  * and may sleep like them. Each counts itself in flight, so that unload
@@ -170,6 +176,7 @@ static int ephport_steer(struct ephport_steer_call *sc, int avoid)
 	struct ephport_net *en;
 	enum ephport_pick pick;
 	bool avoided = false, kernel_avoided, accepted = false, lost;
+	enum ephport_self self = EPHPORT_SELF_NONE;
 	u32 port = 0;
 	int ret;
 
@@ -193,7 +200,15 @@ static int ephport_steer(struct ephport_steer_call *sc, int avoid)
 	ret = ephport_kernel_avoiding(sc, avoid, &kernel_avoided);
 	avoided |= kernel_avoided;
 out:
-	ephport_random_done(en, sc->proto, pick, port, accepted, avoided);
+	if (avoided)
+		self = EPHPORT_SELF_AVOIDED;
+	/* A connect() to itself is no success: no call of ours makes one. */
+	if (!ret && sc->death_row && ephport_sk_self_connected(sc->sk)) {
+		ret = -EADDRNOTAVAIL;
+		accepted = false;
+		self = EPHPORT_SELF_REFUSED;
+	}
+	ephport_random_done(en, sc->proto, pick, port, accepted, self);
 	ephport_steer_end(&st);
 	return ret;
 }

@@ -39,10 +39,9 @@ struct inet_bind_hashbucket *ephport_tcp_chain(const struct net *net, u32 port)
 }
 
 /*
- * Whether an owner of @port in @net other than @leaving (a socket's or a
- * TIME_WAIT socket's bind node, about to leave) remains: for releases
- * judged at the entry of the kernel's release functions, which inline
- * the frees of the buckets. The owners hang from the bucket (tb->owners)
+ * Whether an owner of @port in @net other than @leaving (a TIME_WAIT
+ * socket's bind node, about to leave; NULL: any owner) holds it. The
+ * owners hang from the bucket (tb->owners)
  * up to 6.1, from its per-address buckets (tb->bhash2, tb2->owners)
  * after. Every change to either list is made under the chain lock the
  * caller holds.

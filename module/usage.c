@@ -10,6 +10,7 @@
 #include <linux/bitops.h>
 #include <linux/kernel.h>
 #include <linux/minmax.h>
+#include <asm/barrier.h>
 #include <kunit/visibility.h>
 
 #include "core.h"
@@ -23,33 +24,82 @@ u32 ephport_bits_in_range(const unsigned long *map, u32 lo, u32 hi)
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_bits_in_range);
 
-/* Forget every bound port (a pass is about to rebuild them); keeps peak. */
-void ephport_usage_reset(struct ephport_usage *u)
+/*
+ * A pass begins to rebuild the bitmap: from now on every event changes
+ * the shadow as well, and the pass adds what it finds in the kernel's
+ * tables. The spare must be written by nobody: the caller waited for a
+ * grace period since it was the bitmap or a shadow (events run under
+ * RCU, see ephport_usage_bind()).
+ */
+void ephport_usage_shadow(struct ephport_usage *u)
 {
-	bitmap_zero(u->bound, EPHPORT_NPORTS);
-	u->in_use = 0;
+	bitmap_zero(u->spare, EPHPORT_NPORTS);
+	/* Pairs with the acquire in ephport_usage_bind()/_release(). */
+	smp_store_release(&u->shadow, u->spare);
+	u->spare = NULL;
 }
-EXPORT_SYMBOL_IF_KUNIT(ephport_usage_reset);
+EXPORT_SYMBOL_IF_KUNIT(ephport_usage_shadow);
+
+/*
+ * The shadow is complete: it becomes the bitmap readers see, and the old
+ * bitmap the next spare (still written by events that read the pointers
+ * before this: the caller waits for a grace period before reusing it).
+ */
+void ephport_usage_publish(struct ephport_usage *u)
+{
+	u->spare = u->bound;
+	WRITE_ONCE(u->bound, u->shadow);
+	/*
+	 * An event that reads shadow as NULL reads the new bound after it;
+	 * one that reads the shadow changes both bitmaps.
+	 */
+	smp_store_release(&u->shadow, NULL);
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_usage_publish);
 
 /*
  * @port is bound now. Returns true if it was not bound before: the
  * namespace's first socket on the port. Atomic, without a lock: bind
- * and release hooks on several CPUs meet here.
+ * and release hooks on several CPUs meet here. The shadow, if a pass
+ * builds one, is read first: if it is already gone, the bitmap read
+ * after it is the one it became (ephport_usage_publish()). Callers are
+ * in an RCU read-side section, which the pass waits for before it
+ * reuses a bitmap.
  */
 bool ephport_usage_bind(struct ephport_usage *u, u32 port)
 {
-	if (port >= EPHPORT_NPORTS || test_bit(port, u->bound))
+	unsigned long *shadow, *bound;
+
+	if (port >= EPHPORT_NPORTS)
 		return false;
-	return !test_and_set_bit(port, u->bound);
+	/* Pairs with the release in ephport_usage_publish(). */
+	shadow = smp_load_acquire(&u->shadow);
+	bound = READ_ONCE(u->bound);
+	/* Read between publish's two stores, the shadow is the bitmap. */
+	if (shadow && shadow != bound)
+		set_bit(port, shadow);
+	if (test_bit(port, bound))
+		return false;
+	return !test_and_set_bit(port, bound);
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_usage_bind);
 
-/* @port is no longer bound. Returns true if it was bound before. */
+/*
+ * @port is no longer bound. Returns true if it was bound before. The
+ * same rules as ephport_usage_bind().
+ */
 bool ephport_usage_release(struct ephport_usage *u, u32 port)
 {
+	unsigned long *shadow, *bound;
+
 	if (port >= EPHPORT_NPORTS)
 		return false;
-	return test_and_clear_bit(port, u->bound);
+	/* Pairs with the release in ephport_usage_publish(). */
+	shadow = smp_load_acquire(&u->shadow);
+	bound = READ_ONCE(u->bound);
+	if (shadow && shadow != bound)
+		clear_bit(port, shadow);
+	return test_and_clear_bit(port, bound);
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_usage_release);
 

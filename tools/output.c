@@ -137,6 +137,8 @@ const struct ep_shown shown[] = {
 		"Released ports resting for reuse_delay before they can be chosen again." },
 	{ EP_SELF_CONNECT_AVOIDED, "self_connect_avoided_total", NULL, EP_PROM_COUNTER,
 		"TCP connects for which random mode avoided source port == destination port." },
+	{ EP_SELF_CONNECT_REFUSED, "self_connect_refused_total", NULL, EP_PROM_COUNTER,
+		"TCP connects random mode failed because the kernel's fallback choice was the destination port." },
 };
 
 const int nshown = sizeof(shown) / sizeof(shown[0]);

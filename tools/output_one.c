@@ -111,6 +111,7 @@ void ep_print_one(FILE *f, const struct ep_ns *ns, bool watch,
 	fprintf(f, "  %-18s %s\n", "resting ports",
 		num(text, sizeof(text), v[EP_RESTING]));
 	one_value(&o, "self-conn avoided", EP_SELF_CONNECT_AVOIDED);
+	one_value(&o, "self-conn refused", EP_SELF_CONNECT_REFUSED);
 	fprintf(f, "  %-18s %12s %12s", "", "tcp", "udp");
 	if (watch)
 		fprintf(f, " %12s %12s", "tcp +", "udp +");

@@ -92,7 +92,8 @@ mkprocnet() {
 		echo "reuse_delay_ms 1500"
 		for f in random_steered random_ok random_lru random_fallback \
 			random_fallback_full random_fallback_refused \
-			random_fallback_untrusted self_connect_avoided resting; do
+			random_fallback_untrusted self_connect_avoided \
+			self_connect_refused resting; do
 			echo "$f 3"
 		done
 		echo "tcp_dest_max 30"
