@@ -786,6 +786,45 @@ hostile_table() {
 		head -n 1 "$TMP/ho" | grep -qxF "netns $OINUM (ephodd$$?\"\\??z)"
 }
 
+# tracefs, mounted if it is not: 0, or 1 if this kernel has none.
+have_tracefs() {
+	[ -d /sys/kernel/tracing/instances ] ||
+		mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+	[ -d /sys/kernel/tracing/instances ]
+}
+
+ev_instance() {
+	[ -d "/sys/kernel/tracing/instances/ephportstat.$1" ]
+}
+
+# --events: a UDP autobind that finds no port in the named namespace (its
+# 10 ports: 8 held, 2 free, 3 asked) is one line, with the namespace's name
+# and the process; the tracefs instance is gone after.
+events_live() {
+	ephportstat --events --json -c 1 >"$TMP/ev" 2>&1 &
+	p=$!
+	poll 30 ev_instance $p || { kill $p; say "no tracefs instance"; return 1; }
+	nsenter --net="/run/netns/$NAMED" $CONN -m udp -n 3 -q 2>"$TMP/c8"
+	poll 30 grep -q port_fail "$TMP/ev" || { kill $p; show "$TMP/ev"; return 1; }
+	wait $p || { show "$TMP/ev"; return 1; }
+	show "$TMP/ev"
+	grep -q "\"event\": \"port_fail\", \"netns\": $NINUM, \"name\": \"$NAMED\"," "$TMP/ev" &&
+		grep -q '"comm": "ephport_conn", "op": "bind", "proto": "udp"' "$TMP/ev" &&
+		ephport-jsoncheck -l <"$TMP/ev" && ! ev_instance $p
+}
+
+# --dests --all: every namespace, each with its line; the named one's
+# busiest destination holds tcp_dest_max ports.
+dests_all() {
+	ephportstat --dests --all >"$TMP/dall" || return 1
+	show "$TMP/dall"
+	read -r max <"$SYSFS/net/$NINUM/tcp_dest_max"
+	[ "$(grep -c '^netns ' "$TMP/dall")" = "$(ls "$SYSFS/net" | wc -l)" ] &&
+		grep -q "^netns $NINUM ($NAMED), range 40000-40009 (10 ports), 1 reserved\$" "$TMP/dall" &&
+		awk -v n="netns $NINUM " -v m="$max" 'index($0, n) == 1 { f = 1; next }
+			f && $1 ~ /^tcp/ { exit !($4 == m) }' "$TMP/dall"
+}
+
 # As lsns shows it: a namespace's nsfs file mounted outside /run/netns.
 docker_name() {
 	ephportstat >"$TMP/table" && ephportstat -n "ephdock$$" >"$TMP/one" || return 1
@@ -803,7 +842,7 @@ ktap_print_header
 [ -f "$EPHPORT_KO" ] || { ktap_skip_all "no $EPHPORT_KO"; exit "$KSFT_SKIP"; }
 command -v ephportstat >/dev/null ||
 	{ ktap_skip_all "no ephportstat in PATH"; exit "$KSFT_SKIP"; }
-ktap_set_plan 23
+ktap_set_plan 25
 trap cleanup EXIT
 
 ephport_unload
@@ -833,6 +872,12 @@ fi
 check "--prometheus: values equal sysfs" try prom_values
 check "-w: screens one after the other in a file" watch_refreshes
 check "--textfile: written whole, 0644, promtool" textfile
+check "--dests --all: every namespace, the busiest destination" try dests_all
+if have_tracefs; then
+	check "--events: a failure, named, as it happens" events_live
+else
+	ktap_test_skip "--events: a failure, named, as it happens (no tracefs)"
+fi
 check "a user: own namespace from /proc/net/ephport" as_user
 check "a user namespace (container): its own namespace" as_container
 if hostile_setup; then

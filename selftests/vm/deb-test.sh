@@ -6,7 +6,8 @@
 # Build-Depends downloaded but not installed, is built once per machine and
 # cached; each run works on overlays of it. In one, "apt-get build-dep" and
 # "dpkg-buildpackage -us -uc -b" build the packages from the tree, as Debian's
-# tools do, and lintian --pedantic (on the host) must find nothing in them. In
+# tools do, and lintian --pedantic (on the host) must find nothing in them;
+# they must build the same way in a bare Debian 13 chroot, also cached. In
 # another, "apt-get install ./ephport-dkms_<version>_all.deb
 # ./ephport-tools_<version>_<arch>.deb" must build and install ephport for
 # both kernels and give a working ephportstat, its man pages and its service;
@@ -41,7 +42,10 @@ ktap_check() {
 	shift
 	if "$@"; then ktap_ok "$desc"; else ktap_notok "$desc"; fi
 }
+# The plan at the end (as TAP allows): the cases depend on what the run
+# has (a Debian 13 chroot, packages given or built).
 ktap_end() {
+	echo "1..$ntest"
 	echo "# Totals: pass:$npass fail:$nfail xfail:0 xpass:0 skip:$nskip error:0"
 	[ "$nfail" = 0 ]
 	exit
@@ -90,15 +94,19 @@ in_chroot() {
 		DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"
 }
 
+# make_chroot BASE SUITE INSTALL DOWNLOAD: a Debian SUITE chroot in BASE/root
+# (once: kept with BASE/.done) with the packages INSTALL installed and
+# DOWNLOAD in apt's cache, not installed.
 make_chroot() {
+	local base=$1 suite=$2 install=$3 download=$4 root
 	[ ! -f "$base/.done" ] || return 0
-	log "building the Debian 12 chroot for $krels (once per machine)"
+	log "building the Debian $suite chroot (once per machine)"
 	rm -rf --one-file-system "$base.tmp"
 	mkdir -p "$base.tmp"
 	root=$base.tmp/root
 	debootstrap --variant=minbase "$suite" "$root" "$mirror" \
 		>"$base.tmp/debootstrap.log" 2>&1 ||
-		{ tail -n 30 "$base.tmp/debootstrap.log" >&2; die "debootstrap failed"; }
+		{ tail -n 30 "$base.tmp/debootstrap.log" >&2; return 1; }
 	cat >"$root/etc/apt/sources.list" <<SOURCES
 deb $mirror $suite main
 deb $mirror $suite-updates main
@@ -106,13 +114,14 @@ deb ${mirror%/debian}/debian-security $suite-security main
 SOURCES
 	chroot_mount "$root"
 	if ! { in_chroot apt-get update -q &&
-	       in_chroot apt-get install -y -q --no-install-recommends $pkgs &&
+	       { [ -z "$install" ] ||
+		 in_chroot apt-get install -y -q --no-install-recommends $install; } &&
 	       in_chroot apt-get clean &&
 	       in_chroot apt-get install -y -q --no-install-recommends \
-			--download-only $build_pkgs; } >"$base.tmp/apt.log" 2>&1; then
+			--download-only $download; } >"$base.tmp/apt.log" 2>&1; then
 		chroot_umount
 		tail -n 30 "$base.tmp/apt.log" >&2
-		die "installing $pkgs in the chroot failed"
+		return 1
 	fi
 	chroot_umount
 	touch "$base.tmp/.done"
@@ -121,8 +130,15 @@ SOURCES
 }
 
 t0=$(date +%s)
-with_lock deb-chroot make_chroot
+with_lock deb-chroot make_chroot "$base" "$suite" "$pkgs" "$build_pkgs" ||
+	die "cannot build the Debian 12 chroot"
 t1=$(date +%s)
+# Debian 13: a bare chroot with the build dependencies downloaded, where
+# the packages must build too. Without it (no network the first time), the
+# case is skipped.
+base13=$EPHPORT_CACHE/deb-chroot/$(echo "trixie $mirror / $build_pkgs" | sha256sum | cut -c1-16)
+have13=1
+with_lock deb-chroot-13 make_chroot "$base13" trixie "" "$build_pkgs" || have13=0
 
 work=$(mktemp -d /tmp/ephport-deb-test.XXXXXX)
 cleanup() {
@@ -139,11 +155,11 @@ trap cleanup EXIT
 # dpkg-buildpackage -us -uc -b for each; a version's packages and .changes
 # go to $work/out-VERSION. The overlay is thrown away after.
 build_in_chroot() {
-	local tree=$1 v rc=0 out
+	local tree=$1 v rc=0 out lower=${build_base:-$base}
 	shift
 	mkdir -p "$work"/b-{upper,ovl} "$work/broot"
 	mount -t overlay overlay \
-		-o "lowerdir=$base/root,upperdir=$work/b-upper,workdir=$work/b-ovl" "$work/broot"
+		-o "lowerdir=$lower/root,upperdir=$work/b-upper,workdir=$work/b-ovl" "$work/broot"
 	local root=$work/broot
 	chroot_mount "$root"
 	for v in "$@"; do
@@ -191,7 +207,6 @@ sed -i "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$next_ver\"/" "$work/next/dkms.c
 } >"$work/next/debian/changelog"
 
 echo "TAP version 13"
-echo "1..37"
 echo "# chroot $base ($((t1 - t0)) s to get it), kernels $krels"
 
 t=$(date +%s)
@@ -210,6 +225,25 @@ else
 	tools_deb=$(ls "$work/out-$ver"/ephport-tools_"${ver}"_*.deb 2>/dev/null | head -n 1)
 fi
 echo "# the builds took $(($(date +%s) - t)) s"
+# The same tree builds on Debian 13 (its debhelper puts units and rules in
+# /usr/lib; the packages tested below are Debian 12's).
+t=$(date +%s)
+if [ $have13 = 1 ]; then
+	mkdir -p "$work/t13"
+	cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module,tools,man,system,Documentation,debian} \
+		"$work/t13/"
+	build13() {
+		build_base=$base13 build_in_chroot "$work/t13" "$ver-13" &&
+			ls "$work/out-$ver-13"/ephport-dkms_*_all.deb \
+				"$work/out-$ver-13"/ephport-tools_*.deb
+	}
+	ktap_check "dpkg-buildpackage -us -uc -b builds ephport $ver in a bare Debian 13" \
+		build13
+	echo "# the Debian 13 build took $(($(date +%s) - t)) s"
+else
+	ktap_skip "dpkg-buildpackage -us -uc -b builds ephport $ver in a bare Debian 13" \
+		"no Debian 13 chroot (debootstrap trixie failed)"
+fi
 next_deb=$work/out-$next_ver/ephport-dkms_${next_ver}_all.deb
 next_tools_deb=$(ls "$work/out-$next_ver"/ephport-tools_"${next_ver}"_*.deb 2>/dev/null | head -n 1)
 [ -f "$deb" ] && [ -f "$tools_deb" ] && [ -f "$next_deb" ] && [ -f "$next_tools_deb" ] ||
