@@ -29,7 +29,8 @@ static void usage(FILE *f)
 "usage: ephportstat [-n NAME|INUM|PID] [--json | --prometheus | --textfile PATH]\n"
 "                   [-w SECONDS [-c COUNT]] [--skip-idle]\n"
 "                   [--histogram full|coarse|none] [--root DIR]\n"
-"       ephportstat --dests [-n NAME|INUM|PID | --all] [--json]\n""       ephportstat --events [-n NAME|INUM|PID] [--json] [-c COUNT]\n"
+"       ephportstat --dests [-n NAME|INUM|PID | --all] [--json]\n"
+"       ephportstat --events [-n NAME|INUM|PID] [--json] [-c COUNT]\n"
 "\n"
 "Shows ephport's view of every network namespace (from /sys/kernel/ephport):\n"
 "ephemeral ports in use per protocol and their share of the namespace's\n"
@@ -65,7 +66,8 @@ static void usage(FILE *f)
 "  -d, --dests        the TCP destinations toward which the namespace (ours,\n"
 "                     or -n's) holds the most ports, and the headroom left\n"
 "                     toward each (/proc/net/ephport_dests); a table or --json\n"
-"  -a, --all          with --dests: every namespace\n""  -e, --events       follow ephport's tracepoints live: each port assignment\n"
+"  -a, --all          with --dests: every namespace\n"
+"  -e, --events       follow ephport's tracepoints live: each port assignment\n"
 "                     that found no port, each TCP self-connect, one a line\n"
 "                     (--json: JSON lines) with the namespace's name and the\n"
 "                     workload of the process's cgroup; -c COUNT events\n"
@@ -129,7 +131,6 @@ static int take(struct ep_snap *snap, unsigned long inum,
 	ep_sort(snap);
 	return 0;
 }
-
 
 /* The directory of path, for a temporary file beside it. */
 static void dir_of(char *dir, size_t size, const char *path)
