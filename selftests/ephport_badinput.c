@@ -46,6 +46,8 @@ static const struct target targets[] = {
 	  { "default", "observe", "random" }, "random", 1 },
 	{ "net.ephport.reuse_delay_ms", EP_SYSCTL "/reuse_delay_ms", K_INT, -1,
 	  600000, {}, "1234", 1 },
+	/* 0 or 1, exactly: a number's table, but no sign nor zeros pass. */
+	{ "tenant_random", EP_SYSFS "/tenant_random", K_INT, 0, 1, {}, "1", 0 },
 };
 #define NTARGETS ARRAY_SIZE(targets)
 
@@ -223,6 +225,7 @@ FIXTURE_VARIANT_ADD(table, mode) { .target = 3 };
 FIXTURE_VARIANT_ADD(table, reuse_delay_ms) { .target = 4 };
 FIXTURE_VARIANT_ADD(table, sysctl_mode) { .target = 5 };
 FIXTURE_VARIANT_ADD(table, sysctl_reuse_delay_ms) { .target = 6 };
+FIXTURE_VARIANT_ADD(table, tenant_random) { .target = 7 };
 
 FIXTURE_SETUP(table)
 {
