@@ -386,8 +386,8 @@ static const struct ephport_steer_ops ephport_steer_ops = {
 
 /*
  * Finds which functions this kernel has; registers nothing: that waits
- * for the first switch to random mode, so that observe mode does not
- * pay for random mode's ftrace_ops on every bind and connect.
+ * for the host's first switch to random mode, so that observe mode does
+ * not pay for random mode's ftrace_ops on every bind and connect.
  */
 int ephport_redirect_init(void)
 {

@@ -174,7 +174,7 @@ static int read_sys(const char *name, char *buf, size_t size)
 
 /*
  * A file about the whole host (netns, probes): the module refuses it
- * (EACCES) to a reader in another user namespace, a container's root.
+ * (EACCES) to any container's reader, with or without a user namespace.
  * Left out then, like a file that is not there.
  */
 static int read_host(const char *name, char *buf, size_t size)
