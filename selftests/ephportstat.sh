@@ -797,15 +797,30 @@ ev_instance() {
 	[ -d "/sys/kernel/tracing/instances/ephportstat.$1" ]
 }
 
+# The instance records ephport's events (they are enabled after it is
+# made: a failure before that is not seen).
+ev_enabled() {
+	[ "$(cat "/sys/kernel/tracing/instances/ephportstat.$1/events/ephport/enable" 2>/dev/null)" = 1 ]
+}
+
 # --events: a UDP autobind that finds no port in the named namespace (its
 # 10 ports: 8 held, 2 free, 3 asked) is one line, with the namespace's name
 # and the process; the tracefs instance is gone after.
 events_live() {
 	ephportstat --events --json -c 1 >"$TMP/ev" 2>&1 &
 	p=$!
-	poll 30 ev_instance $p || { kill $p; say "no tracefs instance"; return 1; }
+	poll 30 ev_enabled $p || { kill $p; show "$TMP/ev"; say "no tracefs instance with the events"; return 1; }
+	i=/sys/kernel/tracing/instances/ephportstat.$p
+	read -r before <"$SYSFS/net/$NINUM/udp_fail"
 	nsenter --net="/run/netns/$NAMED" $CONN -m udp -n 3 -q 2>"$TMP/c8"
-	poll 30 grep -q port_fail "$TMP/ev" || { kill $p; show "$TMP/ev"; return 1; }
+	read -r after <"$SYSFS/net/$NINUM/udp_fail"
+	ktap_print_msg "udp_fail $before -> $after; $(cat "$TMP/c8"); enable $(cat "$i/events/ephport/enable" 2>&1)"
+	poll 30 grep -q port_fail "$TMP/ev" || {
+		kill $p
+		show "$TMP/ev"
+		ktap_print_msg "the instance's trace: $(cat "$i/trace" 2>&1 | grep -v '^#' | head -n 3)"
+		return 1
+	}
 	wait $p || { show "$TMP/ev"; return 1; }
 	show "$TMP/ev"
 	grep -q "\"event\": \"port_fail\", \"netns\": $NINUM, \"name\": \"$NAMED\"," "$TMP/ev" &&
