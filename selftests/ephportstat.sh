@@ -870,7 +870,7 @@ if ! setup; then
 fi
 check "table: host, named and unnamed namespaces by name" table_names
 check "table: every namespace, values equal sysfs" try table_values
-check "table: fullest first, within 80 columns" table_order
+check "table: what runs out first first, within 80 columns" table_order
 check "-n NAME" try one_check "$NAMED" "$NINUM"
 check "-n INUM" try one_check "$UINUM" "$UINUM"
 check "-n PID" try one_check "$UPID" "$UINUM"

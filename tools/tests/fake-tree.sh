@@ -984,7 +984,7 @@ assert e["daddr"] == "10.0.0.7" and e["dport"] == 5432 and e["comm"] == "ephport
 
 setup
 case_ "names: ip netns, host, PID/comm, none" t_names
-case_ "table: fullest first, under 80 columns" t_order_width
+case_ "table: what runs out first first, under 80 columns" t_order_width
 case_ "absent and unsupported files are -" t_absent
 case_ "-n by name, inode, PID, PID/comm, host" t_one
 case_ "-n with an unknown name: one line, exit 1" t_one_unknown
