@@ -54,18 +54,24 @@ bool ephport_host_admin(void)
 }
 
 /*
- * May the current task see @net's values? If it is inside @net, or holds
- * CAP_SYS_ADMIN over the user namespace that owns @net: for a namespace
- * of a container without a user namespace, and for the host's, that is
- * CAP_SYS_ADMIN in the initial user namespace; for one made in a user
- * namespace, also that namespace's root, which may enter it (setns()).
- * @net must stay alive during the call (its files exist).
+ * May the current task see @net's values? If it is inside @net, or could
+ * enter it with setns(), whose rule this is (netns_install()):
+ * CAP_SYS_ADMIN over the user namespace that owns @net and over its own.
+ * The second half matters: the creator of a user namespace holds every
+ * capability in it without holding any itself, so uid 0 of a container
+ * without a user namespace (no CAP_SYS_ADMIN) would otherwise see every
+ * namespace owned by a user namespace that host root made (Kubernetes'
+ * hostUsers: false pods, LXD, systemd-nspawn -U). For the host's
+ * namespaces and a container's without a user namespace, this is
+ * CAP_SYS_ADMIN in the initial user namespace. @net must stay alive
+ * during the call (its files exist).
  */
 bool ephport_may_see(const struct net *net)
 {
 	if (ephport_reader_net() == net)
 		return true;
-	return ns_capable_noaudit(net->user_ns, CAP_SYS_ADMIN);
+	return ns_capable_noaudit(net->user_ns, CAP_SYS_ADMIN) &&
+	       ns_capable_noaudit(current_user_ns(), CAP_SYS_ADMIN);
 }
 
 /*
