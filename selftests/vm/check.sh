@@ -281,7 +281,11 @@ tests() {
 # thread per vCPU (their two-CPU cases need both at once), and the tests
 # wait for the host's namespace teardowns before they unload ephport
 # (ep_settle_netns).
-debug_a="ephport_observe_ports ephport_observe_hooks ephport_observe_tables ephport_observe_files ephport_random ephport_priv ephport_nomem ephport_checkers.sh"
+# On the debug kernel, selftests-debug-1 runs on two vCPUs: KASAN and
+# lockdep see the cases that need two CPUs at once (ephport_concurrent).
+# The other two boots keep one vCPU, as every debug run had before its
+# kernel brought up the second one: ephport_stress.sh among them.
+debug_a="ephport_observe_ports ephport_observe_hooks ephport_observe_tables ephport_observe_files ephport_random ephport_concurrent ephport_priv ephport_nomem ephport_checkers.sh"
 debug_b="ephport_load.sh ephportstat.sh ephport_badinput ephport_dests ephport_dests_trace ephport_random_busy ephport_random_ipmodify"
 for k in $kernels; do
 	case $k in
@@ -289,10 +293,11 @@ for k in $kernels; do
 		# shellcheck disable=SC2086,SC2046
 		job selftests-debug-1 2400 ktap --kernel debug $(tests $debug_a)
 		# shellcheck disable=SC2086,SC2046
-		job selftests-debug-2 2400 ktap --kernel debug $(tests $debug_b)
+		job selftests-debug-2 2400 ktap --kernel debug --smp 1 \
+			$(tests $debug_b)
 		# With the KUnit suite first, in the same boot.
 		# shellcheck disable=SC2086,SC2046
-		job selftests-debug-3 2400 ktap --kernel debug --kunit \
+		job selftests-debug-3 2400 ktap --kernel debug --smp 1 --kunit \
 			$(tests_but $debug_a $debug_b)
 		suites+=(kunit-debug)
 		;;
