@@ -79,8 +79,13 @@ struct ephport_net *ephport_net_alloc(struct net *net)
 	raw_spin_lock_init(&en->steer_lock);
 	for (i = 0; i < EPHPORT_STEER_BUCKETS; i++)
 		INIT_HLIST_HEAD(&en->steering[i]);
-	/* At most one alarm message every 5 s, with a burst of 10. */
+	/*
+	 * At most one alarm message every 5 s, with a burst of 10. What it
+	 * suppresses is not noted per namespace (that would be a message
+	 * per namespace again): the host's budget notes it (alarm.c).
+	 */
 	ratelimit_state_init(&en->alarm_rs, 5 * HZ, 10);
+	ratelimit_set_flags(&en->alarm_rs, RATELIMIT_MSG_ON_RELEASE);
 	en->mode = EPHPORT_MODE_DEFAULT;
 	en->delay_ms = EPHPORT_DELAY_FOLLOW;
 	return en;
