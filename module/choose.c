@@ -46,78 +46,120 @@ static unsigned long ephport_choice_free(const struct ephport_choice *c, u32 w,
 	return free;
 }
 
-static bool ephport_seen(const u16 *seen, u32 n, u16 port)
+/* Where @port sits in l->ring (sorted), or where it would go. */
+static u32 ephport_lru_find(const struct ephport_lru *l, u16 port)
 {
-	u32 i;
+	u32 a = 0, b = l->nring;
 
-	for (i = 0; i < n; i++)
-		if (seen[i] == port)
-			return true;
-	return false;
+	while (a < b) {
+		u32 m = (a + b) / 2;
+
+		if (l->ring[m] < port)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
 }
 
 /*
- * Every free port rests: the one released first. The oldest stamp
- * decides; among ports released in the same unit, the ring of the last
- * releases gives their order (a port it no longer holds was released
- * before all it holds; among several such, the lowest goes first).
- * O(free ports + EPHPORT_REST_RECENT^2).
+ * Begins an LRU choice: the ring of the last releases, walked from the
+ * newest, gives each port it holds its place (that of its last
+ * release). O(EPHPORT_REST_RECENT^2) at most, whatever the range.
  */
-static u32 ephport_choose_lru(const struct ephport_choice *c)
+static void ephport_lru_begin(struct ephport_lru *l,
+			      const struct ephport_choice *c)
 {
-	struct ephport_rest *r = c->rest;
-	u32 w, nmax = 0, first = 0, best = 0, nseen = 0, i;
-	unsigned long resting;
-	u16 age, oldest = 0;
+	const struct ephport_rest *r = c->rest;
+	u32 i, k;
 
-	for (w = c->lo / BITS_PER_LONG; w <= c->hi / BITS_PER_LONG; w++) {
-		ephport_choice_free(c, w, &resting);
-		while (resting) {
-			u32 p = w * BITS_PER_LONG + __ffs(resting);
-
-			resting &= resting - 1;
-			age = c->now - r->stamp[p - r->lo];
-			if (!nmax || age > oldest) {
-				oldest = age;
-				first = p;
-				nmax = 1;
-			} else if (age == oldest) {
-				nmax++;
-			}
-		}
-	}
-	if (nmax == 1)
-		return first;
-
-	/* Ties: walk the ring from the newest release to the oldest. */
+	l->nring = 0;
 	for (i = 0; i < r->recent_used; i++) {
 		u16 p = r->recent[(r->recent_next + EPHPORT_REST_RECENT - 1 - i) %
 				  EPHPORT_REST_RECENT];
-		unsigned long dummy;
 
-		if (ephport_seen(r->seen, nseen, p))
+		k = ephport_lru_find(l, p);
+		if (k < l->nring && l->ring[k] == p)
 			continue;	/* an older release of a port seen */
-		r->seen[nseen++] = p;
-		if (p < c->lo || p > c->hi || p < r->lo || p > r->hi ||
-		    (u16)(c->now - r->stamp[p - r->lo]) != oldest)
-			continue;
-		if (ephport_choice_free(c, p / BITS_PER_LONG, &dummy) &
-		    BIT(p % BITS_PER_LONG))
-			best = p;	/* released before those seen so far */
+		memmove(&l->ring[k + 1], &l->ring[k],
+			(l->nring - k) * sizeof(l->ring[0]));
+		memmove(&l->place[k + 1], &l->place[k],
+			(l->nring - k) * sizeof(l->place[0]));
+		l->ring[k] = p;
+		l->place[k] = i;
+		l->nring++;
 	}
-	/* A tied port the ring does not hold is older than all it holds. */
-	for (w = c->lo / BITS_PER_LONG; w <= c->hi / BITS_PER_LONG; w++) {
-		ephport_choice_free(c, w, &resting);
+	l->w = c->lo / BITS_PER_LONG;
+	l->found = false;
+}
+
+/*
+ * How far back @p's last release is in the ring: its place, or
+ * EPHPORT_REST_RECENT if the ring no longer holds it (before them all).
+ */
+static int ephport_lru_rank(const struct ephport_lru *l, u32 p)
+{
+	u32 k = ephport_lru_find(l, p);
+
+	return k < l->nring && l->ring[k] == p ? l->place[k] :
+						 EPHPORT_REST_RECENT;
+}
+
+/*
+ * One step of an LRU choice (every free port rests): the next @nwords
+ * words of the range. The port released first wins: the oldest stamp;
+ * among ports released in the same unit, one the ring no longer holds
+ * (released before all it holds; among several such, the lowest), else
+ * the one whose last release is furthest back in the ring. Returns true
+ * once the range is done: l->port is the choice if l->found. A caller
+ * that drops its lock between steps gets the LRU port of what it saw.
+ */
+bool ephport_lru_step(struct ephport_lru *l, const struct ephport_choice *c,
+		      u32 nwords)
+{
+	const struct ephport_rest *r = c->rest;
+	u32 whi = c->hi / BITS_PER_LONG, end;
+	u16 best = c->now - l->stamp;
+	unsigned long resting;
+
+	end = min(whi + 1, l->w + nwords);
+	for (; l->w < end; l->w++) {
+		ephport_choice_free(c, l->w, &resting);
 		while (resting) {
-			u32 p = w * BITS_PER_LONG + __ffs(resting);
+			u32 p = l->w * BITS_PER_LONG + __ffs(resting);
+			u16 age = c->now - r->stamp[p - r->lo];
+			int rank;
 
 			resting &= resting - 1;
-			if ((u16)(c->now - r->stamp[p - r->lo]) == oldest &&
-			    !ephport_seen(r->seen, nseen, p))
-				return p;
+			if (l->found && age < best)
+				continue;
+			rank = ephport_lru_rank(l, p);
+			/*
+			 * Same unit: the release furthest back; among those
+			 * the ring no longer holds, the lowest (seen first).
+			 */
+			if (l->found && age == best && rank <= l->rank)
+				continue;
+			l->found = true;
+			l->port = p;
+			l->stamp = r->stamp[p - r->lo];
+			l->rank = rank;
+			best = age;
 		}
 	}
-	return best;
+	return l->w > whi;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_lru_step);
+
+/* The LRU choice at once, its state in a frame of its own (KUnit's path). */
+static noinline u32 ephport_lru_whole(const struct ephport_choice *c)
+{
+	struct ephport_lru l;
+
+	ephport_lru_begin(&l, c);
+	while (!ephport_lru_step(&l, c, EPHPORT_NPORTS / BITS_PER_LONG))
+		;
+	return l.port;
 }
 
 /*
@@ -155,7 +197,10 @@ static bool ephport_draw(const struct ephport_choice *c,
  * range (EPHPORT_DRAWS tries, O(1) each), and only if every draw misses
  * counts the candidates and draws among them, O(range / BITS_PER_LONG)
  * whatever the occupancy: either way every candidate is as likely. The
- * LRU choice reads the free ports' stamps. *avoided tells whether
+ * LRU choice reads the free ports' stamps: with c->lru, it is only
+ * begun (EPHPORT_PICK_LRU_STEP) and the caller makes it with
+ * ephport_lru_step(), EPHPORT_REST_STEP_WORDS at a time. Without, the
+ * whole range is looked at here (KUnit). *avoided tells whether
  * c->avoid was free, and left out.
  */
 enum ephport_pick ephport_choose(const struct ephport_choice *c,
@@ -192,7 +237,12 @@ enum ephport_pick ephport_choose(const struct ephport_choice *c,
 	if (!nfree)
 		return *avoided ? EPHPORT_PICK_AVOIDED : EPHPORT_PICK_FULL;
 	if (!ncand) {
-		*port = ephport_choose_lru(c);
+		/* The caller makes the choice a step at a time. */
+		if (c->lru) {
+			ephport_lru_begin(c->lru, c);
+			return EPHPORT_PICK_LRU_STEP;
+		}
+		*port = ephport_lru_whole(c);
 		return EPHPORT_PICK_LRU;
 	}
 	/* The avoided port was a candidate only if it was not resting. */

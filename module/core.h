@@ -100,6 +100,14 @@ u64 ephport_hist_bound(unsigned int bucket);
 #define EPHPORT_SWEEP_SECS	30
 /* Releases remembered in their order, to order those of one unit. */
 #define EPHPORT_REST_RECENT	128
+/*
+ * The most words of a range (64 ports each) that one step of a sweep or
+ * of an LRU choice looks at: callers hold a spinlock with interrupts off
+ * for a step, and drop it between steps, so that no loop over a range of
+ * up to 65,535 ports runs with interrupts off (1,024 ports, at most,
+ * are looked at one by one in a step).
+ */
+#define EPHPORT_REST_STEP_WORDS	16
 
 /*
  * A namespace's resting ports, shared by TCP and UDP, for the ports of
@@ -109,12 +117,17 @@ u64 ephport_hist_bound(unsigned int bucket);
  */
 struct ephport_rest {
 	u32 lo, hi;		/* ports covered; lo % BITS_PER_LONG == 0 */
-	u16 swept;		/* the unit of the last sweep */
+	u16 swept;		/* the unit of the last sweep's start */
 	bool swept_once;
 	u16 recent_next;	/* the slot of recent[] the next release takes */
 	u16 recent_used;	/* slots of recent[] written so far */
 	u16 recent[EPHPORT_REST_RECENT];	/* released ports, a ring */
-	u16 seen[EPHPORT_REST_RECENT];		/* the LRU choice's scratch */
+	/* The sweep under way, made a step at a time. */
+	bool sweeping;
+	bool sweep_left;	/* it kept a released port resting */
+	u16 sweep_now;		/* the unit it started at */
+	u16 sweep_oldest;	/* the oldest stamp of those it kept */
+	u32 sweep_w;		/* the next word it looks at */
 	/* bit p - lo: released less than the delay ago, or handed out */
 	unsigned long *resting;
 	/* bit p - lo: chosen by ephport, release not seen yet */
@@ -123,11 +136,32 @@ struct ephport_rest {
 	unsigned long data[];	/* resting, out, stamp */
 };
 
+/*
+ * An LRU choice under way, made a step at a time (its caller's, on its
+ * stack): the ring of the last releases, each port once with its place
+ * (0: released last), sorted by port; the word it looks at next; the
+ * best port so far and its release's unit (its age is taken at each
+ * step's c->now: a caller that drops its lock between steps reads the
+ * clock again under it, so that no stamp is later than c->now).
+ */
+struct ephport_lru {
+	u16 nring;
+	u16 ring[EPHPORT_REST_RECENT];
+	u8 place[EPHPORT_REST_RECENT];
+	u32 w;
+	bool found;
+	u32 port;
+	u16 stamp;		/* its release's unit */
+	int rank;		/* how far back its release is in the ring */
+};
+
 /* What a choice excludes; bound and reserved have EPHPORT_NPORTS bits. */
 struct ephport_choice {
 	const unsigned long *bound;	/* bound in the namespace */
 	const unsigned long *reserved;	/* ip_local_reserved_ports, or NULL */
-	struct ephport_rest *rest;	/* swept at now; its scratch is used */
+	struct ephport_rest *rest;	/* its resting ports */
+	/* NULL: an LRU choice is made whole; else begun there (_LRU_STEP) */
+	struct ephport_lru *lru;
 	u16 now;			/* the resting clock's unit */
 	u32 lo, hi;			/* the effective range, both included */
 	int avoid;			/* a port never to choose, or -1 */
@@ -139,6 +173,8 @@ enum ephport_pick {
 	EPHPORT_PICK_FULL,	/* no free port at all: bound or reserved */
 	EPHPORT_PICK_AVOIDED,	/* the only free port is the one to avoid */
 	EPHPORT_PICK_RANGE,	/* the rest does not cover the range */
+	/* Every free port rests: c->lru begun, for ephport_lru_step(). */
+	EPHPORT_PICK_LRU_STEP,
 	/* Not the core's: the bound ports cannot be trusted at the moment. */
 	EPHPORT_PICK_UNTRUSTED,
 };
@@ -168,6 +204,12 @@ u32 ephport_rest_count(const struct ephport_rest *r, u32 lo, u32 hi);
 void ephport_rest_sweep(struct ephport_rest *r, u16 now, u32 delay_ms,
 			const unsigned long *bound_a,
 			const unsigned long *bound_b);
+bool ephport_rest_sweep_step(struct ephport_rest *r, u16 now, u32 delay_ms,
+			     const unsigned long *bound_a,
+			     const unsigned long *bound_b, u32 nwords);
+u32 ephport_rest_next_ms(const struct ephport_rest *r, u16 now, u32 delay_ms);
+bool ephport_lru_step(struct ephport_lru *l, const struct ephport_choice *c,
+		      u32 nwords);
 
 /* ---- parse.c ---- */
 

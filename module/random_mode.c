@@ -16,8 +16,16 @@
  * yet (ports bound before ephport): the kernel then chooses, counted as
  * random_fallback_untrusted.
  *
- * A sweep at least every EPHPORT_SWEEP_SECS, of every namespace, keeps
- * resting stamps from living long enough to wrap.
+ * Resting ports are forgotten by sweeps, off the path of bind() and
+ * connect(): each namespace's own work (rest_work) sweeps when its first
+ * resting port expires (a release queues it, once), and every
+ * EPHPORT_SWEEP_SECS each namespace in random mode is swept all the same,
+ * which keeps resting stamps from living long enough to wrap and finds
+ * handed-out ports released unseen. A sweep, and an LRU choice, go
+ * EPHPORT_REST_STEP_WORDS words at a time under rest_lock, which they
+ * drop between steps: with a range of 1-65535 no loop runs over the range
+ * with interrupts off. A reader counts the resting ports a word at a
+ * time and sweeps nothing.
  */
 #include <linux/jiffies.h>
 #include <linux/lockdep.h>
@@ -64,6 +72,8 @@ bool ephport_random_active(struct ephport_net *en)
 	return ephport_net_mode(en) == EPHPORT_MODE_RANDOM &&
 	       READ_ONCE(en->rest);
 }
+
+static void ephport_rest_work_fn(struct work_struct *work);
 
 /* A rest for [lo, hi], charged to the current task's memory cgroup. */
 static struct ephport_rest *ephport_rest_alloc(u32 lo, u32 hi)
@@ -122,9 +132,18 @@ int ephport_random_update(struct ephport_net *en)
 		if (!rest)
 			return -ENOMEM;
 	}
+	/* No rest before: its sweeping work is idle (cancelled, or new). */
+	if (random)
+		INIT_DELAYED_WORK(&en->rest_work, ephport_rest_work_fn);
 	spin_lock_irqsave(&en->rest_lock, flags);
 	swap(rest, en->rest);
 	spin_unlock_irqrestore(&en->rest_lock, flags);
+	/*
+	 * The rest went: a release sees none under rest_lock from now, so
+	 * nothing queues the work again once it is cancelled.
+	 */
+	if (!random)
+		cancel_delayed_work_sync(&en->rest_work);
 	kvfree(rest);
 	return 0;
 }
@@ -134,6 +153,9 @@ void ephport_random_free(struct ephport_net *en)
 {
 	lockdep_assert_held(&ephport_nets_lock);
 	ephport_random_unprepare(en);
+	/* A rest means an initialized work (ephport_random_update()). */
+	if (en->rest)
+		cancel_delayed_work_sync(&en->rest_work);
 	kvfree(en->rest);
 	en->rest = NULL;
 }
@@ -169,28 +191,116 @@ static u16 ephport_now(void)
 }
 
 /*
- * Sweeps @rest at @now. The namespace's bitmaps tell which handed-out
- * ports are still bound, once a pass has counted what ephport found.
+ * A whole sweep of @en's rest at the unit it starts, a step at a time:
+ * each step holds rest_lock, interrupts off, for EPHPORT_REST_STEP_WORDS
+ * words; between steps a release, a choice or a refit may run (a new
+ * rest starts its own sweep: the loop goes on with it). The namespace's
+ * bitmaps tell which handed-out ports are still bound, once a pass has
+ * counted what ephport found. Returns in how many ms its first resting
+ * port expires, 0 if none rests. Process context.
  */
-static void ephport_random_sweep(struct ephport_net *en,
-				 struct ephport_rest *rest, u16 now)
+static u32 ephport_random_sweep(struct ephport_net *en)
 {
-	u32 delay = ephport_net_delay(en);
+	unsigned long flags;
+	bool done = false;
+	u32 next = 0;
 
-	lockdep_assert_held(&en->rest_lock);
-	spin_lock(&en->lock);
-	if (ephport_net_settled(en))
-		ephport_rest_sweep(rest, now, delay,
-				   en->usage[EPHPORT_TCP].bound,
-				   en->usage[EPHPORT_UDP].bound);
-	else
-		ephport_rest_sweep(rest, now, delay, NULL, NULL);
-	spin_unlock(&en->lock);
+	while (!done) {
+		struct ephport_rest *rest;
+		u32 delay = ephport_net_delay(en);
+		u16 now;
+
+		spin_lock_irqsave(&en->rest_lock, flags);
+		rest = en->rest;
+		if (!rest) {
+			spin_unlock_irqrestore(&en->rest_lock, flags);
+			return 0;
+		}
+		/* Read under the lock: no release here is later (rest.c). */
+		now = ephport_now();
+		spin_lock(&en->lock);
+		if (ephport_net_settled(en))
+			done = ephport_rest_sweep_step(rest, now, delay,
+						       en->usage[EPHPORT_TCP].bound,
+						       en->usage[EPHPORT_UDP].bound,
+						       EPHPORT_REST_STEP_WORDS);
+		else
+			done = ephport_rest_sweep_step(rest, now, delay, NULL,
+						       NULL,
+						       EPHPORT_REST_STEP_WORDS);
+		spin_unlock(&en->lock);
+		if (done)
+			next = ephport_rest_next_ms(rest, now, delay);
+		spin_unlock_irqrestore(&en->rest_lock, flags);
+		cond_resched();
+	}
+	return next;
+}
+
+/*
+ * The namespace's sweeping work: a whole sweep, then again when the
+ * first port it left resting expires. A release queues it when it is not
+ * queued (once per expiry at most, however many release); cancelled
+ * before the rest goes (ephport_random_update(), ephport_random_free()).
+ */
+static void ephport_rest_work_fn(struct work_struct *work)
+{
+	struct ephport_net *en = container_of(to_delayed_work(work),
+					      struct ephport_net, rest_work);
+	u32 next = ephport_random_sweep(en);
+
+	if (next)
+		mod_delayed_work(system_wq, &en->rest_work,
+				 msecs_to_jiffies(next) + 1);
 }
 
 static u32 ephport_below(u32 ceil)
 {
 	return get_random_u32_below(ceil);
+}
+
+/*
+ * Every free port rests: the LRU choice begun in c->lru, made a step at
+ * a time, rest_lock dropped between steps. The rest, the mode and the
+ * namespace's bitmaps are checked again at each step: if they changed,
+ * the kernel chooses (_UNTRUSTED). A port bound meanwhile is refused by
+ * the kernel, which then chooses (random_fallback_refused).
+ */
+static enum ephport_pick ephport_random_lru(struct ephport_net *en,
+					    struct ephport_choice *c,
+					    enum ephport_proto proto, u32 *port)
+{
+	enum ephport_pick pick = EPHPORT_PICK_LRU;
+	unsigned long flags;
+	bool done = false;
+
+	while (!done) {
+		spin_lock_irqsave(&en->rest_lock, flags);
+		if (en->rest != c->rest ||
+		    ephport_net_mode(en) != EPHPORT_MODE_RANDOM) {
+			pick = EPHPORT_PICK_UNTRUSTED;
+			goto unlock;
+		}
+		/* Read under the lock: no stamp is later (choose.c). */
+		c->now = ephport_now();
+		spin_lock(&en->lock);
+		if (ephport_net_settled(en)) {
+			c->bound = en->usage[proto].bound;
+			done = ephport_lru_step(c->lru, c,
+						EPHPORT_REST_STEP_WORDS);
+		} else {
+			pick = EPHPORT_PICK_UNTRUSTED;
+		}
+		spin_unlock(&en->lock);
+unlock:
+		spin_unlock_irqrestore(&en->rest_lock, flags);
+		if (pick != EPHPORT_PICK_LRU)
+			return pick;
+	}
+	if (!c->lru->found)
+		return EPHPORT_PICK_FULL;
+	*port = c->lru->port;
+	return EPHPORT_PICK_LRU;
 }
 
 /*
@@ -200,13 +310,20 @@ static u32 ephport_below(u32 ceil)
  * the namespace left random mode). *avoided: @avoid was free and left
  * out. Counts nothing. Process context: after a range change it makes
  * the namespace's rest anew, which may sleep.
+ *
+ * Under rest_lock, interrupts off, it draws (O(1)) or counts the
+ * candidates (O(range / BITS_PER_LONG), 1,024 words at most); an LRU
+ * choice goes on in steps (ephport_random_lru()). It sweeps nothing:
+ * a resting port whose delay ran out rests until its namespace's work
+ * sweeps, which it does when the port's delay ends.
  */
 enum ephport_pick ephport_random_choose(struct ephport_net *en,
 					struct sock *sk,
 					enum ephport_proto proto, int avoid,
 					u32 *port, bool *avoided)
 {
-	struct ephport_choice c = { .avoid = avoid };
+	struct ephport_lru lru;
+	struct ephport_choice c = { .avoid = avoid, .lru = &lru };
 	struct net *net = sock_net(sk);
 	enum ephport_pick pick;
 	unsigned long flags;
@@ -228,8 +345,6 @@ again:
 		return EPHPORT_PICK_UNTRUSTED;
 	}
 	c.now = ephport_now();
-	if (!c.rest->swept_once || c.rest->swept != c.now)
-		ephport_random_sweep(en, c.rest, c.now);
 	spin_lock(&en->lock);
 	if (ephport_net_settled(en)) {
 		c.bound = en->usage[proto].bound;
@@ -240,6 +355,8 @@ again:
 	spin_unlock(&en->lock);
 	spin_unlock_irqrestore(&en->rest_lock, flags);
 
+	if (pick == EPHPORT_PICK_LRU_STEP)
+		return ephport_random_lru(en, &c, proto, port);
 	if (pick == EPHPORT_PICK_RANGE) {
 		if (refitted)
 			return EPHPORT_PICK_UNTRUSTED;
@@ -294,16 +411,33 @@ void ephport_random_released(struct ephport_net *en, u32 port)
 {
 	unsigned long flags;
 
+	u32 delay = ephport_net_delay(en);
+
 	if (!READ_ONCE(en->rest))
 		return;
 	spin_lock_irqsave(&en->rest_lock, flags);
-	if (en->rest)
-		ephport_rest_release(en->rest, port, ephport_now(),
-				     ephport_net_delay(en));
+	if (en->rest) {
+		ephport_rest_release(en->rest, port, ephport_now(), delay);
+		/*
+		 * The work sweeps the port when its delay is over. Queued
+		 * or running, it is due by then already: it sweeps at the
+		 * first expiry it knows of, and a release expires after
+		 * every earlier one. Arming a timer takes no sleep; under
+		 * rest_lock, cancel_delayed_work_sync() after the rest went
+		 * cannot miss it.
+		 */
+		if (delay && !delayed_work_pending(&en->rest_work))
+			queue_delayed_work(system_wq, &en->rest_work,
+					   msecs_to_jiffies(delay) + 2);
+	}
 	spin_unlock_irqrestore(&en->rest_lock, flags);
 }
 
-/* Ports of the namespace's range resting now, after a sweep. */
+/*
+ * Ports of the namespace's range resting, as its work last swept them
+ * (within a few ms of a port's delay ending): a count a word at a time,
+ * no sweep.
+ */
 u32 ephport_random_resting(struct ephport_net *en)
 {
 	unsigned long flags;
@@ -311,15 +445,18 @@ u32 ephport_random_resting(struct ephport_net *en)
 
 	ephport_net_range(en->net, &lo, &hi);
 	spin_lock_irqsave(&en->rest_lock, flags);
-	if (en->rest) {
-		ephport_random_sweep(en, en->rest, ephport_now());
+	if (en->rest)
 		n = ephport_rest_count(en->rest, lo, hi);
-	}
 	spin_unlock_irqrestore(&en->rest_lock, flags);
 	return n;
 }
 
-/* Every EPHPORT_SWEEP_SECS: no resting stamp lives long enough to wrap. */
+/*
+ * Every EPHPORT_SWEEP_SECS: each namespace in random mode has its work
+ * sweep now (O(1) each under ephport_nets_lock; the sweeps run in their
+ * own works, outside it), so that no resting stamp lives long enough to
+ * wrap and handed-out ports released unseen are found.
+ */
 static void ephport_sweep_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(ephport_sweep_work, ephport_sweep_fn);
 
@@ -328,10 +465,10 @@ static void ephport_sweep_fn(struct work_struct *work)
 	struct ephport_net *en;
 
 	mutex_lock(&ephport_nets_lock);
-	list_for_each_entry(en, &ephport_nets, node) {
-		ephport_random_resting(en);
-		cond_resched();
-	}
+	/* A rest means an initialized work; both change under this lock. */
+	list_for_each_entry(en, &ephport_nets, node)
+		if (en->rest)
+			mod_delayed_work(system_wq, &en->rest_work, 0);
 	mutex_unlock(&ephport_nets_lock);
 	schedule_delayed_work(&ephport_sweep_work, EPHPORT_SWEEP_SECS * HZ);
 }

@@ -5,6 +5,12 @@
  * a bitmap and 16 ms stamps sized to the range, and the most recent
  * releases for the LRU choice (choose.c). Callers hold what protects the
  * data (struct ephport_net's rest_lock).
+ *
+ * Nothing here loops over a range port by port in one call but a sweep's
+ * step (EPHPORT_REST_STEP_WORDS words, callers drop their lock between
+ * steps) and ephport_rest_sweep(), the steps in a row, for callers that
+ * hold no lock with interrupts off (KUnit). Counting and copying go a
+ * word or a block at a time.
  */
 #include <linux/bitmap.h>
 #include <linux/bitops.h>
@@ -61,19 +67,24 @@ EXPORT_SYMBOL_IF_KUNIT(ephport_rest_covers);
 /*
  * What @from knows of the ports both cover, and its releases' order, into
  * @to (made by ephport_rest_init()): a range change keeps what rests.
+ * Both start and end on whole words, so the bitmaps and the stamps of
+ * the ports both cover are copied as blocks. A sweep under way in @from
+ * is not: @to's first sweep starts anew.
  */
 void ephport_rest_copy(struct ephport_rest *to, const struct ephport_rest *from)
 {
-	u32 lo = max(to->lo, from->lo), hi = min(to->hi, from->hi), p;
+	u32 lo = max(to->lo, from->lo), hi = min(to->hi, from->hi);
+	u32 i = lo - from->lo, j = lo - to->lo;
 
-	for (p = lo; p <= hi && lo <= hi; p++) {
-		u32 i = p - from->lo, j = p - to->lo;
-
-		if (test_bit(i, from->resting))
-			__set_bit(j, to->resting);
-		if (test_bit(i, from->out))
-			__set_bit(j, to->out);
-		to->stamp[j] = from->stamp[i];
+	if (lo <= hi) {
+		memcpy(to->resting + j / BITS_PER_LONG,
+		       from->resting + i / BITS_PER_LONG,
+		       BITS_TO_LONGS(hi - lo + 1) * sizeof(unsigned long));
+		memcpy(to->out + j / BITS_PER_LONG,
+		       from->out + i / BITS_PER_LONG,
+		       BITS_TO_LONGS(hi - lo + 1) * sizeof(unsigned long));
+		memcpy(to->stamp + j, from->stamp + i,
+		       (hi - lo + 1) * sizeof(u16));
 	}
 	to->swept = from->swept;
 	to->swept_once = from->swept_once;
@@ -90,18 +101,19 @@ bool ephport_rest_resting(const struct ephport_rest *r, u32 port)
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_resting);
 
-/* Ports of [lo, hi] resting (those the rest does not cover do not). */
+/*
+ * Ports of [lo, hi] resting as of the last sweep (those the rest does not
+ * cover do not): a word at a time, O(range / BITS_PER_LONG).
+ */
 u32 ephport_rest_count(const struct ephport_rest *r, u32 lo, u32 hi)
 {
-	u32 n = 0, p;
-
 	if (!r)
 		return 0;
 	lo = max(lo, r->lo);
 	hi = min(hi, r->hi);
-	for (p = lo; p <= hi && lo <= hi; p++)
-		n += test_bit(p - r->lo, r->resting);
-	return n;
+	if (lo > hi)
+		return 0;
+	return ephport_bits_in_range(r->resting, lo - r->lo, hi - r->lo);
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_count);
 
@@ -164,18 +176,32 @@ void ephport_rest_handout(struct ephport_rest *r, u32 port)
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_handout);
 
 /*
- * Forgets the ports that have rested long enough. A handed-out port that
- * is no longer bound (@bound_a, @bound_b: the namespace's TCP and UDP
- * ports, or NULL when they cannot be trusted) was released unseen: it
- * rests from now. O(words + resting ports).
+ * One step of a sweep, which forgets the ports that have rested long
+ * enough: the next @nwords words of the sweep under way, or of a new
+ * one. @now is the unit of this step: a caller that drops its lock
+ * between steps reads the clock again under it, so that no stamp it
+ * meets is later than @now (a release between two steps would otherwise
+ * look 65,535 units old, and be forgotten). A handed-out port that is no
+ * longer bound (@bound_a, @bound_b: the namespace's TCP and UDP ports,
+ * or NULL when they cannot be trusted) was released unseen: it rests
+ * from @now. O(@nwords + the resting ports in them). Returns true when
+ * the sweep is done; it then counts as made at the unit it started
+ * (swept).
  */
-void ephport_rest_sweep(struct ephport_rest *r, u16 now, u32 delay_ms,
-			const unsigned long *bound_a,
-			const unsigned long *bound_b)
+bool ephport_rest_sweep_step(struct ephport_rest *r, u16 now, u32 delay_ms,
+			     const unsigned long *bound_a,
+			     const unsigned long *bound_b, u32 nwords)
 {
-	u32 w, n = r->hi - r->lo + 1;
+	u32 w, end, words = BITS_TO_LONGS(r->hi - r->lo + 1);
 
-	for (w = 0; w < BITS_TO_LONGS(n); w++) {
+	if (!r->sweeping) {
+		r->sweeping = true;
+		r->sweep_left = false;
+		r->sweep_now = now;
+		r->sweep_w = 0;
+	}
+	end = min(words, r->sweep_w + nwords);
+	for (w = r->sweep_w; w < end; w++) {
 		unsigned long bits = r->resting[w];
 
 		while (bits) {
@@ -190,11 +216,57 @@ void ephport_rest_sweep(struct ephport_rest *r, u16 now, u32 delay_ms,
 				__clear_bit(i, r->out);
 				r->stamp[i] = now;
 			}
-			if (ephport_rest_expired(r->stamp[i], now, delay_ms))
+			if (ephport_rest_expired(r->stamp[i], now, delay_ms)) {
 				__clear_bit(i, r->resting);
+				continue;
+			}
+			/* Still resting: the oldest of them expires first. */
+			if (!r->sweep_left ||
+			    (u16)(now - r->stamp[i]) > (u16)(now - r->sweep_oldest))
+				r->sweep_oldest = r->stamp[i];
+			r->sweep_left = true;
 		}
 	}
-	r->swept = now;
+	r->sweep_w = end;
+	if (end < words)
+		return false;
+	r->sweeping = false;
+	r->swept = r->sweep_now;
 	r->swept_once = true;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_rest_sweep_step);
+
+/* A whole sweep at @now, its steps in a row (see the step). */
+void ephport_rest_sweep(struct ephport_rest *r, u16 now, u32 delay_ms,
+			const unsigned long *bound_a,
+			const unsigned long *bound_b)
+{
+	r->sweeping = false;
+	while (!ephport_rest_sweep_step(r, now, delay_ms, bound_a, bound_b,
+					EPHPORT_REST_STEP_WORDS))
+		;
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_sweep);
+
+/*
+ * After a whole sweep: in how many ms (at least one unit) the first port
+ * it kept resting (released, not handed out) expires at @delay_ms, seen
+ * from unit @now; 0 if it kept none. A later release expires later.
+ */
+u32 ephport_rest_next_ms(const struct ephport_rest *r, u16 now, u32 delay_ms)
+{
+	u16 at, left;
+
+	if (r->sweeping || !r->sweep_left || !delay_ms)
+		return 0;
+	/* Expired at the first unit more than ceil(delay / 16) after it. */
+	at = r->sweep_oldest +
+	     DIV_ROUND_UP(delay_ms, 1U << EPHPORT_REST_UNIT_SHIFT) + 1;
+	left = at - now;
+	/* Already due (or wrapped past): at the next unit. */
+	if (!left || left > 0x8000)
+		left = 1;
+	return (u32)left << EPHPORT_REST_UNIT_SHIFT;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_rest_next_ms);

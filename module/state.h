@@ -19,7 +19,7 @@
  *		dest_alarm, alarm_kn, alarm_rs; it clears judge, which
  *		the counting's events and the pass set
  *   dests.c	dests, dests_lock
- *   random_mode.c	rest, spare
+ *   random_mode.c	rest, spare, rest_work
  *   steer.c	steering[], nsteering
  *   netns.c	net, alive, counted, mode, delay_ms (the switches)
  */
@@ -129,6 +129,8 @@ struct ephport_net {
 	 */
 	spinlock_t rest_lock;
 	struct ephport_rest *rest;
+	/* Sweeps rest when a resting port's delay ends (random_mode.c). */
+	struct delayed_work rest_work;
 	/* Made ahead of a global switch to random mode; ephport_nets_lock. */
 	struct ephport_rest *spare;
 
