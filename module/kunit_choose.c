@@ -404,6 +404,51 @@ static void ephport_outcome_test(struct kunit *test)
 			  BIT(EPHPORT_RANDOM_FALLBACK_FULL));
 }
 
+/*
+ * The LRU choice made in steps over 1-65535 (what random mode does, its
+ * lock dropped between steps) gives the port the whole choice gives,
+ * in 1,024 / EPHPORT_REST_STEP_WORDS steps of a bounded size: with ties
+ * in the oldest unit, the lowest tied port the ring no longer holds;
+ * with only ring ports free, the one released first among them.
+ */
+static void ephport_lru_steps_test(struct kunit *test)
+{
+	unsigned long *bound = bitmap_new(test);
+	struct ephport_choice c = { .bound = bound, .lo = 1, .hi = 65535,
+				    .avoid = -1, .now = 1200 };
+	struct ephport_lru lru;
+	u32 p, port, whole, steps = 0, want;
+	bool avoided;
+	int round;
+
+	c.rest = rest_new(test, c.lo, c.hi);
+	/* Every port rests; those with p % 3 == 2 were released first. */
+	for (p = c.lo; p <= c.hi; p++)
+		rest_port(c.rest, p, p % 3 == 2 ? 1000 : 1001);
+	for (round = 0; round < 2; round++) {
+		/* The ring holds the last 128 releases: 65408-65535. */
+		want = round ? 65408 : 2;
+		if (round)
+			for (p = c.lo; p < 65408; p++)
+				__set_bit(p, bound);
+		c.lru = NULL;
+		KUNIT_ASSERT_EQ(test, EPHPORT_PICK_LRU,
+				ephport_choose(&c, fixed_below, &whole, &avoided));
+		c.lru = &lru;
+		KUNIT_ASSERT_EQ(test, EPHPORT_PICK_LRU_STEP,
+				ephport_choose(&c, fixed_below, &port, &avoided));
+		for (steps = 1; !ephport_lru_step(&lru, &c,
+						  EPHPORT_REST_STEP_WORDS);
+		     steps++)
+			KUNIT_ASSERT_LT(test, steps, 2048);
+		KUNIT_EXPECT_TRUE(test, lru.found);
+		KUNIT_EXPECT_EQ_MSG(test, want, whole, "round %d", round);
+		KUNIT_EXPECT_EQ_MSG(test, want, lru.port, "round %d", round);
+		KUNIT_EXPECT_EQ(test, DIV_ROUND_UP(1024, EPHPORT_REST_STEP_WORDS),
+				steps);
+	}
+}
+
 static struct kunit_case ephport_random_test_cases[] = {
 	KUNIT_CASE(ephport_choose_bijective_test),
 	KUNIT_CASE(ephport_choose_uniform_test),
@@ -413,6 +458,7 @@ static struct kunit_case ephport_random_test_cases[] = {
 	KUNIT_CASE(ephport_choose_self_connect_test),
 	KUNIT_CASE(ephport_lru_order_test),
 	KUNIT_CASE(ephport_lru_avoid_test),
+	KUNIT_CASE(ephport_lru_steps_test),
 	KUNIT_CASE(ephport_outcome_test),
 	{}
 };

@@ -206,11 +206,48 @@ static void ephport_rest_range_change_test(struct kunit *test)
 			ephport_choose(&c, fixed_below, &port, &avoided));
 }
 
+/*
+ * A sweep in steps of one word: it is done only after the last word,
+ * and then says when the first port it left resting expires; a port
+ * handed out does not count, and after the expiry nothing is left.
+ */
+static void ephport_rest_steps_test(struct kunit *test)
+{
+	struct ephport_rest *r = rest_new(test, 5000, 5999);
+	unsigned long *tcp = bitmap_new(test), *udp = bitmap_new(test);
+	u32 words = BITS_TO_LONGS(r->hi - r->lo + 1), i;
+
+	/* 100 ms: 7 units; released at 100, expired from unit 108. */
+	ephport_rest_release(r, 5003, 100, 100);
+	ephport_rest_release(r, 5900, 101, 100);
+	ephport_rest_handout(r, 5500);
+	__set_bit(5500, tcp);
+	for (i = 1; i < words; i++)
+		KUNIT_ASSERT_FALSE(test, ephport_rest_sweep_step(r, 101, 100, tcp,
+								 udp, 1));
+	KUNIT_EXPECT_EQ(test, 0, ephport_rest_next_ms(r, 101, 100));
+	KUNIT_ASSERT_TRUE(test, ephport_rest_sweep_step(r, 101, 100, tcp, udp, 1));
+	KUNIT_EXPECT_EQ(test, 101, r->swept);
+	KUNIT_EXPECT_EQ(test, 7 * 16, ephport_rest_next_ms(r, 101, 100));
+	/* Due already: the next unit. */
+	KUNIT_EXPECT_EQ(test, 16, ephport_rest_next_ms(r, 110, 100));
+	ephport_rest_sweep(r, 108, 100, tcp, udp);
+	KUNIT_EXPECT_FALSE(test, ephport_rest_resting(r, 5003));
+	KUNIT_EXPECT_TRUE(test, ephport_rest_resting(r, 5900));
+	KUNIT_EXPECT_EQ(test, 16, ephport_rest_next_ms(r, 108, 100));
+	ephport_rest_sweep(r, 109, 100, tcp, udp);
+	KUNIT_EXPECT_FALSE(test, ephport_rest_resting(r, 5900));
+	KUNIT_EXPECT_EQ(test, 0, ephport_rest_next_ms(r, 109, 100));
+	/* Only the handed-out port is left: counted a word at a time. */
+	KUNIT_EXPECT_EQ(test, 1, ephport_rest_count(r, 5000, 5999));
+}
+
 static struct kunit_case ephport_rest_test_cases[] = {
 	KUNIT_CASE(ephport_rest_expired_test),
 	KUNIT_CASE(ephport_rest_sweep_test),
 	KUNIT_CASE(ephport_rest_handout_test),
 	KUNIT_CASE(ephport_rest_range_change_test),
+	KUNIT_CASE(ephport_rest_steps_test),
 	{}
 };
 
