@@ -22,9 +22,10 @@
  *
  * What a user who makes many namespaces can cost the host is bounded by
  * the host, not by the number of namespaces: the messages by one budget
- * for all (EPHPORT_SAY_BURST), the destination walks the work makes by
- * EPHPORT_DEST_WALKS a round, outside ephport_nets_lock; under that lock
- * the work does O(1) per namespace.
+ * for all (EPHPORT_SAY_BURST), the destinations the work pulls by one
+ * walk of the established hash a round, for EPHPORT_DEST_WALKS
+ * namespaces at most, outside ephport_nets_lock; under that lock the
+ * work does O(1) per namespace.
  */
 #include <linux/bitops.h>
 #include <linux/kernfs.h>
@@ -306,14 +307,15 @@ static void ephport_alarm_say(const struct ephport_say *s)
 }
 
 /*
- * The most destination walks the work makes in a round (rounds are a
- * second apart while any namespace needs them). A walk visits the host's
- * whole established hash, so with more namespaces in alarm than this,
- * they take turns: each one's per-destination part is pulled at least
- * every ceil(namespaces / EPHPORT_DEST_WALKS) rounds (its readers still
- * walk it themselves, at most once a second).
+ * The most namespaces whose destinations the work pulls in a round
+ * (rounds are a second apart while any namespace needs them), in one
+ * walk of the host's established hash for all of them (dests.c). With
+ * more namespaces in alarm than this, they take turns: each one's
+ * per-destination part is pulled at least every
+ * ceil(namespaces / EPHPORT_DEST_WALKS) rounds (its readers still walk it
+ * themselves, at most once a second).
  */
-#define EPHPORT_DEST_WALKS	8
+#define EPHPORT_DEST_WALKS	EPHPORT_DESTS_BATCH
 
 /*
  * Where the last round's turn ended: the next round starts with the
@@ -378,9 +380,10 @@ static unsigned int ephport_alarm_turn(struct ephport_net **walk,
  * Under ephport_nets_lock, which namespace creation and teardown take,
  * it does O(1) per namespace: the pass's bookkeeping, the judgements the
  * hooks asked for, the notifications (one walk of the list, whatever
- * changed) and the choice of whose destinations to walk. The walks, up
- * to EPHPORT_DEST_WALKS, and the messages run after it dropped the lock;
- * the walked namespaces' notifications take it once more, briefly.
+ * changed) and the choice of whose destinations to walk. The walk, one
+ * of the established hash for up to EPHPORT_DEST_WALKS namespaces, and
+ * the messages run after it dropped the lock; the walked namespaces'
+ * notifications take it once more, briefly.
  */
 void ephport_alarm_work(struct work_struct *work)
 {
@@ -412,6 +415,7 @@ void ephport_alarm_work(struct work_struct *work)
 	mutex_unlock(&ephport_nets_lock);
 
 	/* No lock of the list: each holds a reference (above). */
+	ephport_nets_dests_walk(walk, n);
 	for (i = 0; i < n; i++) {
 		ephport_alarm_dests(walk[i]);
 		spin_lock_irq(&walk[i]->lock);

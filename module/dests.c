@@ -25,7 +25,9 @@
  * several local addresses may hold a port twice toward one destination.
  *
  * This file only walks and returns what it found, with the walk's stamp:
- * the per-destination alarm (alarm.c) pulls the last walk's result.
+ * the per-destination alarm (alarm.c) pulls the last walk's result. For
+ * the alarm's work, one walk serves up to EPHPORT_DESTS_BATCH namespaces
+ * (ephport_nets_dests_walk()): a socket goes to its namespace's table.
  */
 #include <linux/jhash.h>
 #include <linux/jiffies.h>
@@ -260,6 +262,142 @@ static int ephport_net_dests_get(struct ephport_net *en,
 out:
 	mutex_unlock(&en->dests_lock);
 	return ret;
+}
+
+/* One namespace of a batch: its range, its table, and whether it failed. */
+struct ephport_dests_one {
+	struct ephport_net *en;
+	u32 lo, hi;
+	struct ephport_dest_table t;
+	int ret;
+};
+
+/* Whether @en's last walk is 1 s old or more (or there is none). */
+static bool ephport_net_dests_due(struct ephport_net *en)
+{
+	bool due;
+
+	mutex_lock(&en->dests_lock);
+	due = !en->dests || !en->dests->valid ||
+	      time_after_eq(jiffies, en->dests->stamp + HZ);
+	mutex_unlock(&en->dests_lock);
+	return due;
+}
+
+/*
+ * One walk of the established hash for every namespace of @b: each
+ * socket goes to the table of its namespace (a linear search among at
+ * most EPHPORT_DESTS_BATCH). A table that cannot grow fails alone.
+ */
+static void ephport_dests_walk_batch(struct inet_hashinfo *h,
+				     struct ephport_dests_one *b,
+				     unsigned int n)
+{
+	unsigned int i, k;
+
+	for (i = 0; i <= h->ehash_mask; i++) {
+		struct inet_ehash_bucket *head = &h->ehash[i];
+		spinlock_t *lock = inet_ehash_lockp(h, i);
+		struct hlist_nulls_node *node;
+		struct sock *sk;
+
+		if (!(i & 1023))
+			cond_resched();
+		if (hlist_nulls_empty(&head->chain))
+			continue;
+		for (k = 0; k < n; k++)
+			if (!b[k].ret)
+				b[k].ret = ephport_dests_room(&b[k].t);
+		spin_lock_bh(lock);
+		sk_nulls_for_each(sk, node, &head->chain) {
+			if (sk->sk_state == TCP_NEW_SYN_RECV)
+				continue;
+			for (k = 0; k < n; k++) {
+				if (!net_eq(sock_net(sk), b[k].en->net))
+					continue;
+				if (!b[k].ret && sk->sk_num >= b[k].lo &&
+				    sk->sk_num <= b[k].hi)
+					ephport_dests_add(&b[k].t, sk);
+				break;
+			}
+		}
+		spin_unlock_bh(lock);
+	}
+}
+
+/*
+ * The destinations of the namespaces of @ens whose last walk is 1 s old
+ * or more, in one walk of the established hash for all that share the
+ * first one's (the host's, unless a namespace has its own: those are
+ * walked one by one). Each result is stored as a walk of its own would
+ * be. The caller keeps each namespace alive (a reference on its net).
+ * At most EPHPORT_DESTS_BATCH. Process context, no lock held.
+ */
+void ephport_nets_dests_walk(struct ephport_net **ens, unsigned int n)
+{
+	struct ephport_dests_one *b;
+	struct inet_hashinfo *h = NULL;
+	struct ephport_dests *d;
+	unsigned int i, nb = 0;
+	int lo, hi;
+
+	b = kcalloc(min_t(unsigned int, n, EPHPORT_DESTS_BATCH), sizeof(*b),
+		    EPHPORT_GFP);
+	d = kmalloc(sizeof(*d), EPHPORT_GFP);
+	if (!b || !d)
+		goto out;
+	for (i = 0; i < n && nb < EPHPORT_DESTS_BATCH; i++) {
+		struct net *net = ens[i]->net;
+
+		if (!ephport_net_dests_due(ens[i]))
+			continue;
+		if (!h)
+			h = ephport_tcp_hashinfo(net);
+		if (ephport_tcp_hashinfo(net) != h) {
+			/* A hash of its own: a walk of its own. */
+			ephport_net_dest_max(ens[i], &d->max);
+			continue;
+		}
+		inet_get_local_port_range(net, &lo, &hi);
+		b[nb].en = ens[i];
+		b[nb].lo = lo;
+		b[nb].hi = hi;
+		b[nb].t.size = EPHPORT_DESTS_MIN;
+		b[nb].t.slot = ephport_kvzalloc(array_size(b[nb].t.size,
+							   sizeof(*b[nb].t.slot)));
+		if (b[nb].t.slot)
+			nb++;
+	}
+	if (!nb)
+		goto out;
+	ephport_dests_walk_batch(h, b, nb);
+	for (i = 0; i < nb; i++) {
+		struct ephport_net *en = b[i].en;
+		const unsigned long *reserved;
+
+		if (b[i].ret)
+			continue;
+		memset(d, 0, sizeof(*d));
+		d->lo = b[i].lo;
+		d->hi = b[i].hi;
+		reserved = en->net->ipv4.sysctl_local_reserved_ports;
+		d->reserved = reserved ?
+			ephport_bits_in_range(reserved, d->lo, d->hi) : 0;
+		ephport_dests_top(&b[i].t, d);
+		d->stamp = jiffies;
+		d->valid = true;
+		mutex_lock(&en->dests_lock);
+		if (!en->dests)
+			en->dests = kzalloc(sizeof(*en->dests), EPHPORT_GFP);
+		if (en->dests)
+			*en->dests = *d;
+		mutex_unlock(&en->dests_lock);
+	}
+out:
+	for (i = 0; b && i < nb; i++)
+		kvfree(b[i].t.slot);
+	kfree(b);
+	kfree(d);
 }
 
 int ephport_net_dests(struct ephport_net *en, struct ephport_dests *out)

@@ -48,6 +48,11 @@ int ephport_net_dests(struct ephport_net *en, struct ephport_dests *out);
 int ephport_net_dests_brief(struct ephport_net *en,
 			    struct ephport_dests_brief *b);
 int ephport_net_dest_max(struct ephport_net *en, u32 *max);
+
+/* The most namespaces one walk of the established hash serves at once. */
+#define EPHPORT_DESTS_BATCH	32
+
+void ephport_nets_dests_walk(struct ephport_net **ens, unsigned int n);
 u32 ephport_dest_headroom(const struct ephport_dests *d,
 			  const struct ephport_dest *e);
 
