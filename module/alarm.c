@@ -94,6 +94,12 @@ static bool ephport_alarm_dests(struct ephport_net *en)
 		return false;
 	spin_lock_irq(&en->lock);
 	on = en->usage[EPHPORT_TCP].alarm;
+	/*
+	 * Below the threshold the last walk is stale: it must not raise
+	 * the alarm again when the share next crosses, before a new walk.
+	 */
+	if (!on)
+		en->dest_alarm = false;
 	spin_unlock_irq(&en->lock);
 	if (!on)
 		return false;

@@ -8,24 +8,18 @@
  * port rests, the one that has rested longest. The kernel still checks
  * the port it is given (steer.c).
  *
- * A namespace whose effective mode is random owns a struct ephport_rest
- * (its resting ports) sized to its range, charged to the memory cgroup
- * of the task that caused it (a mode switch, the namespace's creation,
- * or a connect() after a range change). The choice never reads a set of
- * bound ports that a pass is rebuilding, or that no pass has made right
- * yet (ports bound before ephport): the kernel then chooses, counted as
- * random_fallback_untrusted.
+ * A namespace in random mode owns a struct ephport_rest (its resting
+ * ports) sized to its range, charged to the memory cgroup of the task
+ * that caused it. Until a pass has counted the ports bound before
+ * ephport, the kernel chooses (random_fallback_untrusted).
  *
- * Resting ports are forgotten by sweeps, off the path of bind() and
- * connect(): each namespace's own work (rest_work) sweeps when its first
- * resting port expires (a release queues it, once), and every
- * EPHPORT_SWEEP_SECS each namespace in random mode is swept all the same,
- * which keeps resting stamps from living long enough to wrap and finds
- * handed-out ports released unseen. A sweep, and an LRU choice, go
- * EPHPORT_REST_STEP_WORDS words at a time under rest_lock, which they
- * drop between steps: with a range of 1-65535 no loop runs over the range
- * with interrupts off. A reader counts the resting ports a word at a
- * time and sweeps nothing.
+ * Sweeps forget resting ports, off the path of bind() and connect():
+ * each namespace's work (rest_work) sweeps when its first resting port
+ * expires (a release queues it), and every EPHPORT_SWEEP_SECS all the
+ * same (stamps never wrap; handed-out ports released unseen are found).
+ * A sweep, and an LRU choice, go EPHPORT_REST_STEP_WORDS words at a time
+ * under rest_lock, dropped between steps: no loop runs over a range of
+ * 1-65535 with interrupts off. A reader sweeps nothing.
  */
 #include <linux/jiffies.h>
 #include <linux/lockdep.h>
@@ -137,6 +131,7 @@ int ephport_random_update(struct ephport_net *en)
 		INIT_DELAYED_WORK(&en->rest_work, ephport_rest_work_fn);
 	spin_lock_irqsave(&en->rest_lock, flags);
 	swap(rest, en->rest);
+	en->rest_gen++;
 	spin_unlock_irqrestore(&en->rest_lock, flags);
 	/*
 	 * The rest went: a release sees none under rest_lock from now, so
@@ -179,6 +174,7 @@ static void ephport_random_refit(struct ephport_net *en, u32 lo, u32 hi)
 	if (old && !ephport_rest_covers(old, lo, hi)) {
 		ephport_rest_copy(rest, old);
 		en->rest = rest;
+		en->rest_gen++;
 		rest = old;
 	}
 	spin_unlock_irqrestore(&en->rest_lock, flags);
@@ -261,22 +257,24 @@ static u32 ephport_below(u32 ceil)
 
 /*
  * Every free port rests: the LRU choice begun in c->lru, made a step at
- * a time, rest_lock dropped between steps. The rest, the mode and the
- * namespace's bitmaps are checked again at each step: if they changed,
- * the kernel chooses (_UNTRUSTED). A port bound meanwhile is refused by
- * the kernel, which then chooses (random_fallback_refused).
+ * a time, rest_lock dropped between steps. If the rest (@gen) or the
+ * mode changed, or the port found is no longer right, the kernel
+ * chooses (_UNTRUSTED).
  */
 static enum ephport_pick ephport_random_lru(struct ephport_net *en,
 					    struct ephport_choice *c,
-					    enum ephport_proto proto, u32 *port)
+					    enum ephport_proto proto,
+					    unsigned long gen, u32 *port)
 {
 	enum ephport_pick pick = EPHPORT_PICK_LRU;
 	unsigned long flags;
 	bool done = false;
 
 	while (!done) {
+		cond_resched();
 		spin_lock_irqsave(&en->rest_lock, flags);
-		if (en->rest != c->rest ||
+		/* The same rest, not one made since at the same address. */
+		if (en->rest_gen != gen ||
 		    ephport_net_mode(en) != EPHPORT_MODE_RANDOM) {
 			pick = EPHPORT_PICK_UNTRUSTED;
 			goto unlock;
@@ -299,6 +297,21 @@ unlock:
 	}
 	if (!c->lru->found)
 		return EPHPORT_PICK_FULL;
+	/*
+	 * Bound or released again since it was found (connect() shares
+	 * bound ports, the kernel would not refuse it)? Not handed out.
+	 */
+	spin_lock_irqsave(&en->rest_lock, flags);
+	spin_lock(&en->lock);
+	if (en->rest_gen != gen || !ephport_net_settled(en) ||
+	    test_bit(c->lru->port, en->usage[proto].bound) ||
+	    !ephport_rest_resting(c->rest, c->lru->port) ||
+	    c->rest->stamp[c->lru->port - c->rest->lo] != c->lru->stamp)
+		pick = EPHPORT_PICK_UNTRUSTED;
+	spin_unlock(&en->lock);
+	spin_unlock_irqrestore(&en->rest_lock, flags);
+	if (pick != EPHPORT_PICK_LRU)
+		return pick;
 	*port = c->lru->port;
 	return EPHPORT_PICK_LRU;
 }
@@ -328,6 +341,7 @@ enum ephport_pick ephport_random_choose(struct ephport_net *en,
 	enum ephport_pick pick;
 	unsigned long flags;
 	bool refitted = false;
+	unsigned long gen;
 	int lo, hi;
 
 	*avoided = false;
@@ -340,6 +354,7 @@ enum ephport_pick ephport_random_choose(struct ephport_net *en,
 again:
 	spin_lock_irqsave(&en->rest_lock, flags);
 	c.rest = en->rest;
+	gen = en->rest_gen;
 	if (!c.rest || ephport_net_mode(en) != EPHPORT_MODE_RANDOM) {
 		spin_unlock_irqrestore(&en->rest_lock, flags);
 		return EPHPORT_PICK_UNTRUSTED;
@@ -356,7 +371,7 @@ again:
 	spin_unlock_irqrestore(&en->rest_lock, flags);
 
 	if (pick == EPHPORT_PICK_LRU_STEP)
-		return ephport_random_lru(en, &c, proto, port);
+		return ephport_random_lru(en, &c, proto, gen, port);
 	if (pick == EPHPORT_PICK_RANGE) {
 		if (refitted)
 			return EPHPORT_PICK_UNTRUSTED;

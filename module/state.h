@@ -129,6 +129,12 @@ struct ephport_net {
 	 */
 	spinlock_t rest_lock;
 	struct ephport_rest *rest;
+	/*
+	 * Under rest_lock: moves whenever rest is replaced, so that a
+	 * choice made in steps knows it is still on the rest it began on
+	 * (a new one may have the old one's address).
+	 */
+	unsigned long rest_gen;
 	/* Sweeps rest when a resting port's delay ends (random_mode.c). */
 	struct delayed_work rest_work;
 	/* Made ahead of a global switch to random mode; ephport_nets_lock. */
