@@ -227,6 +227,23 @@ static void ephport_tcp_put_ret(struct ephport_call *c, int ret)
 	rcu_read_unlock();
 }
 
+/* inet_put_port(sk), judged at its entry (release.c says when). */
+static void ephport_tcp_put_leave(struct pt_regs *regs)
+{
+	struct sock *sk = ephport_arg_sk(regs);
+	struct ephport_net *en;
+
+	if (!sk || sk->sk_protocol != IPPROTO_TCP || !inet_sk(sk)->inet_num ||
+	    !inet_csk(sk)->icsk_bind_hash)
+		return;
+	rcu_read_lock();
+	en = ephport_net_get(sock_net(sk));
+	if (en)
+		ephport_net_tcp_leaving(en, inet_sk(sk)->inet_num,
+					&sk->sk_bind_node);
+	rcu_read_unlock();
+}
+
 /*
  * inet_twsk_bind_unhash(tw, hashinfo): a TIME_WAIT socket leaves the bind
  * hash (it expired, or connect() reused its 4-tuple). Its caller holds
@@ -258,6 +275,21 @@ static bool ephport_udp_put_entry(struct ephport_call *c,
 	return ephport_release_entry(c, sk, udp_sk(sk)->udp_port_hash);
 }
 
+/* udp_lib_unhash(sk), judged at its entry (release.c says when). */
+static void ephport_udp_put_leave(struct pt_regs *regs)
+{
+	struct sock *sk = ephport_arg_sk(regs);
+	struct ephport_net *en;
+
+	if (!sk || sk->sk_protocol != IPPROTO_UDP || !sk_hashed(sk))
+		return;
+	rcu_read_lock();
+	en = ephport_net_get(sock_net(sk));
+	if (en)
+		ephport_net_udp_leaving(en, udp_sk(sk)->udp_port_hash, sk);
+	rcu_read_unlock();
+}
+
 /* The socket is out of the UDP table: judged under the slot lock. */
 static void ephport_udp_put_ret(struct ephport_call *c, int ret)
 {
@@ -277,6 +309,15 @@ static void ephport_udp_put_ret(struct ephport_call *c, int ret)
 		.ret = _name##_ret,					\
 	}
 
+/* Judged at return, or at entry by a backend that can miss returns. */
+#define EPHPORT_RELEASE_HOOK(_hook, _sym, _name)			\
+	[_hook] = {							\
+		.symbol = _sym,						\
+		.entry = _name##_entry,					\
+		.ret = _name##_ret,					\
+		.leave = _name##_leave,					\
+	}
+
 #define EPHPORT_LEAVE_HOOK(_hook, _sym, _leave)				\
 	[_hook] = {							\
 		.symbol = _sym,						\
@@ -292,12 +333,12 @@ static struct ephport_hook ephport_hooks[EPHPORT_NHOOKS] = {
 		     ephport_tcp_bind),
 	EPHPORT_HOOK(EPHPORT_HOOK_UDP_BIND, "udp_lib_get_port",
 		     ephport_udp_bind),
-	EPHPORT_HOOK(EPHPORT_HOOK_TCP_PUT, "inet_put_port",
-		     ephport_tcp_put),
+	EPHPORT_RELEASE_HOOK(EPHPORT_HOOK_TCP_PUT, "inet_put_port",
+			     ephport_tcp_put),
 	EPHPORT_LEAVE_HOOK(EPHPORT_HOOK_TW_UNHASH, "inet_twsk_bind_unhash",
 			   ephport_tw_leave),
-	EPHPORT_HOOK(EPHPORT_HOOK_UDP_UNHASH, "udp_lib_unhash",
-		     ephport_udp_put),
+	EPHPORT_RELEASE_HOOK(EPHPORT_HOOK_UDP_UNHASH, "udp_lib_unhash",
+			     ephport_udp_put),
 };
 
 /*

@@ -52,10 +52,12 @@ struct ephport_hook {
 	bool (*entry)(struct ephport_call *c, struct pt_regs *regs);
 	void (*ret)(struct ephport_call *c, int ret);
 	/*
-	 * An entry-only release handler, instead of entry and ret, where
-	 * the caller holds the lock the kernel unlinks under from before
-	 * the entry until after the return (release.c). No return handler,
-	 * no return trampoline.
+	 * An entry-only release handler: alone, where the caller holds the
+	 * lock the kernel unlinks under from before the entry until after
+	 * the return; beside entry and ret, for a backend whose return
+	 * handlers can be missed (kretprobes, whose re-entry guard is per
+	 * CPU), which then uses it instead of them (release.c). No return
+	 * trampoline.
 	 */
 	void (*leave)(struct pt_regs *regs);
 	/*

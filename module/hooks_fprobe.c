@@ -60,7 +60,8 @@ static int ephport_fprobe_entry(struct fprobe *fp, unsigned long ip,
 	if (WARN_ON_ONCE(!h))
 		return 1;
 	ephport_hit(h);
-	if (h->leave) {
+	/* Entry-only where the hook has no return handler to follow. */
+	if (!h->ret) {
 		h->leave(regs);
 		return 1;
 	}
@@ -134,7 +135,7 @@ int ephport_backend_register(struct ephport_hook *h)
 	struct fprobe *fp = &ephport_own_fprobe[ephport_index(h)];
 
 	memset(fp, 0, sizeof(*fp));
-	ephport_fprobe_setup(fp, 1, !h->leave);
+	ephport_fprobe_setup(fp, 1, !!h->ret);
 	return register_fprobe_syms(fp, &h->symbol, 1);
 }
 

@@ -823,9 +823,17 @@ events_live() {
 	}
 	wait $p || { show "$TMP/ev"; return 1; }
 	show "$TMP/ev"
-	grep -q "\"event\": \"port_fail\", \"netns\": $NINUM, \"name\": \"$NAMED\"," "$TMP/ev" &&
-		grep -q '"comm": "ephport_conn", "op": "bind", "proto": "udp"' "$TMP/ev" &&
-		ephport-jsoncheck -l <"$TMP/ev" && ! ev_instance $p
+	grep -q "\"event\": \"port_fail\", \"netns\": $NINUM, \"name\": \"$NAMED\"," "$TMP/ev" ||
+		{ say "no port_fail line naming $NAMED"; return 1; }
+	grep -q '"comm": "ephport_conn", "op": "bind", "proto": "udp"' "$TMP/ev" ||
+		{ say "no line of ephport_conn's UDP bind"; return 1; }
+	ephport-jsoncheck -l <"$TMP/ev" || { say "not JSON lines"; return 1; }
+	# tracefs may finish removing the instance after the tool's exit.
+	poll 10 ev_gone $p || { say "the tracefs instance was left behind"; return 1; }
+}
+
+ev_gone() {
+	! ev_instance "$1"
 }
 
 # --dests --all: every namespace, each with its line; the named one's
