@@ -103,8 +103,16 @@ void ep_trace_close(struct ep_trace *t)
 	if (!t->made)
 		return;
 	put(t, "events/ephport/enable", "0");
-	if (!*ep_root)
-		rmdir(t->dir);
+	/*
+	 * The kernel refuses (EBUSY) while the instance is still in use,
+	 * for a moment after its last reader closed: retry for a second.
+	 */
+	if (!*ep_root) {
+		int i;
+
+		for (i = 0; i < 50 && rmdir(t->dir) && errno == EBUSY; i++)
+			usleep(20000);
+	}
 	t->made = false;
 }
 
