@@ -56,16 +56,7 @@ static void ephport_net_let_go(struct ephport_net *en,
  */
 void ephport_net_tcp_left(struct ephport_net *en, u32 port)
 {
-	struct inet_bind_hashbucket *head;
-	unsigned long flags;
-
-	if (port >= EPHPORT_NPORTS)
-		return;
-	head = ephport_tcp_chain(en->net, port);
-	spin_lock_irqsave(&head->lock, flags);
-	if (!ephport_tcp_held_but(head, en->net, port, NULL))
-		ephport_net_let_go(en, EPHPORT_TCP, port);
-	spin_unlock_irqrestore(&head->lock, flags);
+	ephport_net_tcp_leaving(en, port, NULL);
 }
 
 /*
@@ -89,16 +80,7 @@ void ephport_net_tw_leaving(struct ephport_net *en, u32 port,
 /* A UDP socket let go of @port (udp_lib_unhash() returned). */
 void ephport_net_udp_left(struct ephport_net *en, u32 port)
 {
-	struct udp_hslot *hslot;
-	unsigned long flags;
-
-	if (port >= EPHPORT_NPORTS)
-		return;
-	hslot = ephport_udp_slot(en->net, port);
-	spin_lock_irqsave(&hslot->lock, flags);
-	if (!ephport_udp_held(hslot, en->net, port, NULL))
-		ephport_net_let_go(en, EPHPORT_UDP, port);
-	spin_unlock_irqrestore(&hslot->lock, flags);
+	ephport_net_udp_leaving(en, port, NULL);
 }
 
 /*
@@ -108,7 +90,8 @@ void ephport_net_udp_left(struct ephport_net *en, u32 port)
  * ftrace_ops, which miss nothing: the owner @leaving is about to go, so
  * it is left out. Exact but for one case: two owners of the port that
  * leave at the same moment on two CPUs each see the other, and the bit
- * stays until the port is bound and let go again, or a pass.
+ * stays until the port is bound and let go again, or a pass. With
+ * @leaving NULL (no owner left out), the judgement at return above.
  */
 void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
 			     const struct hlist_node *leaving)
@@ -125,7 +108,7 @@ void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
 	spin_unlock_irqrestore(&head->lock, flags);
 }
 
-/* The same for UDP: @leaving is about to leave the table. */
+/* The same for UDP: @leaving (or NULL) is about to leave the table. */
 void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
 			     const struct sock *leaving)
 {
