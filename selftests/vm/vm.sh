@@ -8,7 +8,7 @@ usage() {
 	cat <<USAGE
 usage: $0 --kernel 6.1|6.12|debug [--suite | --test NAME... | --kunit | --demo | --shell |
           --bench DIR] [--timeout SECONDS] [--log FILE] [--debian-modules]
-          [--smp N] [--one-thread] [--env VAR=VALUE]...
+          [--smp N] [--one-thread] [--icount] [--env VAR=VALUE]...
 
 Builds ephport.ko for the chosen kernel, packs it with busybox and the
 selftests into an initramfs, boots it under qemu-system-x86_64 -accel tcg
@@ -31,6 +31,11 @@ and streams the serial console.
                 can then be live-patched under traffic on several vCPUs
                 (Documentation/hardening-test-findings.md, F1); no two
                 vCPUs run at once
+  --icount      count instead of time: one vCPU with QEMU's -icount
+                shift=0,sleep=off, so the guest's clocks advance one
+                nanosecond per instruction executed and a time measured
+                in the guest is an instruction count, whatever the host's
+                load (make bench's instruction counts; bench/README.md)
   --env VAR=VALUE  set VAR in the tests' environment (repeatable), e.g.
                 EPHPORT_CYCLES=200 (see selftests/ephport_stress_cycles.c)
   --debian-modules  (6.1 / 6.12) the image's /lib/modules tree (without
@@ -57,7 +62,9 @@ logfile=
 debmods=
 benchdir=
 smp=${EPHPORT_VM_SMP:-2}
+smp_given=
 tcg=tcg
+icount=
 kunit=
 envs=()
 while [ $# -gt 0 ]; do
@@ -71,8 +78,9 @@ while [ $# -gt 0 ]; do
 	--bench) mode=bench; benchdir=$2; shift 2 ;;
 	--debian-modules) debmods=1; shift ;;
 	--timeout) timeout=$2; shift 2 ;;
-	--smp) smp=$2; shift 2 ;;
+	--smp) smp=$2; smp_given=1; shift 2 ;;
 	--one-thread) tcg=tcg,thread=single; shift ;;
+	--icount) icount=1; shift ;;
 	--env)
 		[[ "$2" =~ ^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9_.,:/-]*$ ]] ||
 			die "--env wants VAR=VALUE (letters, digits and _.,:/- only): '$2'"
@@ -83,6 +91,12 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$kernel" ] || { usage >&2; exit 2; }
+if [ -n "$icount" ]; then
+	# One instruction counter, one vCPU: QEMU counts instructions only
+	# with TCG's single thread, and two vCPUs would share one clock.
+	[ -z "$smp_given" ] || [ "$smp" = 1 ] || die "--icount runs one vCPU (--smp 1)"
+	smp=1
+fi
 
 host_pkgs
 work=$(mktemp -d /tmp/ephport-vm.XXXXXX)
@@ -342,6 +356,7 @@ append="$append nokaslr loglevel=5 ephport_vm=$kernel"
 qemu=(qemu-system-x86_64 -accel "$tcg" -cpu max,la57=off -smp "$smp" -m 2048 -nographic -vga none
 	-no-reboot -kernel "$KIMAGE" -initrd "$work/initramfs"
 	-append "$append")
+[ -z "$icount" ] || qemu+=(-icount "shift=0,sleep=off")
 # At most EPHPORT_VM_SLOTS (default 2) VMs at a time on this machine:
 # more only make TCG emulation thrash and tests time out.
 slots=${EPHPORT_VM_SLOTS:-2}
