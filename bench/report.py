@@ -3,7 +3,7 @@
 """Turn the console of a "make bench" VM run into a table, CSV, JSON and a plot.
 
 usage: report.py CONSOLE_LOG LOAD_SAMPLES LABEL OUTDIR [--commit DESC]
-                 [--results FILE]
+                 [--results FILE [--first MD]]
 
 CONSOLE_LOG holds the "R key=value ..." lines that bench/run.sh printed
 between EPHPORT-BENCH-BEGIN and EPHPORT-BENCH-END; LOAD_SAMPLES the host's
@@ -14,7 +14,8 @@ OUTDIR/{table,results}-LABEL.{txt,csv,json} and OUTDIR/sweep-LABEL.png
 With --results, also writes FILE: the run in Markdown, meant to be
 committed (bench/results-LABEL.md): its date, the module's commit (DESC,
 as bench.sh found it with git), the host's load, which goals were met,
-the table and the per-round spreads.
+the table and the per-round spreads. With --first, the Markdown in MD
+(bench/icount.py's instruction counts) comes before the wall clock's.
 """
 import csv
 import json
@@ -546,7 +547,7 @@ def plot(rep, label, outdir):
     return png
 
 
-def results_md(rep, table, label, commit, load, console):
+def results_md(rep, table, label, commit, load, console, first=""):
     """bench/results-LABEL.md: the run, for git. The same shape as the
     files committed by hand: a header, the goals, the table, the checks."""
     i = rep.info
@@ -602,7 +603,8 @@ def results_md(rep, table, label, commit, load, console):
            f" {statistics.median(loads):.2f})" if loads else "not sampled")
         + f"; other VMs beside it: up to {others}",
         "",
-        "## Goals",
+        *([first.rstrip("\n"), ""] if first else []),
+        "## Goals" + (" (wall clock)" if first else ""),
         "",
         "Reported, not enforced; under TCG only the ratios within one boot"
         " mean something, and they spread widely per round (Spreads, below).",
@@ -612,7 +614,7 @@ def results_md(rep, table, label, commit, load, console):
         "- not met:" + ("" if missed else " none"),
         *missed,
         "",
-        "## Table",
+        "## Table" + (" (wall clock)" if first else ""),
         "",
         "```",
         head_table,
@@ -634,13 +636,16 @@ def results_md(rep, table, label, commit, load, console):
 
 def main():
     args = sys.argv[1:]
-    commit, results = "commit unknown", None
+    commit, results, first = "commit unknown", None, ""
     pos = []
     while args:
         a = args.pop(0)
-        if a in ("--commit", "--results") and args:
+        if a in ("--commit", "--results", "--first") and args:
             if a == "--commit":
                 commit = args.pop(0)
+            elif a == "--first":
+                with open(args.pop(0)) as f:
+                    first = f.read()
             else:
                 results = args.pop(0)
         else:
@@ -686,7 +691,7 @@ def main():
                    "plot": png}, f, indent=1)
     if results:
         with open(results + ".tmp", "w") as f:
-            f.write(results_md(rep, table, label, commit, load, console))
+            f.write(results_md(rep, table, label, commit, load, console, first))
         os.replace(results + ".tmp", results)
     sys.stdout.write(table)
     return 0

@@ -26,6 +26,8 @@ SWEEP_SAMPLES=200
 NETNS=1000
 DESTS_CONNS=10000
 [ -f ./bench.conf ] && . ./bench.conf
+# The instruction counts' boot (vm.sh --icount) runs its own script.
+[ "${ICOUNT:-0}" = 1 ] && exec ./icount.sh
 
 KO=/lib/modules/$(uname -r)/extra/ephport.ko
 KO_NOTRACE=$PWD/ephport-notrace.ko	# bench.sh builds it (EPHPORT_NO_TRACE=1)
