@@ -32,11 +32,18 @@ check:
 demo:
 	selftests/vm/vm.sh --kernel $(or $(KERNEL),6.12) --demo
 
-# What ephport costs: one VM, without / observe / random interleaved;
-# table, CSV, JSON and plot in bench/out/, the run for git in
-# bench/results-<kernel>.md (bench/README.md).
+# What ephport costs: instructions counted in one VM (QEMU -icount), then
+# wall-clock times in another, without / observe / random interleaved;
+# tables, CSV, JSON and plot in bench/out/, the run for git in
+# bench/results-<kernel>.md and bench/budgets' column (bench/README.md).
 bench:
 	bench/bench.sh --kernel $(or $(KERNEL),6.12)
+
+# The instruction budgets (bench/budgets), checked by a short count on
+# each kernel (KERNEL=6.1 or 6.12: that one only); KTAP, fails when an
+# operation's added instructions exceed their budget by more than half.
+bench-check:
+	bench/bench.sh --check $(if $(KERNEL),--kernel $(KERNEL),--kernel 6.1 --kernel 6.12)
 
 style:
 	selftests/vm/style.sh
@@ -47,4 +54,4 @@ style:
 deb:
 	debian/build-deb.sh
 
-.PHONY: all module tools clean install check demo bench style deb
+.PHONY: all module tools clean install check demo bench bench-check style deb
