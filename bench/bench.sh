@@ -199,14 +199,10 @@ CONF
 		exec python3 "$EPHPORT_TOP/bench/icount.py" "$ilog" "$kernel" "$out" \
 			--check "${why[@]}"
 	fi
-	upd=()
-	[ "$irc" != 0 ] || [ -n "$only" ] || upd=(--update-budgets)
 	icount_md=$work/icount.md
 	python3 "$EPHPORT_TOP/bench/icount.py" "$ilog" "$kernel" "$out" \
-		--md "$icount_md" "${upd[@]}" ||
-		die "no instruction counts (see $ilog)"
+		--md "$icount_md" || die "no instruction counts (see $ilog)"
 	log "wrote $out/icount-$kernel.txt, icount-$kernel.json"
-	[ ${#upd[@]} = 0 ] || log "wrote bench/budgets' $kernel column"
 	[ "$irc" = 0 ] || log "the instruction counts' VM failed (vm.sh exit $irc): see $ilog"
 fi
 if [ "$only" = icount ]; then
@@ -283,6 +279,11 @@ python3 "$EPHPORT_TOP/bench/report.py" "$out/console-$kernel.log" "$load" \
 	"$kernel" "$out" --commit "$commit" "${results[@]}" ||
 	die "no results (see $out/console-$kernel.log)"
 log "wrote $out/table-$kernel.txt, results-$kernel.csv, results-$kernel.json, sweep-$kernel.png"
-[ ${#results[@]} = 0 ] || log "wrote bench/results-$kernel.md (for git: add its Notes)"
+if [ ${#results[@]} != 0 ]; then
+	log "wrote bench/results-$kernel.md (for git: add its Notes)"
+	python3 "$EPHPORT_TOP/bench/icount.py" "$ilog" "$kernel" "$out" \
+		--update-budgets >/dev/null
+	log "wrote bench/budgets' $kernel column"
+fi
 [ "$vrc" = 0 ] || die "the VM run failed (vm.sh exit $vrc): see $out/console-$kernel.log"
 [ "$irc" = 0 ] || die "the instruction counts' VM failed (vm.sh exit $irc): see $ilog"
