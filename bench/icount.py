@@ -221,11 +221,10 @@ def table(counts, budgets, label):
            if calib else "none"),
         "",
     ]
-    w = 58
+    rows = []   # a section's title (a string), or (name, cells, goal)
 
     def row(name, cells, goal=""):
-        out.append(f"{name:<{w}}" + "".join(f"{c:>34}" for c in cells)
-                   + (f"  {goal}" if goal else ""))
+        rows.append((name, cells, goal))
 
     def goals(case, modes):
         parts = []
@@ -241,7 +240,7 @@ def table(counts, budgets, label):
         return ", ".join(parts)
 
     row("case", ("without", "observe: added", "random: added"), "budget (met?)")
-    out.append(f"1 the operation, kernel's default range, random mode with"
+    rows.append(f"1 the operation, kernel's default range, random mode with"
                f" reuse_delay_ms={i.get('delay_ms', '?')},"
                f" {i.get('secs', '?')} s of guest time each:")
     for op, lab in OPS:
@@ -255,7 +254,7 @@ def table(counts, budgets, label):
         row(lab, cells, goals(op, ("observe", "random")))
     rest = counts.cases("rest")
     if rest:
-        out.append(f"2 random mode with a share of the range resting"
+        rows.append(f"2 random mode with a share of the range resting"
                    f" ({i.get('rest_range', '?')}, pinned; that share released"
                    f" just before {i.get('rest_ops', '?')} timed operations,"
                    f" reuse_delay_ms={i.get('rest_delay_ms', '?')}):")
@@ -277,7 +276,7 @@ def table(counts, budgets, label):
                  fmt_added(a, base, per)], goals(case, ("random",)))
     bound = counts.cases("bound")
     if bound:
-        out.append(f"3 a share of the range bound by the operation's own"
+        rows.append(f"3 a share of the range bound by the operation's own"
                    f" sockets ({i.get('bound_range', '?')}, pinned,"
                    f" reuse_delay_ms=0), {i.get('bound_ops', '?')} timed"
                    f" operations:")
@@ -297,6 +296,17 @@ def table(counts, budgets, label):
             row(f"{mode} {OP_LABEL.get(top.split('@')[0], top)}:"
                 f" {top.split('@')[1]} / {other}", ["", "", j["measured"]],
                 goals(case, (mode,)))
+    widths = [max([len(r[0]) for r in rows if isinstance(r, tuple)])]
+    for k in range(3):
+        widths.append(max(len(r[1][k]) for r in rows if isinstance(r, tuple)))
+    for r in rows:
+        if isinstance(r, str):
+            out.append(r)
+            continue
+        name, cells, goal = r
+        out.append(f"{name:<{widths[0]}}" + "".join(
+            f"  {c:>{w}}" for c, w in zip(cells, widths[1:]))
+            + (f"  {goal}" if goal else ""))
     checks = []
     for (case, mode), recs in sorted(counts.recs.items()):
         if mode != "random":

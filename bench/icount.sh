@@ -93,7 +93,7 @@ measure() {
 }
 
 insmod "$KO" || { say "cannot load $KO"; exit 1; }
-echo "R case=info kernel=$(uname -r) version=$(cat $SYSFS/version) rounds=$ICOUNT_ROUNDS secs=$ICOUNT_SECS delay_ms=$ICOUNT_DELAY rest_range=${REST_RANGE% *}-${REST_RANGE#* } rest_ops=$REST_OPS rest_delay_ms=$REST_DELAY bound_range=${BOUND_RANGE% *}-${BOUND_RANGE#* } bound_ops=$BOUND_OPS cpus=$(nproc) hz=$(getconf CLK_TCK 2>/dev/null || echo -)" >>"$OUT"
+echo "R case=info kernel=$(uname -r) version=$(cat $SYSFS/version) rounds=$ICOUNT_ROUNDS secs=$ICOUNT_SECS delay_ms=$ICOUNT_DELAY rest_range=${REST_RANGE% *}-${REST_RANGE#* } rest_ops=$REST_OPS rest_delay_ms=$REST_DELAY bound_range=${BOUND_RANGE% *}-${BOUND_RANGE#* } bound_ops=$BOUND_OPS cpus=$(nproc)" >>"$OUT"
 say "ephport $(cat $SYSFS/version) on $(uname -r), instruction counts"
 unload
 rc=0
