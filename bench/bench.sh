@@ -196,8 +196,10 @@ CONF
 			grep -v '^# bench: mode=' "$work/icount.out" | tail -n 20 | sed 's/^/# /'
 			why=(--vm-failed "vm.sh exit $irc: see $ilog")
 		fi
-		exec python3 "$EPHPORT_TOP/bench/icount.py" "$ilog" "$kernel" "$out" \
-			--check "${why[@]}"
+		crc=0
+		python3 "$EPHPORT_TOP/bench/icount.py" "$ilog" "$kernel" "$out" \
+			--check "${why[@]}" || crc=$?
+		exit "$crc"
 	fi
 	icount_md=$work/icount.md
 	python3 "$EPHPORT_TOP/bench/icount.py" "$ilog" "$kernel" "$out" \
