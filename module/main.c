@@ -53,7 +53,6 @@ static int __init ephport_init(void)
 		if (ret) {
 			pr_err("mode=random: random mode is unavailable (%d), see /sys/kernel/ephport/redirects\n",
 			       ret);
-			ret = -EBUSY;
 			goto err_hooks;
 		}
 	}
@@ -63,7 +62,6 @@ static int __init ephport_init(void)
 		if (ret) {
 			pr_err("tenant_random=1: random mode is unavailable (%d), see /sys/kernel/ephport/redirects\n",
 			       ret);
-			ret = ret == -EPERM ? ret : -EBUSY;
 			goto err_hooks;
 		}
 	}

@@ -30,10 +30,11 @@
 int ephport_set_default_mode(enum ephport_mode mode)
 {
 	struct ephport_net *en;
-	int ret = 0;
+	int ret;
 
-	if (mode == EPHPORT_MODE_RANDOM && ephport_random_steer())
-		return -EBUSY;
+	ret = mode == EPHPORT_MODE_RANDOM ? ephport_random_steer() : 0;
+	if (ret)
+		return ret;
 	mutex_lock(&ephport_nets_lock);
 	/*
 	 * First the memory every follower needs, then the switch. A
@@ -78,8 +79,9 @@ int ephport_net_set_mode(struct ephport_net *en, enum ephport_mode mode)
 {
 	int ret, old;
 
-	if (mode == EPHPORT_MODE_RANDOM && ephport_random_steer())
-		return -EBUSY;
+	ret = mode == EPHPORT_MODE_RANDOM ? ephport_random_steer() : 0;
+	if (ret)
+		return ret;
 	mutex_lock(&ephport_nets_lock);
 	old = en->mode;
 	WRITE_ONCE(en->mode, mode);

@@ -20,8 +20,8 @@
  * CAP_SYS_ADMIN in the initial user namespace registers them (checked
  * here, whoever calls); a tenant switches to random mode only once the
  * host has registered them and allowed it (tenant_random). A conflict then
- * leaves that function unsteered and the write fails with -EBUSY
- * (redirects and the kernel log say why); the next write tries again.
+ * fails the write with -EBUSY (redirects and the kernel log say why),
+ * and what that write registered goes again; the next write tries again.
  * Observe mode is unaffected. Random mode asks for them through the
  * ops handed to it at init (ephport_redirect_init()).
  *
@@ -33,8 +33,6 @@
  * their last instructions (ephport_redirect_uninit()).
  */
 #include <linux/capability.h>
-#include <linux/cpu.h>
-#include <linux/delay.h>
 #include <linux/ftrace.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
@@ -43,7 +41,6 @@
 #include <linux/sched.h>
 #include <linux/sysfs.h>
 #include <linux/user_namespace.h>
-#include <linux/workqueue.h>
 #include <net/inet_sock.h>
 #include <net/sock.h>
 
@@ -303,16 +300,52 @@ static int ephport_redirect_register(struct ephport_redirect *r)
 }
 
 /*
+ * An arming that failed: what it registered goes again, so a refused
+ * switch leaves no redirect on the path of every bind() and connect()
+ * and no function held against a livepatch. Unregistering waits for the
+ * handlers still running. No namespace is in random mode before the
+ * first arming succeeds, but at load with mode=random: its failure
+ * fails the load, whose unwinding waits for any call steered meanwhile
+ * (ephport_steer_drain()). The shared ops keeps its filter until unload
+ * (ftrace_free_filter() leaves a freed hash behind on these kernels: the
+ * ops is never set up again), so later armings register one ops each.
+ * Several ops, each waiting out RCU-tasks grace periods: this may take
+ * seconds, on an error path.
+ */
+static void ephport_redirect_disarm(unsigned long mine, bool shared)
+{
+	int i;
+
+	if (shared) {
+		unregister_ftrace_function(&ephport_shared_ops);
+		ephport_shared_registered = false;
+	}
+	for (i = 0; i < EPHPORT_NREDIRECTS; i++) {
+		struct ephport_redirect *r = &ephport_redirects[i];
+
+		if (!(mine & BIT(i)) || r->state != EPHPORT_REDIRECT_REGISTERED)
+			continue;
+		if (!r->ip)
+			unregister_ftrace_function(&r->ops);
+		WRITE_ONCE(r->ip, 0);
+		ephport_redirect_set(r, EPHPORT_REDIRECT_STANDBY, 0);
+	}
+}
+
+/*
  * Random mode is asked for (a switch to it, or mode=random at load):
  * registers every redirect not registered yet, the shared ops first.
  * Registered ones stay until unload, so no namespace can make the host
- * patch its text more than once. 0 once all are registered, -EPERM if
- * they are not and the caller lacks CAP_SYS_ADMIN in the initial user
- * namespace, else why random mode cannot steer. May sleep.
+ * patch its text more than once; if one cannot be registered, none
+ * stays. 0 once all are registered, -EPERM if they are not and the
+ * caller lacks CAP_SYS_ADMIN in the initial user namespace, else -EBUSY
+ * (redirects and the kernel log say why). May sleep.
  */
 static int ephport_redirect_arm(void)
 {
 	int i, ret, n = 0, err = 0;
+	unsigned long mine = 0;
+	bool shared;
 
 	if (READ_ONCE(ephport_redirect_armed))
 		return 0;
@@ -324,8 +357,13 @@ static int ephport_redirect_arm(void)
 		err = -ENODEV;
 		goto out;
 	}
-	if (!ephport_shared_tried)
+	if (ephport_redirect_armed)	/* by another caller meanwhile */
+		goto out;
+	shared = !ephport_shared_tried;
+	if (shared) {
 		ephport_redirect_register_shared();
+		shared = ephport_shared_registered;
+	}
 	for (i = 0; i < EPHPORT_NREDIRECTS; i++) {
 		struct ephport_redirect *r = &ephport_redirects[i];
 
@@ -337,11 +375,16 @@ static int ephport_redirect_arm(void)
 				err = ret;
 				continue;
 			}
+			mine |= BIT(i);
+		} else if (shared && r->ip) {
+			mine |= BIT(i);
 		}
 		n++;
 	}
 	if (!n && !err)
 		err = -ENOENT;
+	if (err)
+		ephport_redirect_disarm(mine, shared);
 	if (!err) {
 		WRITE_ONCE(ephport_redirect_armed, true);
 		pr_info("random mode: %d of %zu port choices steered%s, until unload\n",
@@ -350,7 +393,7 @@ static int ephport_redirect_arm(void)
 	}
 out:
 	mutex_unlock(&ephport_redirect_lock);
-	return err;
+	return err && err != -EPERM ? -EBUSY : err;
 }
 
 /*
@@ -416,46 +459,6 @@ int ephport_redirect_init(void)
 	return 0;
 }
 
-static void ephport_redirect_nop(struct work_struct *work)
-{
-}
-
-static DEFINE_PER_CPU(struct work_struct, ephport_nop_work);
-
-/* Returns once every online CPU has run a work item of ours. */
-static void ephport_on_each_cpu(void)
-{
-	int cpu;
-
-	cpus_read_lock();
-	for_each_online_cpu(cpu) {
-		struct work_struct *w = per_cpu_ptr(&ephport_nop_work, cpu);
-
-		INIT_WORK(w, ephport_redirect_nop);
-		queue_work_on(cpu, system_wq, w);
-	}
-	for_each_online_cpu(cpu)
-		flush_work(per_cpu_ptr(&ephport_nop_work, cpu));
-	cpus_read_unlock();
-}
-
-/*
- * Returns once no task can be between two points of our code that do not
- * sleep: the entry of one of our functions and its first instruction, or
- * its last decrement and its return. Where the kernel may preempt a task
- * there (preempt=full), an RCU-tasks grace period ends only once every
- * task has since switched voluntarily or gone to user space (about 1 s).
- * Otherwise (Debian's default, voluntary) nothing runs on a CPU before
- * such a task has left: a work item run on every CPU is enough.
- */
-static void ephport_redirect_settle(void)
-{
-	if (preempt_model_preemptible())
-		synchronize_rcu_tasks();
-	else
-		ephport_on_each_cpu();
-}
-
 void ephport_redirect_uninit(void)
 {
 	int i;
@@ -483,15 +486,5 @@ void ephport_redirect_uninit(void)
 		r->ip = 0;
 	}
 	mutex_unlock(&ephport_redirect_lock);
-	if (!ephport_steer_used())
-		return;
-	/*
-	 * Every task sent to our functions has entered them (and counted
-	 * itself): the calls in flight end, each in the time the kernel's
-	 * own function takes; then they leave our code.
-	 */
-	ephport_redirect_settle();
-	while (ephport_steer_inflight())
-		usleep_range(1000, 2000);
-	ephport_redirect_settle();
+	ephport_steer_drain();
 }

@@ -29,12 +29,16 @@
  *
  * Our functions run in the caller's context, in place of the kernel's,
  * and may sleep like them. Each counts itself in flight, so that unload
- * can wait for them (redirect.c).
+ * can wait for them (ephport_steer_drain()).
  */
+#include <linux/cpu.h>
+#include <linux/delay.h>
 #include <linux/hash.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_hashtables.h>
 #include <net/sock.h>
@@ -318,7 +322,7 @@ int ephport_udp_get_port(struct sock *sk, unsigned short snum,
 }
 
 /* Calls in our functions now; summed over CPUs only at unload. */
-long ephport_steer_inflight(void)
+static long ephport_steer_inflight(void)
 {
 	long sum = 0;
 	int cpu;
@@ -328,8 +332,60 @@ long ephport_steer_inflight(void)
 	return sum;
 }
 
-/* Whether any call was steered since load. */
-bool ephport_steer_used(void)
+static void ephport_steer_nop(struct work_struct *work)
 {
-	return READ_ONCE(ephport_redirected);
+}
+
+static DEFINE_PER_CPU(struct work_struct, ephport_nop_work);
+
+/* Returns once every online CPU has run a work item of ours. */
+static void ephport_on_each_cpu(void)
+{
+	int cpu;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct work_struct *w = per_cpu_ptr(&ephport_nop_work, cpu);
+
+		INIT_WORK(w, ephport_steer_nop);
+		queue_work_on(cpu, system_wq, w);
+	}
+	for_each_online_cpu(cpu)
+		flush_work(per_cpu_ptr(&ephport_nop_work, cpu));
+	cpus_read_unlock();
+}
+
+/*
+ * Returns once no task can be between two points of our code that do not
+ * sleep: the entry of one of our functions and its first instruction, or
+ * its last decrement and its return. Where the kernel may preempt a task
+ * there (preempt=full), an RCU-tasks grace period ends only once every
+ * task has since switched voluntarily or gone to user space (about 1 s).
+ * Otherwise (Debian's default, voluntary) nothing runs on a CPU before
+ * such a task has left: a work item run on every CPU is enough.
+ */
+static void ephport_steer_settle(void)
+{
+	if (preempt_model_preemptible())
+		synchronize_rcu_tasks();
+	else
+		ephport_on_each_cpu();
+}
+
+/*
+ * At unload, once no call is sent here any more (the redirects are
+ * unregistered): returns when no task is in our functions nor can still
+ * be on their first or last instructions. Every task sent to them has
+ * entered them (and counted itself): the calls in flight end, each in
+ * the time the kernel's own function takes; then they leave our code.
+ * May sleep.
+ */
+void ephport_steer_drain(void)
+{
+	if (!READ_ONCE(ephport_redirected))
+		return;
+	ephport_steer_settle();
+	while (ephport_steer_inflight())
+		usleep_range(1000, 2000);
+	ephport_steer_settle();
 }

@@ -22,7 +22,6 @@ int ephport_tcp_get_port(struct sock *sk, unsigned short snum);
 int ephport_udp_get_port(struct sock *sk, unsigned short snum,
 			 unsigned int hash2_nulladdr);
 
-long ephport_steer_inflight(void);
-bool ephport_steer_used(void);
+void ephport_steer_drain(void);
 
 #endif /* _EPHPORT_STEER_H */

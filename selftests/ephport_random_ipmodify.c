@@ -6,8 +6,8 @@
  *  - ipmodify: another IP-modifying ftrace_ops (selftests/ipmodify) on a
  *    hooked function, before and after ephport: observe mode registers
  *    nothing; a switch to random mode fails loudly while the other user
- *    holds the function and succeeds once it has gone; observe exact,
- *    unload prompt.
+ *    holds the function, leaving no redirect registered, and succeeds
+ *    once it has gone; observe exact, unload prompt.
  *
  * Every case checks that the random-mode counters add up
  * (ephport_random.h).
@@ -256,8 +256,8 @@ TEST_F_TIMEOUT(ipmodify, before_ephport, 180)
 	TH_LOG("redirects: %s", line);
 	ASSERT_TRUE(redirect_is(variant->func, "unavailable", -16))
 		TH_LOG("'%s': not unavailable err=-16", line);
-	ASSERT_EQ(NULL, redirects_others(variant->func, "registered"))
-		TH_LOG("the other functions are redirected");
+	ASSERT_EQ(NULL, redirects_others(variant->func, "standby"))
+		TH_LOG("a refused switch left another function redirected");
 	logged = klog_conflict(mark, variant->func);
 	ASSERT_NE(NULL, logged)
 		TH_LOG("the kernel log says why %s is not redirected", variant->func);
