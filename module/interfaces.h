@@ -11,9 +11,11 @@
  *   params.c	the module parameters: the settings at load
  *   access.c	who may see and change what: the reader's namespace,
  *		CAP_SYS_ADMIN in the initial user namespace
+ *   debugfs.c	/sys/kernel/debug/ephport/: a pass on demand, for tests
  *
- * Each registers its own pernet_operations after the state's, so its
- * files are made after a namespace's state and removed before it.
+ * Each per-namespace one registers its own pernet_operations after the
+ * state's, so its files are made after a namespace's state and removed
+ * before it.
  */
 #ifndef _EPHPORT_INTERFACES_H
 #define _EPHPORT_INTERFACES_H
@@ -29,6 +31,8 @@ int ephport_procfs_init(void);
 void ephport_procfs_uninit(void);
 int ephport_sysctl_init(void);
 void ephport_sysctl_uninit(void);
+void ephport_debugfs_init(void);
+void ephport_debugfs_uninit(void);
 bool ephport_host_admin(void);
 bool ephport_may_see(const struct net *net);
 bool ephport_may_see_host(void);

@@ -67,6 +67,8 @@ static int __init ephport_init(void)
 	}
 	ephport_hooks_env(&env);
 	ephport_netns_start(&env);
+	/* Its writes kick the state's work: after start, gone before stop. */
+	ephport_debugfs_init();
 	pr_info("version %s loaded\n", EPHPORT_VERSION);
 	return 0;
 
@@ -87,6 +89,7 @@ err_netns:
 
 static void __exit ephport_exit(void)
 {
+	ephport_debugfs_uninit();
 	ephport_netns_stop();
 	ephport_hooks_uninit();
 	ephport_redirect_uninit();

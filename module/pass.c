@@ -29,6 +29,8 @@ static unsigned long ephport_last_pass;		/* jiffies */
 static unsigned long ephport_pass_rcu;
 static unsigned long ephport_pass_missed;	/* hook misses seen by it */
 static bool ephport_passed;			/* a pass has run at all */
+/* ephport_pass_request(): READ_ONCE/WRITE_ONCE, no lock */
+static bool ephport_pass_asked;
 static unsigned long ephport_passes;		/* passes so far: READ_ONCE */
 
 /*
@@ -105,6 +107,8 @@ static void ephport_pass_locked(void)
 	int p;
 
 	lockdep_assert_held(&ephport_nets_lock);
+	/* Asked for from now: a pass after this one. */
+	WRITE_ONCE(ephport_pass_asked, false);
 	/*
 	 * The spares the last pass left may still be written by events
 	 * that read the pointers before it published: wait them out. A
@@ -162,6 +166,7 @@ static bool ephport_need_pass(void)
 
 	lockdep_assert_held(&ephport_nets_lock);
 	if (!ephport_passed || !ephport_hooks_exact() ||
+	    READ_ONCE(ephport_pass_asked) ||
 	    ephport_hooks_missed() != ephport_pass_missed)
 		return true;
 	list_for_each_entry(en, &ephport_nets, node) {
@@ -203,6 +208,15 @@ bool ephport_pass_wanted(struct ephport_net *en)
 	return !ephport_hooks_exact() ||
 	       ephport_hooks_missed() != READ_ONCE(ephport_pass_missed) ||
 	       READ_ONCE(en->dirty_seq) != READ_ONCE(en->clean_seq);
+}
+
+/*
+ * A pass asked for from outside (debugfs.c): the work's next run makes
+ * one, at most a second after the last as any.
+ */
+void ephport_pass_request(void)
+{
+	WRITE_ONCE(ephport_pass_asked, true);
 }
 
 /* How many times the host's tables were walked since load. */

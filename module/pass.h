@@ -27,6 +27,7 @@ void ephport_pass_stop(void);
 void ephport_pass_join(struct ephport_net *en);
 bool ephport_pass_due(unsigned long *delay);
 bool ephport_pass_wanted(struct ephport_net *en);
+void ephport_pass_request(void);
 bool ephport_net_settled(struct ephport_net *en);
 unsigned long ephport_nets_passes(void);
 bool ephport_counter_supported(enum ephport_counter c);
