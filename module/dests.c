@@ -19,7 +19,9 @@
  * namespace's sockets, each chain under its lock for the time of the
  * chain. Its table of destinations is allocated for the walk (charged to
  * the reader's memory cgroup) and freed; the namespace keeps the top
- * EPHPORT_DESTS_TOP entries.
+ * EPHPORT_DESTS_TOP entries. No host-wide limit: a read of the
+ * namespace's /proc/net/tcp walks the same hash on every read, so a
+ * tenant with many namespaces gets no more from ephport than from it.
  *
  * A port is counted once per socket: a namespace that connects from
  * several local addresses may hold a port twice toward one destination.
