@@ -8,7 +8,9 @@ export EPHPORT_TOP EPHPORT_CACHE
 log() { printf '# %s\n' "$*" >&2; }
 die() { printf 'ephport-vm: %s\n' "$*" >&2; exit 1; }
 
-# need_pkgs PKG...: install the Debian packages that are missing.
+# need_pkgs PKG...: install the Debian packages that are missing. make
+# check runs several host steps at once: an apt-get of one waits for
+# another's dpkg lock (up to 10 minutes) instead of failing.
 need_pkgs() {
 	local missing=() p
 	for p in "$@"; do
@@ -19,9 +21,11 @@ need_pkgs() {
 	log "installing ${missing[*]}"
 	[ "$(id -u)" = 0 ] || die "need root to apt-get install ${missing[*]}"
 	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		-o DPkg::Lock::Timeout=600 \
 		--no-install-recommends "${missing[@]}" >/dev/null; then
-		apt-get update -q >/dev/null
+		apt-get update -q -o DPkg::Lock::Timeout=600 >/dev/null
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			-o DPkg::Lock::Timeout=600 \
 			--no-install-recommends "${missing[@]}" >/dev/null ||
 			die "apt-get install ${missing[*]} failed"
 	fi
