@@ -410,17 +410,23 @@ static int path_once(const FIXTURE_VARIANT(path) *v, int lfd, int *sk_range_ok)
 		break;
 	}
 	p = err ? err : ep_local_port(fd);
-	if (v->type == SOCK_STREAM)
-		ep_close_now(fd);
-	else
-		close(fd);
-	if (lfd >= 0 && (v->op == OP_CONNECT || v->op == OP_NO_PORT ||
-			 v->op == OP_SOCK_RANGE)) {
+	/*
+	 * The listener takes the connection before the client resets it,
+	 * and only one that was made: a blocking accept() would wait for
+	 * ever after a failed connect(), or for a connection reset before
+	 * the listener's side of the handshake ran.
+	 */
+	if (!err && lfd >= 0 && (v->op == OP_CONNECT || v->op == OP_NO_PORT ||
+				 v->op == OP_SOCK_RANGE)) {
 		int afd = accept(lfd, NULL, NULL);
 
 		if (afd >= 0)
 			close(afd);
 	}
+	if (v->type == SOCK_STREAM)
+		ep_close_now(fd);
+	else
+		close(fd);
 	return p;
 }
 
