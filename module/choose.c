@@ -2,9 +2,34 @@
 /*
  * ephport: random mode's choice, part of the pure core (core.h): a port
  * drawn uniformly among the free, non-resting ports of a range, or, when
- * every free port rests, the one released first (the resting ports are
- * rest.c's). Callers hold what protects the data (struct ephport_net's
- * rest_lock).
+ * every free port rests, the one released first. Callers hold what
+ * protects the data (struct ephport_net's rest_lock).
+ *
+ * A free port is one in the range, not bound in the protocol, not
+ * reserved, and not the port to avoid; the candidates C are the free
+ * ports that do not rest. How the choice stays O(1) (at most tens of
+ * steps), however many ports rest or are bound:
+ *
+ * - The uniform draw (ephport_choose_draw()): the protocol's set S of
+ *   ports to draw from (avail.c) holds every candidate and no resting
+ *   port. One uniform number k in [0, |S'|), S' being S within the
+ *   range less the port to avoid, is the k-th port of S' (a rank and a
+ *   select in O(log(words)), the port to avoid skipped by its rank). If
+ *   it is a candidate, it is the choice; if it is bound it leaves S (it
+ *   comes back with its release), if reserved it stays, and either way
+ *   the draw is made again. Each draw is uniform over S', so the port
+ *   accepted is uniform over C: what a rejection depends on is not
+ *   which candidate would have been drawn. After EPHPORT_TRIES draws
+ *   that all missed (most of S reserved, or a socket's range holding
+ *   few of S's ports) the candidates are counted and one drawn among
+ *   them, exactly, word by word (ephport_choose_count()): the bounded
+ *   fallback, uniform too.
+ * - S' empty: no candidate, so every free port rests (or is the one to
+ *   avoid). The LRU choice (ephport_lru_step()) takes the first port of
+ *   the list of releases (rest.c) that is free: the head, unless ports
+ *   released first are bound again, reserved or outside a socket's own
+ *   range; EPHPORT_LRU_STEP_PORTS ports a step, the caller's lock
+ *   dropped between steps when one does not do.
  */
 #include <linux/bitmap.h>
 #include <linux/bitops.h>
@@ -15,6 +40,14 @@
 #include <kunit/visibility.h>
 
 #include "core.h"
+
+/*
+ * Draws over the set before the candidates are counted: each misses only
+ * on a reserved port, or a bound one, which then leaves the set.
+ */
+#define EPHPORT_TRIES	8
+/* An LRU choice whose list kept moving under it begins again this often. */
+#define EPHPORT_LRU_RESTARTS	4
 
 static unsigned long ephport_rest_word(const struct ephport_rest *r,
 				       const unsigned long *map, u32 w)
@@ -46,186 +79,101 @@ static unsigned long ephport_choice_free(const struct ephport_choice *c, u32 w,
 	return free;
 }
 
-/* Where @port sits in l->ring (sorted), or where it would go. */
-static u32 ephport_lru_find(const struct ephport_lru *l, u16 port)
+/* @p is free for the choice @c (resting or not). */
+static bool ephport_choice_takes(const struct ephport_choice *c, u32 p)
 {
-	u32 a = 0, b = l->nring;
-
-	while (a < b) {
-		u32 m = (a + b) / 2;
-
-		if (l->ring[m] < port)
-			a = m + 1;
-		else
-			b = m;
-	}
-	return a;
+	return p >= c->lo && p <= c->hi && !test_bit(p, c->bound) &&
+	       !(c->reserved && test_bit(p, c->reserved)) &&
+	       (int)p != c->avoid;
 }
 
-/*
- * Begins an LRU choice: the ring of the last releases, walked from the
- * newest, gives each port it holds its place (that of its last
- * release). O(EPHPORT_REST_RECENT^2) at most, whatever the range.
- */
 static void ephport_lru_begin(struct ephport_lru *l,
-			      const struct ephport_choice *c)
+			      const struct ephport_rest *r)
 {
-	const struct ephport_rest *r = c->rest;
-	u32 i, k;
-
-	l->nring = 0;
-	for (i = 0; i < r->recent_used; i++) {
-		u16 p = r->recent[(r->recent_next + EPHPORT_REST_RECENT - 1 - i) %
-				  EPHPORT_REST_RECENT];
-
-		k = ephport_lru_find(l, p);
-		if (k < l->nring && l->ring[k] == p)
-			continue;	/* an older release of a port seen */
-		memmove(&l->ring[k + 1], &l->ring[k],
-			(l->nring - k) * sizeof(l->ring[0]));
-		memmove(&l->place[k + 1], &l->place[k],
-			(l->nring - k) * sizeof(l->place[0]));
-		l->ring[k] = p;
-		l->place[k] = i;
-		l->nring++;
-	}
-	l->w = c->lo / BITS_PER_LONG;
+	l->at = 0;
+	l->reorders = r->reorders;
+	l->restarts = 0;
 	l->found = false;
+	l->lost = false;
 }
 
 /*
- * How far back @p's last release is in the ring: its place, or
- * EPHPORT_REST_RECENT if the ring no longer holds it (before them all).
- */
-static int ephport_lru_rank(const struct ephport_lru *l, u32 p)
-{
-	u32 k = ephport_lru_find(l, p);
-
-	return k < l->nring && l->ring[k] == p ? l->place[k] :
-						 EPHPORT_REST_RECENT;
-}
-
-/*
- * One step of an LRU choice (every free port rests): the next @nwords
- * words of the range. The port released first wins: the oldest stamp;
- * among ports released in the same unit, one the ring no longer holds
- * (released before all it holds; among several such, the lowest), else
- * the one whose last release is furthest back in the ring. Returns true
- * once the range is done: l->port is the choice if l->found. A caller
- * that drops its lock between steps gets the LRU port of what it saw.
+ * One step of an LRU choice (every free port rests): the next @nports
+ * ports of the list of releases, from its head. The first that is free
+ * is the one released first: l->port. Returns true once done, with
+ * l->found, or at the list's end without. A caller that drops its lock
+ * between steps finds the walk begun again if the port it stopped at
+ * left the list or was released again, or any port after the head left
+ * it (the order after it may have changed); after EPHPORT_LRU_RESTARTS
+ * of those it gives up (l->lost).
  */
 bool ephport_lru_step(struct ephport_lru *l, const struct ephport_choice *c,
-		      u32 nwords)
+		      u32 nports)
 {
 	const struct ephport_rest *r = c->rest;
-	u32 whi = c->hi / BITS_PER_LONG, end;
-	u16 best = c->now - l->stamp;
-	unsigned long resting;
+	u32 p;
 
-	end = min(whi + 1, l->w + nwords);
-	for (; l->w < end; l->w++) {
-		ephport_choice_free(c, l->w, &resting);
-		while (resting) {
-			u32 p = l->w * BITS_PER_LONG + __ffs(resting);
-			u16 age = c->now - r->stamp[p - r->lo];
-			int rank;
-
-			resting &= resting - 1;
-			if (l->found && age < best)
-				continue;
-			rank = ephport_lru_rank(l, p);
-			/*
-			 * Same unit: the release furthest back; among those
-			 * the ring no longer holds, the lowest (seen first).
-			 */
-			if (l->found && age == best && rank <= l->rank)
-				continue;
+	if (l->at && (!ephport_rest_listed(r, l->at) ||
+		      r->stamp[l->at - r->lo] != l->at_stamp ||
+		      r->reorders != l->reorders)) {
+		if (++l->restarts > EPHPORT_LRU_RESTARTS) {
+			l->lost = true;
+			return true;
+		}
+		l->at = 0;
+		l->reorders = r->reorders;
+	}
+	p = l->at ? r->next[l->at - r->lo] : r->head;
+	for (; p && nports--; p = r->next[p - r->lo]) {
+		if (ephport_choice_takes(c, p)) {
 			l->found = true;
 			l->port = p;
 			l->stamp = r->stamp[p - r->lo];
-			l->rank = rank;
-			best = age;
+			return true;
 		}
+		l->at = p;
+		l->at_stamp = r->stamp[p - r->lo];
 	}
-	return l->w > whi;
+	return !p;
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_lru_step);
 
-/* The LRU choice at once, its state in a frame of its own (KUnit's path). */
-static noinline u32 ephport_lru_whole(const struct ephport_choice *c)
-{
-	struct ephport_lru l;
-
-	ephport_lru_begin(&l, c);
-	while (!ephport_lru_step(&l, c, EPHPORT_NPORTS / BITS_PER_LONG))
-		;
-	return l.port;
-}
-
 /*
- * Uniform draws over the range tried before counting the candidates:
- * one that lands on a candidate is a uniform choice among them. At an
- * occupancy x, all of them miss with probability x^EPHPORT_DRAWS.
+ * Every free port rests (or is c->avoid): the LRU choice, begun and made
+ * here if one step does it (or whole without c->lru), else left to the
+ * caller (_LRU_STEP).
  */
-#define EPHPORT_DRAWS	4
-
-/* A draw that lands on a candidate (free, not resting), or false. */
-static bool ephport_draw(const struct ephport_choice *c,
-			 u32 (*below)(u32 ceil), u32 *port)
+static enum ephport_pick ephport_choose_lru(const struct ephport_choice *c,
+					    u32 *port, bool avoided)
 {
-	u32 size = c->hi - c->lo + 1, p, i;
-	unsigned long free, resting;
+	struct ephport_lru whole, *l = c->lru ? c->lru : &whole;
+	bool done;
 
-	for (i = 0; i < EPHPORT_DRAWS; i++) {
-		p = below(size);
-		if (p >= size)
-			return false;	/* a broken source: count instead */
-		p += c->lo;
-		free = ephport_choice_free(c, p / BITS_PER_LONG, &resting);
-		if ((free & ~resting) & BIT(p % BITS_PER_LONG)) {
-			*port = p;
-			return true;
-		}
+	ephport_lru_begin(l, c->rest);
+	do {
+		done = ephport_lru_step(l, c, EPHPORT_LRU_STEP_PORTS);
+	} while (!done && !c->lru);
+	if (!done)
+		return EPHPORT_PICK_LRU_STEP;
+	if (l->found) {
+		*port = l->port;
+		return EPHPORT_PICK_LRU;
 	}
-	return false;
+	if (l->lost)
+		return EPHPORT_PICK_UNTRUSTED;
+	return avoided ? EPHPORT_PICK_AVOIDED : EPHPORT_PICK_FULL;
 }
 
 /*
- * Chooses a port among the free ports of @c, with @below(n) returning a
- * uniform number in [0, n): uniformly among those not resting, else the
- * one that has rested longest. The uniform choice first draws over the
- * range (EPHPORT_DRAWS tries, O(1) each), and only if every draw misses
- * counts the candidates and draws among them, O(range / BITS_PER_LONG)
- * whatever the occupancy: either way every candidate is as likely. The
- * LRU choice reads the free ports' stamps: with c->lru, it is only
- * begun (EPHPORT_PICK_LRU_STEP) and the caller makes it with
- * ephport_lru_step(), EPHPORT_REST_STEP_WORDS at a time. Without, the
- * whole range is looked at here (KUnit). *avoided tells whether
- * c->avoid was free, and left out.
+ * The bounded fallback: the candidates counted word by word, and one
+ * drawn among them, O(range / BITS_PER_LONG).
  */
-enum ephport_pick ephport_choose(const struct ephport_choice *c,
-				 u32 (*below)(u32 ceil), u32 *port,
-				 bool *avoided)
+static enum ephport_pick ephport_choose_count(const struct ephport_choice *c,
+					      u32 (*below)(u32 ceil),
+					      u32 *port, bool *avoided)
 {
 	u32 nfree = 0, ncand = 0, k, w, wlo, whi;
 	unsigned long free, resting, cand;
-
-	*avoided = false;
-	if (c->lo > c->hi || c->hi >= EPHPORT_NPORTS)
-		return EPHPORT_PICK_FULL;
-	if (!ephport_rest_covers(c->rest, c->lo, c->hi))
-		return EPHPORT_PICK_RANGE;
-	if (c->avoid >= (int)c->lo && c->avoid <= (int)c->hi &&
-	    !test_bit(c->avoid, c->bound) &&
-	    !(c->reserved && test_bit(c->avoid, c->reserved)))
-		*avoided = true;
-
-	if (ephport_draw(c, below, port)) {
-		/* The avoided port was a candidate only if it was not resting. */
-		if (*avoided && ephport_rest_resting(c->rest, c->avoid))
-			*avoided = false;
-		return EPHPORT_PICK_OK;
-	}
 
 	wlo = c->lo / BITS_PER_LONG;
 	whi = c->hi / BITS_PER_LONG;
@@ -236,15 +184,8 @@ enum ephport_pick ephport_choose(const struct ephport_choice *c,
 	}
 	if (!nfree)
 		return *avoided ? EPHPORT_PICK_AVOIDED : EPHPORT_PICK_FULL;
-	if (!ncand) {
-		/* The caller makes the choice a step at a time. */
-		if (c->lru) {
-			ephport_lru_begin(c->lru, c);
-			return EPHPORT_PICK_LRU_STEP;
-		}
-		*port = ephport_lru_whole(c);
-		return EPHPORT_PICK_LRU;
-	}
+	if (!ncand)
+		return ephport_choose_lru(c, port, *avoided);
 	/* The avoided port was a candidate only if it was not resting. */
 	if (*avoided && ephport_rest_resting(c->rest, c->avoid))
 		*avoided = false;
@@ -267,6 +208,88 @@ enum ephport_pick ephport_choose(const struct ephport_choice *c,
 	}
 	/* below() returned more than asked: no port rather than a wrong one. */
 	return EPHPORT_PICK_FULL;
+}
+
+/* The uniform draw over the protocol's set (see the top of this file). */
+static enum ephport_pick ephport_choose_draw(const struct ephport_choice *c,
+					     u32 (*below)(u32 ceil),
+					     u32 *port, bool *avoided)
+{
+	struct ephport_rest *r = c->rest;
+	const struct ephport_avail *a = &r->avail[c->proto];
+	u32 base, n, k, p, skip, i;
+
+	for (i = 0; i < EPHPORT_TRIES; i++) {
+		base = c->lo == a->lo ? 0 : ephport_avail_rank(r, c->proto, c->lo);
+		n = (c->hi == a->hi ? a->n :
+		     ephport_avail_rank(r, c->proto, c->hi + 1)) - base;
+		skip = U32_MAX;
+		if (c->avoid >= (int)c->lo && c->avoid <= (int)c->hi &&
+		    ephport_avail_has(r, c->proto, c->avoid)) {
+			skip = ephport_avail_rank(r, c->proto, c->avoid);
+			n--;
+		}
+		if (!n)
+			return ephport_choose_lru(c, port, *avoided);
+		k = below(n);
+		if (k >= n)
+			return EPHPORT_PICK_FULL;	/* a broken source */
+		k += base;
+		if (k >= skip)
+			k++;
+		p = ephport_avail_select(r, c->proto, k);
+		if (test_bit(p, c->bound)) {
+			/* Back in the set when it is let go (avail.c). */
+			ephport_avail_del(r, c->proto, p);
+			continue;
+		}
+		if (c->reserved && test_bit(p, c->reserved))
+			continue;
+		*port = p;
+		/* The avoided port was a candidate only if it was not resting. */
+		if (*avoided && ephport_rest_resting(r, c->avoid))
+			*avoided = false;
+		return EPHPORT_PICK_OK;
+	}
+	return ephport_choose_count(c, below, port, avoided);
+}
+
+/*
+ * Chooses a port among the free ports of @c, with @below(n) returning a
+ * uniform number in [0, n): uniformly among those not resting, else the
+ * one released first (see the top of this file). The protocol's set to
+ * draw from must be built for c->bound and c->mark: with c->lru the
+ * caller builds it (EPHPORT_PICK_BUILD) and makes an LRU choice that one
+ * step does not finish (EPHPORT_PICK_LRU_STEP); without, both are made
+ * here whole (KUnit). *avoided tells whether c->avoid was free, and
+ * left out. It changes the set (bound ports found leave it), nothing
+ * else.
+ */
+enum ephport_pick ephport_choose(const struct ephport_choice *c,
+				 u32 (*below)(u32 ceil), u32 *port,
+				 bool *avoided)
+{
+	struct ephport_rest *r = c->rest;
+
+	*avoided = false;
+	if (c->lo > c->hi || c->hi >= EPHPORT_NPORTS)
+		return EPHPORT_PICK_FULL;
+	if (!ephport_rest_covers(r, c->lo, c->hi))
+		return EPHPORT_PICK_RANGE;
+	if (!ephport_avail_ready(r, c->proto, c->bound, c->mark, c->lo,
+				 c->hi)) {
+		if (c->lru)
+			return EPHPORT_PICK_BUILD;
+		ephport_avail_begin(r, c->proto, c->lo, c->hi, c->bound,
+				    c->mark);
+		while (!ephport_avail_step(r, c->proto, r->words))
+			;
+	}
+	if (c->avoid >= (int)c->lo && c->avoid <= (int)c->hi &&
+	    !test_bit(c->avoid, c->bound) &&
+	    !(c->reserved && test_bit(c->avoid, c->reserved)))
+		*avoided = true;
+	return ephport_choose_draw(c, below, port, avoided);
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_choose);
 

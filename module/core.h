@@ -6,7 +6,8 @@
  *
  *   usage.c	bound ports, in-use counts, peaks, the alarm, search_ns
  *   choose.c	random mode's choice
- *   rest.c	random mode's resting ports
+ *   rest.c	random mode's resting ports, in the order of their release
+ *   avail.c	the ports random mode draws from, per protocol
  *   parse.c	the parsing of every control
  */
 #ifndef _EPHPORT_CORE_H
@@ -89,70 +90,96 @@ bool ephport_alarm_update(bool *alarm, u32 in_use, u32 lo, u32 hi, u32 pct);
 unsigned int ephport_hist_bucket(u64 ns);
 u64 ephport_hist_bound(unsigned int bucket);
 
-/* ---- choose.c and rest.c ---- */
+/* ---- choose.c, rest.c and avail.c ---- */
 
 /*
  * Release times are kept in 16 ms units, as u16 (wrapping every 1048 s):
- * a sweep at least every EPHPORT_SWEEP_SECS forgets every expired port
- * long before its stamp can wrap (the longest delay is 600 s).
+ * the ports resting expire in the order they were released, and are
+ * forgotten when they expire, at the latest at a sweep, which comes at
+ * least every EPHPORT_SWEEP_SECS: long before a stamp can wrap (the
+ * longest delay is 600 s).
  */
 #define EPHPORT_REST_UNIT_SHIFT	4
 #define EPHPORT_SWEEP_SECS	30
-/* Releases remembered in their order, to order those of one unit. */
-#define EPHPORT_REST_RECENT	128
 /*
  * The most words of a range (64 ports each) that one step of a sweep or
- * of an LRU choice looks at: callers hold a spinlock with interrupts off
- * for a step, and drop it between steps, so that no loop over a range of
- * up to 65,535 ports runs with interrupts off (1,024 ports, at most,
- * are looked at one by one in a step).
+ * of a build looks at, and the most resting ports one step of an LRU
+ * choice looks at: callers hold a spinlock with interrupts off for a
+ * step, and drop it between steps, so that no loop over a range of up to
+ * 65,535 ports runs with interrupts off.
  */
 #define EPHPORT_REST_STEP_WORDS	16
+#define EPHPORT_LRU_STEP_PORTS	256
+
+/*
+ * The ports of one protocol that a uniform choice draws from (avail.c):
+ * those of [lo, hi] that do not rest and were not found bound, as a
+ * bitmap over the rest's ports and a Fenwick tree of its words' counts,
+ * so that the k-th port, and how many lie below a port, take
+ * O(log(words)) steps (ten at most). Built a few words at a time
+ * (ephport_avail_step()), then kept by every change of the rest.
+ */
+struct ephport_avail {
+	unsigned long *map;	/* bit p - rest->lo: p can be drawn */
+	u32 *tree;		/* [1..words]: Fenwick sums of map's words */
+	u32 n;			/* bits set in map */
+	u32 lo, hi;		/* the ports it holds, of the rest's */
+	u32 w, wend;		/* next word to build; built when w == wend */
+	bool begun;
+	/* What it was built from: the caller's bitmap and mark. */
+	const unsigned long *bound;
+	unsigned long mark;
+};
 
 /*
  * A namespace's resting ports, shared by TCP and UDP, for the ports of
  * [lo, hi] only (the range when it was made, widened to whole words):
- * two bits and a u16 stamp per port, and the last releases in order.
- * Allocated only while the namespace is in random mode.
+ * two bits, a u16 stamp and the links of the list of releases per port,
+ * and the ports each protocol draws from. Allocated only while the
+ * namespace is in random mode. Ports are never 0 here: 0 ends a list.
  */
 struct ephport_rest {
 	u32 lo, hi;		/* ports covered; lo % BITS_PER_LONG == 0 */
-	u16 swept;		/* the unit of the last sweep's start */
-	bool swept_once;
-	u16 recent_next;	/* the slot of recent[] the next release takes */
-	u16 recent_used;	/* slots of recent[] written so far */
-	u16 recent[EPHPORT_REST_RECENT];	/* released ports, a ring */
-	/* The sweep under way, made a step at a time. */
+	u32 words;		/* (hi - lo + 1) / BITS_PER_LONG */
+	u32 ftop;		/* the highest power of 2 <= words */
+	/*
+	 * The list of the resting ports that were released, in the order
+	 * of their releases (their stamps never go down along it): a port
+	 * released again moves to its end. Those it holds are exactly the
+	 * resting ports not handed out.
+	 */
+	u16 head, tail;		/* first and last port, or 0 */
+	u32 listed;		/* ports in the list */
+	u32 reorders;		/* a port left the list elsewhere than its head */
+	/* The sweep of handed-out ports under way, made a step at a time. */
+	bool sweep_due;		/* the caller wants one */
 	bool sweeping;
-	bool sweep_left;	/* it kept a released port resting */
-	u16 sweep_now;		/* the unit it started at */
-	u16 sweep_oldest;	/* the oldest stamp of those it kept */
 	u32 sweep_w;		/* the next word it looks at */
 	/* bit p - lo: released less than the delay ago, or handed out */
 	unsigned long *resting;
 	/* bit p - lo: chosen by ephport, release not seen yet */
 	unsigned long *out;
 	u16 *stamp;		/* [p - lo]: unit of the release */
-	unsigned long data[];	/* resting, out, stamp */
+	u16 *next, *prev;	/* [p - lo]: the list's links, ports or 0 */
+	struct ephport_avail avail[EPHPORT_NPROTO];
+	unsigned long data[];	/* the arrays above */
 };
 
 /*
  * An LRU choice under way, made a step at a time (its caller's, on its
- * stack): the ring of the last releases, each port once with its place
- * (0: released last), sorted by port; the word it looks at next; the
- * best port so far and its release's unit (its age is taken at each
- * step's c->now: a caller that drops its lock between steps reads the
- * clock again under it, so that no stamp is later than c->now).
+ * stack): the last port it looked at in the list (0: none yet) and what
+ * tells that the list did not move under it since (the port's stamp and
+ * the rest's reorders), how often it began again, and the port found.
  */
 struct ephport_lru {
-	u16 nring;
-	u16 ring[EPHPORT_REST_RECENT];
-	u8 place[EPHPORT_REST_RECENT];
-	u32 w;
+	u32 at;
+	u16 at_stamp;
+	u32 reorders;
+	u32 restarts;
 	bool found;
+	bool lost;		/* the list kept moving: gave up */
 	u32 port;
 	u16 stamp;		/* its release's unit */
-	int rank;		/* how far back its release is in the ring */
 };
 
 /* What a choice excludes; bound and reserved have EPHPORT_NPORTS bits. */
@@ -160,8 +187,14 @@ struct ephport_choice {
 	const unsigned long *bound;	/* bound in the namespace */
 	const unsigned long *reserved;	/* ip_local_reserved_ports, or NULL */
 	struct ephport_rest *rest;	/* its resting ports */
-	/* NULL: an LRU choice is made whole; else begun there (_LRU_STEP) */
+	enum ephport_proto proto;	/* whose ports are drawn from */
+	/*
+	 * NULL: a build and an LRU choice are made whole; else a build is
+	 * left to the caller (_BUILD) and an LRU choice begun here, and
+	 * made by the caller if one step does not do (_LRU_STEP).
+	 */
 	struct ephport_lru *lru;
+	unsigned long mark;		/* the caller's mark of bound (avail) */
 	u16 now;			/* the resting clock's unit */
 	u32 lo, hi;			/* the effective range, both included */
 	int avoid;			/* a port never to choose, or -1 */
@@ -175,6 +208,8 @@ enum ephport_pick {
 	EPHPORT_PICK_RANGE,	/* the rest does not cover the range */
 	/* Every free port rests: c->lru begun, for ephport_lru_step(). */
 	EPHPORT_PICK_LRU_STEP,
+	/* The ports to draw from are to be built first (c->lru set). */
+	EPHPORT_PICK_BUILD,
 	/* Not the core's: the bound ports cannot be trusted at the moment. */
 	EPHPORT_PICK_UNTRUSTED,
 };
@@ -186,30 +221,55 @@ enum ephport_rcounter {
 	EPHPORT_NRCOUNTERS,
 };
 
+/* avail.c */
+void ephport_avail_begin(struct ephport_rest *r, enum ephport_proto proto,
+			 u32 lo, u32 hi, const unsigned long *bound,
+			 unsigned long mark);
+bool ephport_avail_step(struct ephport_rest *r, enum ephport_proto proto,
+			u32 nwords);
+bool ephport_avail_ready(const struct ephport_rest *r,
+			 enum ephport_proto proto, const unsigned long *bound,
+			 unsigned long mark, u32 lo, u32 hi);
+void ephport_avail_add(struct ephport_rest *r, u32 port);
+void ephport_avail_del(struct ephport_rest *r, enum ephport_proto proto,
+		       u32 port);
+bool ephport_avail_has(const struct ephport_rest *r, enum ephport_proto proto,
+		       u32 port);
+u32 ephport_avail_rank(const struct ephport_rest *r, enum ephport_proto proto,
+		       u32 port);
+u32 ephport_avail_select(const struct ephport_rest *r,
+			 enum ephport_proto proto, u32 k);
+
+/* rest.c */
 size_t ephport_rest_size(u32 lo, u32 hi);
 void ephport_rest_init(struct ephport_rest *r, u32 lo, u32 hi);
 bool ephport_rest_covers(const struct ephport_rest *r, u32 lo, u32 hi);
 void ephport_rest_copy(struct ephport_rest *to, const struct ephport_rest *from);
-enum ephport_pick ephport_choose(const struct ephport_choice *c,
-				 u32 (*below)(u32 ceil), u32 *port,
-				 bool *avoided);
-unsigned long ephport_outcome(enum ephport_pick pick, bool accepted);
 u16 ephport_rest_now(u64 msecs);
 bool ephport_rest_expired(u16 stamp, u16 now, u32 delay_ms);
 void ephport_rest_release(struct ephport_rest *r, u32 port, u16 now,
 			  u32 delay_ms);
 void ephport_rest_handout(struct ephport_rest *r, u32 port);
 bool ephport_rest_resting(const struct ephport_rest *r, u32 port);
+bool ephport_rest_listed(const struct ephport_rest *r, u32 port);
 u32 ephport_rest_count(const struct ephport_rest *r, u32 lo, u32 hi);
+bool ephport_rest_expire(struct ephport_rest *r, u16 now, u32 delay_ms,
+			 u32 max);
 void ephport_rest_sweep(struct ephport_rest *r, u16 now, u32 delay_ms,
 			const unsigned long *bound_a,
 			const unsigned long *bound_b);
-bool ephport_rest_sweep_step(struct ephport_rest *r, u16 now, u32 delay_ms,
+bool ephport_rest_sweep_step(struct ephport_rest *r, u16 now,
 			     const unsigned long *bound_a,
 			     const unsigned long *bound_b, u32 nwords);
 u32 ephport_rest_next_ms(const struct ephport_rest *r, u16 now, u32 delay_ms);
+
+/* choose.c */
+enum ephport_pick ephport_choose(const struct ephport_choice *c,
+				 u32 (*below)(u32 ceil), u32 *port,
+				 bool *avoided);
+unsigned long ephport_outcome(enum ephport_pick pick, bool accepted);
 bool ephport_lru_step(struct ephport_lru *l, const struct ephport_choice *c,
-		      u32 nwords);
+		      u32 nports);
 
 /* ---- parse.c ---- */
 

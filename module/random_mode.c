@@ -13,26 +13,23 @@
  * that caused it. Until a pass has counted the ports bound before
  * ephport, the kernel chooses (random_fallback_untrusted).
  *
- * Sweeps forget resting ports, off the path of bind() and connect():
- * each namespace's work (rest_work) sweeps when its first resting port
- * expires (a release queues it), and every EPHPORT_SWEEP_SECS all the
- * same (stamps never wrap; handed-out ports released unseen are found).
- * A sweep, and an LRU choice, go EPHPORT_REST_STEP_WORDS words at a time
- * under rest_lock, dropped between steps: no loop runs over a range of
- * 1-65535 with interrupts off. A reader sweeps nothing.
+ * The choice itself is random_choose.c's. Resting ports are forgotten
+ * off the path of bind() and connect() too: each namespace's work
+ * (rest_work) takes those whose delay is over from the head of the list
+ * of releases when the first of them expires (a release queues it; a
+ * choice takes a few itself), and every EPHPORT_SWEEP_SECS it also looks
+ * at the handed-out ports for releases unseen. Both go in steps under
+ * rest_lock, dropped between steps: no loop runs over a range of 1-65535
+ * with interrupts off. A reader sweeps nothing.
  */
 #include <linux/jiffies.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
-#include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
-#include <net/inet_sock.h>
-#include <net/ip.h>
 #include <net/net_namespace.h>
-#include <net/sock.h>
 
 #include "counting.h"
 #include "pass.h"
@@ -157,16 +154,25 @@ void ephport_random_free(struct ephport_net *en)
 
 /*
  * The range no longer fits in the rest (it changed): a rest for the new
- * one, with what the old one knew. Process context, may sleep.
+ * one and the old one's ports, with what the old one knew (so that its
+ * list is copied as a block). Process context, may sleep.
  */
-static void ephport_random_refit(struct ephport_net *en, u32 lo, u32 hi)
+void ephport_random_refit(struct ephport_net *en, u32 lo, u32 hi)
 {
 	struct ephport_rest *rest, *old;
 	unsigned long flags;
 	u32 nlo, nhi;
 
 	ephport_net_range(en->net, &nlo, &nhi);
-	rest = ephport_rest_alloc(min(lo, nlo), max(hi, nhi));
+	nlo = min(lo, nlo);
+	nhi = max(hi, nhi);
+	spin_lock_irqsave(&en->rest_lock, flags);
+	if (en->rest) {
+		nlo = min(nlo, en->rest->lo);
+		nhi = max(nhi, en->rest->hi);
+	}
+	spin_unlock_irqrestore(&en->rest_lock, flags);
+	rest = ephport_rest_alloc(nlo, nhi);
 	if (!rest)
 		return;
 	spin_lock_irqsave(&en->rest_lock, flags);
@@ -181,27 +187,25 @@ static void ephport_random_refit(struct ephport_net *en, u32 lo, u32 hi)
 	kvfree(rest);
 }
 
-static u16 ephport_now(void)
-{
-	return ephport_rest_now(jiffies64_to_msecs(get_jiffies_64()));
-}
-
 /*
- * A whole sweep of @en's rest at the unit it starts, a step at a time:
- * each step holds rest_lock, interrupts off, for EPHPORT_REST_STEP_WORDS
- * words; between steps a release, a choice or a refit may run (a new
- * rest starts its own sweep: the loop goes on with it). The namespace's
- * bitmaps tell which handed-out ports are still bound, once a pass has
- * counted what ephport found. Returns in how many ms its first resting
- * port expires, 0 if none rests. Process context.
+ * The namespace's rest brought up to date, a step at a time: the ports
+ * whose delay is over leave the list (EPHPORT_LRU_STEP_PORTS a step),
+ * and when the periodic sweep asked for it (sweep_due), the handed-out
+ * ports are looked at for releases unseen (EPHPORT_REST_STEP_WORDS
+ * words a step). Each step holds rest_lock, interrupts off; between
+ * steps a release, a choice or a refit may run (a new rest: the loop
+ * goes on with it). The namespace's bitmaps tell which handed-out ports
+ * are still bound, once a pass has counted what ephport found. Returns
+ * in how many ms the first resting port expires, 0 if none is listed.
+ * Process context.
  */
 static u32 ephport_random_sweep(struct ephport_net *en)
 {
 	unsigned long flags;
-	bool done = false;
+	bool more = true;
 	u32 next = 0;
 
-	while (!done) {
+	while (more) {
 		struct ephport_rest *rest;
 		u32 delay = ephport_net_delay(en);
 		u16 now;
@@ -213,19 +217,24 @@ static u32 ephport_random_sweep(struct ephport_net *en)
 			return 0;
 		}
 		/* Read under the lock: no release here is later (rest.c). */
-		now = ephport_now();
-		spin_lock(&en->lock);
-		if (ephport_net_settled(en))
-			done = ephport_rest_sweep_step(rest, now, delay,
-						       en->usage[EPHPORT_TCP].bound,
-						       en->usage[EPHPORT_UDP].bound,
-						       EPHPORT_REST_STEP_WORDS);
-		else
-			done = ephport_rest_sweep_step(rest, now, delay, NULL,
-						       NULL,
-						       EPHPORT_REST_STEP_WORDS);
-		spin_unlock(&en->lock);
-		if (done)
+		now = ephport_random_now();
+		more = ephport_rest_expire(rest, now, delay,
+					   EPHPORT_LRU_STEP_PORTS);
+		if (!more && rest->sweep_due) {
+			bool settled;
+
+			spin_lock(&en->lock);
+			settled = ephport_net_settled(en);
+			if (ephport_rest_sweep_step(rest, now,
+						    settled ? en->usage[EPHPORT_TCP].bound : NULL,
+						    settled ? en->usage[EPHPORT_UDP].bound : NULL,
+						    EPHPORT_REST_STEP_WORDS))
+				rest->sweep_due = false;
+			spin_unlock(&en->lock);
+			/* Then the expiry of what it found (a delay of 0). */
+			more = true;
+		}
+		if (!more)
 			next = ephport_rest_next_ms(rest, now, delay);
 		spin_unlock_irqrestore(&en->rest_lock, flags);
 		cond_resched();
@@ -234,10 +243,10 @@ static u32 ephport_random_sweep(struct ephport_net *en)
 }
 
 /*
- * The namespace's sweeping work: a whole sweep, then again when the
- * first port it left resting expires. A release queues it when it is not
- * queued (once per expiry at most, however many release); cancelled
- * before the rest goes (ephport_random_update(), ephport_random_free()).
+ * The namespace's sweeping work: the expiry, then again when the first
+ * port left resting expires. A release queues it when it is not queued
+ * (once per expiry at most, however many release); cancelled before the
+ * rest goes (ephport_random_update(), ephport_random_free()).
  */
 static void ephport_rest_work_fn(struct work_struct *work)
 {
@@ -248,138 +257,6 @@ static void ephport_rest_work_fn(struct work_struct *work)
 	if (next)
 		mod_delayed_work(system_wq, &en->rest_work,
 				 msecs_to_jiffies(next) + 1);
-}
-
-static u32 ephport_below(u32 ceil)
-{
-	return get_random_u32_below(ceil);
-}
-
-/*
- * Every free port rests: the LRU choice begun in c->lru, made a step at
- * a time, rest_lock dropped between steps. If the rest (@gen) or the
- * mode changed, or the port found is no longer right, the kernel
- * chooses (_UNTRUSTED).
- */
-static enum ephport_pick ephport_random_lru(struct ephport_net *en,
-					    struct ephport_choice *c,
-					    enum ephport_proto proto,
-					    unsigned long gen, u32 *port)
-{
-	enum ephport_pick pick = EPHPORT_PICK_LRU;
-	unsigned long flags;
-	bool done = false;
-
-	while (!done) {
-		cond_resched();
-		spin_lock_irqsave(&en->rest_lock, flags);
-		/* The same rest, not one made since at the same address. */
-		if (en->rest_gen != gen ||
-		    ephport_net_mode(en) != EPHPORT_MODE_RANDOM) {
-			pick = EPHPORT_PICK_UNTRUSTED;
-			goto unlock;
-		}
-		/* Read under the lock: no stamp is later (choose.c). */
-		c->now = ephport_now();
-		spin_lock(&en->lock);
-		if (ephport_net_settled(en)) {
-			c->bound = en->usage[proto].bound;
-			done = ephport_lru_step(c->lru, c,
-						EPHPORT_REST_STEP_WORDS);
-		} else {
-			pick = EPHPORT_PICK_UNTRUSTED;
-		}
-		spin_unlock(&en->lock);
-unlock:
-		spin_unlock_irqrestore(&en->rest_lock, flags);
-		if (pick != EPHPORT_PICK_LRU)
-			return pick;
-	}
-	if (!c->lru->found)
-		return EPHPORT_PICK_FULL;
-	/*
-	 * Bound or released again since it was found (connect() shares
-	 * bound ports, the kernel would not refuse it)? Not handed out.
-	 */
-	spin_lock_irqsave(&en->rest_lock, flags);
-	spin_lock(&en->lock);
-	if (en->rest_gen != gen || !ephport_net_settled(en) ||
-	    test_bit(c->lru->port, en->usage[proto].bound) ||
-	    !ephport_rest_resting(c->rest, c->lru->port) ||
-	    c->rest->stamp[c->lru->port - c->rest->lo] != c->lru->stamp)
-		pick = EPHPORT_PICK_UNTRUSTED;
-	spin_unlock(&en->lock);
-	spin_unlock_irqrestore(&en->rest_lock, flags);
-	if (pick != EPHPORT_PICK_LRU)
-		return pick;
-	*port = c->lru->port;
-	return EPHPORT_PICK_LRU;
-}
-
-/*
- * Chooses a port for @sk in *port, never @avoid (or -1). Returns
- * EPHPORT_PICK_OK or _LRU with a port, or why there is none: _FULL,
- * _AVOIDED, or _UNTRUSTED (the bound ports cannot be trusted now, or
- * the namespace left random mode). *avoided: @avoid was free and left
- * out. Counts nothing. Process context: after a range change it makes
- * the namespace's rest anew, which may sleep.
- *
- * Under rest_lock, interrupts off, it draws (O(1)) or counts the
- * candidates (O(range / BITS_PER_LONG), 1,024 words at most); an LRU
- * choice goes on in steps (ephport_random_lru()). It sweeps nothing:
- * a resting port whose delay ran out rests until its namespace's work
- * sweeps, which it does when the port's delay ends.
- */
-enum ephport_pick ephport_random_choose(struct ephport_net *en,
-					struct sock *sk,
-					enum ephport_proto proto, int avoid,
-					u32 *port, bool *avoided)
-{
-	struct ephport_lru lru;
-	struct ephport_choice c = { .avoid = avoid, .lru = &lru };
-	struct net *net = sock_net(sk);
-	enum ephport_pick pick;
-	unsigned long flags;
-	bool refitted = false;
-	unsigned long gen;
-	int lo, hi;
-
-	*avoided = false;
-	inet_sk_get_local_port_range(sk, &lo, &hi);
-	if (lo < 1 || hi >= EPHPORT_NPORTS || lo > hi)
-		return EPHPORT_PICK_FULL;
-	c.lo = lo;
-	c.hi = hi;
-	c.reserved = net->ipv4.sysctl_local_reserved_ports;
-again:
-	spin_lock_irqsave(&en->rest_lock, flags);
-	c.rest = en->rest;
-	gen = en->rest_gen;
-	if (!c.rest || ephport_net_mode(en) != EPHPORT_MODE_RANDOM) {
-		spin_unlock_irqrestore(&en->rest_lock, flags);
-		return EPHPORT_PICK_UNTRUSTED;
-	}
-	c.now = ephport_now();
-	spin_lock(&en->lock);
-	if (ephport_net_settled(en)) {
-		c.bound = en->usage[proto].bound;
-		pick = ephport_choose(&c, ephport_below, port, avoided);
-	} else {
-		pick = EPHPORT_PICK_UNTRUSTED;
-	}
-	spin_unlock(&en->lock);
-	spin_unlock_irqrestore(&en->rest_lock, flags);
-
-	if (pick == EPHPORT_PICK_LRU_STEP)
-		return ephport_random_lru(en, &c, proto, gen, port);
-	if (pick == EPHPORT_PICK_RANGE) {
-		if (refitted)
-			return EPHPORT_PICK_UNTRUSTED;
-		ephport_random_refit(en, lo, hi);
-		refitted = true;
-		goto again;
-	}
-	return pick;
 }
 
 /*
@@ -432,7 +309,7 @@ void ephport_random_released(struct ephport_net *en, u32 port)
 		return;
 	spin_lock_irqsave(&en->rest_lock, flags);
 	if (en->rest) {
-		ephport_rest_release(en->rest, port, ephport_now(), delay);
+		ephport_rest_release(en->rest, port, ephport_random_now(), delay);
 		/*
 		 * The work sweeps the port when its delay is over. Queued
 		 * or running, it is due by then already: it sweeps at the
@@ -479,11 +356,18 @@ static void ephport_sweep_fn(struct work_struct *work)
 {
 	struct ephport_net *en;
 
+	unsigned long flags;
+
 	mutex_lock(&ephport_nets_lock);
 	/* A rest means an initialized work; both change under this lock. */
-	list_for_each_entry(en, &ephport_nets, node)
-		if (en->rest)
-			mod_delayed_work(system_wq, &en->rest_work, 0);
+	list_for_each_entry(en, &ephport_nets, node) {
+		if (!en->rest)
+			continue;
+		spin_lock_irqsave(&en->rest_lock, flags);
+		en->rest->sweep_due = true;
+		spin_unlock_irqrestore(&en->rest_lock, flags);
+		mod_delayed_work(system_wq, &en->rest_work, 0);
+	}
 	mutex_unlock(&ephport_nets_lock);
 	schedule_delayed_work(&ephport_sweep_work, EPHPORT_SWEEP_SECS * HZ);
 }

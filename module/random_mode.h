@@ -5,6 +5,8 @@
 #ifndef _EPHPORT_RANDOM_MODE_H
 #define _EPHPORT_RANDOM_MODE_H
 
+#include <linux/jiffies.h>
+
 #include "state.h"
 
 struct sock;
@@ -34,6 +36,14 @@ enum ephport_self {
 void ephport_random_done(struct ephport_net *en, enum ephport_proto proto,
 			 enum ephport_pick pick, u32 port, bool accepted,
 			 enum ephport_self self);
+void ephport_random_refit(struct ephport_net *en, u32 lo, u32 hi);
+
+/* The resting clock's unit now (rest.c); read under rest_lock. */
+static inline u16 ephport_random_now(void)
+{
+	return ephport_rest_now(jiffies64_to_msecs(get_jiffies_64()));
+}
+
 void ephport_random_released(struct ephport_net *en, u32 port);
 u32 ephport_random_resting(struct ephport_net *en);
 int ephport_random_prepare(struct ephport_net *en);

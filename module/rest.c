@@ -2,9 +2,18 @@
 /*
  * ephport: random mode's resting ports, part of the pure core (core.h):
  * which ports of a range were released less than reuse_delay_ms ago, in
- * a bitmap and 16 ms stamps sized to the range, and the most recent
- * releases for the LRU choice (choose.c). Callers hold what protects the
- * data (struct ephport_net's rest_lock).
+ * a bitmap and 16 ms stamps sized to the range, and the list of them in
+ * the order of their releases, for the expiry and the LRU choice
+ * (choose.c). Callers hold what protects the data (struct ephport_net's
+ * rest_lock).
+ *
+ * The list is what makes both O(1): a port released joins its end (a
+ * port released again while it rests moves there), so its head is the
+ * port released first. Stamps never go down along it (callers read the
+ * clock under their lock; a stamp earlier than the last is taken as the
+ * last), so the ports whose delay is over are a prefix of it: the expiry
+ * takes them from the head, each in O(log(words)) with its entry into
+ * the sets of ports to draw from (avail.c), however many rest.
  *
  * Nothing here loops over a range port by port in one call but a sweep's
  * step (EPHPORT_REST_STEP_WORDS words, callers drop their lock between
@@ -15,6 +24,7 @@
 #include <linux/bitmap.h>
 #include <linux/bitops.h>
 #include <linux/kernel.h>
+#include <linux/log2.h>
 #include <linux/math.h>
 #include <linux/minmax.h>
 #include <linux/string.h>
@@ -34,27 +44,48 @@ static u32 ephport_rest_last(u32 hi)
 		     EPHPORT_NPORTS - 1);
 }
 
-/* The bytes of a rest for [lo, hi]: about 2.25 per port, and a header. */
+/*
+ * The bytes of a rest for [lo, hi]: per port, two bits, a stamp and two
+ * links (6.25 bytes), and per protocol a bit and a quarter more (the
+ * set to draw from and its tree); and a header.
+ */
 size_t ephport_rest_size(u32 lo, u32 hi)
 {
 	u32 n = ephport_rest_last(hi) - ephport_rest_first(lo) + 1;
+	u32 words = BITS_TO_LONGS(n);
 
 	return sizeof(struct ephport_rest) +
-	       2 * BITS_TO_LONGS(n) * sizeof(unsigned long) + n * sizeof(u16);
+	       (2 + EPHPORT_NPROTO) * words * sizeof(unsigned long) +
+	       EPHPORT_NPROTO * (words + 1) * sizeof(u32) +
+	       3 * n * sizeof(u16);
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_size);
 
 /* @r: ephport_rest_size(lo, hi) bytes, zeroed. Nothing rests. */
 void ephport_rest_init(struct ephport_rest *r, u32 lo, u32 hi)
 {
+	unsigned long *longs = r->data;
+	u32 *trees;
+	u16 *shorts;
 	u32 n;
+	int p;
 
 	r->lo = ephport_rest_first(lo);
 	r->hi = ephport_rest_last(hi);
 	n = r->hi - r->lo + 1;
-	r->resting = r->data;
-	r->out = r->data + BITS_TO_LONGS(n);
-	r->stamp = (u16 *)(r->data + 2 * BITS_TO_LONGS(n));
+	r->words = BITS_TO_LONGS(n);
+	r->ftop = rounddown_pow_of_two(r->words);
+	r->resting = longs;
+	r->out = longs + r->words;
+	trees = (u32 *)(longs + (2 + EPHPORT_NPROTO) * r->words);
+	for (p = 0; p < EPHPORT_NPROTO; p++) {
+		r->avail[p].map = longs + (2 + p) * r->words;
+		r->avail[p].tree = trees + p * (r->words + 1);
+	}
+	shorts = (u16 *)(trees + EPHPORT_NPROTO * (r->words + 1));
+	r->stamp = shorts;
+	r->next = shorts + n;
+	r->prev = shorts + 2 * n;
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_init);
 
@@ -64,17 +95,70 @@ bool ephport_rest_covers(const struct ephport_rest *r, u32 lo, u32 hi)
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_covers);
 
+/* ---- the list of releases ---- */
+
+static u32 ephport_rest_i(const struct ephport_rest *r, u32 port)
+{
+	return port - r->lo;
+}
+
+/* In the list: resting and not handed out (the list holds exactly those). */
+bool ephport_rest_listed(const struct ephport_rest *r, u32 port)
+{
+	return r && port >= r->lo && port <= r->hi &&
+	       test_bit(port - r->lo, r->resting) &&
+	       !test_bit(port - r->lo, r->out);
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_rest_listed);
+
+static void ephport_list_append(struct ephport_rest *r, u32 port)
+{
+	u32 i = ephport_rest_i(r, port);
+
+	r->prev[i] = r->tail;
+	r->next[i] = 0;
+	if (r->tail)
+		r->next[ephport_rest_i(r, r->tail)] = port;
+	else
+		r->head = port;
+	r->tail = port;
+	r->listed++;
+}
+
+static void ephport_list_unlink(struct ephport_rest *r, u32 port)
+{
+	u32 i = ephport_rest_i(r, port);
+	u16 prev = r->prev[i], next = r->next[i];
+
+	if (prev)
+		r->next[ephport_rest_i(r, prev)] = next;
+	else
+		r->head = next;
+	if (next)
+		r->prev[ephport_rest_i(r, next)] = prev;
+	else
+		r->tail = prev;
+	/* A walk of the list from a port after it may have to start again. */
+	if (prev)
+		r->reorders++;
+	r->listed--;
+}
+
 /*
  * What @from knows of the ports both cover, and its releases' order, into
  * @to (made by ephport_rest_init()): a range change keeps what rests.
  * Both start and end on whole words, so the bitmaps and the stamps of
- * the ports both cover are copied as blocks. A sweep under way in @from
- * is not: @to's first sweep starts anew.
+ * the ports both cover are copied as blocks, and so is the list when @to
+ * covers all of @from (its links are ports); else the ports of it that
+ * @to covers are linked again in their order. A sweep under way in
+ * @from is not copied, nor are the sets to draw from: @to's are built
+ * anew.
  */
 void ephport_rest_copy(struct ephport_rest *to, const struct ephport_rest *from)
 {
 	u32 lo = max(to->lo, from->lo), hi = min(to->hi, from->hi);
 	u32 i = lo - from->lo, j = lo - to->lo;
+	u16 p;
 
 	if (lo <= hi) {
 		memcpy(to->resting + j / BITS_PER_LONG,
@@ -86,11 +170,18 @@ void ephport_rest_copy(struct ephport_rest *to, const struct ephport_rest *from)
 		memcpy(to->stamp + j, from->stamp + i,
 		       (hi - lo + 1) * sizeof(u16));
 	}
-	to->swept = from->swept;
-	to->swept_once = from->swept_once;
-	to->recent_next = from->recent_next;
-	to->recent_used = from->recent_used;
-	memcpy(to->recent, from->recent, sizeof(to->recent));
+	to->reorders = from->reorders;
+	if (lo == from->lo && hi == from->hi) {
+		memcpy(to->next + j, from->next, (hi - lo + 1) * sizeof(u16));
+		memcpy(to->prev + j, from->prev, (hi - lo + 1) * sizeof(u16));
+		to->head = from->head;
+		to->tail = from->tail;
+		to->listed = from->listed;
+		return;
+	}
+	for (p = from->head; p; p = from->next[p - from->lo])
+		if (p >= to->lo && p <= to->hi)
+			ephport_list_append(to, p);
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_copy);
 
@@ -102,8 +193,8 @@ bool ephport_rest_resting(const struct ephport_rest *r, u32 port)
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_resting);
 
 /*
- * Ports of [lo, hi] resting as of the last sweep (those the rest does not
- * cover do not): a word at a time, O(range / BITS_PER_LONG).
+ * Ports of [lo, hi] resting (those the rest does not cover do not): a
+ * word at a time, O(range / BITS_PER_LONG).
  */
 u32 ephport_rest_count(const struct ephport_rest *r, u32 lo, u32 hi)
 {
@@ -138,130 +229,153 @@ bool ephport_rest_expired(u16 stamp, u16 now, u32 delay_ms)
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_expired);
 
+/* @port rests from unit @now, at the list's end (no stamp before the last). */
+static void ephport_rest_start(struct ephport_rest *r, u32 port, u16 now)
+{
+	if (r->tail && (s16)(now - r->stamp[ephport_rest_i(r, r->tail)]) < 0)
+		now = r->stamp[ephport_rest_i(r, r->tail)];
+	r->stamp[ephport_rest_i(r, port)] = now;
+	ephport_list_append(r, port);
+}
+
 /*
  * The namespace let go of @port (its last socket) in unit @now. With a
- * delay of 0 it does not rest at all (not even until the next sweep).
- * The release joins the ring of the last ones, for the LRU choice.
+ * delay of 0 it does not rest at all (not even until the next sweep):
+ * it can be drawn at once. Else it rests, out of the sets to draw from,
+ * at the end of the list. O(log(words)).
  */
 void ephport_rest_release(struct ephport_rest *r, u32 port, u16 now,
 			  u32 delay_ms)
 {
 	u32 i;
+	int p;
 
-	if (port < r->lo || port > r->hi)
+	if (!port || port < r->lo || port > r->hi)
 		return;
-	i = port - r->lo;
-	r->stamp[i] = now;
+	i = ephport_rest_i(r, port);
+	if (ephport_rest_listed(r, port))
+		ephport_list_unlink(r, port);
 	__clear_bit(i, r->out);
 	if (!delay_ms) {
+		r->stamp[i] = now;
 		__clear_bit(i, r->resting);
+		ephport_avail_add(r, port);
 		return;
 	}
 	__set_bit(i, r->resting);
-	r->recent[r->recent_next] = port;
-	r->recent_next = (r->recent_next + 1) % EPHPORT_REST_RECENT;
-	if (r->recent_used < EPHPORT_REST_RECENT)
-		r->recent_used++;
+	ephport_rest_start(r, port, now);
+	for (p = 0; p < EPHPORT_NPROTO; p++)
+		ephport_avail_del(r, p, port);
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_release);
 
 /* ephport gave @port to a socket: it rests until its release is seen. */
 void ephport_rest_handout(struct ephport_rest *r, u32 port)
 {
-	if (port < r->lo || port > r->hi)
+	int p;
+
+	if (!port || port < r->lo || port > r->hi)
 		return;
+	if (ephport_rest_listed(r, port))
+		ephport_list_unlink(r, port);
 	__set_bit(port - r->lo, r->out);
 	__set_bit(port - r->lo, r->resting);
+	for (p = 0; p < EPHPORT_NPROTO; p++)
+		ephport_avail_del(r, p, port);
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_handout);
 
 /*
- * One step of a sweep, which forgets the ports that have rested long
- * enough: the next @nwords words of the sweep under way, or of a new
- * one. @now is the unit of this step: a caller that drops its lock
- * between steps reads the clock again under it, so that no stamp it
- * meets is later than @now (a release between two steps would otherwise
- * look 65,535 units old, and be forgotten). A handed-out port that is no
+ * Forgets at most @max of the ports whose delay is over at unit @now,
+ * from the head of the list: they can be drawn again. Returns whether
+ * more are over. O(@max log(words)).
+ */
+bool ephport_rest_expire(struct ephport_rest *r, u16 now, u32 delay_ms,
+			 u32 max)
+{
+	while (r->head &&
+	       ephport_rest_expired(r->stamp[ephport_rest_i(r, r->head)], now,
+				    delay_ms)) {
+		u32 port = r->head;
+
+		if (!max--)
+			return true;
+		ephport_list_unlink(r, port);
+		__clear_bit(ephport_rest_i(r, port), r->resting);
+		ephport_avail_add(r, port);
+	}
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_rest_expire);
+
+/*
+ * One step of a sweep of the handed-out ports: the next @nwords words of
+ * the sweep under way, or of a new one. A handed-out port that is no
  * longer bound (@bound_a, @bound_b: the namespace's TCP and UDP ports,
  * or NULL when they cannot be trusted) was released unseen: it rests
- * from @now. O(@nwords + the resting ports in them). Returns true when
- * the sweep is done; it then counts as made at the unit it started
- * (swept).
+ * from @now (a caller that drops its lock between steps reads the clock
+ * again under it). O(@nwords + the handed-out ports in them). Returns
+ * true when the sweep is done.
  */
-bool ephport_rest_sweep_step(struct ephport_rest *r, u16 now, u32 delay_ms,
+bool ephport_rest_sweep_step(struct ephport_rest *r, u16 now,
 			     const unsigned long *bound_a,
 			     const unsigned long *bound_b, u32 nwords)
 {
-	u32 w, end, words = BITS_TO_LONGS(r->hi - r->lo + 1);
+	u32 w, end;
 
 	if (!r->sweeping) {
 		r->sweeping = true;
-		r->sweep_left = false;
-		r->sweep_now = now;
 		r->sweep_w = 0;
 	}
-	end = min(words, r->sweep_w + nwords);
+	end = min(r->words, r->sweep_w + nwords);
 	for (w = r->sweep_w; w < end; w++) {
-		unsigned long bits = r->resting[w];
+		unsigned long bits = bound_a && bound_b ? r->out[w] : 0;
 
 		while (bits) {
 			u32 i = w * BITS_PER_LONG + __ffs(bits);
 			u32 p = r->lo + i;
 
 			bits &= bits - 1;
-			if (test_bit(i, r->out)) {
-				if (!bound_a || !bound_b || test_bit(p, bound_a) ||
-				    test_bit(p, bound_b))
-					continue;
-				__clear_bit(i, r->out);
-				r->stamp[i] = now;
-			}
-			if (ephport_rest_expired(r->stamp[i], now, delay_ms)) {
-				__clear_bit(i, r->resting);
+			if (test_bit(p, bound_a) || test_bit(p, bound_b))
 				continue;
-			}
-			/* Still resting: the oldest of them expires first. */
-			if (!r->sweep_left ||
-			    (u16)(now - r->stamp[i]) > (u16)(now - r->sweep_oldest))
-				r->sweep_oldest = r->stamp[i];
-			r->sweep_left = true;
+			__clear_bit(i, r->out);
+			ephport_rest_start(r, p, now);
 		}
 	}
 	r->sweep_w = end;
-	if (end < words)
+	if (end < r->words)
 		return false;
 	r->sweeping = false;
-	r->swept = r->sweep_now;
-	r->swept_once = true;
 	return true;
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_sweep_step);
 
-/* A whole sweep at @now, its steps in a row (see the step). */
+/* A whole sweep at @now, and the expiry of all that is over (KUnit). */
 void ephport_rest_sweep(struct ephport_rest *r, u16 now, u32 delay_ms,
 			const unsigned long *bound_a,
 			const unsigned long *bound_b)
 {
 	r->sweeping = false;
-	while (!ephport_rest_sweep_step(r, now, delay_ms, bound_a, bound_b,
+	while (!ephport_rest_sweep_step(r, now, bound_a, bound_b,
 					EPHPORT_REST_STEP_WORDS))
 		;
+	ephport_rest_expire(r, now, delay_ms, U32_MAX);
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_sweep);
 
 /*
- * After a whole sweep: in how many ms (at least one unit) the first port
- * it kept resting (released, not handed out) expires at @delay_ms, seen
- * from unit @now; 0 if it kept none. A later release expires later.
+ * In how many ms (at least one unit) the first port of the list expires
+ * at @delay_ms, seen from unit @now; 0 if none is listed. Every other
+ * one expires later.
  */
 u32 ephport_rest_next_ms(const struct ephport_rest *r, u16 now, u32 delay_ms)
 {
 	u16 at, left;
 
-	if (r->sweeping || !r->sweep_left || !delay_ms)
+	if (!r->head || !delay_ms)
 		return 0;
 	/* Expired at the first unit more than ceil(delay / 16) after it. */
-	at = r->sweep_oldest +
+	at = r->stamp[ephport_rest_i(r, r->head)] +
 	     DIV_ROUND_UP(delay_ms, 1U << EPHPORT_REST_UNIT_SHIFT) + 1;
 	left = at - now;
 	/* Already due (or wrapped past): at the next unit. */
