@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests for random mode's choice (choose.c): uniform draws, the
- * exclusions, the LRU fallback, and what each outcome counts.
+ * exclusions, the fallbacks, and what each outcome counts (the LRU
+ * choice's own are kunit_lru.c's).
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
@@ -188,11 +189,13 @@ static void ephport_choose_fallback_test(struct kunit *test)
 	bool avoided;
 
 	c.rest = rest_new(test, c.lo, c.hi);
+	/* 547 released first, then the others in their order. */
+	rest_port(c.rest, 547, 3);
 	for (p = 500; p <= 563; p++) {
 		if (p < 530)
 			__set_bit(p, bound);
-		else
-			rest_port(c.rest, p, p == 547 ? 3 : 5);
+		else if (p != 547)
+			rest_port(c.rest, p, 5);
 	}
 	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_LRU,
 			ephport_choose(&c, fixed_below, &port, &avoided));
@@ -273,96 +276,6 @@ static void ephport_choose_self_connect_test(struct kunit *test)
 }
 
 /*
- * Takes ephport's choice in [lo, hi] as a bind(0) then close() would: it
- * is handed out, bound, then released at @now.
- */
-static u32 bind_close(struct kunit *test, struct ephport_choice *c,
-		      unsigned long *bound, enum ephport_pick expect)
-{
-	u32 port = 0;
-	bool avoided;
-
-	KUNIT_EXPECT_EQ(test, expect,
-			ephport_choose(c, kernel_below, &port, &avoided));
-	ephport_rest_handout(c->rest, port);
-	__set_bit(port, bound);
-	__clear_bit(port, bound);
-	ephport_rest_release(c->rest, port, c->now, 600000);
-	return port;
-}
-
-/*
- * 20 ports, a long delay: 20 bind(0)+close give 20 distinct ports, and
- * the next 20 the same ones in the order they were released, all within
- * one unit of the resting clock (the ring orders them) or over several.
- */
-static void ephport_lru_order_test(struct kunit *test)
-{
-	unsigned long *bound = bitmap_new(test);
-	struct ephport_choice c = { .bound = bound, .lo = 40000, .hi = 40019,
-				    .avoid = -1, .now = 100 };
-	u32 order[20], port, i, round;
-
-	c.rest = rest_new(test, c.lo, c.hi);
-	for (i = 0; i < 20; i++) {
-		order[i] = bind_close(test, &c, bound, EPHPORT_PICK_OK);
-		KUNIT_EXPECT_EQ(test, i + 1,
-				ephport_rest_count(c.rest, c.lo, c.hi));
-	}
-	for (round = 0; round < 3; round++) {
-		for (i = 0; i < 20; i++) {
-			/* The second round crosses units, the others not. */
-			if (round == 1)
-				c.now++;
-			port = bind_close(test, &c, bound, EPHPORT_PICK_LRU);
-			KUNIT_EXPECT_EQ_MSG(test, order[i], port,
-					    "round %u, release %u", round, i);
-		}
-	}
-	/* One port bound meanwhile: the others keep their order. */
-	__set_bit(order[0], bound);
-	for (i = 1; i < 20; i++)
-		KUNIT_EXPECT_EQ(test, order[i],
-				bind_close(test, &c, bound, EPHPORT_PICK_LRU));
-}
-
-/* The LRU choice never takes the destination's port of a self-connect. */
-static void ephport_lru_avoid_test(struct kunit *test)
-{
-	unsigned long *bound = bitmap_new(test);
-	struct ephport_choice c = { .bound = bound, .lo = 3000, .hi = 3004,
-				    .avoid = 3000, .now = 50 };
-	u32 port;
-	bool avoided;
-
-	c.rest = rest_new(test, c.lo, c.hi);
-	/* 3000 released first: the oldest, but the destination's. */
-	rest_port(c.rest, 3000, 10);
-	rest_port(c.rest, 3003, 11);
-	rest_port(c.rest, 3001, 11);
-	rest_port(c.rest, 3004, 12);
-	rest_port(c.rest, 3002, 12);
-	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_LRU,
-			ephport_choose(&c, fixed_below, &port, &avoided));
-	KUNIT_EXPECT_EQ(test, 3003, port);
-	KUNIT_EXPECT_TRUE(test, avoided);
-	__set_bit(3003, bound);
-	__set_bit(3001, bound);
-	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_LRU,
-			ephport_choose(&c, fixed_below, &port, &avoided));
-	KUNIT_EXPECT_EQ(test, 3004, port);
-	__set_bit(3004, bound);
-	__set_bit(3002, bound);
-	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_AVOIDED,
-			ephport_choose(&c, fixed_below, &port, &avoided));
-	/* Without a self-connect, the destination's port is the oldest. */
-	c.avoid = -1;
-	KUNIT_EXPECT_EQ(test, EPHPORT_PICK_LRU,
-			ephport_choose(&c, fixed_below, &port, &avoided));
-	KUNIT_EXPECT_EQ(test, 3000, port);
-}
-
-/*
  * Every steered call moves random_steered and exactly one of random_ok,
  * random_lru and random_fallback; a fallback has exactly one reason.
  */
@@ -404,51 +317,6 @@ static void ephport_outcome_test(struct kunit *test)
 			  BIT(EPHPORT_RANDOM_FALLBACK_FULL));
 }
 
-/*
- * The LRU choice made in steps over 1-65535 (what random mode does, its
- * lock dropped between steps) gives the port the whole choice gives,
- * in 1,024 / EPHPORT_REST_STEP_WORDS steps of a bounded size: with ties
- * in the oldest unit, the lowest tied port the ring no longer holds;
- * with only ring ports free, the one released first among them.
- */
-static void ephport_lru_steps_test(struct kunit *test)
-{
-	unsigned long *bound = bitmap_new(test);
-	struct ephport_choice c = { .bound = bound, .lo = 1, .hi = 65535,
-				    .avoid = -1, .now = 1200 };
-	struct ephport_lru lru;
-	u32 p, port, whole, steps = 0, want;
-	bool avoided;
-	int round;
-
-	c.rest = rest_new(test, c.lo, c.hi);
-	/* Every port rests; those with p % 3 == 2 were released first. */
-	for (p = c.lo; p <= c.hi; p++)
-		rest_port(c.rest, p, p % 3 == 2 ? 1000 : 1001);
-	for (round = 0; round < 2; round++) {
-		/* The ring holds the last 128 releases: 65408-65535. */
-		want = round ? 65408 : 2;
-		if (round)
-			for (p = c.lo; p < 65408; p++)
-				__set_bit(p, bound);
-		c.lru = NULL;
-		KUNIT_ASSERT_EQ(test, EPHPORT_PICK_LRU,
-				ephport_choose(&c, fixed_below, &whole, &avoided));
-		c.lru = &lru;
-		KUNIT_ASSERT_EQ(test, EPHPORT_PICK_LRU_STEP,
-				ephport_choose(&c, fixed_below, &port, &avoided));
-		for (steps = 1; !ephport_lru_step(&lru, &c,
-						  EPHPORT_REST_STEP_WORDS);
-		     steps++)
-			KUNIT_ASSERT_LT(test, steps, 2048);
-		KUNIT_EXPECT_TRUE(test, lru.found);
-		KUNIT_EXPECT_EQ_MSG(test, want, whole, "round %d", round);
-		KUNIT_EXPECT_EQ_MSG(test, want, lru.port, "round %d", round);
-		KUNIT_EXPECT_EQ(test, DIV_ROUND_UP(1024, EPHPORT_REST_STEP_WORDS),
-				steps);
-	}
-}
-
 static struct kunit_case ephport_random_test_cases[] = {
 	KUNIT_CASE(ephport_choose_bijective_test),
 	KUNIT_CASE(ephport_choose_uniform_test),
@@ -456,9 +324,6 @@ static struct kunit_case ephport_random_test_cases[] = {
 	KUNIT_CASE(ephport_choose_excludes_test),
 	KUNIT_CASE(ephport_choose_fallback_test),
 	KUNIT_CASE(ephport_choose_self_connect_test),
-	KUNIT_CASE(ephport_lru_order_test),
-	KUNIT_CASE(ephport_lru_avoid_test),
-	KUNIT_CASE(ephport_lru_steps_test),
 	KUNIT_CASE(ephport_outcome_test),
 	{}
 };

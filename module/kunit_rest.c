@@ -83,7 +83,7 @@ static void ephport_rest_sweep_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ephport_rest_resting(r, 3001));
 	ephport_rest_sweep(r, 112, 100, bound, udp);
 	KUNIT_EXPECT_FALSE(test, ephport_rest_resting(r, 3001));
-	KUNIT_EXPECT_EQ(test, 112, r->swept);
+	KUNIT_EXPECT_EQ(test, 0, r->listed);
 	/* Released again while resting: the delay starts over. */
 	ephport_rest_release(r, 3002, 200, 100);
 	ephport_rest_release(r, 3002, 206, 100);
@@ -163,9 +163,11 @@ static void ephport_rest_range_change_test(struct kunit *test)
 	u32 port;
 	bool avoided;
 
-	KUNIT_EXPECT_LT(test, ephport_rest_size(4990, 5020), 1024 + 2 * 64 + 64 / 4);
+	/* 6.25 bytes a port, 3/8 more for the sets, and a header. */
+	KUNIT_EXPECT_LT(test, ephport_rest_size(4990, 5020),
+			256 + 64 * 25 / 4 + 64 * 3 / 8 + 16);
 	KUNIT_EXPECT_LT(test, ephport_rest_size(32768, 60999),
-			1024 + 2 * 28232 + 28232 / 4 + 64);
+			256 + 28288 * 25 / 4 + 28288 * 3 / 8 + 16);
 	c.rest = r;
 	ephport_rest_release(r, 5000, 10, 1000);
 	ephport_rest_release(r, 5010, 10, 1000);
@@ -207,39 +209,54 @@ static void ephport_rest_range_change_test(struct kunit *test)
 }
 
 /*
- * A sweep in steps of one word: it is done only after the last word,
- * and then says when the first port it left resting expires; a port
- * handed out does not count, and after the expiry nothing is left.
+ * A sweep of the handed-out ports in steps of one word: done only after
+ * the last word; a port released unseen rests from then. The expiry
+ * takes the list's head first, at most as many as asked, and says when
+ * the next one is due.
  */
 static void ephport_rest_steps_test(struct kunit *test)
 {
 	struct ephport_rest *r = rest_new(test, 5000, 5999);
 	unsigned long *tcp = bitmap_new(test), *udp = bitmap_new(test);
-	u32 words = BITS_TO_LONGS(r->hi - r->lo + 1), i;
+	u32 i;
 
 	/* 100 ms: 7 units; released at 100, expired from unit 108. */
 	ephport_rest_release(r, 5003, 100, 100);
 	ephport_rest_release(r, 5900, 101, 100);
 	ephport_rest_handout(r, 5500);
+	ephport_rest_handout(r, 5501);
 	__set_bit(5500, tcp);
-	for (i = 1; i < words; i++)
-		KUNIT_ASSERT_FALSE(test, ephport_rest_sweep_step(r, 101, 100, tcp,
+	for (i = 1; i < r->words; i++)
+		KUNIT_ASSERT_FALSE(test, ephport_rest_sweep_step(r, 101, tcp,
 								 udp, 1));
-	KUNIT_EXPECT_EQ(test, 0, ephport_rest_next_ms(r, 101, 100));
-	KUNIT_ASSERT_TRUE(test, ephport_rest_sweep_step(r, 101, 100, tcp, udp, 1));
-	KUNIT_EXPECT_EQ(test, 101, r->swept);
+	KUNIT_EXPECT_EQ(test, 2, r->listed);
+	KUNIT_ASSERT_TRUE(test, ephport_rest_sweep_step(r, 101, tcp, udp, 1));
+	/* 5501 was let go unseen: listed last, from unit 101. */
+	KUNIT_EXPECT_EQ(test, 3, r->listed);
+	KUNIT_EXPECT_EQ(test, 5501, r->tail);
 	KUNIT_EXPECT_EQ(test, 7 * 16, ephport_rest_next_ms(r, 101, 100));
 	/* Due already: the next unit. */
 	KUNIT_EXPECT_EQ(test, 16, ephport_rest_next_ms(r, 110, 100));
-	ephport_rest_sweep(r, 108, 100, tcp, udp);
+	KUNIT_EXPECT_FALSE(test, ephport_rest_expire(r, 107, 100, 8));
+	KUNIT_EXPECT_TRUE(test, ephport_rest_resting(r, 5003));
+	KUNIT_EXPECT_FALSE(test, ephport_rest_expire(r, 108, 100, 8));
 	KUNIT_EXPECT_FALSE(test, ephport_rest_resting(r, 5003));
 	KUNIT_EXPECT_TRUE(test, ephport_rest_resting(r, 5900));
 	KUNIT_EXPECT_EQ(test, 16, ephport_rest_next_ms(r, 108, 100));
-	ephport_rest_sweep(r, 109, 100, tcp, udp);
+	/* Two due, one asked: one, and told that more are due. */
+	KUNIT_EXPECT_TRUE(test, ephport_rest_expire(r, 109, 100, 1));
 	KUNIT_EXPECT_FALSE(test, ephport_rest_resting(r, 5900));
+	KUNIT_EXPECT_TRUE(test, ephport_rest_resting(r, 5501));
+	KUNIT_EXPECT_FALSE(test, ephport_rest_expire(r, 109, 100, 1));
 	KUNIT_EXPECT_EQ(test, 0, ephport_rest_next_ms(r, 109, 100));
+	KUNIT_EXPECT_EQ(test, 0, r->listed);
 	/* Only the handed-out port is left: counted a word at a time. */
 	KUNIT_EXPECT_EQ(test, 1, ephport_rest_count(r, 5000, 5999));
+	/* A release stamped before the last keeps the list in order. */
+	ephport_rest_release(r, 5010, 200, 100);
+	ephport_rest_release(r, 5011, 150, 100);
+	KUNIT_EXPECT_EQ(test, 200, r->stamp[5011 - r->lo]);
+	KUNIT_EXPECT_EQ(test, 5010, r->head);
 }
 
 static struct kunit_case ephport_rest_test_cases[] = {
