@@ -40,7 +40,7 @@
 #define NNS 24			/* namespaces following the global mode */
 /* Charged ahead and kept per CPU by the kernel: 64 pages on each of two. */
 #define STOCK_MAX (2 * 64 * 4096L)
-#define REST_MIN 60000		/* random mode's bytes, default range, at least */
+#define REST_MIN 180000		/* random mode's bytes, default range, at least */
 
 /* The cgroup2 mount (mounted on a new directory if none): 0, or -errno. */
 static int cg_root(char *root, size_t len)
