@@ -40,7 +40,6 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
-#include "counting.h"
 #include "pass.h"
 #include "random_mode.h"
 #include "tables.h"

@@ -267,8 +267,9 @@ static void ephport_rest_work_fn(struct work_struct *work)
  *
  * Bound before handed out, here rather than at the observe hook's return
  * from the outer call: until its bit is set, a handed-out port looks
- * free to the next choice (and, still carrying its old stamp, first in
- * line for the LRU one), and a sweep would take it for a release unseen.
+ * free to the next choice (still in the set to draw from, or for the LRU
+ * one still in the list of releases), and a sweep would take it for a
+ * release unseen.
  * The outer call's return then finds the bit set and moves nothing.
  */
 void ephport_random_done(struct ephport_net *en, enum ephport_proto proto,
@@ -297,7 +298,10 @@ void ephport_random_done(struct ephport_net *en, enum ephport_proto proto,
 /*
  * The namespace let go of @port (no socket holds it any more). Called
  * on release, in atomic context, maybe under a bind hash chain or UDP
- * slot lock.
+ * slot lock; before the counting clears the port's bit (release.c), so
+ * that a choice that finds the bit set, and takes the port out of the
+ * set to draw from, finds it resting after this, and its expiry puts it
+ * back (avail.c, invariant 2). O(log(range / 64)).
  */
 void ephport_random_released(struct ephport_net *en, u32 port)
 {
