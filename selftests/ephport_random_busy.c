@@ -7,9 +7,9 @@
  *    range with nothing listening) fast enough that every port rests: no
  *    connect() ever ends connected to itself, the least recently used
  *    port is handed out (random_lru), never the kernel's choice;
- *  - lru: a range of 20 ports, a long delay: the second round of
- *    bind(0)+close gives the first round's ports in the order they were
- *    released;
+ *  - lru: a range of 20 ports (and of 500, many released within one
+ *    16 ms unit), a long delay: the second round of bind(0)+close gives
+ *    the first round's ports in the order they were released;
  *  - only_port: the range is one port, the destination's own: connect()
  *    fails with EADDRNOTAVAIL instead of connecting to itself;
  *  - load_random: ephport loaded with mode=random while a mostly bound
@@ -136,10 +136,13 @@ FIXTURE(lru) {
 FIXTURE_VARIANT(lru) {
 	int family;
 	int type;
+	int ports;
 };
 
-FIXTURE_VARIANT_ADD(lru, tcp4) { AF_INET, SOCK_STREAM };
-FIXTURE_VARIANT_ADD(lru, udp6) { AF_INET6, SOCK_DGRAM };
+FIXTURE_VARIANT_ADD(lru, tcp4) { AF_INET, SOCK_STREAM, 20 };
+FIXTURE_VARIANT_ADD(lru, udp6) { AF_INET6, SOCK_DGRAM, 20 };
+/* Many releases within each 16 ms unit of the resting clock. */
+FIXTURE_VARIANT_ADD(lru, tcp4_500) { AF_INET, SOCK_STREAM, 500 };
 
 FIXTURE_SETUP(lru)
 {
@@ -150,44 +153,47 @@ FIXTURE_TEARDOWN(lru)
 {
 }
 
-#define LRU_PORTS 20
+#define LRU_PORTS_MAX 500
 
 /*
- * 20 ports, a delay far longer than the test: 20 bind(0)+close give 20
- * distinct ports (uniform picks); every port rests, so the next 20 give
- * the same ports in the order they were released.
+ * 20 (or 500) ports, a delay far longer than the test: as many
+ * bind(0)+close give as many distinct ports (uniform picks); every port
+ * rests, so the next ones give the same ports in the order they were
+ * released, also those released within one unit of the resting clock.
  */
 TEST_F(lru, release_order)
 {
-	int first[LRU_PORTS], seen[LRU_PORTS] = {}, p, i, err;
+	static int first[LRU_PORTS_MAX], seen[LRU_PORTS_MAX];
+	int n = variant->ports, p, i, err;
 	struct rnd r0, r1, r2;
 
-	err = ep_setup_ns(LO, LO + LRU_PORTS - 1, "random", 60000);
+	memset(seen, 0, sizeof(seen));
+	err = ep_setup_ns(LO, LO + n - 1, "random", 60000);
 	ASSERT_EQ(0, err) TH_LOG("namespace in random mode: %s", strerror(-err));
 	rnd_read(&r0);
-	for (i = 0; i < LRU_PORTS; i++) {
+	for (i = 0; i < n; i++) {
 		p = ep_bind0_close(variant->family, variant->type);
 		ASSERT_LE(LO, p) TH_LOG("bind %d: %d", i, p);
-		ASSERT_GE(LO + LRU_PORTS - 1, p);
+		ASSERT_GE(LO + n - 1, p);
 		ASSERT_EQ(0, seen[p - LO]) TH_LOG("port %d again within the delay", p);
 		seen[p - LO] = 1;
 		first[i] = p;
 	}
 	rnd_read(&r1);
-	ASSERT_EQ(LRU_PORTS, r1.ok - r0.ok) TH_LOG("uniform picks first");
+	ASSERT_EQ(n, r1.ok - r0.ok) TH_LOG("uniform picks first");
 	ASSERT_EQ(0, r1.lru - r0.lru);
-	ASSERT_EQ(LRU_PORTS, ep_nsval("resting"));
-	for (i = 0; i < LRU_PORTS; i++) {
+	ASSERT_EQ(n, ep_nsval("resting"));
+	for (i = 0; i < n; i++) {
 		p = ep_bind0_close(variant->family, variant->type);
 		ASSERT_EQ(first[i], p)
 			TH_LOG("round 2, bind %d: port %d, the least recently used is %d",
 			       i, p, first[i]);
 	}
 	rnd_read(&r2);
-	ASSERT_EQ(LRU_PORTS, r2.lru - r1.lru) TH_LOG("random_lru counts each");
+	ASSERT_EQ(n, r2.lru - r1.lru) TH_LOG("random_lru counts each");
 	ASSERT_EQ(0, r2.ok - r1.ok);
 	ASSERT_EQ(0, r2.fallback - r0.fallback) TH_LOG("never the kernel's choice");
-	ASSERT_EQ(2 * LRU_PORTS, r2.steered - r0.steered);
+	ASSERT_EQ(2 * n, r2.steered - r0.steered);
 	ASSERT_SUMS(&r2);
 }
 
