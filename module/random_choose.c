@@ -12,14 +12,14 @@
  * cond_resched() (the steered call runs in process context and may
  * sleep):
  *
- * - the set is built anew (avail.c): at the first choice of each
- *   protocol after the switch to random mode, after a range change
- *   (the rest is made anew, random_mode.c), and after a pass published
- *   bitmaps (the mark is the number of passes, and the bitmap's address
- *   is kept too: a choice between a pass's publication and its count
- *   sees the address change). A build goes EPHPORT_REST_STEP_WORDS
- *   words a step; the other choices of the namespace help it on, since
- *   they wait for it the same way.
+ * - the set is built anew (avail.c, ephport_random_build()): after a
+ *   range change that the set does not cover (the switch to random
+ *   mode builds it for the namespace's range, off this path), and after
+ *   a pass published bitmaps (the mark is the number of passes, and the
+ *   bitmap's address is kept too: a choice between a pass's publication
+ *   and its count sees the address change). A build goes
+ *   EPHPORT_REST_STEP_WORDS words a step; the other choices of the
+ *   namespace help it on, since they wait for it the same way.
  * - an LRU choice whose list begins with ports it cannot take (bound
  *   again, reserved, outside a socket's own range), when one step of
  *   EPHPORT_LRU_STEP_PORTS does not reach a free one.
@@ -46,65 +46,10 @@
 
 /* Ports forgotten at most per choice, from the head of the list. */
 #define EPHPORT_CHOICE_EXPIRE	8
-/* Builds a choice begins at most (two choices may disagree on the range). */
-#define EPHPORT_BUILD_BEGINS	4
 
 static u32 ephport_below(u32 ceil)
 {
 	return get_random_u32_below(ceil);
-}
-
-/*
- * Builds @proto's set for [lo, hi] in @en's rest @gen, a step at a time,
- * the locks dropped between steps. Returns whether it is built; false:
- * the rest or the mode changed, the bitmaps cannot be trusted, or the
- * build kept being begun again.
- */
-static bool ephport_random_build(struct ephport_net *en,
-				 enum ephport_proto proto, unsigned long gen,
-				 u32 lo, u32 hi)
-{
-	unsigned int begins = 0;
-	unsigned long flags;
-	bool done = false, ok = true;
-
-	while (!done && ok) {
-		const unsigned long *bound;
-		struct ephport_avail *a;
-		struct ephport_rest *r;
-		unsigned long mark;
-
-		cond_resched();
-		spin_lock_irqsave(&en->rest_lock, flags);
-		r = en->rest;
-		if (en->rest_gen != gen ||
-		    ephport_net_mode(en) != EPHPORT_MODE_RANDOM) {
-			ok = false;
-			goto unlock;
-		}
-		a = &r->avail[proto];
-		lo = max(lo, r->lo);
-		hi = min(hi, r->hi);
-		spin_lock(&en->lock);
-		bound = en->usage[proto].bound;
-		mark = ephport_nets_passes();
-		if (!ephport_net_settled(en)) {
-			ok = false;
-		} else if (!a->begun || a->bound != bound || a->mark != mark ||
-			   a->lo != lo || a->hi != hi) {
-			/* Not built, nor being built, from what is in force. */
-			ok = ++begins <= EPHPORT_BUILD_BEGINS;
-			if (ok)
-				ephport_avail_begin(r, proto, lo, hi, bound, mark);
-		}
-		if (ok)
-			done = ephport_avail_step(r, proto,
-						  EPHPORT_REST_STEP_WORDS);
-		spin_unlock(&en->lock);
-unlock:
-		spin_unlock_irqrestore(&en->rest_lock, flags);
-	}
-	return ok;
 }
 
 /*

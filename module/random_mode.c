@@ -26,6 +26,7 @@
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -101,13 +102,71 @@ void ephport_random_unprepare(struct ephport_net *en)
 	en->spare = NULL;
 }
 
+/* Builds a caller begins at most (two choices may disagree on the range). */
+#define EPHPORT_BUILD_BEGINS	4
+
+/*
+ * Builds @proto's set to draw from (avail.c) for [lo, hi] in @en's rest
+ * @gen, a step at a time, the locks dropped between steps: at the switch
+ * to random mode, and by a choice that finds it not built from the
+ * bitmaps and range in force. Process context. Returns whether it is
+ * built; false: the rest or the mode changed, the bitmaps cannot be
+ * trusted, or the build kept being begun again.
+ */
+bool ephport_random_build(struct ephport_net *en, enum ephport_proto proto,
+			  unsigned long gen, u32 lo, u32 hi)
+{
+	unsigned int begins = 0;
+	unsigned long flags;
+	bool done = false, ok = true;
+
+	while (!done && ok) {
+		const unsigned long *bound;
+		struct ephport_avail *a;
+		struct ephport_rest *r;
+		unsigned long mark;
+
+		cond_resched();
+		spin_lock_irqsave(&en->rest_lock, flags);
+		r = en->rest;
+		if (en->rest_gen != gen ||
+		    ephport_net_mode(en) != EPHPORT_MODE_RANDOM) {
+			ok = false;
+			goto unlock;
+		}
+		a = &r->avail[proto];
+		lo = max(lo, r->lo);
+		hi = min(hi, r->hi);
+		spin_lock(&en->lock);
+		bound = en->usage[proto].bound;
+		mark = ephport_nets_passes();
+		if (!ephport_net_settled(en)) {
+			ok = false;
+		} else if (!a->begun || a->bound != bound || a->mark != mark ||
+			   a->lo != lo || a->hi != hi) {
+			/* Not built, nor being built, from what is in force. */
+			ok = ++begins <= EPHPORT_BUILD_BEGINS;
+			if (ok)
+				ephport_avail_begin(r, proto, lo, hi, bound, mark);
+		}
+		if (ok)
+			done = ephport_avail_step(r, proto,
+						  EPHPORT_REST_STEP_WORDS);
+		spin_unlock(&en->lock);
+unlock:
+		spin_unlock_irqrestore(&en->rest_lock, flags);
+	}
+	return ok;
+}
+
 /* Gives @en a rest if its mode is random, takes it away if not. */
 int ephport_random_update(struct ephport_net *en)
 {
 	bool random = ephport_net_mode(en) == EPHPORT_MODE_RANDOM;
 	struct ephport_rest *rest = NULL;
-	unsigned long flags;
+	unsigned long flags, gen;
 	u32 lo, hi;
+	int p;
 
 	lockdep_assert_held(&ephport_nets_lock);
 	if (random == !!READ_ONCE(en->rest)) {
@@ -128,7 +187,7 @@ int ephport_random_update(struct ephport_net *en)
 		INIT_DELAYED_WORK(&en->rest_work, ephport_rest_work_fn);
 	spin_lock_irqsave(&en->rest_lock, flags);
 	swap(rest, en->rest);
-	en->rest_gen++;
+	gen = ++en->rest_gen;
 	spin_unlock_irqrestore(&en->rest_lock, flags);
 	/*
 	 * The rest went: a release sees none under rest_lock from now, so
@@ -137,6 +196,12 @@ int ephport_random_update(struct ephport_net *en)
 	if (!random)
 		cancel_delayed_work_sync(&en->rest_work);
 	kvfree(rest);
+	/* The sets to draw from, now rather than at the first choices. */
+	if (random) {
+		ephport_net_range(en->net, &lo, &hi);
+		for (p = 0; p < EPHPORT_NPROTO; p++)
+			ephport_random_build(en, p, gen, lo, hi);
+	}
 	return 0;
 }
 

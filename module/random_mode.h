@@ -37,6 +37,8 @@ void ephport_random_done(struct ephport_net *en, enum ephport_proto proto,
 			 enum ephport_pick pick, u32 port, bool accepted,
 			 enum ephport_self self);
 void ephport_random_refit(struct ephport_net *en, u32 lo, u32 hi);
+bool ephport_random_build(struct ephport_net *en, enum ephport_proto proto,
+			  unsigned long gen, u32 lo, u32 hi);
 
 /* The resting clock's unit now (rest.c); read under rest_lock. */
 static inline u16 ephport_random_now(void)
