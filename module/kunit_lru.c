@@ -173,6 +173,9 @@ static void ephport_lru_steps_test(struct kunit *test)
 		if (p % 3 != 2)
 			rest_port(c.rest, p, 1001);
 	KUNIT_EXPECT_EQ(test, 65535, c.rest->listed);
+	/* The set to draw from, built (empty: every port rests). */
+	KUNIT_ASSERT_EQ(test, EPHPORT_PICK_LRU,
+			ephport_choose(&c, fixed_below, &port, &avoided));
 	/* The head is free: one step, within the choice. */
 	c.lru = &lru;
 	KUNIT_ASSERT_EQ(test, EPHPORT_PICK_LRU,

@@ -165,7 +165,7 @@ static void ephport_rest_range_change_test(struct kunit *test)
 
 	/* 6.25 bytes a port, 3/8 more for the sets, and a header. */
 	KUNIT_EXPECT_LT(test, ephport_rest_size(4990, 5020),
-			256 + 64 * 25 / 4 + 64 * 3 / 8 + 16);
+			256 + 128 * 25 / 4 + 128 * 3 / 8 + 16);
 	KUNIT_EXPECT_LT(test, ephport_rest_size(32768, 60999),
 			256 + 28288 * 25 / 4 + 28288 * 3 / 8 + 16);
 	c.rest = r;
@@ -229,7 +229,6 @@ static void ephport_rest_steps_test(struct kunit *test)
 	for (i = 1; i < r->words; i++)
 		KUNIT_ASSERT_FALSE(test, ephport_rest_sweep_step(r, 101, tcp,
 								 udp, 1));
-	KUNIT_EXPECT_EQ(test, 2, r->listed);
 	KUNIT_ASSERT_TRUE(test, ephport_rest_sweep_step(r, 101, tcp, udp, 1));
 	/* 5501 was let go unseen: listed last, from unit 101. */
 	KUNIT_EXPECT_EQ(test, 3, r->listed);
