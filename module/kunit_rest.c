@@ -258,12 +258,37 @@ static void ephport_rest_steps_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 5010, r->head);
 }
 
+/*
+ * The longest delay, 600 s: 37,501 units, past half the stamps' wrap. A
+ * release 33,000 units after the list's head keeps its own stamp, and
+ * the work is told the head's true time left.
+ */
+static void ephport_rest_long_delay_test(struct kunit *test)
+{
+	struct ephport_rest *r = rest_new(test, 6000, 6999);
+
+	ephport_rest_release(r, 6000, 0, 600000);
+	KUNIT_EXPECT_EQ(test, (37501 - 100) * 16,
+			ephport_rest_next_ms(r, 100, 600000));
+	ephport_rest_release(r, 6001, 33000, 600000);
+	KUNIT_EXPECT_EQ(test, 33000, r->stamp[6001 - r->lo]);
+	KUNIT_EXPECT_EQ(test, (37501 - 33000) * 16,
+			ephport_rest_next_ms(r, 33000, 600000));
+	KUNIT_EXPECT_FALSE(test, ephport_rest_expire(r, 37500, 600000, 8));
+	KUNIT_EXPECT_TRUE(test, ephport_rest_resting(r, 6000));
+	KUNIT_EXPECT_FALSE(test, ephport_rest_expire(r, 37501, 600000, 8));
+	KUNIT_EXPECT_FALSE(test, ephport_rest_resting(r, 6000));
+	KUNIT_EXPECT_TRUE(test, ephport_rest_resting(r, 6001));
+	KUNIT_EXPECT_EQ(test, 6001, r->head);
+}
+
 static struct kunit_case ephport_rest_test_cases[] = {
 	KUNIT_CASE(ephport_rest_expired_test),
 	KUNIT_CASE(ephport_rest_sweep_test),
 	KUNIT_CASE(ephport_rest_handout_test),
 	KUNIT_CASE(ephport_rest_range_change_test),
 	KUNIT_CASE(ephport_rest_steps_test),
+	KUNIT_CASE(ephport_rest_long_delay_test),
 	{}
 };
 

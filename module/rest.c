@@ -229,11 +229,26 @@ bool ephport_rest_expired(u16 stamp, u16 now, u32 delay_ms)
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_expired);
 
+/*
+ * Callers read the clock (jiffies) under rest_lock, so a release is
+ * never stamped before the list's last and the list stays in stamp
+ * order. As a guard, a clock up to this many units behind the last stamp
+ * takes that stamp; one further behind is not behind at all: the last
+ * stamp aged past half the stamps' wrap (delays over 524 s), and a
+ * signed comparison would stamp the new release in the past.
+ */
+#define EPHPORT_REST_SKEW	64
+
 /* @port rests from unit @now, at the list's end (no stamp before the last). */
 static void ephport_rest_start(struct ephport_rest *r, u32 port, u16 now)
 {
-	if (r->tail && (s16)(now - r->stamp[ephport_rest_i(r, r->tail)]) < 0)
-		now = r->stamp[ephport_rest_i(r, r->tail)];
+	u16 behind;
+
+	if (r->tail) {
+		behind = r->stamp[ephport_rest_i(r, r->tail)] - now;
+		if (behind && behind <= EPHPORT_REST_SKEW)
+			now += behind;
+	}
 	r->stamp[ephport_rest_i(r, port)] = now;
 	ephport_list_append(r, port);
 }
@@ -370,17 +385,17 @@ EXPORT_SYMBOL_IF_KUNIT(ephport_rest_sweep);
  */
 u32 ephport_rest_next_ms(const struct ephport_rest *r, u16 now, u32 delay_ms)
 {
-	u16 at, left;
+	u32 due, age;
 
 	if (!r->head || !delay_ms)
 		return 0;
-	/* Expired at the first unit more than ceil(delay / 16) after it. */
-	at = r->stamp[ephport_rest_i(r, r->head)] +
-	     DIV_ROUND_UP(delay_ms, 1U << EPHPORT_REST_UNIT_SHIFT) + 1;
-	left = at - now;
-	/* Already due (or wrapped past): at the next unit. */
-	if (!left || left > 0x8000)
-		left = 1;
-	return (u32)left << EPHPORT_REST_UNIT_SHIFT;
+	/*
+	 * Expired at the first unit more than ceil(delay / 16) after it: at
+	 * most 37,501 units for 600 s, within the stamps' wrap, so the age
+	 * is exact as an unsigned difference. Already due: the next unit.
+	 */
+	due = DIV_ROUND_UP(delay_ms, 1U << EPHPORT_REST_UNIT_SHIFT) + 1;
+	age = (u16)(now - r->stamp[ephport_rest_i(r, r->head)]);
+	return (due - min(age, due - 1)) << EPHPORT_REST_UNIT_SHIFT;
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_next_ms);
