@@ -250,6 +250,7 @@ bool ephport_rest_expired(u16 stamp, u16 now, u32 delay_ms);
 void ephport_rest_release(struct ephport_rest *r, u32 port, u16 now,
 			  u32 delay_ms);
 void ephport_rest_handout(struct ephport_rest *r, u32 port);
+void ephport_rest_freed(struct ephport_rest *r, u32 port);
 bool ephport_rest_resting(const struct ephport_rest *r, u32 port);
 bool ephport_rest_listed(const struct ephport_rest *r, u32 port);
 u32 ephport_rest_count(const struct ephport_rest *r, u32 lo, u32 hi);

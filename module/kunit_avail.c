@@ -229,6 +229,25 @@ static void ephport_avail_expiry_test(struct kunit *test)
 	}
 	ephport_rest_release(r, 6100, 52, 0);
 	KUNIT_EXPECT_TRUE(test, ephport_avail_has(r, EPHPORT_UDP, 6100));
+	/*
+	 * Without a delay the port is back before its bit is cleared: a
+	 * choice that drew it then found it bound and took it out. Once
+	 * the bit is clear it is back for good; a resting or handed-out
+	 * port is not.
+	 */
+	ephport_avail_del(r, EPHPORT_UDP, 6100);
+	ephport_rest_freed(r, 6100);
+	KUNIT_EXPECT_TRUE(test, ephport_avail_has(r, EPHPORT_UDP, 6100));
+	ephport_rest_freed(r, 6200);
+	KUNIT_EXPECT_TRUE(test, ephport_avail_has(r, EPHPORT_UDP, 6200));
+	ephport_rest_release(r, 6300, 53, 100);
+	ephport_rest_freed(r, 6300);
+	KUNIT_EXPECT_FALSE(test, ephport_avail_has(r, EPHPORT_UDP, 6300));
+	ephport_rest_handout(r, 6301);
+	ephport_rest_freed(r, 6301);
+	KUNIT_EXPECT_FALSE(test, ephport_avail_has(r, EPHPORT_UDP, 6301));
+	ephport_rest_release(r, 6300, 54, 0);
+	ephport_rest_release(r, 6301, 54, 0);
 	/* A build half done: the word of 6900 is not read yet. */
 	ephport_rest_release(r, 6900, 60, 100);
 	ephport_avail_begin(r, EPHPORT_TCP, 6000, 6999, bound, 1);

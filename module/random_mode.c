@@ -395,6 +395,25 @@ void ephport_random_released(struct ephport_net *en, u32 port)
 }
 
 /*
+ * The counting cleared @port's bit (after ephport_random_released()):
+ * a port released without a delay, drawn by a choice on another CPU
+ * while its bit was still set and so taken out of the sets, goes back
+ * (rest.c). Whatever the delay now: one changed in between must not
+ * leave the port out for good.
+ */
+void ephport_random_freed(struct ephport_net *en, u32 port)
+{
+	unsigned long flags;
+
+	if (!READ_ONCE(en->rest))
+		return;
+	spin_lock_irqsave(&en->rest_lock, flags);
+	if (en->rest)
+		ephport_rest_freed(en->rest, port);
+	spin_unlock_irqrestore(&en->rest_lock, flags);
+}
+
+/*
  * Ports of the namespace's range resting, as its work last swept them
  * (within a few ms of a port's delay ending): a count a word at a time,
  * no sweep.

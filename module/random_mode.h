@@ -47,6 +47,7 @@ static inline u16 ephport_random_now(void)
 }
 
 void ephport_random_released(struct ephport_net *en, u32 port);
+void ephport_random_freed(struct ephport_net *en, u32 port);
 u32 ephport_random_resting(struct ephport_net *en);
 int ephport_random_prepare(struct ephport_net *en);
 void ephport_random_unprepare(struct ephport_net *en);

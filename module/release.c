@@ -48,6 +48,7 @@ static void ephport_net_let_go(struct ephport_net *en,
 {
 	ephport_random_released(en, port);
 	ephport_net_unbind(en, proto, port);
+	ephport_random_freed(en, port);
 }
 
 /*

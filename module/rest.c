@@ -185,6 +185,24 @@ void ephport_rest_copy(struct ephport_rest *to, const struct ephport_rest *from)
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_rest_copy);
 
+/*
+ * The namespace's bit for @port is clear now. A port released without a
+ * delay went back into the sets at its release, while its bit was still
+ * set: a choice in between may have drawn it, found it bound and taken
+ * it out. Back it goes, unless it rests or was handed out since.
+ */
+void ephport_rest_freed(struct ephport_rest *r, u32 port)
+{
+	u32 i;
+
+	if (!port || port < r->lo || port > r->hi)
+		return;
+	i = ephport_rest_i(r, port);
+	if (!test_bit(i, r->resting) && !test_bit(i, r->out))
+		ephport_avail_add(r, port);
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_rest_freed);
+
 bool ephport_rest_resting(const struct ephport_rest *r, u32 port)
 {
 	return r && port >= r->lo && port <= r->hi &&
