@@ -7,7 +7,7 @@
  * One set per protocol, over the rest's ports: the ports of [lo, hi]
  * that do not rest and were not found bound in that protocol. A bitmap
  * says which, and a Fenwick tree over its words (tree[i] sums the words
- * (i - (i & -i), i]) gives in O(log(words)) steps, ten at most for
+ * (i - (i & -i), i]) gives in O(log(words)) steps, eleven at most for
  * 65,536 ports, both how many lie below a port (ephport_avail_rank())
  * and the k-th of them (ephport_avail_select()): one uniform number in
  * [0, n) is then one uniform port, for the whole range or any part of

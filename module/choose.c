@@ -19,11 +19,11 @@
  *   comes back with its release), if reserved it stays, and either way
  *   the draw is made again. Each draw is uniform over S', so the port
  *   accepted is uniform over C: what a rejection depends on is not
- *   which candidate would have been drawn. After EPHPORT_TRIES draws
- *   that all missed (most of S reserved, or a socket's range holding
- *   few of S's ports) the candidates are counted and one drawn among
- *   them, exactly, word by word (ephport_choose_count()): the bounded
- *   fallback, uniform too.
+ *   which candidate would have been drawn (a socket's own range costs
+ *   no miss: the draw ranks within it). After EPHPORT_TRIES draws that
+ *   all missed (most of S reserved) the candidates are counted and one
+ *   drawn among them, exactly, word by word (ephport_choose_count()):
+ *   the bounded fallback, uniform too.
  * - S' empty: no candidate, so every free port rests (or is the one to
  *   avoid). The LRU choice (ephport_lru_step()) takes the first port of
  *   the list of releases (rest.c) that is free: the head, unless ports

@@ -116,7 +116,7 @@ u64 ephport_hist_bound(unsigned int bucket);
  * those of [lo, hi] that do not rest and were not found bound, as a
  * bitmap over the rest's ports and a Fenwick tree of its words' counts,
  * so that the k-th port, and how many lie below a port, take
- * O(log(words)) steps (ten at most). Built a few words at a time
+ * O(log(words)) steps (eleven at most). Built a few words at a time
  * (ephport_avail_step()), then kept by every change of the rest.
  */
 struct ephport_avail {

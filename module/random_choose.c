@@ -26,7 +26,7 @@
  *
  * And the exact count of the candidates in the core (O(range / 64),
  * under the locks) when EPHPORT_TRIES draws all missed: only when most
- * of the set is reserved or outside the socket's own range.
+ * of the set is reserved.
  *
  * Across the dropped locks, rest_gen says whether the rest is the one
  * the steps began on; the core's set says (ephport_avail_ready())

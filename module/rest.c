@@ -46,8 +46,8 @@ static u32 ephport_rest_last(u32 hi)
 
 /*
  * The bytes of a rest for [lo, hi]: per port, two bits, a stamp and two
- * links (6.25 bytes), and per protocol a bit and a quarter more (the
- * set to draw from and its tree); and a header.
+ * links (6.25 bytes), and per protocol a bit and a half more (the set
+ * to draw from and its tree); and a header.
  */
 size_t ephport_rest_size(u32 lo, u32 hi)
 {
