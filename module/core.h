@@ -84,6 +84,7 @@ void ephport_usage_shadow(struct ephport_usage *u);
 void ephport_usage_publish(struct ephport_usage *u);
 bool ephport_usage_bind(struct ephport_usage *u, u32 port);
 bool ephport_usage_release(struct ephport_usage *u, u32 port);
+bool ephport_usage_test(struct ephport_usage *u, u32 port);
 void ephport_usage_count(struct ephport_usage *u, u32 lo, u32 hi, int top);
 void ephport_usage_reset_peak(struct ephport_usage *u);
 bool ephport_alarm_update(bool *alarm, u32 in_use, u32 lo, u32 hi, u32 pct);

@@ -152,6 +152,18 @@ void ephport_net_unbind(struct ephport_net *en, enum ephport_proto proto,
 		ephport_net_moved(en, proto, -1);
 }
 
+/* Whether @port is counted bound now. Under its chain or slot lock. */
+bool ephport_net_is_bound(struct ephport_net *en, enum ephport_proto proto,
+			  u32 port)
+{
+	bool counted;
+
+	rcu_read_lock();
+	counted = ephport_usage_test(&en->usage[proto], port);
+	rcu_read_unlock();
+	return counted;
+}
+
 void ephport_net_search(struct ephport_net *en, u64 ns)
 {
 	this_cpu_inc(en->cpu->search_ns[ephport_hist_bucket(ns)]);

@@ -93,6 +93,8 @@ void ephport_net_bound(struct ephport_net *en, enum ephport_proto proto,
 		       u32 port);
 void ephport_net_unbind(struct ephport_net *en, enum ephport_proto proto,
 			u32 port);
+bool ephport_net_is_bound(struct ephport_net *en, enum ephport_proto proto,
+			  u32 port);
 void ephport_net_search(struct ephport_net *en, u64 ns);
 
 /* For readers, passes and the alarm (process context). */

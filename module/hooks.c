@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ephport: the hooks. One table lists every hook (a kernel function with
- * an entry and a return handler, or for a release under its caller's
- * lock an entry-only handler)
- * and what each call means for the namespace's state;
+ * an entry and a return handler; for a release under its caller's lock
+ * an entry-only handler; for the other releases both, and an entry-only
+ * handler too, for a backend that can miss returns) and what each call
+ * means for the namespace's state;
  * ephport_hooks_init() has a backend register them all: fprobes where
  * the kernel has them (hooks_fprobe.c), kretprobes and ftrace_ops
  * otherwise (hooks_kretprobe.c). A symbol the running kernel lacks is
@@ -227,7 +228,7 @@ static void ephport_tcp_put_ret(struct ephport_call *c, int ret)
 	rcu_read_unlock();
 }
 
-/* inet_put_port(sk), judged at its entry (release.c says when). */
+/* inet_put_port(sk), judged at its entry as well (release.c says when). */
 static void ephport_tcp_put_leave(struct pt_regs *regs)
 {
 	struct sock *sk = ephport_arg_sk(regs);
@@ -275,7 +276,7 @@ static bool ephport_udp_put_entry(struct ephport_call *c,
 	return ephport_release_entry(c, sk, udp_sk(sk)->udp_port_hash);
 }
 
-/* udp_lib_unhash(sk), judged at its entry (release.c says when). */
+/* udp_lib_unhash(sk), judged at its entry as well (release.c says when). */
 static void ephport_udp_put_leave(struct pt_regs *regs)
 {
 	struct sock *sk = ephport_arg_sk(regs);
@@ -309,7 +310,7 @@ static void ephport_udp_put_ret(struct ephport_call *c, int ret)
 		.ret = _name##_ret,					\
 	}
 
-/* Judged at return, or at entry by a backend that can miss returns. */
+/* Judged at return, and at entry too by a backend that can miss returns. */
 #define EPHPORT_RELEASE_HOOK(_hook, _sym, _name)			\
 	[_hook] = {							\
 		.symbol = _sym,						\
@@ -458,6 +459,8 @@ int ephport_hooks_init(void)
 		registered++;
 	}
 	if (!registered) {
+		/* A part of a hook may be in a shared probe all the same. */
+		ephport_backend_unregister_shared();
 		pr_err("no hook could be registered\n");
 		return -ENOENT;
 	}

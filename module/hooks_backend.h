@@ -56,8 +56,8 @@ struct ephport_hook {
 	 * lock the kernel unlinks under from before the entry until after
 	 * the return; beside entry and ret, for a backend whose return
 	 * handlers can be missed (kretprobes, whose re-entry guard is per
-	 * CPU), which then uses it instead of them (release.c). No return
-	 * trampoline.
+	 * CPU), which then runs it as well, on a probe that misses nothing
+	 * (release.c). No return trampoline.
 	 */
 	void (*leave)(struct pt_regs *regs);
 	/*

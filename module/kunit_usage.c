@@ -193,6 +193,31 @@ static void ephport_usage_peak_test(struct kunit *test)
 }
 
 /*
+ * Whether a port is counted bound, as a judged release asks: in the
+ * bitmap, or in a pass's shadow alone (the pass found an owner the
+ * bitmap had lost); let go, in neither.
+ */
+static void ephport_usage_test_test(struct kunit *test)
+{
+	struct ephport_usage *u = usage_new(test, 1, 100);
+
+	KUNIT_EXPECT_FALSE(test, ephport_usage_test(u, 7));
+	ephport_usage_bind(u, 7);
+	KUNIT_EXPECT_TRUE(test, ephport_usage_test(u, 7));
+	ephport_usage_shadow(u);
+	__set_bit(8, u->shadow);
+	KUNIT_EXPECT_FALSE(test, test_bit(8, u->bound));
+	KUNIT_EXPECT_TRUE(test, ephport_usage_test(u, 8));
+	KUNIT_EXPECT_FALSE(test, ephport_usage_release(u, 8));
+	KUNIT_EXPECT_FALSE(test, ephport_usage_test(u, 8));
+	KUNIT_EXPECT_TRUE(test, ephport_usage_test(u, 7));
+	ephport_usage_publish(u);
+	/* The pass did not find 7: the published bitmap has it clear. */
+	KUNIT_EXPECT_FALSE(test, ephport_usage_test(u, 7));
+	KUNIT_EXPECT_FALSE(test, ephport_usage_test(u, EPHPORT_NPORTS));
+}
+
+/*
  * A pass builds a shadow: readers see the old bitmap until it is
  * published, and the events meanwhile land in both.
  */
@@ -366,6 +391,7 @@ static struct kunit_case ephport_stats_test_cases[] = {
 	KUNIT_CASE(ephport_bits_in_range_test),
 	KUNIT_CASE(ephport_usage_bind_test),
 	KUNIT_CASE(ephport_usage_shadow_test),
+	KUNIT_CASE(ephport_usage_test_test),
 	KUNIT_CASE(ephport_usage_release_test),
 	KUNIT_CASE(ephport_usage_range_change_test),
 	KUNIT_CASE(ephport_usage_full_range_test),

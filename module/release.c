@@ -13,9 +13,22 @@
  * - inet_put_port() and udp_lib_unhash() take and drop that lock
  *   themselves: they are judged at their return, under the lock taken
  *   again here. Of two owners leaving at once on two CPUs, the one whose
- *   unlink came last finds no owner; the other finds it, or nothing
- *   (both clear: the same bit, once). Judged at their entry instead,
- *   each could find the other still there, and the bit would stay set.
+ *   unlink came last finds no owner; the other finds it, or nothing.
+ *   Only a port still counted bound is let go, here and below, so it is
+ *   let go once (a port never counted, its bind missed, is not: the
+ *   miss has a pass run, which finds the table as it is).
+ *   Judged at their entry alone, each could find the other still there,
+ *   and the bit would stay set.
+ * - Where return handlers can be missed (kretprobes: their re-entry
+ *   guard is per CPU, so a softirq release that comes while another
+ *   probe handler runs on the CPU is lost), each release is judged at
+ *   its entry as well, on ftrace_ops, which miss nothing: without the
+ *   leaving owner, which is about to go. That judgement is exact but for
+ *   two owners leaving at once (each finds the other); the return's
+ *   judgement then finds the port free and lets it go. A kretprobe
+ *   skipped (its guard: another probe's handler ran on the CPU) leaves
+ *   the entry's judgement alone, exact but for that case; a return lost
+ *   for want of a free instance counts a miss, which has a pass run.
  * - inet_twsk_bind_unhash() runs with the chain lock held by its caller
  *   from before until after the TIME_WAIT socket's unlink: judged at its
  *   entry, without the leaving socket, under that same hold.
@@ -57,7 +70,17 @@ static void ephport_net_let_go(struct ephport_net *en,
  */
 void ephport_net_tcp_left(struct ephport_net *en, u32 port)
 {
-	ephport_net_tcp_leaving(en, port, NULL);
+	struct inet_bind_hashbucket *head;
+	unsigned long flags;
+
+	if (port >= EPHPORT_NPORTS)
+		return;
+	head = ephport_tcp_chain(en->net, port);
+	spin_lock_irqsave(&head->lock, flags);
+	if (!ephport_tcp_held_but(head, en->net, port, NULL) &&
+	    ephport_net_is_bound(en, EPHPORT_TCP, port))
+		ephport_net_let_go(en, EPHPORT_TCP, port);
+	spin_unlock_irqrestore(&head->lock, flags);
 }
 
 /*
@@ -74,25 +97,31 @@ void ephport_net_tw_leaving(struct ephport_net *en, u32 port,
 		return;
 	head = ephport_tcp_chain(en->net, port);
 	lockdep_assert_held(&head->lock);
-	if (!ephport_tcp_held_but(head, en->net, port, leaving))
+	if (!ephport_tcp_held_but(head, en->net, port, leaving) &&
+	    ephport_net_is_bound(en, EPHPORT_TCP, port))
 		ephport_net_let_go(en, EPHPORT_TCP, port);
 }
 
 /* A UDP socket let go of @port (udp_lib_unhash() returned). */
 void ephport_net_udp_left(struct ephport_net *en, u32 port)
 {
-	ephport_net_udp_leaving(en, port, NULL);
+	struct udp_hslot *hslot;
+	unsigned long flags;
+
+	if (port >= EPHPORT_NPORTS)
+		return;
+	hslot = ephport_udp_slot(en->net, port);
+	spin_lock_irqsave(&hslot->lock, flags);
+	if (!ephport_udp_held(hslot, en->net, port, NULL) &&
+	    ephport_net_is_bound(en, EPHPORT_UDP, port))
+		ephport_net_let_go(en, EPHPORT_UDP, port);
+	spin_unlock_irqrestore(&hslot->lock, flags);
 }
 
 /*
- * Judged at the entry instead, for a backend whose return handlers can
- * be missed (hooks_kretprobe.c: a softirq release that comes while any
- * other ephport probe handler runs on this CPU would be lost), on
- * ftrace_ops, which miss nothing: the owner @leaving is about to go, so
- * it is left out. Exact but for one case: two owners of the port that
- * leave at the same moment on two CPUs each see the other, and the bit
- * stays until the port is bound and let go again, or a pass. With
- * @leaving NULL (no owner left out), the judgement at return above.
+ * Judged at the entry as well, where return handlers can be missed
+ * (hooks_kretprobe.c): the owner @leaving is about to go, so it is left
+ * out.
  */
 void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
 			     const struct hlist_node *leaving)
@@ -104,12 +133,13 @@ void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
 		return;
 	head = ephport_tcp_chain(en->net, port);
 	spin_lock_irqsave(&head->lock, flags);
-	if (!ephport_tcp_held_but(head, en->net, port, leaving))
+	if (!ephport_tcp_held_but(head, en->net, port, leaving) &&
+	    ephport_net_is_bound(en, EPHPORT_TCP, port))
 		ephport_net_let_go(en, EPHPORT_TCP, port);
 	spin_unlock_irqrestore(&head->lock, flags);
 }
 
-/* The same for UDP: @leaving (or NULL) is about to leave the table. */
+/* The same for UDP: @leaving is about to leave the table. */
 void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
 			     const struct sock *leaving)
 {
@@ -120,7 +150,8 @@ void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
 		return;
 	hslot = ephport_udp_slot(en->net, port);
 	spin_lock_irqsave(&hslot->lock, flags);
-	if (!ephport_udp_held(hslot, en->net, port, leaving))
+	if (!ephport_udp_held(hslot, en->net, port, leaving) &&
+	    ephport_net_is_bound(en, EPHPORT_UDP, port))
 		ephport_net_let_go(en, EPHPORT_UDP, port);
 	spin_unlock_irqrestore(&hslot->lock, flags);
 }

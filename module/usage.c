@@ -104,6 +104,24 @@ bool ephport_usage_release(struct ephport_usage *u, u32 port)
 EXPORT_SYMBOL_IF_KUNIT(ephport_usage_release);
 
 /*
+ * Whether @port is counted bound: in the bitmap readers see, or in the
+ * shadow a pass builds (both change together, but a pass may have set
+ * the shadow's bit alone). The same rules as ephport_usage_bind().
+ */
+bool ephport_usage_test(struct ephport_usage *u, u32 port)
+{
+	unsigned long *shadow;
+
+	if (port >= EPHPORT_NPORTS)
+		return false;
+	/* Pairs with the release in ephport_usage_publish(). */
+	shadow = smp_load_acquire(&u->shadow);
+	return test_bit(port, READ_ONCE(u->bound)) ||
+	       (shadow && test_bit(port, shadow));
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_usage_test);
+
+/*
  * What a reader sees for the range [lo, hi]: in_use is the bits set in
  * it, the peak takes in_use and @top (the highest count the CPUs saw at
  * their events, or less).

@@ -119,23 +119,6 @@ FIXTURE_VARIANT_ADD(concurrent, udp6_random) {
 	.family = AF_INET6, .type = SOCK_DGRAM, .mode = "random",
 };
 
-/*
- * How inet_put_port is hooked (the probes file's via=): "ftrace" means
- * releases judged at their entry, by the backend whose return handlers
- * could be missed (kretprobes), where two owners leaving one port at
- * the same moment on two CPUs may leave it counted (release.c).
- */
-static int releases_at_entry(void)
-{
-	char buf[4096], *l;
-
-	if (ep_read(EP_SYSFS "/probes", buf, sizeof(buf)) < 0)
-		return 0;
-	l = strstr(buf, "inet_put_port ");
-	return l && strstr(l, "via=ftrace") &&
-	       strstr(l, "via=ftrace") < strchr(l, '\n');
-}
-
 FIXTURE_SETUP(concurrent)
 {
 	int i;
@@ -146,8 +129,6 @@ FIXTURE_SETUP(concurrent)
 		SKIP(return, "needs two CPUs, %ld online",
 		     sysconf(_SC_NPROCESSORS_ONLN));
 	ASSERT_EQ(0, ep_ensure_loaded()) TH_LOG("load ephport");
-	if (releases_at_entry())
-		SKIP(return, "releases are judged at entry on this kernel's hook backend (kretprobes, no fprobe): exact but for this case");
 	/* The switch (and the redirects it arms) before any traffic. */
 	ASSERT_EQ(0, ep_setup_ns(LO, HI, variant->mode, 1000));
 	if (variant->type == SOCK_STREAM) {
