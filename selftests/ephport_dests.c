@@ -247,7 +247,7 @@ static int wait_fin_wait2(int fd)
  *   the timer's length differs.
  * - 10 more are reset: no timewait, the ports are free toward A at once.
  */
-TEST_F(dests, two_destinations)
+TEST_F_TIMEOUT(dests, two_destinations, 300)
 {
 	int client[60], server[60], closed[100] = {}, ports[100] = {};
 	int linger2 = 3;
@@ -346,7 +346,7 @@ TEST_F(dests, two_destinations)
  * bound 3 times (an explicit bind() per connection makes it exact): no
  * connect() fails, and only the distinct-port basis raises the alarm.
  */
-TEST_F(dests, spread_alarm_basis)
+TEST_F_TIMEOUT(dests, spread_alarm_basis, 300)
 {
 	struct dest_line d[40];
 	int i, k, fd;
@@ -378,7 +378,7 @@ TEST_F(dests, spread_alarm_basis)
  * on, and the 101st connect() fails, with an event naming this process,
  * its cgroup and the destination.
  */
-TEST_F(dests, one_destination_full)
+TEST_F_TIMEOUT(dests, one_destination_full, 300)
 {
 	char comm[32], want_pid[32], want_comm[48], want_cg[48], want_dst[96];
 	char dst[64], why[700];

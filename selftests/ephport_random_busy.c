@@ -161,7 +161,7 @@ FIXTURE_TEARDOWN(lru)
  * rests, so the next ones give the same ports in the order they were
  * released, also those released within one unit of the resting clock.
  */
-TEST_F(lru, release_order)
+TEST_F_TIMEOUT(lru, release_order, 300)
 {
 	static int first[LRU_PORTS_MAX], seen[LRU_PORTS_MAX];
 	int n = variant->ports, p, i, err;
@@ -224,7 +224,7 @@ FIXTURE_TEARDOWN(only_port)
  * choice (observe mode) connects the socket to itself; random mode fails
  * the connect() with EADDRNOTAVAIL and counts it.
  */
-TEST_F(only_port, unavailable)
+TEST_F_TIMEOUT(only_port, unavailable, 300)
 {
 	int local = -1, err;
 	struct rnd r0, r1;
