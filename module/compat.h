@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ephport: what differs between the kernels ephport builds for (Debian
- * 12's 6.1 and 6.12). Features are detected from the target's headers by
+ * 12's 6.1 and 6.12, Debian 13 backports' 7.x). Features are detected from the target's headers by
  * Kbuild (EPHPORT_HAVE_*); code outside this file does not look at
  * kernel versions.
  */
@@ -128,6 +128,59 @@ ephport_register_net_sysctl(struct net *net, const char *path,
 			    struct ctl_table *table, size_t n)
 {
 	return register_net_sysctl(net, path, table);
+}
+#endif
+
+/*
+ * The fprobe backend (hooks_fprobe.c). Up to 6.13 its handlers are given
+ * the pt_regs of the call. From 6.14 fprobe runs on the function graph
+ * tracer: they are given ftrace_regs, which hold the argument registers
+ * at entry and the return value at exit, and a call's entry data lives
+ * on the task's shadow stack (no nr_maxactive: no call is missed for
+ * want of one).
+ */
+#if defined(EPHPORT_HAVE_FPROBE_FTRACE_REGS)
+#include <linux/fprobe.h>
+#include <linux/ftrace.h>
+
+#define EPHPORT_FPROBE_REGS struct ftrace_regs
+
+/* The arguments, as pt_regs (@buf where they cannot be had in place). */
+static __always_inline struct pt_regs *
+ephport_fprobe_args(struct ftrace_regs *fregs, struct pt_regs *buf)
+{
+	return ftrace_partial_regs(fregs, buf);
+}
+
+static __always_inline unsigned long
+ephport_fprobe_retval(struct ftrace_regs *fregs)
+{
+	return ftrace_regs_get_return_value(fregs);
+}
+
+static inline void ephport_fprobe_set_maxactive(struct fprobe *fp, int n)
+{
+}
+#elif defined(EPHPORT_HAVE_FPROBE_PT_REGS)
+#include <linux/fprobe.h>
+#include <linux/ptrace.h>
+
+#define EPHPORT_FPROBE_REGS struct pt_regs
+
+static __always_inline struct pt_regs *
+ephport_fprobe_args(struct pt_regs *regs, struct pt_regs *buf)
+{
+	return regs;
+}
+
+static __always_inline unsigned long ephport_fprobe_retval(struct pt_regs *regs)
+{
+	return regs_return_value(regs);
+}
+
+static inline void ephport_fprobe_set_maxactive(struct fprobe *fp, int n)
+{
+	fp->nr_maxactive = n;
 }
 #endif
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ephport: the hooks as fprobes, on kernels that have them with pt_regs
- * handlers and entry data (6.12). One fprobe serves every hook whose
+ * ephport: the hooks as fprobes, on kernels that have them with entry
+ * data (6.12, and on the function graph tracer from 6.14: compat.h has
+ * what differs). One fprobe serves every hook whose
  * ftrace location is known; a hook left out gets a fprobe of its own.
  * ftrace's recursion guard is per context, so a softirq that releases a
  * port while a handler runs in process context on the same CPU is seen.
@@ -20,6 +21,7 @@
 #include <linux/ptrace.h>
 #include <linux/string.h>
 
+#include "compat.h"
 #include "hooks_backend.h"
 
 /* The hook table, handed in by hooks.c at init (before any handler runs). */
@@ -52,14 +54,16 @@ static struct ephport_hook *ephport_fprobe_hook(struct fprobe *fp,
 }
 
 static int ephport_fprobe_entry(struct fprobe *fp, unsigned long ip,
-				unsigned long ret_ip, struct pt_regs *regs,
+				unsigned long ret_ip, EPHPORT_FPROBE_REGS *fregs,
 				void *data)
 {
 	struct ephport_hook *h = ephport_fprobe_hook(fp, ip);
+	struct pt_regs buf, *regs;
 
 	if (WARN_ON_ONCE(!h))
 		return 1;
 	ephport_hit(h);
+	regs = ephport_fprobe_args(fregs, &buf);
 	/* Entry-only where the hook has no return handler to follow. */
 	if (!h->ret) {
 		h->leave(regs);
@@ -70,13 +74,13 @@ static int ephport_fprobe_entry(struct fprobe *fp, unsigned long ip,
 
 /* Called only after ephport_fprobe_entry() returned 0, with its @ip. */
 static void ephport_fprobe_exit(struct fprobe *fp, unsigned long ip,
-				unsigned long ret_ip, struct pt_regs *regs,
+				unsigned long ret_ip, EPHPORT_FPROBE_REGS *fregs,
 				void *data)
 {
 	struct ephport_hook *h = ephport_fprobe_hook(fp, ip);
 
 	if (h)
-		h->ret(data, (int)regs_return_value(regs));
+		h->ret(data, (int)ephport_fprobe_retval(fregs));
 }
 
 /*
@@ -90,9 +94,13 @@ static void ephport_fprobe_setup(struct fprobe *fp, int nhooks, bool ret)
 		return;
 	fp->exit_handler = ephport_fprobe_exit;
 	fp->entry_data_size = sizeof(struct ephport_call);
-	/* Calls in flight: as many per hook as one fprobe per hook had. */
-	fp->nr_maxactive = nhooks *
-			   max_t(int, EPHPORT_MAXACTIVE, 4 * num_possible_cpus());
+	/*
+	 * Calls in flight: as many per hook as one fprobe per hook had
+	 * (where the kernel keeps a pool of them).
+	 */
+	ephport_fprobe_set_maxactive(fp, nhooks *
+				     max_t(int, EPHPORT_MAXACTIVE,
+					   4 * num_possible_cpus()));
 }
 
 void ephport_backend_register_shared(struct ephport_hook *table)
