@@ -132,6 +132,44 @@ ephport_register_net_sysctl(struct net *net, const char *path,
 #endif
 
 /*
+ * Random mode's steered call asks the kernel's own port choice again
+ * (steer.c). inet_hash_connect() and udp_lib_get_port() are exported to
+ * modules by Debian's 6.1 and 6.12, not by its 7.3 (Kbuild reads the
+ * target's Module.symvers). Without them random mode cannot work: it is
+ * refused (ephport_steer_supported()), and these are never called.
+ */
+#if defined(EPHPORT_HAVE_EXPORT_INET_HASH_CONNECT) && \
+	defined(EPHPORT_HAVE_EXPORT_UDP_LIB_GET_PORT)
+#define EPHPORT_HAVE_KERNEL_CHOICE 1
+static inline int
+ephport_kernel_hash_connect4(struct inet_timewait_death_row *death_row,
+			     struct sock *sk)
+{
+	return inet_hash_connect(death_row, sk);
+}
+
+static inline int ephport_kernel_udp_get_port(struct sock *sk,
+					      unsigned int hash2_nulladdr)
+{
+	return udp_lib_get_port(sk, 0, hash2_nulladdr);
+}
+#else
+#define EPHPORT_HAVE_KERNEL_CHOICE 0
+static inline int
+ephport_kernel_hash_connect4(struct inet_timewait_death_row *death_row,
+			     struct sock *sk)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int ephport_kernel_udp_get_port(struct sock *sk,
+					      unsigned int hash2_nulladdr)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+/*
  * The fprobe backend (hooks_fprobe.c). Up to 6.13 its handlers are given
  * the pt_regs of the call. From 6.14 fprobe runs on the function graph
  * tracer: they are given ftrace_regs, which hold the argument registers

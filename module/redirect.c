@@ -337,7 +337,8 @@ static void ephport_redirect_disarm(unsigned long mine, bool shared)
  * registers every redirect not registered yet, the shared ops first.
  * Registered ones stay until unload, so no namespace can make the host
  * patch its text more than once; if one cannot be registered, none
- * stays. 0 once all are registered, -EPERM if they are not and the
+ * stays. 0 once all are registered, -EOPNOTSUPP on a kernel where
+ * random mode cannot work (steer.c), -EPERM if they are not and the
  * caller lacks CAP_SYS_ADMIN in the initial user namespace, else -EBUSY
  * (redirects and the kernel log say why). May sleep.
  */
@@ -349,6 +350,9 @@ static int ephport_redirect_arm(void)
 
 	if (READ_ONCE(ephport_redirect_armed))
 		return 0;
+	/* A kernel whose own choice our functions cannot call: none. */
+	if (!ephport_steer_supported())
+		return -EOPNOTSUPP;
 	/* Only the host registers them: no tenant blocks a livepatch. */
 	if (!ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN))
 		return -EPERM;

@@ -234,7 +234,7 @@ static void ephport_leave(void)
 
 static int ephport_connect4_kernel(struct ephport_steer_call *sc)
 {
-	return inet_hash_connect(sc->death_row, sc->sk);
+	return ephport_kernel_hash_connect4(sc->death_row, sc->sk);
 }
 
 static int ephport_connect_steer(struct inet_timewait_death_row *death_row,
@@ -302,7 +302,7 @@ int ephport_tcp_get_port(struct sock *sk, unsigned short snum)
 
 static int ephport_udp_bind_kernel(struct ephport_steer_call *sc)
 {
-	return udp_lib_get_port(sc->sk, 0, sc->hash2_nulladdr);
+	return ephport_kernel_udp_get_port(sc->sk, sc->hash2_nulladdr);
 }
 
 /* In place of udp_lib_get_port(sk, 0, ...): UDP bind(0) and autobind. */
@@ -319,6 +319,15 @@ int ephport_udp_get_port(struct sock *sk, unsigned short snum,
 	ret = ephport_steer(&sc, -1);
 	ephport_leave();
 	return ret;
+}
+
+/*
+ * Whether our functions can ask the kernel's own choice on this kernel
+ * (compat.h): random mode is refused where they cannot.
+ */
+bool ephport_steer_supported(void)
+{
+	return EPHPORT_HAVE_KERNEL_CHOICE;
 }
 
 /* Calls in our functions now; summed over CPUs only at unload. */
