@@ -15,7 +15,8 @@ usage() {
 	cat <<USAGE
 usage: $0 [-h]
 Environment:
-  EPHPORT_KERNELS  kernels to test (default "debug 6.1 6.12")
+  EPHPORT_KERNELS  kernels to test (default "debug 6.1 6.12"; 7.x is
+                   Debian 13 backports' line)
   EPHPORT_JOBS     VM runs at a time (default 2)
   EPHPORT_CACHE    cache for kernels and builds (default /var/cache/ephport)
   EPHPORT_LOGS     where console logs go (default ./selftests/out)
@@ -97,15 +98,15 @@ mkdir -p "$EPHPORT_VM_PREBUILT"
 # for the VM runs (vm.sh's ko-KREL), as is dkms's (dkms-KREL, for the
 # --debian-modules runs).
 build_for() {
-	local kdir=$1 out=$EPHPORT_VM_PREBUILT/ko-$2 rc
+	local kdir=$1 out=$EPHPORT_VM_PREBUILT/ko-$2 krun=${3:-} rc
 	rm -rf "$out"
 	mkdir -p "$out"
 	cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module} "$out/"
-	make -C "$out" KDIR="$kdir" module >"$out/build.log" 2>&1
+	$krun make -C "$out" KDIR="$kdir" module >"$out/build.log" 2>&1
 	rc=$?
 	# The selftests' own module (selftests/ipmodify), for the same kernel.
 	cp -a "$EPHPORT_TOP/selftests/ipmodify" "$out/ipmodify"
-	make -C "$out/ipmodify" KDIR="$kdir" module >>"$out/build.log" 2>&1 || rc=1
+	$krun make -C "$out/ipmodify" KDIR="$kdir" module >>"$out/build.log" 2>&1 || rc=1
 	cp "$out"/ipmodify/*.ko "$out/" 2>/dev/null || rc=1
 	cat "$out/build.log"
 	grep -q 'warning:' "$out/build.log" && rc=1
@@ -139,9 +140,10 @@ build_kernel() {
 		;;
 	*)
 		if eval "$("$VM/debian-kernel.sh" "$k")"; then
-			case_result "build-$k" build_for "$KDIR" "$KREL"
+			case_result "build-$k" build_for "$KDIR" "$KREL" "$KRUN"
 			mkdir -p "$EPHPORT_VM_PREBUILT/dkms-$KREL"
-			case_result "dkms-$k" "$VM/dkms-build.sh" "$KREL" "$KDIR" \
+			# shellcheck disable=SC2086
+			case_result "dkms-$k" $KRUN "$VM/dkms-build.sh" "$KREL" "$KDIR" \
 				"$EPHPORT_VM_PREBUILT/dkms-$KREL"
 		else
 			record "build-$k" 0 1 0

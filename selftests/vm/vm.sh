@@ -6,7 +6,7 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-usage: $0 --kernel 6.1|6.12|debug [--suite | --test NAME... | --kunit | --demo | --shell |
+usage: $0 --kernel 6.1|6.12|7.x|debug [--suite | --test NAME... | --kunit | --demo | --shell |
           --bench DIR] [--timeout SECONDS] [--log FILE] [--debian-modules]
           [--smp N] [--one-thread] [--icount] [--env VAR=VALUE]...
 
@@ -15,6 +15,7 @@ selftests into an initramfs, boots it under qemu-system-x86_64 -accel tcg
 and streams the serial console.
 
   --kernel K    6.1 / 6.12: the current Debian 12 kernel of that line,
+                7.x: Debian 13 backports' (debian-kernel.sh),
                 debug: the KUnit/KASAN/lockdep kernel from linux-source-6.12
   --suite       run every selftest (default)
   --test NAME   run one selftest (repeatable), e.g. --test ephport_load.sh
@@ -38,7 +39,7 @@ and streams the serial console.
                 load (make bench's instruction counts; bench/README.md)
   --env VAR=VALUE  set VAR in the tests' environment (repeatable), e.g.
                 EPHPORT_CYCLES=200 (see selftests/ephport_stress_cycles.c)
-  --debian-modules  (6.1 / 6.12) the image's /lib/modules tree (without
+  --debian-modules  (6.1 / 6.12 / 7.x) the image's /lib/modules tree (without
                 drivers/, veth aside, and sound/), ephport built by dkms
                 in updates/dkms instead of extra/, Debian's kmod as
                 modprobe/modinfo/depmod, and systemd-modules-load,
@@ -102,10 +103,12 @@ host_pkgs
 work=$(mktemp -d /tmp/ephport-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# The kernel: image, build tree, and (Debian) its module tree.
+# The kernel: image, build tree, and (Debian) its module tree; KRUN runs
+# its build tools where the host cannot (debian-kernel.sh).
 KMODS=
+KRUN=
 case "$kernel" in
-6.1|6.12)
+6.1|6.12|7.x)
 	eval "$("$EPHPORT_TOP/selftests/vm/debian-kernel.sh" "$kernel")"
 	;;
 debug)
@@ -155,7 +158,7 @@ build_module() {
 	rm -rf "$out"
 	mkdir -p "$out"
 	cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module} "$out/"
-	make -s -C "$out" KDIR="$KDIR" module >"$out/build.log" 2>&1 ||
+	$KRUN make -s -C "$out" KDIR="$KDIR" module >"$out/build.log" 2>&1 ||
 		{ cat "$out/build.log" >&2; die "ephport does not build for $KREL"; }
 	if grep -q 'warning:' "$out/build.log"; then
 		cat "$out/build.log" >&2
@@ -163,7 +166,7 @@ build_module() {
 	fi
 	# The selftests' own module (another IP-modifying ftrace user).
 	cp -a "$EPHPORT_TOP/selftests/ipmodify" "$out/ipmodify"
-	make -s -C "$out/ipmodify" KDIR="$KDIR" module >"$out/ipmodify.log" 2>&1 ||
+	$KRUN make -s -C "$out/ipmodify" KDIR="$KDIR" module >"$out/ipmodify.log" 2>&1 ||
 		{ cat "$out/ipmodify.log" >&2; die "selftests/ipmodify does not build for $KREL"; }
 	if grep -q 'warning:' "$out/ipmodify.log"; then
 		cat "$out/ipmodify.log" >&2
@@ -236,7 +239,7 @@ if [ -n "$debmods" ]; then
 		# make check's dkms-KREL step built it already.
 		cp "$prebuilt_dkms"/ephport.ko* "$stage/lib/modules/$KREL/updates/dkms/"
 	else
-		"$EPHPORT_TOP/selftests/vm/dkms-build.sh" "$KREL" "$KDIR" \
+		$KRUN "$EPHPORT_TOP/selftests/vm/dkms-build.sh" "$KREL" "$KDIR" \
 			"$stage/lib/modules/$KREL/updates/dkms" >"$work/dkms.log" 2>&1 ||
 			{ cat "$work/dkms.log" >&2; die "dkms build for $KREL failed"; }
 	fi
