@@ -51,3 +51,35 @@ with_lock() {
 		"$@"
 	) 9>"$EPHPORT_CACHE/.$name.lock"
 }
+
+# userspace_build DIR: the selftests, installed the kselftest way into
+# DIR/ephport with their list in DIR/kselftest-list.txt, and the userspace
+# tools (tools/: ephportstat) in DIR/bin, all static. They are the same for
+# every kernel: built once (DIR/built), under DIR/.lock so that runs
+# sharing DIR wait for the one building; make -j, one job per core.
+userspace_build() {
+	local out=$1 ksft
+	ksft=$("$EPHPORT_TOP/selftests/vm/debug-kernel.sh" --print-src)/tools/testing/selftests ||
+		return 1
+	mkdir -p "$out"
+	(
+		flock 9
+		[ -e "$out/built" ] && exit 0
+		rm -rf "$out/ephport" "$out/bin" "$out/obj"
+		mkdir -p "$out/ephport" "$out/bin" "$out/obj/ksft"
+		make -s -j"$(nproc)" -C "$EPHPORT_TOP/selftests" KSFT_DIR="$ksft" \
+			OUTPUT="$out/obj/ksft" INSTALL_PATH="$out/ephport" install \
+			>"$out/ksft.log" 2>&1 ||
+			{ cat "$out/ksft.log" >&2; die "the selftests do not build"; }
+		make -s -C "$EPHPORT_TOP/selftests" KSFT_DIR="$ksft" OUTPUT="$out/obj/ksft" \
+			COLLECTION=ephport emit_tests >"$out/kselftest-list.txt"
+		if [ -f "$EPHPORT_TOP/tools/Makefile" ]; then
+			make -s -j"$(nproc)" -C "$EPHPORT_TOP/tools" STATIC=1 \
+				OUTPUT="$out/obj/tools" >"$out/tools.log" 2>&1 ||
+				{ cat "$out/tools.log" >&2; die "tools/ does not build"; }
+			find "$out/obj/tools" -maxdepth 1 -type f -perm -u+x \
+				-exec cp {} "$out/bin/" \;
+		fi
+		touch "$out/built"
+	) 9>"$out/.lock"
+}

@@ -275,39 +275,15 @@ for f in modules.order modules.builtin modules.builtin.modinfo; do
 done
 depmod -b "$stage" "$KREL"
 
-# The selftests, installed the kselftest way, and the userspace tools
-# (tools/: ephportstat), static. They are the same for every kernel: with
-# EPHPORT_VM_PREBUILT=DIR (make check), the first run builds them into DIR
-# and the others take them from there.
+# The selftests and the userspace tools (lib.sh's userspace_build): with
+# EPHPORT_VM_PREBUILT=DIR (make check), built once into DIR and taken from
+# there by every run.
 KSFT_SRC=$("$EPHPORT_TOP/selftests/vm/debug-kernel.sh" --print-src)/tools/testing/selftests
-build_userspace() {
-	local out=$1
-	rm -rf "$out/ephport" "$out/bin" "$out/obj"
-	mkdir -p "$out/ephport" "$out/bin" "$out/obj/ksft"
-	make -s -C "$EPHPORT_TOP/selftests" KSFT_DIR="$KSFT_SRC" OUTPUT="$out/obj/ksft" \
-		INSTALL_PATH="$out/ephport" install >"$out/ksft.log" 2>&1 ||
-		{ cat "$out/ksft.log" >&2; die "the selftests do not build"; }
-	make -s -C "$EPHPORT_TOP/selftests" KSFT_DIR="$KSFT_SRC" OUTPUT="$out/obj/ksft" \
-		COLLECTION=ephport emit_tests >"$out/kselftest-list.txt"
-	if [ -f "$EPHPORT_TOP/tools/Makefile" ]; then
-		make -s -C "$EPHPORT_TOP/tools" STATIC=1 OUTPUT="$out/obj/tools" \
-			>"$out/tools.log" 2>&1 ||
-			{ cat "$out/tools.log" >&2; die "tools/ does not build"; }
-		find "$out/obj/tools" -maxdepth 1 -type f -perm -u+x -exec cp {} "$out/bin/" \;
-	fi
-	touch "$out/built"
-}
 userspace=$work/userspace
 if [ -n "${EPHPORT_VM_PREBUILT:-}" ]; then
 	userspace=$EPHPORT_VM_PREBUILT
-	mkdir -p "$userspace"
-	(
-		flock 9
-		[ -e "$userspace/built" ] || build_userspace "$userspace"
-	) 9>"$userspace/.lock" || exit 1
-else
-	build_userspace "$userspace"
 fi
+userspace_build "$userspace" || exit 1
 mkdir -p "$stage/kselftest/kselftest"
 cp "$KSFT_SRC/run_kselftest.sh" "$stage/kselftest/"
 cp "$KSFT_SRC"/kselftest/{runner.sh,ktap_helpers.sh} "$stage/kselftest/kselftest/"
