@@ -7,7 +7,10 @@
 #
 # The VM runs go through a queue served by EPHPORT_JOBS workers (default 2,
 # one per core): the slow suites are split over several boots so that the
-# two workers finish together.
+# two workers finish together. The queue starts as soon as the debug
+# kernel's module and the test programs are built; the host's own suites
+# (the Debian package, style, tools, the builds for Debian's kernels) run
+# beside it, and a run on a Debian kernel waits for that kernel's builds.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -28,7 +31,7 @@ kernels=${EPHPORT_KERNELS:-debug 6.1 6.12}
 njobs=${EPHPORT_JOBS:-2}
 logs=${EPHPORT_LOGS:-$EPHPORT_TOP/selftests/out}
 mkdir -p "$logs"
-rm -rf "$logs"/*.result "$logs/.prebuilt"
+rm -rf "$logs"/*.result "$logs/.prebuilt" "$logs"/.host-end-* "$logs/.tools"
 VM=$EPHPORT_TOP/selftests/vm
 start=$(date +%s)
 suites=()
@@ -45,7 +48,6 @@ record() {
 case_result() {
 	local name=$1 t0=$(date +%s)
 	shift
-	suites+=("$name")
 	if "$@" >"$logs/$name.log" 2>&1; then
 		record "$name" 1 0 0 $(($(date +%s) - t0))
 	else
@@ -64,35 +66,54 @@ phase() {
 	phase_t=$now
 }
 
-phase "host packages"
+phase "host packages, kernels"
 host_pkgs
-phase style
-
-# Kernel coding style of every file in module/.
-case_result style "$VM/style.sh"
-phase tools
-
-# ephportstat against fake trees, no module: its output, hostile names,
-# the textfile writer, the example alert rules. Each "ok"/"not ok" counts.
-tools_suite() {
-	local rc=0 p f t0=$(date +%s)
-	suites+=(tools)
-	make -s -C "$EPHPORT_TOP/tools" check >"$logs/tools.log" 2>&1 || rc=$?
-	p=$(grep -c '^ok ' "$logs/tools.log")
-	f=$(grep -c '^not ok ' "$logs/tools.log")
-	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
-		f=1
-	fi
-	[ "$f" = 0 ] || sed 's/^/#   /' "$logs/tools.log" | tail -n 30
-	record tools "$p" "$f" 0 $(($(date +%s) - t0))
-}
-tools_suite
-phase "kernels and builds"
 
 # The selftests, their static binaries, the tools and ephport.ko (per
 # kernel) are the same for every VM run: each run takes them from here.
 export EPHPORT_VM_PREBUILT=$logs/.prebuilt
 mkdir -p "$EPHPORT_VM_PREBUILT"
+
+# The suites, in the order of the summary. Those of the host and of the
+# builds run beside the VM runs and finish in any order.
+suites=(style tools)
+for k in $kernels; do
+	case $k in
+	debug) suites+=("build-debug") ;;
+	*) suites+=("build-$k" "dkms-$k") ;;
+	esac
+done
+
+# What the builds install, and the Debian kernels (apt-get update and
+# download), one at a time before anything else uses them.
+need_pkgs dkms apt-utils
+for k in $kernels; do
+	[ "$k" = debug ] || "$VM/debian-kernel.sh" "$k" >/dev/null ||
+		log "cannot fetch Debian's $k kernel"
+done
+
+# The Debian package: apt-get install/upgrade/remove in a cached chroot,
+# on the host (no VM), from the start.
+run_deb() {
+	local name=$1 debrc p f s t0=$(date +%s)
+	timeout "$2" "$VM/deb-test.sh" >"$logs/$name.log" 2>"$logs/$name.err"
+	debrc=$?
+	read -r p f s < <(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .* skip:\([0-9]*\) .*/\1 \2 \3/p' "$logs/$name.log")
+	p=${p:-0} f=${f:-0} s=${s:-0}
+	{
+		grep '^not ok' "$logs/$name.log" | sed 's/^/# /'
+		if [ $debrc != 0 ] && [ "$f" = 0 ] || [ $((p + f + s)) = 0 ]; then
+			tail -n 30 "$logs/$name.err" | sed 's/^/# /'
+			f=$((f + 1))
+		fi
+		record "$name" "$p" "$f" "$s" $(($(date +%s) - t0))
+	} >"$logs/$name.out"
+	cat "$logs/$name.out"
+}
+host_t0=$(date +%s)
+{ run_deb deb 1500; date +%s >"$logs/.host-end-deb"; } &
+host_pids=($!)
+phase "debug build, test programs"
 
 # The kernels, then a build of the module for each (warnings fail), kept
 # for the VM runs (vm.sh's ko-KREL), as is dkms's (dkms-KREL, for the
@@ -102,7 +123,7 @@ build_for() {
 	rm -rf "$out"
 	mkdir -p "$out"
 	cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module} "$out/"
-	$krun make -C "$out" KDIR="$kdir" module >"$out/build.log" 2>&1
+	$krun make -C "$out" -j"$(nproc)" KDIR="$kdir" module >"$out/build.log" 2>&1
 	rc=$?
 	# The selftests' own module (selftests/ipmodify), for the same kernel.
 	cp -a "$EPHPORT_TOP/selftests/ipmodify" "$out/ipmodify"
@@ -118,8 +139,9 @@ build_for() {
 	return $rc
 }
 # build_kernel K: the kernel K and the builds for it; its suites' lines
-# go to stdout (run in the background, one kernel each, so the builds of
-# the kernels overlap; the suites are listed by the caller).
+# go to stdout. Then EPHPORT_VM_PREBUILT/ready-K, which the VM runs on K
+# wait for (whether the builds passed or not: vm.sh then builds or fails
+# on its own).
 build_kernel() {
 	local k=$1 kdir
 	case $k in
@@ -151,29 +173,83 @@ build_kernel() {
 		fi
 		;;
 	esac
+	touch "$EPHPORT_VM_PREBUILT/ready-$k"
 }
-# What the builds install, and the Debian kernels (apt-get update and
-# download), one at a time before the builds run side by side.
-need_pkgs dkms apt-utils
+
+# What the first VM runs need: the debug kernel's builds and the test
+# programs (lib.sh's userspace_build, as vm.sh would), side by side.
+userspace_build "$EPHPORT_VM_PREBUILT" >"$logs/userspace.out" 2>&1 &
+us_pid=$!
 for k in $kernels; do
-	[ "$k" = debug ] || "$VM/debian-kernel.sh" "$k" >/dev/null ||
-		log "cannot fetch Debian's $k kernel"
+	[ "$k" != debug ] || build_kernel debug
 done
+wait "$us_pid" || { cat "$logs/userspace.out"; log "the test programs do not build"; }
+
+# Kernel coding style of every file in module/, and its layers; with a
+# build for Debian's 6.12 from this tree, the layers read its objects.
+style_suite() {
+	local ko=()
+	if [[ " $kernels " == *" 6.12 "* ]] &&
+	   eval "$("$VM/debian-kernel.sh" 6.12)" &&
+	   [ -e "$EPHPORT_VM_PREBUILT/ko-$KREL/built" ]; then
+		ko=(--objects "$EPHPORT_VM_PREBUILT/ko-$KREL")
+	fi
+	case_result style "$VM/style.sh" "${ko[@]}" >"$logs/style.out"
+	cat "$logs/style.out"
+}
+
+# ephportstat against fake trees, no module: its output, hostile names,
+# the textfile writer, the example alert rules. Each "ok"/"not ok" counts.
+# Built in a directory of its own: the package test copies tools/ meanwhile.
+tools_suite() {
+	local rc=0 p f t0=$(date +%s)
+	make -s -C "$EPHPORT_TOP/tools" OUTPUT="$logs/.tools" check \
+		>"$logs/tools.log" 2>&1 || rc=$?
+	p=$(grep -c '^ok ' "$logs/tools.log")
+	f=$(grep -c '^not ok ' "$logs/tools.log")
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		f=1
+	fi
+	{
+		[ "$f" = 0 ] || sed 's/^/#   /' "$logs/tools.log" | tail -n 30
+		record tools "$p" "$f" 0 $(($(date +%s) - t0))
+	} >"$logs/tools.out"
+	cat "$logs/tools.out"
+}
+
+# The host's suites beside the VM runs, in two chains (a build of the
+# module takes both cores): the Debian kernels' builds first, as the
+# VM runs on those kernels wait for them; style after 6.12's, whose
+# objects it reads.
+host_chain() {
+	local k
+	for k in "$@"; do
+		case $k in
+		style) style_suite ;;
+		tools) tools_suite ;;
+		*)
+			build_kernel "$k" >"$logs/build-kernel-$k.out" 2>&1
+			cat "$logs/build-kernel-$k.out"
+			;;
+		esac
+	done
+}
+chain_a=() chain_b=()
 for k in $kernels; do
-	build_kernel "$k" >"$logs/build-kernel-$k.out" 2>&1 &
 	case $k in
-	debug) suites+=("build-debug") ;;
-	*) suites+=("build-$k" "dkms-$k") ;;
+	debug) ;;
+	6.12) chain_b+=("$k") ;;
+	*) chain_a+=("$k") ;;
 	esac
 done
-wait
-for k in $kernels; do
-	cat "$logs/build-kernel-$k.out"
-done
+{ host_chain "${chain_a[@]}" tools; date +%s >"$logs/.host-end-a"; } &
+host_pids+=($!)
+{ host_chain "${chain_b[@]}" style; date +%s >"$logs/.host-end-b"; } &
+host_pids+=($!)
 
 # ---- the queue ----
 # job NAME TIMEOUT KIND ARGS...: KIND is ktap (a vm.sh run of selftests,
-# and of KUnit with --kunit), deb.
+# and of KUnit with --kunit).
 queue=()
 job() {
 	queue+=("$*")
@@ -202,8 +278,16 @@ kunit_result() {
 # among VM-ARGS, the KUnit suite runs first in the same boot and is
 # recorded as kunit-debug.
 run_ktap() {
-	local name=$1 tmo=$2 vmrc p f s t0=$(date +%s)
+	local name=$1 tmo=$2 vmrc p f s t0
 	shift 2
+	# The builds for this run's kernel (--kernel K), made beside the queue.
+	local args=" $* " k
+	k=${args#* --kernel }
+	k=${k%% *}
+	while [ ! -e "$EPHPORT_VM_PREBUILT/ready-$k" ]; do
+		sleep 2
+	done
+	t0=$(date +%s)
 	"$VM/vm.sh" "$@" --timeout "$tmo" --log "$logs/$name.log" \
 		>/dev/null 2>"$logs/$name.err"
 	vmrc=$?
@@ -226,29 +310,11 @@ run_ktap() {
 	} >"$logs/$name.out"
 }
 
-# The Debian package: apt-get install/upgrade/remove in a cached chroot.
-run_deb() {
-	local name=$1 debrc p f s t0=$(date +%s)
-	timeout "$2" "$VM/deb-test.sh" >"$logs/$name.log" 2>"$logs/$name.err"
-	debrc=$?
-	read -r p f s < <(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .* skip:\([0-9]*\) .*/\1 \2 \3/p' "$logs/$name.log")
-	p=${p:-0} f=${f:-0} s=${s:-0}
-	{
-		grep '^not ok' "$logs/$name.log" | sed 's/^/# /'
-		if [ $debrc != 0 ] && [ "$f" = 0 ] || [ $((p + f + s)) = 0 ]; then
-			tail -n 30 "$logs/$name.err" | sed 's/^/# /'
-			f=$((f + 1))
-		fi
-		record "$name" "$p" "$f" "$s" $(($(date +%s) - t0))
-	} >"$logs/$name.out"
-}
-
 run_job() {
 	local name=$1 tmo=$2 kind=$3
 	shift 3
 	case $kind in
 	ktap) run_ktap "$name" "$tmo" "$@" ;;
-	deb) run_deb "$name" "$tmo" ;;
 	esac
 	cat "$logs/$name.out"
 }
@@ -309,7 +375,7 @@ for k in $kernels; do
 		;;
 	esac
 done
-job deb 1500 deb
+suites+=(deb)
 for k in $kernels; do
 	[ "$k" = debug ] ||
 		job "selftests-$k" 2400 ktap --kernel "$k" $(tests_but ephport_stress.sh)
@@ -322,16 +388,22 @@ done
 
 phase "VM runs ($njobs at a time)"
 log "${#queue[@]} runs, $njobs at a time"
-for j in "${queue[@]}"; do
-	while [ "$(jobs -rp | wc -l)" -ge "$njobs" ]; do
-		wait -n
+# In a subshell of its own: the jobs it counts are the VM runs alone.
+(
+	for j in "${queue[@]}"; do
+		while [ "$(jobs -rp | wc -l)" -ge "$njobs" ]; do
+			wait -n
+		done
+		# shellcheck disable=SC2086
+		run_job $j &
+		sleep 1
 	done
-	# shellcheck disable=SC2086
-	run_job $j &
-	sleep 1
-done
-wait
+	wait
+)
 phase end
+# The host's suites, if they outlast the queue.
+wait "${host_pids[@]}"
+host_end=$(cat "$logs"/.host-end-* 2>/dev/null | sort -n | tail -n 1)
 
 passed=0
 failed=0
@@ -348,6 +420,10 @@ echo "# ---- time of each part (s) ----"
 for p in "${phases[@]}"; do
 	printf '# %-28s %6d\n' "${p% *}" "${p##* }"
 done
+# Beside the first builds and the queue: the package test, the builds for
+# Debian's kernels, style and tools (each one's own time is above).
+printf '# %-28s %6d (from %d s to %d s)\n' "host suites, beside" \
+	$((${host_end:-$host_t0} - host_t0)) $((host_t0 - start)) $((${host_end:-$host_t0} - start))
 printf '# %-28s %6d\n' total $(($(date +%s) - start))
 echo "$skipped skipped"
 echo "$passed passed, $failed failed"

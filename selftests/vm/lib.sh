@@ -65,7 +65,7 @@ userspace_build() {
 	(
 		flock 9
 		[ -e "$out/built" ] && exit 0
-		rm -rf "$out/ephport" "$out/bin" "$out/obj"
+		rm -rf "${out:?}/ephport" "${out:?}/bin" "${out:?}/obj"
 		mkdir -p "$out/ephport" "$out/bin" "$out/obj/ksft"
 		make -s -j"$(nproc)" -C "$EPHPORT_TOP/selftests" KSFT_DIR="$ksft" \
 			OUTPUT="$out/obj/ksft" INSTALL_PATH="$out/ephport" install \
