@@ -70,17 +70,7 @@ static void ephport_net_let_go(struct ephport_net *en,
  */
 void ephport_net_tcp_left(struct ephport_net *en, u32 port)
 {
-	struct inet_bind_hashbucket *head;
-	unsigned long flags;
-
-	if (port >= EPHPORT_NPORTS)
-		return;
-	head = ephport_tcp_chain(en->net, port);
-	spin_lock_irqsave(&head->lock, flags);
-	if (!ephport_tcp_held_but(head, en->net, port, NULL) &&
-	    ephport_net_is_bound(en, EPHPORT_TCP, port))
-		ephport_net_let_go(en, EPHPORT_TCP, port);
-	spin_unlock_irqrestore(&head->lock, flags);
+	ephport_net_tcp_leaving(en, port, NULL);
 }
 
 /*
@@ -105,23 +95,13 @@ void ephport_net_tw_leaving(struct ephport_net *en, u32 port,
 /* A UDP socket let go of @port (udp_lib_unhash() returned). */
 void ephport_net_udp_left(struct ephport_net *en, u32 port)
 {
-	struct udp_hslot *hslot;
-	unsigned long flags;
-
-	if (port >= EPHPORT_NPORTS)
-		return;
-	hslot = ephport_udp_slot(en->net, port);
-	spin_lock_irqsave(&hslot->lock, flags);
-	if (!ephport_udp_held(hslot, en->net, port, NULL) &&
-	    ephport_net_is_bound(en, EPHPORT_UDP, port))
-		ephport_net_let_go(en, EPHPORT_UDP, port);
-	spin_unlock_irqrestore(&hslot->lock, flags);
+	ephport_net_udp_leaving(en, port, NULL);
 }
 
 /*
  * Judged at the entry as well, where return handlers can be missed
  * (hooks_kretprobe.c): the owner @leaving is about to go, so it is left
- * out.
+ * out. With @leaving NULL, the judgement at return above.
  */
 void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
 			     const struct hlist_node *leaving)
@@ -139,7 +119,7 @@ void ephport_net_tcp_leaving(struct ephport_net *en, u32 port,
 	spin_unlock_irqrestore(&head->lock, flags);
 }
 
-/* The same for UDP: @leaving is about to leave the table. */
+/* The same for UDP: @leaving (or NULL) is about to leave the table. */
 void ephport_net_udp_leaving(struct ephport_net *en, u32 port,
 			     const struct sock *leaving)
 {
