@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ephport: what differs between the kernels ephport builds for (Debian
- * 12's 6.1 and 6.12, Debian 13 backports' 7.x). Features are detected from the target's headers by
- * Kbuild (EPHPORT_HAVE_*); code outside this file does not look at
- * kernel versions.
+ * 12's 6.1 and 6.12, Debian 13 backports' 7.x). Features are detected
+ * from the target's headers by Kbuild (EPHPORT_HAVE_*); code outside this
+ * file and kernel_fn.c does not look at kernel versions.
  */
 #ifndef _EPHPORT_COMPAT_H
 #define _EPHPORT_COMPAT_H
@@ -133,14 +133,15 @@ ephport_register_net_sysctl(struct net *net, const char *path,
 
 /*
  * Random mode's steered call asks the kernel's own port choice again
- * (steer.c). inet_hash_connect() and udp_lib_get_port() are exported to
- * modules by Debian's 6.1 and 6.12, not by its 7.3 (Kbuild reads the
- * target's Module.symvers). Without them random mode cannot work: it is
- * refused (ephport_steer_supported()), and these are never called.
+ * (steer.c): inet_hash_connect() and udp_lib_get_port(). Debian's 6.1
+ * and 6.12 export both to modules; its 7.3 exports neither (Kbuild reads
+ * the target's Module.symvers). There they are called at their address,
+ * found when random mode is first asked for, by static calls (direct
+ * calls on x86-64; random mode is refused elsewhere: kernel_fn.c). make
+ * EPHPORT_BY_ADDRESS=1 takes that way on any kernel, to test it.
  */
 #if defined(EPHPORT_HAVE_EXPORT_INET_HASH_CONNECT) && \
 	defined(EPHPORT_HAVE_EXPORT_UDP_LIB_GET_PORT)
-#define EPHPORT_HAVE_KERNEL_CHOICE 1
 static inline int
 ephport_kernel_hash_connect4(struct inet_timewait_death_row *death_row,
 			     struct sock *sk)
@@ -153,20 +154,33 @@ static inline int ephport_kernel_udp_get_port(struct sock *sk,
 {
 	return udp_lib_get_port(sk, 0, hash2_nulladdr);
 }
+
+static inline int ephport_kernel_fn_find(unsigned long connect_ip,
+					 unsigned long udp_ip)
+{
+	return 0;
+}
 #else
-#define EPHPORT_HAVE_KERNEL_CHOICE 0
+#include <linux/static_call.h>
+
+/* Set once by ephport_kernel_fn_find(), before any call can come. */
+DECLARE_STATIC_CALL(ephport_inet_hash_connect, inet_hash_connect);
+DECLARE_STATIC_CALL(ephport_udp_lib_get_port, udp_lib_get_port);
+
 static inline int
 ephport_kernel_hash_connect4(struct inet_timewait_death_row *death_row,
 			     struct sock *sk)
 {
-	return -EOPNOTSUPP;
+	return static_call(ephport_inet_hash_connect)(death_row, sk);
 }
 
 static inline int ephport_kernel_udp_get_port(struct sock *sk,
 					      unsigned int hash2_nulladdr)
 {
-	return -EOPNOTSUPP;
+	return static_call(ephport_udp_lib_get_port)(sk, 0, hash2_nulladdr);
 }
+
+int ephport_kernel_fn_find(unsigned long connect_ip, unsigned long udp_ip);
 #endif
 
 /*

@@ -291,6 +291,8 @@ int ephport_parse_mode(const char *buf, bool allow_default,
 		       enum ephport_mode *mode);
 int ephport_parse_delay(const char *buf, bool allow_follow, int *ms);
 int ephport_parse_switch(const char *buf, bool *on);
+int ephport_parse_symbol_offset(const char *buf, const char *symbol,
+				unsigned long *off);
 const char *ephport_mode_name(enum ephport_mode mode);
 
 /* What drives the TCP part of a namespace's alarm (alarm_basis). */

@@ -148,6 +148,37 @@ static void ephport_parse_switch_test(struct kunit *test)
 	}
 }
 
+static void ephport_parse_symbol_offset_test(struct kunit *test)
+{
+	static const char *const bad[] = {
+		"", "inet_hash_connect", "inet_hash_connect+", "0xffffffff81000000",
+		"inet_hash_connect.cold+0x0/0x20",
+		"inet_hash_connect_x+0x4/0x40", "inet6_hash_connect+0x4/0x40",
+		"inet_hash_connect+0x4/0x40 [ephport]",
+		"inet_hash_connect+0x40/0x40", "inet_hash_connect+0x4",
+		"inet_hash_connect+0x4/", "inet_hash_connect+/0x40",
+		"inet_hash_connect+0x4/0x40x", "inet_hash_connect+-4/0x40",
+		"inet_hash_connect+0x1111111111111111111111/0x40",
+	};
+	unsigned long off = 42;
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_symbol_offset("inet_hash_connect+0x4/0x40",
+							     "inet_hash_connect", &off));
+	KUNIT_EXPECT_EQ(test, 4, off);
+	KUNIT_EXPECT_EQ(test, 0, ephport_parse_symbol_offset("udp_lib_get_port+0x0/0x2f0",
+							     "udp_lib_get_port", &off));
+	KUNIT_EXPECT_EQ(test, 0, off);
+	off = 42;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, -EINVAL,
+				    ephport_parse_symbol_offset(bad[i], "inet_hash_connect",
+								&off),
+				    "\"%s\"", bad[i]);
+		KUNIT_EXPECT_EQ_MSG(test, 42, off, "\"%s\" changed it", bad[i]);
+	}
+}
+
 static struct kunit_case ephport_test_cases[] = {
 	KUNIT_CASE(ephport_version_test),
 	KUNIT_CASE(ephport_parse_pct_test),
@@ -156,6 +187,7 @@ static struct kunit_case ephport_test_cases[] = {
 	KUNIT_CASE(ephport_parse_mode_test),
 	KUNIT_CASE(ephport_parse_delay_test),
 	KUNIT_CASE(ephport_parse_switch_test),
+	KUNIT_CASE(ephport_parse_symbol_offset_test),
 	{}
 };
 

@@ -129,3 +129,34 @@ int ephport_parse_switch(const char *buf, bool *on)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ephport_parse_switch);
+
+/*
+ * The offset in @buf, sprint_symbol()'s "name+0xoff/0xsize" for an
+ * address in the kernel's own text, of a location in the function
+ * @symbol: 0, else -EINVAL (another symbol, a part of it such as
+ * "name.cold", a module's with " [module]" after it, an offset outside
+ * the function, anything else).
+ */
+int ephport_parse_symbol_offset(const char *buf, const char *symbol,
+				unsigned long *off)
+{
+	size_t len = strlen(symbol);
+	unsigned long o, size;
+	const char *slash;
+	char num[24];
+
+	if (strncmp(buf, symbol, len) || buf[len] != '+')
+		return -EINVAL;
+	buf += len + 1;
+	slash = strchr(buf, '/');
+	if (!slash || slash - buf >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, buf, slash - buf);
+	num[slash - buf] = '\0';
+	if (kstrtoul(num, 16, &o) || kstrtoul(slash + 1, 16, &size) ||
+	    o >= size)
+		return -EINVAL;
+	*off = o;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ephport_parse_symbol_offset);

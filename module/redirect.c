@@ -337,9 +337,9 @@ static void ephport_redirect_disarm(unsigned long mine, bool shared)
  * registers every redirect not registered yet, the shared ops first.
  * Registered ones stay until unload, so no namespace can make the host
  * patch its text more than once; if one cannot be registered, none
- * stays. 0 once all are registered, -EOPNOTSUPP on a kernel where
- * random mode cannot work (steer.c), -EPERM if they are not and the
- * caller lacks CAP_SYS_ADMIN in the initial user namespace, else -EBUSY
+ * stays. 0 once all are registered; -EPERM if they are not and the
+ * caller lacks CAP_SYS_ADMIN in the initial user namespace; -EOPNOTSUPP
+ * on a kernel where random mode cannot work (steer.c); else -EBUSY
  * (redirects and the kernel log say why). May sleep.
  */
 static int ephport_redirect_arm(void)
@@ -350,12 +350,14 @@ static int ephport_redirect_arm(void)
 
 	if (READ_ONCE(ephport_redirect_armed))
 		return 0;
-	/* A kernel whose own choice our functions cannot call: none. */
-	if (!ephport_steer_supported())
-		return -EOPNOTSUPP;
 	/* Only the host registers them: no tenant blocks a livepatch. */
 	if (!ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN))
 		return -EPERM;
+	/* A kernel whose own choice our functions cannot call: none. */
+	ret = ephport_steer_prepare(ephport_hook_ip(EPHPORT_HOOK_CONNECT),
+				    ephport_hook_ip(EPHPORT_HOOK_UDP_BIND));
+	if (ret)
+		return ret;
 	mutex_lock(&ephport_redirect_lock);
 	if (ephport_redirect_closed) {
 		err = -ENODEV;

@@ -39,8 +39,10 @@
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <net/inet6_hashtables.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_hashtables.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/udp.h>
 
@@ -232,6 +234,18 @@ static void ephport_leave(void)
 
 /* ---- our functions, in place of the kernel's ---- */
 
+/*
+ * A redirect hands our function the registers of the kernel's call: each
+ * takes the arguments of the function it stands in for, as the target's
+ * headers declare it (a kernel that changed one fails to build here).
+ */
+static_assert(__same_type(&ephport_hash_connect4, &inet_hash_connect));
+#if IS_ENABLED(CONFIG_IPV6)
+static_assert(__same_type(&ephport_hash_connect6, &inet6_hash_connect));
+#endif
+static_assert(__same_type(&ephport_tcp_get_port, &inet_csk_get_port));
+static_assert(__same_type(&ephport_udp_get_port, &udp_lib_get_port));
+
 static int ephport_connect4_kernel(struct ephport_steer_call *sc)
 {
 	return ephport_kernel_hash_connect4(sc->death_row, sc->sk);
@@ -322,12 +336,14 @@ int ephport_udp_get_port(struct sock *sk, unsigned short snum,
 }
 
 /*
- * Whether our functions can ask the kernel's own choice on this kernel
- * (compat.h): random mode is refused where they cannot.
+ * Whether our functions can ask the kernel's own choice on this kernel,
+ * given the ftrace locations of inet_hash_connect() (@connect_ip) and
+ * udp_lib_get_port() (@udp_ip): 0, or -EOPNOTSUPP and random mode is
+ * refused (compat.h). May sleep.
  */
-bool ephport_steer_supported(void)
+int ephport_steer_prepare(unsigned long connect_ip, unsigned long udp_ip)
 {
-	return EPHPORT_HAVE_KERNEL_CHOICE;
+	return ephport_kernel_fn_find(connect_ip, udp_ip);
 }
 
 /* Calls in our functions now; summed over CPUs only at unload. */

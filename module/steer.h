@@ -22,7 +22,7 @@ int ephport_tcp_get_port(struct sock *sk, unsigned short snum);
 int ephport_udp_get_port(struct sock *sk, unsigned short snum,
 			 unsigned int hash2_nulladdr);
 
-bool ephport_steer_supported(void);
+int ephport_steer_prepare(unsigned long connect_ip, unsigned long udp_ip);
 void ephport_steer_drain(void);
 
 #endif /* _EPHPORT_STEER_H */

@@ -45,7 +45,9 @@ rm -f /tmp/ephport-style.$$
 # With --objects, those of a module build for the same kernel from the
 # same files: the same compiler, flags and headers made them; the files
 # that build left out (the other hook backend, the KUnit files) are
-# compiled here.
+# compiled here. All are built with EPHPORT_BY_ADDRESS=1, so that the
+# calls a kernel without the exports makes (kernel_fn.c) are seen too:
+# steer.c and kernel_fn.c are always built here for that.
 eval "$("$EPHPORT_TOP/selftests/vm/debian-kernel.sh" 6.12)"
 obj=$(mktemp -d)
 trap 'rm -rf "$obj"' EXIT
@@ -53,14 +55,16 @@ cp -a Kbuild Makefile dkms.conf module "$obj/"
 want=()
 for f in module/*.c; do
 	o=${f%.c}.o
-	if [ -n "$prebuilt" ] && [ -f "$prebuilt/$o" ]; then
+	if [ -n "$prebuilt" ] && [ -f "$prebuilt/$o" ] &&
+	   [ "$o" != module/steer.o ] && [ "$o" != module/kernel_fn.o ]; then
 		cp "$prebuilt/$o" "$obj/$o"
 	else
 		want+=("$o")
 	fi
 done
 if [ ${#want[@]} != 0 ] &&
-   ! make -s -C "$KDIR" M="$obj" -j"$(nproc)" "${want[@]}" >"$obj/build.log" 2>&1; then
+   ! make -s -C "$KDIR" M="$obj" -j"$(nproc)" EPHPORT_BY_ADDRESS=1 "${want[@]}" \
+	>"$obj/build.log" 2>&1; then
 	cat "$obj/build.log"
 	echo "layers: module/ does not build, cannot check its layers"
 	exit 1
