@@ -132,6 +132,21 @@ ephport_register_net_sysctl(struct net *net, const char *path,
 #endif
 
 /*
+ * The per-CPU system workqueue, which schedule_work() and
+ * schedule_delayed_work() use: system_percpu_wq where the kernel names it
+ * so (7.x warns on system_wq, kept as its old name), system_wq before.
+ * Per-CPU, not the unbound system_dfl_wq: steer.c's queue_work_on() must
+ * run its item on that very CPU (that CPU has then scheduled), and the
+ * delayed works given to mod_delayed_work() or queue_delayed_work() stay
+ * on the queue that schedule_delayed_work() puts them on.
+ */
+#ifdef EPHPORT_HAVE_SYSTEM_PERCPU_WQ
+#define ephport_percpu_wq system_percpu_wq
+#else
+#define ephport_percpu_wq system_wq
+#endif
+
+/*
  * Random mode's steered call asks the kernel's own port choice again
  * (steer.c): inet_hash_connect() and udp_lib_get_port(). Debian's 6.1
  * and 6.12 export both to modules; its 7.3 exports neither (Kbuild reads

@@ -32,6 +32,7 @@
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
 
+#include "compat.h"
 #include "counting.h"
 #include "pass.h"
 #include "random_mode.h"
@@ -320,7 +321,7 @@ static void ephport_rest_work_fn(struct work_struct *work)
 	u32 next = ephport_random_sweep(en);
 
 	if (next)
-		mod_delayed_work(system_wq, &en->rest_work,
+		mod_delayed_work(ephport_percpu_wq, &en->rest_work,
 				 msecs_to_jiffies(next) + 1);
 }
 
@@ -388,7 +389,7 @@ void ephport_random_released(struct ephport_net *en, u32 port)
 		 * cannot miss it.
 		 */
 		if (delay && !delayed_work_pending(&en->rest_work))
-			queue_delayed_work(system_wq, &en->rest_work,
+			queue_delayed_work(ephport_percpu_wq, &en->rest_work,
 					   msecs_to_jiffies(delay) + 2);
 	}
 	spin_unlock_irqrestore(&en->rest_lock, flags);
@@ -454,7 +455,7 @@ static void ephport_sweep_fn(struct work_struct *work)
 		spin_lock_irqsave(&en->rest_lock, flags);
 		en->rest->sweep_due = true;
 		spin_unlock_irqrestore(&en->rest_lock, flags);
-		mod_delayed_work(system_wq, &en->rest_work, 0);
+		mod_delayed_work(ephport_percpu_wq, &en->rest_work, 0);
 	}
 	mutex_unlock(&ephport_nets_lock);
 	schedule_delayed_work(&ephport_sweep_work, EPHPORT_SWEEP_SECS * HZ);

@@ -10,6 +10,7 @@
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "state.h"
 
 unsigned int ephport_net_id __read_mostly;
@@ -116,7 +117,7 @@ int ephport_nets_count(void)
 /* Soon, even if the work is due later. */
 void ephport_netns_kick(void)
 {
-	mod_delayed_work(system_wq, &ephport_work, 1);
+	mod_delayed_work(ephport_percpu_wq, &ephport_work, 1);
 }
 
 /* Soon, but not sooner than the work already plans. */

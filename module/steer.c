@@ -373,7 +373,7 @@ static void ephport_on_each_cpu(void)
 		struct work_struct *w = per_cpu_ptr(&ephport_nop_work, cpu);
 
 		INIT_WORK(w, ephport_steer_nop);
-		queue_work_on(cpu, system_wq, w);
+		queue_work_on(cpu, ephport_percpu_wq, w);
 	}
 	for_each_online_cpu(cpu)
 		flush_work(per_cpu_ptr(&ephport_nop_work, cpu));
