@@ -384,10 +384,13 @@ static void ephport_on_each_cpu(void)
  * Returns once no task can be between two points of our code that do not
  * sleep: the entry of one of our functions and its first instruction, or
  * its last decrement and its return. Where the kernel may preempt a task
- * there (preempt=full), an RCU-tasks grace period ends only once every
- * task has since switched voluntarily or gone to user space (about 1 s).
- * Otherwise (Debian's default, voluntary) nothing runs on a CPU before
- * such a task has left: a work item run on every CPU is enough.
+ * there (full or lazy: Debian's 7.x default, CONFIG_PREEMPT_LAZY), an
+ * RCU-tasks grace period ends only once every task has since switched
+ * voluntarily or gone to user space (about 1 s). Otherwise (voluntary:
+ * Debian's 6.1 and 6.12 default) nothing runs on a CPU before such a
+ * task has left: a work item run on every CPU is enough. All three are
+ * PREEMPT_DYNAMIC: preempt= at boot may change the model, and
+ * preempt_model_preemptible() reads the one in force.
  */
 static void ephport_steer_settle(void)
 {
