@@ -60,7 +60,7 @@ static unsigned long ephport_kernel_fn_start(const char *symbol,
 	sprint_symbol(ephport_kernel_fn_buf, ip);
 	if (ephport_parse_symbol_offset(ephport_kernel_fn_buf, symbol, &off) ||
 	    (off && off != ENDBR_INSN_SIZE)) {
-		pr_err("%s: not exported, and its ftrace location is %pS\n",
+		pr_err("random mode: %s is not exported, and its ftrace location is %pS\n",
 		       symbol, (void *)ip);
 		return 0;
 	}
@@ -79,11 +79,13 @@ int ephport_kernel_fn_find(unsigned long connect_ip, unsigned long udp_ip)
 	int err = -EOPNOTSUPP;
 
 	if (!IS_ENABLED(CONFIG_X86_64) || !IS_ENABLED(CONFIG_HAVE_STATIC_CALL)) {
-		pr_err_once("inet_hash_connect and udp_lib_get_port are not exported, and calls at their address are untried on this architecture\n");
+		pr_err_once("random mode: inet_hash_connect and udp_lib_get_port are not exported, and calls at their address are untried on this architecture\n");
 		return -EOPNOTSUPP;
 	}
-	if (!connect_ip || !udp_ip)
+	if (!connect_ip || !udp_ip) {
+		pr_err_once("random mode: inet_hash_connect or udp_lib_get_port is not exported, and has no ftrace location\n");
 		return -EOPNOTSUPP;
+	}
 	mutex_lock(&ephport_kernel_fn_lock);
 	if (ephport_kernel_fn_done) {
 		err = ephport_kernel_fn_err;
@@ -97,7 +99,7 @@ int ephport_kernel_fn_find(unsigned long connect_ip, unsigned long udp_ip)
 
 		static_call_update(ephport_inet_hash_connect, hash_connect);
 		static_call_update(ephport_udp_lib_get_port, get_port);
-		pr_info("random mode calls the unexported %ps and %ps at their address\n",
+		pr_info("random mode: calls the unexported %ps and %ps at their address\n",
 			(void *)hc, (void *)gp);
 		err = 0;
 	}

@@ -60,9 +60,11 @@ echo "The kernel's own choice (observe mode) walks the range from a per-destinat
 echo "start, so consecutive connections get neighbouring ports:"
 inns web ./ephport_conn -n 20 2>/dev/null | tr '\n' ' '
 echo
-if [ -e "$SYSFS/mode" ]; then
-	inns web sh -c 'echo random >/proc/sys/net/ephport/mode' ||
-		echo random >"$SYSFS/mode"
+if [ -e "$SYSFS/mode" ] && ! inns web sh -c 'echo random >/proc/sys/net/ephport/mode' &&
+   ! echo random 2>/tmp/ephport-demo.err >"$SYSFS/mode" &&
+   why=$(random_unsupported /tmp/ephport-demo.err); then
+	echo "Random mode: unsupported on this kernel ($why)"
+elif [ -e "$SYSFS/mode" ]; then
 	echo "Random mode (net.ephport.mode=random in web): uniform over 40000-40199, and a"
 	echo "released port rests for reuse_delay_ms ($(cat "$SYSFS/net/$web/reuse_delay_ms") ms) before it is reused:"
 	inns web ./ephport_conn -n 20 2>/dev/null | tr '\n' ' '

@@ -34,6 +34,7 @@ struct worker {
 	volatile int ready, done, stop, release;
 	volatile int pause, parked;	/* quiesce: wait between rounds */
 	volatile long rounds;
+	volatile int mode_err;	/* its switch to random mode: 0 or -errno */
 	pid_t pid;
 	unsigned long inum;
 	long ok[NOPS], fail[NOPS];
@@ -159,8 +160,8 @@ static inline void worker_run(struct workers *ws, int idx,
 		_exit(6);
 	if (cfg->random) {
 		snprintf(val, sizeof(val), "%d", cfg->delay_ms);
-		if (ep_write(EP_SYSCTL "/mode", "random") ||
-		    ep_write(EP_SYSCTL "/reuse_delay_ms", val))
+		w->mode_err = ep_write(EP_SYSCTL "/mode", "random");
+		if (w->mode_err || ep_write(EP_SYSCTL "/reuse_delay_ms", val))
 			_exit(3);
 	}
 	lfd[0] = ep_listener(AF_INET, EP_SERVER_PORT);
@@ -229,7 +230,10 @@ static inline void worker_run(struct workers *ws, int idx,
 	_exit(0);
 }
 
-/* Forks the workers and waits until each is in its namespace; 0 or -1. */
+/*
+ * Forks the workers and waits until each is in its namespace; 0, or a
+ * worker's failed switch to random mode (-errno), or -1.
+ */
 static inline int workers_start(struct workers *ws, const struct worker_cfg *cfg)
 {
 	double until = ep_now() + 60;
@@ -249,7 +253,7 @@ static inline int workers_start(struct workers *ws, const struct worker_cfg *cfg
 			int status;
 
 			if (waitpid(ws->w[i].pid, &status, WNOHANG) > 0)
-				return -1;
+				return ws->w[i].mode_err ? ws->w[i].mode_err : -1;
 			usleep(10000);
 		}
 		if (!ws->w[i].ready)

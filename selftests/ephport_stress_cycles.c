@@ -116,13 +116,14 @@ TEST_F_TIMEOUT(cycles, load_unload_under_traffic, 900)
 		t = ep_now();
 		err = ep_load(params);
 		t_load += ep_now() - t;
+		if (params)
+			EP_SKIP_IF_NO_RANDOM(err);
 		ASSERT_EQ(0, err) TH_LOG("cycle %ld: load: %s", c, strerror(-err));
 		if (quiesce)
 			workers_unpark(self->ws, 0);
 		if (variant->random) {
 			if (!params)
-				ASSERT_EQ(0, ep_write(EP_SYSFS "/mode", "random"))
-					TH_LOG("cycle %ld: write random to mode", c);
+				EP_ASSERT_RANDOM(ep_write(EP_SYSFS "/mode", "random"));
 			ep_read(EP_SYSFS "/mode", mode, sizeof(mode));
 			ASSERT_EQ(0, strncmp(mode, "random", 6))
 				TH_LOG("cycle %ld: mode reads '%s'", c, mode);
@@ -270,7 +271,7 @@ TEST_F_TIMEOUT(unload, with_readers, 300)
 	struct unload_readers *ur;
 	pid_t pid[UNLOAD_READERS];
 	char left[2048];
-	int i, fd;
+	int i, fd, ret;
 
 	if (!ep_exists(ep_ko_path()))
 		SKIP(return, "no %s", ep_ko_path());
@@ -304,7 +305,14 @@ TEST_F_TIMEOUT(unload, with_readers, 300)
 			unload_reader(ur, i);
 	}
 	for (c = 0; c < cycles && ep_now() - t0 < UNLOAD_BUDGET; c++) {
-		ASSERT_EQ(0, ep_load("mode=random")) TH_LOG("cycle %ld: load", c);
+		ret = ep_load("mode=random");
+		if (ret == -EOPNOTSUPP) {
+			ur->stop = 1;	/* the readers end before a skip */
+			for (i = 0; i < UNLOAD_READERS; i++)
+				waitpid(pid[i], NULL, 0);
+		}
+		EP_SKIP_IF_NO_RANDOM(ret);
+		ASSERT_EQ(0, ret) TH_LOG("cycle %ld: load: %s", c, strerror(-ret));
 		close(fd);
 		fd = ep_udp_autobind(AF_INET, EP_SERVER_PORT);
 		ASSERT_LE(0, fd) TH_LOG("cycle %ld: UDP autobind", c);

@@ -2,8 +2,10 @@
 /*
  * Helpers shared by ephport's C selftests and bench/ephport_bench.c:
  * files, the per-namespace values, the module, namespaces, sockets, and
- * the figures each test scales. Plain C without the kselftest harness,
- * header-only (static functions): each program is one static binary.
+ * the figures each test scales. Plain C without the kselftest harness
+ * (but the two macros for its cases, EP_SKIP_IF_NO_RANDOM and
+ * EP_ASSERT_RANDOM), header-only (static functions): each program is one
+ * static binary.
  */
 #ifndef EPHPORT_TEST_H
 #define EPHPORT_TEST_H
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -367,6 +370,71 @@ static inline long ep_probes_missed(void)
 	}
 	return sum;
 }
+
+/* ---- a kernel without random mode ---- */
+
+/*
+ * The last line of the kernel log that holds @needle, from @needle on,
+ * into @buf (empty if none or the log is unreadable).
+ */
+static inline void ep_klog_last(const char *needle, char *buf, size_t len)
+{
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), n;
+	char *log, *p, *end;
+
+	buf[0] = 0;
+	log = size > 0 ? malloc(size + 1) : NULL;
+	if (!log)
+		return;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, size);
+	log[n > 0 ? n : 0] = 0;
+	for (p = log; (p = strstr(p, needle)); p = end) {
+		end = p + strcspn(p, "\n");
+		snprintf(buf, len, "%.*s", (int)(end - p), p);
+	}
+	free(log);
+}
+
+/*
+ * Whether @err, what a switch to random mode gave (a write of "random",
+ * of tenant_random=1, a load with mode=random or tenant_random=1), says
+ * that this kernel has no random mode: -EOPNOTSUPP, and nothing else
+ * (EBUSY, EPERM, ENOMEM... are failures). Then @why is the kernel's
+ * reason, ephport's last kernel message about random mode (kernel_fn.c
+ * logs why it cannot work); empty if the kernel gives none.
+ */
+static inline int ep_random_unsupported(int err, char *why, size_t len)
+{
+	why[0] = 0;
+	if (err != -EOPNOTSUPP)
+		return 0;
+	ep_klog_last("ephport: random mode", why, len);
+	return 1;
+}
+
+/*
+ * In a case of the kselftest harness, after a switch to random mode that
+ * gave @err: skips the case, with the kernel's reason, if this kernel has
+ * no random mode (ep_random_unsupported()), and fails it if the kernel
+ * refused so without a reason. Any other @err is the caller's to judge.
+ */
+#define EP_SKIP_IF_NO_RANDOM(err) do {					\
+	char _why[512];							\
+									\
+	if (ep_random_unsupported((err), _why, sizeof(_why))) {		\
+		ASSERT_NE(0, _why[0])					\
+			TH_LOG("EOPNOTSUPP, and the kernel says nothing unsupported"); \
+		SKIP(return, "random mode unsupported on this kernel: %s", _why); \
+	}								\
+} while (0)
+
+/* A switch to random mode, @expr: it succeeds, or the case is skipped. */
+#define EP_ASSERT_RANDOM(expr) do {					\
+	int _err = (expr);						\
+									\
+	EP_SKIP_IF_NO_RANDOM(_err);					\
+	ASSERT_EQ(0, _err) TH_LOG("%s: %s", #expr, strerror(-_err));	\
+} while (0)
 
 /* ---- figures: full on Debian's kernels, scaled on the debug kernel ---- */
 

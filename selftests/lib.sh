@@ -43,3 +43,16 @@ dmesg_since() {
 dmesg_complaints() {
 	dmesg_since "$1" | grep -E 'WARNING:|BUG:|Oops|Call Trace|KASAN|UBSAN|circular locking|lock held|RCU usage|kmemleak'
 }
+
+# random_unsupported ERRFILE: whether ERRFILE, what a switch to random mode
+# wrote to stderr (a write of "random", a load with mode=random), says
+# that this kernel has no random mode: EOPNOTSUPP ("Operation not
+# supported"), and nothing else. If so, prints the kernel's reason,
+# ephport's last kernel message about random mode (module/kernel_fn.c
+# logs why it cannot work); a refusal the kernel gives no reason for is
+# not one (status 1).
+random_unsupported() {
+	grep -q 'Operation not supported' "$1" || return 1
+	why=$(dmesg | grep 'ephport: random mode' | tail -n 1 | sed 's/^.*ephport: //')
+	[ -n "$why" ] && echo "$why"
+}
