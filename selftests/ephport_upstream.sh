@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # The kernel's own bind/connect selftests (tools/testing/selftests/net of
-# linux-source, built static as net_<name> next to this script) give the
+# linux-source, built static as net_<name> next to this script: 6.12's, or
+# the kernel line's own where it has them, vm.sh) give the
 # same result for every case with ephport in observe mode and in random
 # mode as without ephport.
 #
@@ -131,6 +132,12 @@ run_all() {
 	run_case reuseport_dualstack : ./net_reuseport_dualstack
 	run_case sk_bind_sendto_listen : ./net_sk_bind_sendto_listen
 	run_case sk_connect_zero_addr : ./net_sk_connect_zero_addr
+	# Only in the selftests of lines newer than 6.12 (the 7.x line runs
+	# its own, vm.sh): connect() sharing a port among connections from
+	# other local addresses, blocked while a bind() holds that port, and
+	# after it. Its own namespace and range.
+	[ ! -x "$DIR/net_tcp_port_share" ] ||
+		run_case tcp_port_share : ./net_tcp_port_share
 }
 
 was_loaded=

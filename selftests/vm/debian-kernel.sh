@@ -6,7 +6,10 @@
 #   KMODS=<lib/modules/KREL of the image>
 #   KRUN=<command prefix that runs the kernel's build tools, or empty>
 # Build with: $KRUN make -C "$KDIR" M=$PWD modules
-# Usage: debian-kernel.sh 6.1|6.12|7.x
+# With --selftests, print instead the path of the kernel line's own
+# tools/testing/selftests (from its linux-source, unpacked once into the
+# cache), or nothing for a line that runs linux-source-6.12's.
+# Usage: debian-kernel.sh [--selftests] 6.1|6.12|7.x
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -16,6 +19,11 @@ mirror=http://deb.debian.org/debian
 # whose userland runs the kernel's build tools, when the host's cannot.
 apt=()
 builder=
+selftests=
+if [ "${1:-}" = --selftests ]; then
+	selftests=1
+	shift
+fi
 case "${1:-}" in
 6.1) meta=linux-image-amd64 ;;
 6.12) meta=linux-image-6.12-amd64 ;;
@@ -36,7 +44,7 @@ case "${1:-}" in
 		>"$adir/sources.list"
 	;;
 -h|--help|"")
-	echo "usage: $0 6.1|6.12|7.x   (Debian 12's kernel lines and Debian 13 backports' 7.x; prints KREL/KIMAGE/KDIR/KMODS/KRUN)"
+	echo "usage: $0 [--selftests] 6.1|6.12|7.x   (Debian 12's kernel lines and Debian 13 backports' 7.x; prints KREL/KIMAGE/KDIR/KMODS/KRUN, or with --selftests the line's own tools/testing/selftests)"
 	[ -n "${1:-}" ]; exit $? ;;
 *) die "unknown kernel line '$1' (6.1, 6.12 or 7.x)" ;;
 esac
@@ -145,5 +153,43 @@ fetch() {
 	fi
 }
 
+# selftests: the kernel's own selftests of the line's linux-source, of
+# the image's version, for the programs ephport_upstream.sh runs. 6.1 and
+# 6.12 run those of linux-source-6.12 (the selftests' build has them:
+# selftests/Makefile); the 7.x line runs its own, which test what its
+# connect() does since 6.12 (README, "Tests"). Only tools/testing/selftests
+# is unpacked (about 25 s of xz on 2 cores, once per machine).
+selftests() {
+	local img ver src dir
+	[ "$line" = 7.x ] || return 0
+	img=$(deps "$meta" image | head -n 1)
+	[ -n "$img" ] || die "apt knows no image behind $meta (run $0 $line first)"
+	ver=$(apt-cache "${apt[@]}" show "$img" | sed -n 's/^Version: //p' | head -n 1)
+	src=linux-source-$(echo "${img#linux-image-}" | cut -d. -f1-2)
+	dir=$EPHPORT_CACHE/src/$src-$ver-selftests
+	if [ ! -f "$dir/.unpacked" ]; then
+		log "fetching $src $ver for its selftests"
+		rm -rf "$dir"
+		mkdir -p "$dir/debs"
+		(cd "$dir/debs" && apt-get "${apt[@]}" download -q "$src=$ver" >/dev/null) ||
+			die "apt-get download $src=$ver failed"
+		dpkg-deb --fsys-tarfile "$dir"/debs/*.deb |
+			tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
+			tar -xJ -C "$dir" --strip-components=1 --wildcards \
+				'*/tools/testing/selftests/net/*' \
+				'*/tools/testing/selftests/kselftest*' ||
+			die "cannot unpack the selftests of $src"
+		rm -rf "$dir/debs"
+		touch "$dir/.unpacked"
+	fi
+	echo "$dir/tools/testing/selftests"
+}
+
 need_pkgs apt-utils >/dev/null 2>&1 || true
-with_lock "debian-$line" fetch
+if [ -n "$selftests" ]; then
+	# The kernel first: its apt lists name the image's version.
+	with_lock "debian-$line" fetch >/dev/null
+	with_lock "debian-$line-src" selftests
+else
+	with_lock "debian-$line" fetch
+fi

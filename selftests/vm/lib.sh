@@ -83,3 +83,27 @@ userspace_build() {
 		touch "$out/built"
 	) 9>"$out/.lock"
 }
+
+# upstream_build DIR LINE: the kernel's own port-selection selftests that
+# ephport_upstream.sh runs (net_*), built static from the kernel line
+# LINE's own linux-source (debian-kernel.sh --selftests) into
+# DIR/upstream-LINE, once; prints that directory. Prints nothing for a
+# line that runs userspace_build's (from linux-source-6.12).
+upstream_build() {
+	local out=$1/upstream-$2 ksft ksft612
+	ksft=$("$EPHPORT_TOP/selftests/vm/debian-kernel.sh" --selftests "$2") || return 1
+	[ -n "$ksft" ] || return 0
+	ksft612=$("$EPHPORT_TOP/selftests/vm/debug-kernel.sh" --print-src)/tools/testing/selftests ||
+		return 1
+	(
+		flock 9
+		[ -e "$out/built" ] && exit 0
+		rm -rf "$out"
+		make -s -j"$(nproc)" -C "$EPHPORT_TOP/selftests" KSFT_DIR="$ksft612" \
+			UPSTREAM_KSFT="$ksft" UPSTREAM_OUT="$out" upstream \
+			>"$1/upstream-$2.log" 2>&1 ||
+			{ cat "$1/upstream-$2.log" >&2; die "$2's own selftests do not build"; }
+		touch "$out/built"
+	) 9>"$1/.upstream-$2.lock" || return 1
+	echo "$out"
+}

@@ -290,6 +290,13 @@ cp "$KSFT_SRC"/kselftest/{runner.sh,ktap_helpers.sh} "$stage/kselftest/kselftest
 cp -a "$userspace/ephport" "$stage/kselftest/"
 cp "$userspace/kselftest-list.txt" "$stage/kselftest/"
 cp "$userspace"/bin/* "$stage/usr/bin/" 2>/dev/null || true
+# A kernel line with selftests of its own runs ephport_upstream.sh's
+# programs built from them (lib.sh's upstream_build; README, "Tests").
+if [ "$kernel" != debug ] &&
+   { [ "$mode" = suite ] || [[ " $tests " == *" ephport_upstream.sh "* ]]; }; then
+	upstream=$(upstream_build "$userspace" "$kernel") || exit 1
+	[ -z "$upstream" ] || cp "$upstream"/net_* "$stage/kselftest/ephport/"
+fi
 
 # promtool for ephportstat's test, only in the runs that have it (48 MB:
 # the initramfs unpacks seconds faster without it, most on the KASAN
