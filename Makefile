@@ -23,12 +23,14 @@ install: module tools
 	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) 2>/dev/null || depmod -a
 	$(if $(wildcard tools/Makefile),$(MAKE) -C tools install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR))
 
-# Everything: builds for both Debian kernels and the debug kernel, KUnit,
-# the selftests on each kernel. Ends with "N passed, N failed".
+# Everything: builds for Debian's three kernel lines (6.1, 6.12, 7.x) and
+# the debug kernel, KUnit, the selftests on each kernel. Ends with
+# "N passed, N failed".
 check:
 	selftests/vm/check.sh
 
-# Boot a VM, load ephport, make traffic, show the counters.
+# Boot a VM, load ephport, make traffic, show the counters (KERNEL=6.1,
+# 6.12 or 7.x; default 6.12).
 demo:
 	selftests/vm/vm.sh --kernel $(or $(KERNEL),6.12) --demo
 
@@ -40,7 +42,7 @@ bench:
 	bench/bench.sh --kernel $(or $(KERNEL),6.12)
 
 # The instruction budgets (bench/budgets), checked by a short count on
-# each kernel (KERNEL=6.1 or 6.12: that one only); KTAP, fails when an
+# each kernel (KERNEL=6.1, 6.12 or 7.x: that one only); KTAP, fails when an
 # operation's added instructions exceed their budget by more than half.
 bench-check:
 	bench/bench.sh --check $(if $(KERNEL),--kernel $(KERNEL),--kernel 6.1 --kernel 6.12)

@@ -8,10 +8,10 @@ set -euo pipefail
 
 usage() {
 	cat <<USAGE
-usage: $0 [--kernel 6.12|6.1] [--rounds N] [--secs S] [--samples N]
+usage: $0 [--kernel 6.12|6.1|7.x] [--rounds N] [--secs S] [--samples N]
           [--netns N] [--conns N] [--icount-rounds N] [--only icount|wall]
           [--out DIR] [--timeout SECONDS]
-       $0 --check [--kernel 6.12|6.1]... [--out DIR]
+       $0 --check [--kernel 6.12|6.1|7.x]... [--out DIR]
 
 Boots two VMs. The first (selftests/vm/vm.sh --icount: one vCPU under
 QEMU's -icount, one guest nanosecond per instruction) counts the
@@ -36,7 +36,8 @@ exceeded by more than half, a case was not measured or the VM failed.
 With several --kernel, their VMs run side by side. About 2 minutes per
 kernel on a quiet host (bench/README.md).
 
-  --kernel K    Debian 12 kernel line (default 6.12)
+  --kernel K    Debian kernel line: Debian 12's 6.1 or 6.12 (default), or
+                Debian 13 backports' 7.x
   --rounds N    interleaved rounds, wall clock (default 11)
   --secs S      seconds per throughput measurement (default 1)
   --samples N   connect()s timed per occupancy level and round (default 200)
@@ -83,8 +84,8 @@ done
 [ ${#kernels[@]} != 0 ] || kernels=(6.12)
 for kernel in "${kernels[@]}"; do
 	case "$kernel" in
-	6.1|6.12) ;;
-	*) die "--kernel 6.1 or 6.12" ;;
+	6.1|6.12|7.x) ;;
+	*) die "--kernel 6.1, 6.12 or 7.x" ;;
 	esac
 done
 case "$only" in
@@ -218,7 +219,8 @@ fi
 eval "$("$EPHPORT_TOP/selftests/vm/debian-kernel.sh" "$kernel")"
 mkdir -p "$work/notrace"
 cp -a "$EPHPORT_TOP"/{Kbuild,Makefile,dkms.conf,module} "$work/notrace/"
-make -s -C "$work/notrace" KDIR="$KDIR" EPHPORT_NO_TRACE=1 module \
+# shellcheck disable=SC2086
+$KRUN make -s -C "$work/notrace" KDIR="$KDIR" EPHPORT_NO_TRACE=1 module \
 	>"$work/notrace.log" 2>&1 ||
 	{ cat "$work/notrace.log" >&2; die "ephport without tracepoints does not build"; }
 if grep -q 'warning:' "$work/notrace.log"; then
