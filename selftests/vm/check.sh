@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # "make check": style, builds for every supported kernel, KUnit on the debug
-# kernel, the selftests on Debian 6.1, Debian 6.12 and the debug kernel, the
-# Debian package and modprobe. One line per suite, then "N passed, N failed"
-# over the individual cases.
+# kernel, the selftests on Debian's three kernel lines (Debian 12's 6.1 and
+# 6.12, Debian 13 backports' 7.x) and the debug kernel, the Debian package
+# and modprobe. One line per suite, then "N passed, N failed" over the
+# individual cases.
 #
 # The VM runs go through a queue served by EPHPORT_JOBS workers (default 2,
 # one per core): the slow suites are split over several boots so that the
@@ -18,7 +19,7 @@ usage() {
 	cat <<USAGE
 usage: $0 [-h]
 Environment:
-  EPHPORT_KERNELS  kernels to test (default "debug 6.1 6.12"; 7.x is
+  EPHPORT_KERNELS  kernels to test (default "debug 6.1 6.12 7.x"; 7.x is
                    Debian 13 backports' line)
   EPHPORT_JOBS     VM runs at a time (default 2)
   EPHPORT_CACHE    cache for kernels and builds (default /var/cache/ephport)
@@ -27,7 +28,7 @@ USAGE
 }
 case "${1:-}" in -h|--help) usage; exit 0 ;; "") ;; *) usage >&2; exit 2 ;; esac
 
-kernels=${EPHPORT_KERNELS:-debug 6.1 6.12}
+kernels=${EPHPORT_KERNELS:-debug 6.1 6.12 7.x}
 njobs=${EPHPORT_JOBS:-2}
 logs=${EPHPORT_LOGS:-$EPHPORT_TOP/selftests/out}
 mkdir -p "$logs"
@@ -84,12 +85,20 @@ for k in $kernels; do
 	esac
 done
 
-# What the builds install, and the Debian kernels (apt-get update and
-# download), one at a time before anything else uses them.
+# What the builds install, and Debian 12's kernels (apt-get update and
+# download), one at a time before anything else uses them. The 7.x line
+# has an apt state of its own and, once per machine, a Debian 13 userland
+# to debootstrap (about 5 minutes): fetched beside the debug kernel's
+# build; whatever needs it waits for debian-kernel.sh's lock.
 need_pkgs dkms apt-utils
 for k in $kernels; do
-	[ "$k" = debug ] || "$VM/debian-kernel.sh" "$k" >/dev/null ||
-		log "cannot fetch Debian's $k kernel"
+	case $k in
+	debug) ;;
+	7.x) { "$VM/debian-kernel.sh" "$k" >/dev/null ||
+		log "cannot fetch Debian's $k kernel"; } & ;;
+	*) "$VM/debian-kernel.sh" "$k" >/dev/null ||
+		log "cannot fetch Debian's $k kernel" ;;
+	esac
 done
 
 # The Debian package: apt-get install/upgrade/remove in a cached chroot,
@@ -141,9 +150,10 @@ build_for() {
 	return $rc
 }
 # build_kernel K: the kernel K and the builds for it; its suites' lines
-# go to stdout. Then EPHPORT_VM_PREBUILT/ready-K, which the VM runs on K
-# wait for (whether the builds passed or not: vm.sh then builds or fails
-# on its own).
+# go to stdout; for a line with selftests of its own (7.x), the kernel's
+# port-selection programs from them (lib.sh's upstream_build). Then
+# EPHPORT_VM_PREBUILT/ready-K, which the VM runs on K wait for (whether
+# the builds passed or not: vm.sh then builds or fails on its own).
 build_kernel() {
 	local k=$1 kdir
 	case $k in
@@ -169,6 +179,8 @@ build_kernel() {
 			# shellcheck disable=SC2086
 			case_result "dkms-$k" $KRUN "$VM/dkms-build.sh" "$KREL" "$KDIR" \
 				"$EPHPORT_VM_PREBUILT/dkms-$KREL"
+			upstream_build "$EPHPORT_VM_PREBUILT" "$k" >/dev/null ||
+				log "the kernel's own selftests of $k do not build"
 		else
 			record "build-$k" 0 1 0
 			record "dkms-$k" 0 1 0
@@ -222,7 +234,8 @@ tools_suite() {
 # The host's suites beside the VM runs, in two chains (a build of the
 # module takes both cores): the Debian kernels' builds first, as the
 # VM runs on those kernels wait for them; style after 6.12's, whose
-# objects it reads.
+# objects it reads; 7.x after 6.1 (its first VM run is queued after
+# those of 6.1).
 host_chain() {
 	local k
 	for k in "$@"; do
@@ -337,8 +350,36 @@ tests() {
 	printf -- '--test %s ' "$@"
 }
 
-# Longest first. Timeouts are hard limits far above the times measured
-# here (README, "Tests"); the debug kernel is several times slower. A VM
+# What runs where. Debian's three lines differ in what every hook-level
+# case depends on: the hook backend (6.1: ftrace_ops and kretprobes; 6.12:
+# fprobe handed pt_regs; 7.x: fprobe on the function graph tracer, handed
+# ftrace_regs), which kernel functions are inlined, and the port-selection
+# code itself (connect()'s search under RCU and its new signature in
+# 6.15, the even/odd split in 6.8). So each line runs the selftests,
+# the kernel's own port-selection selftests (ephport_upstream.sh: 7.x with
+# its own), the stress suite (load/unload under traffic is where the
+# backends differ most) and modprobe on its own module tree; the debug
+# kernel (6.12's source, KASAN and lockdep) runs them all once more.
+# One case needs one line only: ephportstat.sh, the static userspace
+# tool against a live module, compares the tool's output with the files
+# it reads, and those are made by the code every line shares; the files'
+# values per line are what the observe tests check, the tool's parsing
+# of every form of them is the host's tools suite (fake trees), and who
+# may read what is ephport_priv on every line. It runs on 6.12 (or the
+# first Debian line asked for) and on the debug kernel; the other lines'
+# initramfs then go without promtool.
+#
+# The order: the debug kernel's three runs (their module is built first),
+# then the stress runs, the selftests and modprobe of each Debian line,
+# the short modprobe runs last to even out the two workers. With a quiet
+# machine's times (debug-1..3 456, 579, 312 s; stress 273 and 256 s on
+# 6.1 and 6.12; selftests 270 and 217 s; modprobe 30-40 s each) and the
+# 7.x line's expected ones (stress about 450 s: each of its 200 unloads
+# in random mode waits about 1 s more for an RCU-tasks grace period;
+# selftests about 300 s) the workers end within 20 s of each other, 8 s
+# from the best order.
+# Timeouts are hard limits far above the times measured here (README,
+# "Tests"); the debug kernel is several times slower. A VM
 # killed at its limit reports only the cases it finished and one failure:
 # on a loaded machine a one-vCPU stress run took 1,173 s, so the limits
 # leave twice the quiet machine's times and more.
@@ -378,9 +419,20 @@ for k in $kernels; do
 	esac
 done
 suites+=(deb)
+# ephportstat.sh on one Debian line ("What runs where", above).
+tool_line=
 for k in $kernels; do
-	[ "$k" = debug ] ||
-		job "selftests-$k" 2400 ktap --kernel "$k" $(tests_but ephport_stress.sh)
+	[ "$k" = debug ] || [ -n "$tool_line" ] || tool_line=$k
+	[ "$k" != 6.12 ] || { tool_line=6.12; break; }
+done
+for k in $kernels; do
+	case $k in
+	debug) continue ;;
+	"$tool_line") but=ephport_stress.sh ;;
+	*) but="ephport_stress.sh ephportstat.sh" ;;
+	esac
+	# shellcheck disable=SC2086,SC2046
+	job "selftests-$k" 2400 ktap --kernel "$k" $(tests_but $but)
 done
 for k in $kernels; do
 	[ "$k" = debug ] ||
