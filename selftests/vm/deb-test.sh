@@ -13,7 +13,10 @@
 # both kernels and give a working ephportstat, its man pages and its service;
 # installing a higher version must replace those modules, "apt-get remove"
 # must take every built module away again, and "apt-get purge" of both must
-# leave no file of theirs in /usr, /etc or /var/lib. Prints KTAP; exits
+# leave no file of theirs in /usr, /etc or /var/lib. The packages built on
+# Debian 13 must install in a Debian 13 chroot with the headers of Debian 13
+# backports' kernel (debian-kernel.sh 7.x, also cached), have dkms build and
+# install ephport for it, and leave no module on removal. Prints KTAP; exits
 # non-zero on a failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -58,6 +61,9 @@ for line in 6.1 6.12; do
 	krels="$krels $KREL"
 done
 krels=${krels# }
+# Debian 13's: the 7.x line, from trixie-backports.
+eval "$("$EPHPORT_TOP/selftests/vm/debian-kernel.sh" 7.x)"
+krel13=$KREL
 
 # The cached chroot, keyed by the kernel releases and this recipe.
 suite=bookworm
@@ -94,11 +100,12 @@ in_chroot() {
 		DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"
 }
 
-# make_chroot BASE SUITE INSTALL DOWNLOAD: a Debian SUITE chroot in BASE/root
-# (once: kept with BASE/.done) with the packages INSTALL installed and
-# DOWNLOAD in apt's cache, not installed.
+# make_chroot BASE SUITE INSTALL DOWNLOAD [BACKPORTS]: a Debian SUITE chroot
+# in BASE/root (once: kept with BASE/.done) with the packages INSTALL
+# installed and DOWNLOAD in apt's cache, not installed; with BACKPORTS (1),
+# SUITE-backports is among its sources, in a file of its own.
 make_chroot() {
-	local base=$1 suite=$2 install=$3 download=$4 root
+	local base=$1 suite=$2 install=$3 download=$4 backports=${5:-} root
 	[ ! -f "$base/.done" ] || return 0
 	log "building the Debian $suite chroot (once per machine)"
 	rm -rf --one-file-system "$base.tmp"
@@ -112,6 +119,9 @@ deb $mirror $suite main
 deb $mirror $suite-updates main
 deb ${mirror%/debian}/debian-security $suite-security main
 SOURCES
+	[ -z "$backports" ] ||
+		echo "deb $mirror $suite-backports main" \
+			>"$root/etc/apt/sources.list.d/$suite-backports.list"
 	chroot_mount "$root"
 	if ! { in_chroot apt-get update -q &&
 	       { [ -z "$install" ] ||
@@ -139,12 +149,21 @@ t1=$(date +%s)
 base13=$EPHPORT_CACHE/deb-chroot/$(echo "trixie $mirror / $build_pkgs" | sha256sum | cut -c1-16)
 have13=1
 with_lock deb-chroot-13 make_chroot "$base13" trixie "" "$build_pkgs" || have13=0
+# Debian 13 with dkms and the 7.x line's headers (from trixie-backports),
+# where Debian 13's packages are installed and removed.
+pkgs13="dkms openssl man-db systemd linux-headers-$krel13"
+base13i=$EPHPORT_CACHE/deb-chroot/$(echo "trixie-backports $mirror $pkgs13" | sha256sum | cut -c1-16)
+have13i=1
+[ $have13 = 1 ] &&
+	with_lock deb-chroot-13i make_chroot "$base13i" trixie "$pkgs13" "" 1 || have13i=0
+t2=$(date +%s)
 
 work=$(mktemp -d /tmp/ephport-deb-test.XXXXXX)
 cleanup() {
 	chroot_umount
 	umount "$work/root" 2>/dev/null || true
 	umount "$work/broot" 2>/dev/null || true
+	umount "$work/root13" 2>/dev/null || true
 	rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
@@ -208,6 +227,7 @@ sed -i "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$next_ver\"/" "$work/next/dkms.c
 
 echo "TAP version 13"
 echo "# chroot $base ($((t1 - t0)) s to get it), kernels $krels"
+echo "# Debian 13 chroots $base13 and $base13i ($((t2 - t1)) s to get them), kernel $krel13"
 
 t=$(date +%s)
 if [ -n "${1:-}" ]; then
@@ -334,6 +354,9 @@ snapshot() {
 }
 snapshot >"$work/before"
 
+# on: what the cases below start with ("Debian 13: " in that chroot).
+on=
+
 # apt_install DEB...: "apt-get install ./DEB..." in the chroot, as one case.
 apt_install() {
 	local names t
@@ -342,10 +365,10 @@ apt_install() {
 	t=$(date +%s)
 	if in_chroot sh -c "cd /tmp && apt-get install -y -q $names" \
 		>"$work/install.log" 2>&1; then
-		ktap_ok "apt-get install $names"
+		ktap_ok "${on}apt-get install $names"
 	else
 		sed 's/^/# /' "$work/install.log"
-		ktap_notok "apt-get install $names"
+		ktap_notok "${on}apt-get install $names"
 	fi
 	echo "# apt-get install took $(($(date +%s) - t)) s"
 	grep -E '^(Removing|Building|Done|Skipped|Module build|It is likely)' \
@@ -360,7 +383,7 @@ check_installed() {
 	in_chroot dkms status >"$work/status" 2>/dev/null || true
 	sed 's/^/# dkms status: /' "$work/status"
 	for k in $krels; do
-		ktap_check "dkms status: $v installed for $k, no other version" \
+		ktap_check "${on}dkms status: $v installed for $k, no other version" \
 			test "$(grep -c "^ephport/[^,]*, $k," "$work/status")" = 1 -a \
 			"$(grep -c "^ephport/$v, $k, x86_64: installed" "$work/status")" = 1
 	done
@@ -381,7 +404,7 @@ check_installed() {
 		else
 			echo "# no ephport.ko* in /lib/modules/$k/updates/dkms"
 		fi
-		ktap_check "ephport.ko $v for $k in updates/dkms and modules.dep" \
+		ktap_check "${on}ephport.ko $v for $k in updates/dkms and modules.dep" \
 			test $ok = 1
 	done
 }
@@ -391,14 +414,14 @@ check_tools() {
 	local v=$1 out
 	out=$(in_chroot ephportstat --version 2>&1) || true
 	echo "# ephportstat --version: $out"
-	ktap_check "ephportstat --version says $v" test "$out" = "ephportstat $v"
+	ktap_check "${on}ephportstat --version says $v" test "$out" = "ephportstat $v"
 	out=$(in_chroot man -w ephportstat 2>&1) || true
 	echo "# man -w ephportstat: $out"
-	ktap_check "man -w ephportstat finds its page" \
+	ktap_check "${on}man -w ephportstat finds its page" \
 		test "$out" = /usr/share/man/man1/ephportstat.1.gz
 	out=$(in_chroot man -w 7 ephport 2>&1) || true
 	echo "# man -w 7 ephport: $out"
-	ktap_check "man -w 7 ephport finds the module's page" \
+	ktap_check "${on}man -w 7 ephport finds the module's page" \
 		test "$out" = /usr/share/man/man7/ephport.7.gz
 }
 
@@ -531,5 +554,49 @@ ktap_check "after the purge, no new file in /usr, /etc or /var/lib" test -z "$le
 left=$(cd "$root" && find usr etc var/lib -xdev -name "*ephport*" || true)
 [ -z "$left" ] || echo "$left" | sed 's/^/# left behind: /'
 ktap_check "after the purge, nothing named ephport in /usr, /etc or /var/lib" test -z "$left"
+
+# Debian 13: its own packages in an overlay of the chroot with the 7.x
+# line's headers; dkms builds ephport for that kernel when they install.
+# (The upgrade and the purge, the same scripts on both releases, are the
+# Debian 12 cases above.)
+t=$(date +%s)
+deb13=$(ls "$work/out-$ver-13"/ephport-dkms_*_all.deb 2>/dev/null | head -n 1)
+tools13=$(ls "$work/out-$ver-13"/ephport-tools_*.deb 2>/dev/null | head -n 1)
+if [ $have13i = 0 ]; then
+	ktap_skip "Debian 13: apt-get install of its packages builds ephport for $krel13" \
+		"no Debian 13 chroot with the headers (debootstrap trixie failed)"
+elif [ -z "$deb13" ] || [ -z "$tools13" ]; then
+	ktap_notok "Debian 13: its packages are there to install"
+else
+	chroot_umount
+	mkdir -p "$work"/{upper13,ovl13,root13}
+	mount -t overlay overlay \
+		-o "lowerdir=$base13i/root,upperdir=$work/upper13,workdir=$work/ovl13" \
+		"$work/root13"
+	root=$work/root13
+	chroot_mount "$root"
+	cp "$deb13" "$tools13" "$root/tmp/"
+	# Debian 13's dkms runs depmod only for a kernel whose image is
+	# installed (its modules.dep exists); this chroot has the headers
+	# alone, and an empty modules.dep stands for the image's.
+	: >"$root/lib/modules/$krel13/modules.dep"
+	krels=$krel13
+	on="Debian 13: "
+	apt_install "$deb13" "$tools13"
+	check_installed "$ver"
+	check_tools "$ver"
+	if in_chroot apt-get remove -y -q ephport-dkms >"$work/remove.log" 2>&1; then
+		ktap_ok "Debian 13: apt-get remove ephport-dkms"
+	else
+		sed 's/^/# /' "$work/remove.log"
+		ktap_notok "Debian 13: apt-get remove ephport-dkms"
+	fi
+	left=$(cd "$root" && { find lib/modules -name 'ephport.ko*'
+		grep -l -s ephport lib/modules/*/modules.dep
+		ls -d var/lib/dkms/ephport usr/src/ephport-*; } 2>/dev/null || true)
+	[ -z "$left" ] || echo "$left" | sed 's/^/# left behind: /'
+	ktap_check "Debian 13: no ephport module, dkms tree or source left" test -z "$left"
+	echo "# the Debian 13 install and removal took $(($(date +%s) - t)) s"
+fi
 echo "# run took $(($(date +%s) - t0)) s"
 ktap_end
