@@ -163,7 +163,9 @@ cleanup() {
 	chroot_umount
 	umount "$work/root" 2>/dev/null || true
 	umount "$work/broot" 2>/dev/null || true
-	umount "$work/root13" 2>/dev/null || true
+	# Lazily if it is still busy: after the Debian 13 cases its umount
+	# failed once (the same umount passed by hand minutes later).
+	umount "$work/root13" 2>/dev/null || umount -l "$work/root13" 2>/dev/null || true
 	rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
