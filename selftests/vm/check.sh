@@ -376,7 +376,7 @@ tests() {
 # 456, 579 and 312 s; stress 273 and 256 s on 6.1 and 6.12, selftests 287
 # (270 without ephportstat.sh) and 217 s; modprobe 30-40 s each) and the 7.x line's as measured by
 # hand with other VMs running (stress 406 s, its 200 random-mode unloads
-# 0.66 s each; selftests 390 s; modprobe 52 s), the workers end 9 s
+# 0.66 s each; selftests 390 s; modprobe 39 s), the workers end 9 s
 # apart (1,645 and 1,636 s), as in the best order; 20-40 s apart if the
 # 7.x runs take 65-80 % of those times on a quiet machine. Kind by kind
 # (all stress runs, then all selftests) they ended 90-110 s apart.
