@@ -380,6 +380,23 @@ apt_install() {
 # check_installed VERSION: dkms has VERSION, and only it, installed for
 # each kernel; each module has that version, the kernel's vermagic, and
 # is in modules.dep.
+# remove_dkms: apt-get remove ephport-dkms takes every trace of the build
+# away (the cases named after $on).
+remove_dkms() {
+	local left
+	if in_chroot apt-get remove -y -q ephport-dkms >"$work/remove.log" 2>&1; then
+		ktap_ok "${on}apt-get remove ephport-dkms"
+	else
+		sed 's/^/# /' "$work/remove.log"
+		ktap_notok "${on}apt-get remove ephport-dkms"
+	fi
+	left=$(cd "$root" && { find lib/modules -name 'ephport.ko*'
+		grep -l -s ephport lib/modules/*/modules.dep
+		ls -d var/lib/dkms/ephport usr/src/ephport-*; } 2>/dev/null || true)
+	[ -z "$left" ] || echo "$left" | sed 's/^/# left behind: /'
+	ktap_check "${on}no ephport module, dkms tree or source left" test -z "$left"
+}
+
 check_installed() {
 	local v=$1 k ko info signer ok
 	in_chroot dkms status >"$work/status" 2>/dev/null || true
@@ -517,17 +534,7 @@ check_installed "$next_ver"
 check_tools "$next_ver"
 
 # Removal takes every trace of the build away.
-if in_chroot apt-get remove -y -q ephport-dkms >"$work/remove.log" 2>&1; then
-	ktap_ok "apt-get remove ephport-dkms"
-else
-	sed 's/^/# /' "$work/remove.log"
-	ktap_notok "apt-get remove ephport-dkms"
-fi
-left=$(cd "$root" && { find lib/modules -name 'ephport.ko*'
-	grep -l -s ephport lib/modules/*/modules.dep
-	ls -d var/lib/dkms/ephport usr/src/ephport-*; } 2>/dev/null || true)
-[ -z "$left" ] || echo "$left" | sed 's/^/# left behind: /'
-ktap_check "no ephport module, dkms tree or source left" test -z "$left"
+remove_dkms
 in_chroot dkms status >"$work/status" 2>/dev/null || true
 ktap_check "dkms status no longer lists ephport" \
 	bash -c "! grep -q '^ephport/' '$work/status'"
@@ -587,17 +594,7 @@ else
 	apt_install "$deb13" "$tools13"
 	check_installed "$ver"
 	check_tools "$ver"
-	if in_chroot apt-get remove -y -q ephport-dkms >"$work/remove.log" 2>&1; then
-		ktap_ok "Debian 13: apt-get remove ephport-dkms"
-	else
-		sed 's/^/# /' "$work/remove.log"
-		ktap_notok "Debian 13: apt-get remove ephport-dkms"
-	fi
-	left=$(cd "$root" && { find lib/modules -name 'ephport.ko*'
-		grep -l -s ephport lib/modules/*/modules.dep
-		ls -d var/lib/dkms/ephport usr/src/ephport-*; } 2>/dev/null || true)
-	[ -z "$left" ] || echo "$left" | sed 's/^/# left behind: /'
-	ktap_check "Debian 13: no ephport module, dkms tree or source left" test -z "$left"
+	remove_dkms
 	echo "# the Debian 13 install and removal took $(($(date +%s) - t)) s"
 fi
 echo "# run took $(($(date +%s) - t0)) s"
