@@ -436,21 +436,6 @@ static int ns_memory(const char *cg, int home, int n, struct ns_measure *m)
 	return 0;
 }
 
-/* Entries of directory @path, "." and ".." left out; -1 if unreadable. */
-static int dir_entries(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	closedir(d);
-	return n;
-}
-
 /* Entries of /proc/net in namespace @ns, or -1. */
 static int proc_net_entries(int home, int ns)
 {
@@ -458,7 +443,7 @@ static int proc_net_entries(int home, int ns)
 
 	if (setns(ns, CLONE_NEWNET))
 		return -1;
-	n = dir_entries("/proc/self/net");
+	n = ep_dir_entries("/proc/self/net");
 	if (setns(home, CLONE_NEWNET))
 		return -1;
 	return n;
@@ -504,7 +489,7 @@ TEST_F(memcg, uncharged)
 		     kn_size, pde_size);
 	/* ephport's files for one namespace, in this kernel. */
 	snprintf(dir, sizeof(dir), EP_SYSFS "/net/%lu", self->inum[0]);
-	kn_files = dir_entries(dir);
+	kn_files = ep_dir_entries(dir);
 	ASSERT_LT(0, kn_files) TH_LOG("%s", dir);
 	proc_with = proc_net_entries(self->home, self->ns[0]);
 	ASSERT_LE(0, proc_with);

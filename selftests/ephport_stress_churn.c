@@ -153,20 +153,6 @@ static void reader(struct churn *ch, int idx)
 	_exit(0);
 }
 
-static long count_dirs(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-	long n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
 
 /* Waits until ephport tracks @want namespaces again; the count it saw. */
 static long wait_netns(long want, double seconds)
@@ -248,7 +234,7 @@ TEST_F_TIMEOUT(churn, namespaces_with_readers, 280)
 	ASSERT_LT(0, ch->reads_ok[0] + ch->reads_ok[1]) TH_LOG("readers read");
 
 	after = wait_netns(base, 120);
-	dirs = count_dirs(EP_SYSFS "/net");
+	dirs = ep_dir_entries(EP_SYSFS "/net");
 	TH_LOG("tracked after: %ld (before %ld), directories %ld, %.1f s in all",
 	       after, base, dirs, ep_now() - t0);
 	ASSERT_EQ(base, after) TH_LOG("every namespace forgotten");

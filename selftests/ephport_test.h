@@ -466,6 +466,21 @@ static inline long ep_figure(const char *env, long full, long debug)
 	return ep_debug_kernel() ? debug : full;
 }
 
+/* Entries of directory @path but those named with a leading '.'; -1 if unreadable. */
+static inline int ep_dir_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 static inline double ep_now(void)
 {
 	struct timespec ts;
