@@ -132,13 +132,13 @@ ephport_register_net_sysctl(struct net *net, const char *path,
 #endif
 
 /*
- * The per-CPU system workqueue, which schedule_work() and
- * schedule_delayed_work() use: system_percpu_wq where the kernel names it
- * so (7.x warns on system_wq, kept as its old name), system_wq before.
- * Per-CPU, not the unbound system_dfl_wq: steer.c's queue_work_on() must
- * run its item on that very CPU (that CPU has then scheduled), and the
- * delayed works given to mod_delayed_work() or queue_delayed_work() stay
- * on the queue that schedule_delayed_work() puts them on.
+ * The per-CPU system workqueue: system_percpu_wq where the kernel names
+ * it so (7.x warns on system_wq, kept as its old name; Debian's 6.12.118
+ * has both, as two queues), system_wq before. Every work of ephport goes
+ * there, never through schedule_*(), so that no work is queued on two
+ * queues. Per-CPU, not the unbound system_dfl_wq: steer.c's
+ * queue_work_on() must run its item on that very CPU (that CPU has then
+ * scheduled).
  */
 #ifdef EPHPORT_HAVE_SYSTEM_PERCPU_WQ
 #define ephport_percpu_wq system_percpu_wq

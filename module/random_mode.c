@@ -458,12 +458,14 @@ static void ephport_sweep_fn(struct work_struct *work)
 		mod_delayed_work(ephport_percpu_wq, &en->rest_work, 0);
 	}
 	mutex_unlock(&ephport_nets_lock);
-	schedule_delayed_work(&ephport_sweep_work, EPHPORT_SWEEP_SECS * HZ);
+	queue_delayed_work(ephport_percpu_wq, &ephport_sweep_work,
+			   EPHPORT_SWEEP_SECS * HZ);
 }
 
 void ephport_random_start(void)
 {
-	schedule_delayed_work(&ephport_sweep_work, EPHPORT_SWEEP_SECS * HZ);
+	queue_delayed_work(ephport_percpu_wq, &ephport_sweep_work,
+			   EPHPORT_SWEEP_SECS * HZ);
 }
 
 void ephport_random_stop(void)

@@ -123,12 +123,12 @@ void ephport_netns_kick(void)
 /* Soon, but not sooner than the work already plans. */
 void ephport_work_soon(void)
 {
-	schedule_delayed_work(&ephport_work, 1);
+	queue_delayed_work(ephport_percpu_wq, &ephport_work, 1);
 }
 
 void ephport_work_later(unsigned long delay)
 {
-	schedule_delayed_work(&ephport_work, delay);
+	queue_delayed_work(ephport_percpu_wq, &ephport_work, delay);
 }
 
 /* What the work does, handed in by the layer that owns it. */
